@@ -1,0 +1,249 @@
+{{/*
+Names, labels and shared helpers.
+*/}}
+
+{{/* Chart name, overridable with nameOverride. */}}
+{{- define "distributed-memcached.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name, at most 63 characters (the DNS label limit).
+If the release name already contains the chart name it is used as is.
+*/}}
+{{- define "distributed-memcached.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Chart name and version for the helm.sh/chart label. */}}
+{{- define "distributed-memcached.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels. Takes (dict "ctx" $ "component" "cache").
+*/}}
+{{- define "distributed-memcached.labels" -}}
+{{- $ctx := .ctx -}}
+helm.sh/chart: {{ include "distributed-memcached.chart" $ctx }}
+{{ include "distributed-memcached.selectorLabels" . }}
+app.kubernetes.io/version: {{ $ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ $ctx.Release.Service }}
+app.kubernetes.io/part-of: {{ include "distributed-memcached.name" $ctx }}
+{{- with $ctx.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels. The component is part of them so each Service and
+workload selects only its own pods. Takes (dict "ctx" $ "component" "cache").
+*/}}
+{{- define "distributed-memcached.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "distributed-memcached.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* ServiceAccount name. */}}
+{{- define "distributed-memcached.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "distributed-memcached.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Image reference of memcached. */}}
+{{- define "distributed-memcached.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{/* Object names. StatefulSet names stay within 52 characters so the controller-revision-hash label fits. */}}
+{{- define "distributed-memcached.cache.serviceName" -}}
+{{- include "distributed-memcached.fullname" . }}
+{{- end }}
+
+{{- define "distributed-memcached.proxy.name" -}}
+{{- printf "%s-proxy" (include "distributed-memcached.fullname" . | trunc 57 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "distributed-memcached.proxy.configMapName" -}}
+{{- printf "%s-proxy-config" (include "distributed-memcached.fullname" . | trunc 50 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "distributed-memcached.app.name" -}}
+{{- printf "%s-app" (include "distributed-memcached.fullname" . | trunc 59 | trimSuffix "-") }}
+{{- end }}
+
+{{/* True (non-empty) when the mode runs a memcached proxy. */}}
+{{- define "distributed-memcached.usesProxy" -}}
+{{- if ne .Values.mode "cache" }}true{{ end }}
+{{- end }}
+
+{{/* True (non-empty) when the mode runs the proxy as a sidecar of the app. */}}
+{{- define "distributed-memcached.isSidecarMode" -}}
+{{- if has .Values.mode (list "sidecar" "sidecar-failover") }}true{{ end }}
+{{- end }}
+
+{{/* True (non-empty) when this release renders cache StatefulSets. */}}
+{{- define "distributed-memcached.runsCache" -}}
+{{- if .Values.cache.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+Names of the data copies in replicated-sharded mode, as a JSON list.
+A count n becomes the first n letters; a list is used as given.
+*/}}
+{{- define "distributed-memcached.copyNames" -}}
+{{- $copies := .Values.cache.copies }}
+{{- if kindIs "slice" $copies }}
+{{- toJson $copies }}
+{{- else }}
+{{- $letters := splitList "" "abcdefghijklmnopqrstuvwxyz" }}
+{{- $n := int $copies }}
+{{- if gt $n 26 }}{{ $n = 26 }}{{ end }}
+{{- if lt $n 0 }}{{ $n = 0 }}{{ end }}
+{{- toJson (slice $letters 0 $n) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The cache StatefulSets this release runs, as a JSON list of
+{"name": ..., "copy": ...}; copy is "" outside replicated-sharded mode.
+*/}}
+{{- define "distributed-memcached.cache.statefulSets" -}}
+{{- $fullname := include "distributed-memcached.fullname" . }}
+{{- $sets := list }}
+{{- if eq .Values.mode "replicated-sharded" }}
+{{- range $copy := include "distributed-memcached.copyNames" . | fromJsonArray }}
+{{- $prefix := $fullname | trunc (int (sub 51 (len (toString $copy)))) | trimSuffix "-" }}
+{{- $sets = append $sets (dict "name" (printf "%s-%s" $prefix (toString $copy)) "copy" (toString $copy)) }}
+{{- end }}
+{{- else }}
+{{- $sets = append $sets (dict "name" ($fullname | trunc 52 | trimSuffix "-") "copy" "") }}
+{{- end }}
+{{- toJson $sets }}
+{{- end }}
+
+{{/*
+Where the proxies find the cache, as JSON:
+{"namespace", "serviceName", "port", "replicas", "statefulSets": [{"name", "copy"}]}.
+Points at externalCache when cache.enabled is false.
+*/}}
+{{- define "distributed-memcached.cache.target" -}}
+{{- if .Values.cache.enabled }}
+{{- toJson (dict
+  "namespace" .Release.Namespace
+  "serviceName" (include "distributed-memcached.cache.serviceName" .)
+  "port" (int .Values.cache.port)
+  "replicas" (int .Values.cache.replicas)
+  "statefulSets" (include "distributed-memcached.cache.statefulSets" . | fromJsonArray)) }}
+{{- else }}
+{{- $ext := .Values.externalCache }}
+{{- toJson (dict
+  "namespace" (default .Release.Namespace $ext.namespace)
+  "serviceName" $ext.serviceName
+  "port" (int $ext.port)
+  "replicas" (int $ext.replicas)
+  "statefulSets" (list (dict "name" $ext.statefulSetName "copy" ""))) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Backend addresses of one cache StatefulSet in ordinal order (jump hash maps
+keys to list positions, so the order must match the pod ordinals).
+Takes (dict "ctx" $ "target" <cache.target> "statefulSet" <name>); returns a JSON list.
+*/}}
+{{- define "distributed-memcached.cache.backends" -}}
+{{- $t := .target }}
+{{- $out := list }}
+{{- range $i := until (int $t.replicas) }}
+{{- $out = append $out (printf "%s-%d.%s.%s.svc.%s:%d" $.statefulSet $i $t.serviceName $t.namespace $.ctx.Values.clusterDomain (int $t.port)) }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/*
+Memory model: the ONE place that turns item memory into container memory.
+Constants first; they are provisional and meant to be calibrated.
+  peak    = memoryMiB                                  item memory (-m)
+          + memoryMiB * hashTableRatio                 hash table: 8-byte bucket per ~100-byte item
+          + connections * perConnectionKiB / 1024      per-connection buffers
+          + threads * perThreadMiB                     per-thread caches
+          + baselineMiB                                binary, stacks, stats
+  request = ceil(peak)                                         (MiB)
+  limit   = ceil(peak * limitMargin / limitStepMiB) * limitStepMiB (MiB)
+Takes (dict "memoryMiB" m "connections" c "threads" t); returns JSON
+{"peakMiB", "requestMiB", "limitMiB"}.
+*/}}
+{{- define "distributed-memcached.memory.model" -}}
+{{- $baselineMiB := 8.0 }}
+{{- $perThreadMiB := 1.0 }}
+{{- $perConnectionKiB := 16.0 }}
+{{- $hashTableRatio := 0.08 }}
+{{- $limitMargin := 1.10 }}
+{{- $limitStepMiB := 8.0 }}
+{{- $m := float64 .memoryMiB }}
+{{- $peak := addf $m (mulf $m $hashTableRatio) (divf (mulf (float64 .connections) $perConnectionKiB) 1024.0) (mulf (float64 .threads) $perThreadMiB) $baselineMiB }}
+{{- $request := ceil $peak }}
+{{- $limit := mulf (ceil (divf (mulf $peak $limitMargin) $limitStepMiB)) $limitStepMiB }}
+{{- toJson (dict "peakMiB" $peak "requestMiB" (int64 $request) "limitMiB" (int64 $limit)) }}
+{{- end }}
+
+{{/* Derived memory request, e.g. "305Mi". Same argument as memory.model. */}}
+{{- define "distributed-memcached.memory.request" -}}
+{{- $m := include "distributed-memcached.memory.model" . | fromJson }}
+{{- printf "%dMi" (int64 $m.requestMiB) }}
+{{- end }}
+
+{{/* Derived memory limit, e.g. "336Mi". Same argument as memory.model. */}}
+{{- define "distributed-memcached.memory.limit" -}}
+{{- $m := include "distributed-memcached.memory.model" . | fromJson }}
+{{- printf "%dMi" (int64 $m.limitMiB) }}
+{{- end }}
+
+{{/*
+Container resources with memory request/limit derived from the memory model
+unless set explicitly. Takes (dict "resources" r "memoryMiB" m "connections" c "threads" t).
+*/}}
+{{- define "distributed-memcached.memory.resources" -}}
+{{- $res := deepCopy (default (dict) .resources) }}
+{{- $model := dict "memoryMiB" .memoryMiB "connections" .connections "threads" .threads }}
+{{- $requests := deepCopy (default (dict) $res.requests) }}
+{{- $limits := deepCopy (default (dict) $res.limits) }}
+{{- if not $requests.memory }}
+{{- $_ := set $requests "memory" (include "distributed-memcached.memory.request" $model) }}
+{{- end }}
+{{- if not $limits.memory }}
+{{- $_ := set $limits "memory" (include "distributed-memcached.memory.limit" $model) }}
+{{- end }}
+{{- $_ := set $res "requests" $requests }}
+{{- $_ := set $res "limits" $limits }}
+{{- toYaml $res }}
+{{- end }}
+
+{{/* A value written as a Lua literal: booleans and numbers bare, strings quoted. */}}
+{{- define "distributed-memcached.luaValue" -}}
+{{- if kindIs "bool" . }}{{ ternary "true" "false" . }}
+{{- else if or (kindIs "float64" .) (kindIs "int" .) (kindIs "int64" .) }}
+{{- if eq (float64 .) (floor .) }}{{ printf "%d" (int64 .) }}{{ else }}{{ printf "%v" . }}{{ end }}
+{{- else }}{{ toString . | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Pod annotation that rolls proxy pods when the rendered proxy ConfigMap changes.
+*/}}
+{{- define "distributed-memcached.proxy.checksum" -}}
+checksum/config: {{ include (print .Template.BasePath "/proxy-configmap.yaml") . | sha256sum }}
+{{- end }}

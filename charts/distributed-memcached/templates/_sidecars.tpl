@@ -1,0 +1,124 @@
+{{/*
+Containers and volumes that other charts can include to run the proxy (and
+the local cache) next to their own app. Each takes this chart's context, i.e.
+a dict with "Values" (this chart's values), "Release" and "Chart"; see the
+README section "Using the sidecars from your own chart".
+*/}}
+
+{{/*
+The memcached proxy as a native sidecar: an init container with
+restartPolicy Always (Kubernetes 1.29+), started before the app containers
+and stopped after them. Listens on proxy.port; mounts "proxyVolumes".
+*/}}
+{{- define "distributed-memcached.proxySidecar" -}}
+- name: memcached-proxy
+  image: {{ include "distributed-memcached.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  restartPolicy: Always
+  {{- include "distributed-memcached.proxy.containerSpec" . | nindent 2 }}
+{{- end }}
+
+{{/* Body shared by the proxy sidecar and the proxy DaemonSet container. */}}
+{{- define "distributed-memcached.proxy.containerSpec" -}}
+command: ["memcached"]
+args:
+  - "-o"
+  - {{ printf "proxy_config=%s,proxy_arg=/etc/memcached/proxy.lua" (include "distributed-memcached.proxy.libs" .) | quote }}
+  - "-p"
+  - {{ .Values.proxy.port | int | quote }}
+  - "-t"
+  - {{ .Values.proxy.threads | int | quote }}
+  {{- range .Values.proxy.extraArgs }}
+  - {{ toString . | quote }}
+  {{- end }}
+ports:
+  - name: proxy
+    containerPort: {{ .Values.proxy.port }}
+    protocol: TCP
+livenessProbe:
+  tcpSocket:
+    port: proxy
+  initialDelaySeconds: 5
+  periodSeconds: 10
+  timeoutSeconds: 2
+readinessProbe:
+  tcpSocket:
+    port: proxy
+  periodSeconds: 5
+  timeoutSeconds: 2
+resources:
+  {{- toYaml .Values.proxy.resources | nindent 2 }}
+securityContext:
+  {{- toYaml .Values.containerSecurityContext | nindent 2 }}
+volumeMounts:
+  - name: memcached-proxy-config
+    mountPath: /etc/memcached
+    readOnly: true
+{{- end }}
+
+{{/*
+The small local cache as a native sidecar. It binds 127.0.0.1 only, which
+kubelet's TCP probes cannot reach, so its probes run bash's /dev/tcp inside
+the container (the official Debian-based image ships bash).
+*/}}
+{{- define "distributed-memcached.localCacheSidecar" -}}
+{{- $lc := .Values.localCache -}}
+- name: memcached-local
+  image: {{ include "distributed-memcached.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  restartPolicy: Always
+  command: ["memcached"]
+  args:
+    - "-l"
+    - "127.0.0.1"
+    - "-p"
+    - {{ $lc.port | int | quote }}
+    - "-m"
+    - {{ $lc.memoryMiB | int | quote }}
+    - "-c"
+    - {{ $lc.maxConnections | int | quote }}
+    - "-t"
+    - {{ $lc.threads | int | quote }}
+    - "-I"
+    - {{ $lc.maxItemSize | toString | quote }}
+    - "-U"
+    - "0"
+  ports:
+    # Documentation only: the server listens on 127.0.0.1.
+    - name: local-cache
+      containerPort: {{ $lc.port }}
+      protocol: TCP
+  livenessProbe:
+    exec:
+      command: ["bash", "-c", {{ printf "exec 3<>/dev/tcp/127.0.0.1/%d" (int $lc.port) | quote }}]
+    initialDelaySeconds: 5
+    periodSeconds: 10
+    timeoutSeconds: 2
+  readinessProbe:
+    exec:
+      command: ["bash", "-c", {{ printf "exec 3<>/dev/tcp/127.0.0.1/%d" (int $lc.port) | quote }}]
+    periodSeconds: 5
+    timeoutSeconds: 2
+  resources:
+    {{- include "distributed-memcached.memory.resources" (dict "resources" $lc.resources "memoryMiB" $lc.memoryMiB "connections" $lc.maxConnections "threads" $lc.threads) | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.containerSecurityContext | nindent 4 }}
+{{- end }}
+
+{{/*
+All native sidecars of the current mode, in start order (the local cache
+first so the proxy finds it).
+*/}}
+{{- define "distributed-memcached.sidecars" -}}
+{{- if eq .Values.mode "sidecar-failover" -}}
+{{ include "distributed-memcached.localCacheSidecar" . }}
+{{ end -}}
+{{ include "distributed-memcached.proxySidecar" . }}
+{{- end }}
+
+{{/* The volume holding proxy.lua, from this release's proxy ConfigMap. */}}
+{{- define "distributed-memcached.proxyVolumes" -}}
+- name: memcached-proxy-config
+  configMap:
+    name: {{ include "distributed-memcached.proxy.configMapName" . }}
+{{- end }}

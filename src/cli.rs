@@ -1,0 +1,87 @@
+//! Command-line interface (clap derive). Parsing only: no work happens here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mclint",
+    version,
+    about = "Prove a rendered memcached chart is right before it reaches a cluster"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint rendered manifests (files, directories, or `-` for stdin) and proxy configs (`.lua`).
+    Check(CheckArgs),
+    /// List the rules.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+    /// Print one rule's documentation.
+    Explain {
+        /// The rule id, as `mclint rules` lists it.
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to read; `-` or nothing reads standard input.
+    pub paths: Vec<PathBuf>,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Run only these rules (repeatable, or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules (repeatable, or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Config file (default: `.mclint.yaml` in this directory or a parent).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Kubernetes version to validate against: `1.33`, `v1.33` or `1.33.4` (default: the newest supported).
+    #[arg(long)]
+    pub kube_version: Option<String>,
+    /// Directory of extra or overriding JSON schemas, laid out like `schemas/`.
+    #[arg(long)]
+    pub schema_dir: Option<PathBuf>,
+    /// Exit 0 instead of 2 when the input holds no documents at all.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}

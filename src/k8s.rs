@@ -1,0 +1,151 @@
+//! Where things live inside Kubernetes objects: pod templates and containers.
+
+use serde_json::Value;
+
+use crate::manifest::Object;
+
+/// The pointer to an object's pod spec, for every kind that has one.
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" => Some("/spec"),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => Some("/spec/template/spec"),
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// The pointer to the pod template's metadata (labels), for workload kinds.
+pub fn pod_metadata_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" => Some("/metadata"),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => Some("/spec/template/metadata"),
+        "CronJob" => Some("/spec/jobTemplate/spec/template/metadata"),
+        _ => None,
+    }
+}
+
+pub fn pod_spec<'a>(obj: &'a Object) -> Option<(&'static str, &'a Value)> {
+    let p = pod_spec_pointer(&obj.kind)?;
+    obj.json
+        .pointer(p)
+        .filter(|v| v.is_object())
+        .map(|v| (p, v))
+}
+
+/// A container of a pod template.
+#[derive(Debug, Clone)]
+pub struct Container<'a> {
+    /// JSON pointer to the container (`/spec/template/spec/initContainers/1`).
+    pub pointer: String,
+    pub name: &'a str,
+    pub json: &'a Value,
+    /// Listed under `initContainers`.
+    pub init: bool,
+    /// An init container with `restartPolicy: Always`: a native sidecar that runs
+    /// for the pod's whole life.
+    pub sidecar: bool,
+}
+
+impl Container<'_> {
+    /// Runs for the pod's life (a regular container or a native sidecar).
+    pub fn long_running(&self) -> bool {
+        !self.init || self.sidecar
+    }
+
+    pub fn image(&self) -> Option<&str> {
+        self.json.get("image").and_then(Value::as_str)
+    }
+
+    pub fn strings(&self, field: &str) -> Vec<String> {
+        self.json
+            .get(field)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Declared container ports: (name, port, protocol).
+    pub fn ports(&self) -> Vec<(Option<&str>, i64, &str)> {
+        self.json
+            .get("ports")
+            .and_then(Value::as_array)
+            .map(|ports| {
+                ports
+                    .iter()
+                    .filter_map(|p| {
+                        Some((
+                            p.get("name").and_then(Value::as_str),
+                            p.get("containerPort")?.as_i64()?,
+                            p.get("protocol").and_then(Value::as_str).unwrap_or("TCP"),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The value of an env var set literally (`value:`), for `$(VAR)` expansion.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.json
+            .get("env")?
+            .as_array()?
+            .iter()
+            .find(|e| e.get("name").and_then(Value::as_str) == Some(name))?
+            .get("value")?
+            .as_str()
+    }
+}
+
+/// Every container of the object's pod template: init containers first, then
+/// containers (ephemeral containers are not part of templates).
+pub fn containers<'a>(obj: &'a Object) -> Vec<Container<'a>> {
+    let Some((base, spec)) = pod_spec(obj) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (field, init) in [("initContainers", true), ("containers", false)] {
+        if let Some(list) = spec.get(field).and_then(Value::as_array) {
+            for (i, c) in list.iter().enumerate() {
+                let sidecar =
+                    init && c.get("restartPolicy").and_then(Value::as_str) == Some("Always");
+                out.push(Container {
+                    pointer: format!("{base}/{field}/{i}"),
+                    name: c.get("name").and_then(Value::as_str).unwrap_or(""),
+                    json: c,
+                    init,
+                    sidecar,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Does `selector` (matchLabels-style map) select `labels`?
+pub fn selects(
+    selector: &serde_json::Map<String, Value>,
+    labels: Option<&serde_json::Map<String, Value>>,
+) -> bool {
+    if selector.is_empty() {
+        return false;
+    }
+    let Some(labels) = labels else { return false };
+    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}

@@ -1,0 +1,141 @@
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+
+use mclint::check::{CheckOptions, check};
+use mclint::cli::{CheckArgs, Cli, Color, Command, FailOn, RulesFormat};
+use mclint::finding::Severity;
+use mclint::manifest::read_inputs;
+use mclint::report::{self, TextStyle};
+use mclint::rules::{self, RULES};
+
+/// 0: clean; 1: findings at or above --fail-on; 2: could not run.
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => run_check(args),
+        Command::Rules { format } => print_rules(format).map(|_| ExitCode::SUCCESS),
+        Command::Explain { id } => explain(&id),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("mclint: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut options = match &args.config {
+        Some(path) => mclint::config::load(path)?,
+        None => match std::env::current_dir()
+            .ok()
+            .and_then(|d| mclint::config::discover(&d))
+        {
+            Some(path) => mclint::config::load(&path)?,
+            None => CheckOptions::default(),
+        },
+    };
+    options.select.extend(args.select.iter().cloned());
+    options.ignore.extend(args.ignore.iter().cloned());
+    options.validate()?;
+    options.kube_version = args.kube_version.clone();
+    options.schema_dir = args.schema_dir.clone();
+
+    let (inputs, errors) = read_inputs(&args.paths, &mut std::io::stdin().lock());
+    for e in &errors {
+        eprintln!("mclint: {e}");
+    }
+    let report = check(&inputs, &options);
+    if report.documents == 0 && report.configs == 0 {
+        if !errors.is_empty() {
+            return Ok(ExitCode::from(2));
+        }
+        if !args.allow_empty {
+            let what = if args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-") {
+                "standard input"
+            } else {
+                "the input"
+            };
+            eprintln!(
+                "mclint: {what} holds no YAML documents; if it came from `helm template`, that command failed (pass --allow-empty to accept empty input)"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    report::write(args.format, &report, &TextStyle { color }, &mut out)
+        .context("writing the report")?;
+    out.flush().context("writing the report")?;
+    if !errors.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    let level = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    Ok(if level.is_some_and(|l| report.fails(l)) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_rules(format: RulesFormat) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        RulesFormat::Text => {
+            for r in RULES {
+                writeln!(out, "{:<32} {:<8} {}", r.id, r.severity, r.summary)?;
+            }
+        }
+        RulesFormat::Markdown => out.write_all(rules::markdown().as_bytes())?,
+    }
+    Ok(())
+}
+
+fn explain(id: &str) -> anyhow::Result<ExitCode> {
+    match rules::find(id) {
+        Some(r) => {
+            print!(
+                "# {} ({})\n\n{}\n\n{}\n",
+                r.id,
+                r.severity,
+                r.summary,
+                r.docs.trim_end()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let near = mclint::suggest::nearest(id, RULES.iter().map(|r| r.id))
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            eprintln!("mclint: unknown rule `{id}`{near} (see `mclint rules`)");
+            Ok(ExitCode::from(2))
+        }
+    }
+}

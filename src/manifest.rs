@@ -1,0 +1,454 @@
+//! Rendered YAML → documents and Kubernetes objects.
+//!
+//! Inputs are files, directories (walked for `*.yaml`/`*.yml`, and `*.lua` proxy
+//! configs) and standard input. A stream is split into documents on `---` lines
+//! before parsing, so one broken document does not hide the others.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::finding::{Location, ObjectRef};
+use crate::yaml::{self, Node, NodeKind, YamlError, YamlIssue};
+
+/// Why an input could not be read. Each is one line naming the path.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum InputError {
+    #[error("{path}: no such file or directory")]
+    Missing { path: String },
+    #[error("{path}: cannot read: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("{path}: not UTF-8 text (invalid byte at offset {offset}); YAML must be UTF-8")]
+    NotUtf8 { path: String, offset: usize },
+    #[error("{path}: binary data (a NUL byte at offset {offset}), not YAML")]
+    Binary { path: String, offset: usize },
+    #[error("{path}: directory holds no *.yaml, *.yml or *.lua files")]
+    NoYaml { path: String },
+}
+
+/// What a read input holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Yaml,
+    /// A routelib proxy config given directly.
+    Lua,
+}
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub name: Arc<str>,
+    pub kind: InputKind,
+    pub text: String,
+}
+
+/// One YAML document of an input.
+#[derive(Debug)]
+pub struct Document {
+    pub file: Arc<str>,
+    /// 0-based index of the document in its file (empty documents count too, as
+    /// `kubectl` would number them).
+    pub index: usize,
+    /// Line of the first content line.
+    pub line: u32,
+    /// Template named by helm's `# Source:` comment.
+    pub source: Option<String>,
+    pub root: Option<Node>,
+    pub error: Option<YamlError>,
+    pub issues: Vec<YamlIssue>,
+}
+
+impl Document {
+    pub fn location(&self, path: &str) -> Location {
+        let line = match &self.root {
+            Some(root) => Some(root.line_of(path)),
+            None => self.error.as_ref().map(|e| e.line).or(Some(self.line)),
+        };
+        Location {
+            file: self.file.to_string(),
+            document: Some(self.index),
+            source: self.source.clone(),
+            path: path.to_string(),
+            line,
+        }
+    }
+}
+
+/// A document that is a Kubernetes object (a mapping with a string `kind`).
+#[derive(Debug)]
+pub struct Object<'a> {
+    pub doc: &'a Document,
+    pub root: &'a Node,
+    pub json: serde_json::Value,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// `metadata.namespace` as written.
+    pub namespace: Option<String>,
+}
+
+impl Object<'_> {
+    pub fn reference(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: Some(self.api_version.clone()).filter(|s| !s.is_empty()),
+            kind: Some(self.kind.clone()),
+            namespace: self.namespace.clone(),
+            name: Some(self.name.clone()).filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// The namespace the object lands in (`default` when unset, as with
+    /// `kubectl apply` without `-n`).
+    pub fn effective_namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
+
+    pub fn location(&self, path: &str) -> Location {
+        self.doc.location(path)
+    }
+
+    pub fn labels(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.json.pointer("/metadata/labels")?.as_object()
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.json
+            .pointer("/metadata/annotations")?
+            .get(key)?
+            .as_str()
+    }
+}
+
+/// Reads every path; `-` or no path at all means standard input.
+pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    let default = [PathBuf::from("-")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            match stdin.read_to_end(&mut bytes) {
+                Ok(_) => match decode("<stdin>", bytes) {
+                    Ok(text) => inputs.push(Input {
+                        name: Arc::from("<stdin>"),
+                        kind: InputKind::Yaml,
+                        text,
+                    }),
+                    Err(e) => errors.push(e),
+                },
+                Err(e) => errors.push(InputError::Unreadable {
+                    path: "<stdin>".into(),
+                    reason: e.to_string(),
+                }),
+            }
+            continue;
+        }
+        let shown = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                errors.push(InputError::Missing { path: shown })
+            }
+            Err(e) => errors.push(InputError::Unreadable {
+                path: shown,
+                reason: e.to_string(),
+            }),
+            Ok(meta) if meta.is_dir() => {
+                let before = inputs.len() + errors.len();
+                let mut files: Vec<PathBuf> = Vec::new();
+                for entry in walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                {
+                    match entry {
+                        Ok(entry)
+                            if entry.file_type().is_file() && kind_of(entry.path()).is_some() =>
+                        {
+                            files.push(entry.into_path())
+                        }
+                        Ok(_) => {}
+                        Err(e) => errors.push(InputError::Unreadable {
+                            path: e
+                                .path()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_else(|| shown.clone()),
+                            reason: e.to_string(),
+                        }),
+                    }
+                }
+                for file in files {
+                    let kind = kind_of(&file).unwrap_or(InputKind::Yaml);
+                    read_file(&file, kind, &mut inputs, &mut errors);
+                }
+                if inputs.len() + errors.len() == before {
+                    errors.push(InputError::NoYaml { path: shown });
+                }
+            }
+            Ok(_) => {
+                let kind = kind_of(path).unwrap_or(InputKind::Yaml);
+                read_file(path, kind, &mut inputs, &mut errors);
+            }
+        }
+    }
+    (inputs, errors)
+}
+
+fn kind_of(path: &Path) -> Option<InputKind> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("yaml" | "yml") => Some(InputKind::Yaml),
+        Some("lua") => Some(InputKind::Lua),
+        _ => None,
+    }
+}
+
+fn read_file(path: &Path, kind: InputKind, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    let shown = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => match decode(&shown, bytes) {
+            Ok(text) => inputs.push(Input {
+                name: Arc::from(shown.as_str()),
+                kind,
+                text,
+            }),
+            Err(e) => errors.push(e),
+        },
+        Err(e) => errors.push(InputError::Unreadable {
+            path: shown,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+fn decode(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(InputError::Binary {
+            path: name.to_string(),
+            offset,
+        });
+    }
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.remove(0);
+            }
+            Ok(s)
+        }
+        Err(e) => Err(InputError::NotUtf8 {
+            path: name.to_string(),
+            offset: e.utf8_error().valid_up_to(),
+        }),
+    }
+}
+
+/// Is this line a document separator (`---` alone or followed by white space)?
+fn is_separator(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Splits a YAML stream into documents and parses each. Documents with no
+/// content are left out.
+pub fn parse_stream(input: &Input) -> Vec<Document> {
+    let text = input.text.as_str();
+    let mut docs = Vec::new();
+    let mut chunk_start = 0usize; // byte offset
+    let mut chunk_line = 1u32;
+    let mut offset = 0usize;
+    let mut index = 0usize;
+    let mut first = true;
+    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
+        if is_separator(line) && !(first && text[chunk_start..offset].trim().is_empty()) {
+            push_doc(
+                input,
+                &text[chunk_start..offset],
+                chunk_line,
+                index,
+                &mut docs,
+            );
+            index += 1;
+            chunk_start = offset;
+            chunk_line = line_no;
+        }
+        if is_separator(line) {
+            first = false;
+        }
+        offset += line.len();
+    }
+    push_doc(input, &text[chunk_start..], chunk_line, index, &mut docs);
+    docs
+}
+
+fn push_doc(input: &Input, chunk: &str, first_line: u32, index: usize, docs: &mut Vec<Document>) {
+    let mut source = None;
+    let mut content_line = None;
+    for (i, line) in chunk.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t == "---" {
+            continue;
+        }
+        if let Some(comment) = t.strip_prefix('#') {
+            if source.is_none()
+                && let Some(s) = comment.trim().strip_prefix("Source:")
+            {
+                source = Some(s.trim().to_string());
+            }
+            continue;
+        }
+        if t == "..." {
+            continue;
+        }
+        content_line = Some(first_line + i as u32);
+        break;
+    }
+    let Some(line) = content_line else {
+        return; // empty document: skipped
+    };
+    let (root, error, issues) = match yaml::parse_document(chunk, first_line) {
+        Ok(parsed) => (parsed.root, None, parsed.issues),
+        Err(e) => (None, Some(e), Vec::new()),
+    };
+    if root.is_none() && error.is_none() {
+        return;
+    }
+    docs.push(Document {
+        file: input.name.clone(),
+        index,
+        line,
+        source,
+        root,
+        error,
+        issues,
+    });
+}
+
+/// Why a parsed document is not a Kubernetes object.
+#[derive(Debug, PartialEq)]
+pub enum NotObject {
+    NotMapping(&'static str),
+    MissingKind,
+    KindNotString(&'static str),
+}
+
+impl std::fmt::Display for NotObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotObject::NotMapping(t) => write!(
+                f,
+                "the document is a {t}, not a mapping; a Kubernetes object is a mapping with apiVersion, kind and metadata"
+            ),
+            NotObject::MissingKind => f.write_str("the document has no `kind`"),
+            NotObject::KindNotString(t) => write!(f, "`kind` is a {t}, not a string"),
+        }
+    }
+}
+
+/// Reads the identifying fields of a document.
+pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
+    let root = doc.root.as_ref()?;
+    if !matches!(root.kind, NodeKind::Map(_)) {
+        return Some(Err(NotObject::NotMapping(root.type_name())));
+    }
+    let kind = match root.get("kind") {
+        None => return Some(Err(NotObject::MissingKind)),
+        Some(k) => match k.as_str() {
+            Some(s) => s.to_string(),
+            None if matches!(k.kind, NodeKind::Null) => return Some(Err(NotObject::MissingKind)),
+            None => return Some(Err(NotObject::KindNotString(k.type_name()))),
+        },
+    };
+    let api_version = root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let meta = root.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Node::as_str)
+        .map(str::to_string);
+    Some(Ok(Object {
+        doc,
+        root,
+        json: root.to_json(),
+        api_version,
+        kind,
+        name,
+        namespace,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(text: &str) -> Input {
+        Input {
+            name: Arc::from("t.yaml"),
+            kind: InputKind::Yaml,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn splits_helm_output_and_keeps_sources() {
+        let text = "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: a\n---\n# Source: c/templates/b.yaml\n---\n# Source: c/templates/c.yaml\nkind: ConfigMap\n";
+        let docs = parse_stream(&input(text));
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].source.as_deref(), Some("c/templates/a.yaml"));
+        assert_eq!(docs[0].line, 3);
+        assert_eq!(docs[1].source.as_deref(), Some("c/templates/c.yaml"));
+        assert_eq!(docs[1].line, 11);
+        assert_eq!(docs[1].index, 2);
+    }
+
+    #[test]
+    fn a_broken_document_does_not_hide_the_next() {
+        let text = "a: [1\n---\nkind: X\n";
+        let docs = parse_stream(&input(text));
+        assert_eq!(docs.len(), 2);
+        assert!(docs[0].error.is_some());
+        assert_eq!(
+            docs[1].root.as_ref().unwrap().get("kind").unwrap().as_str(),
+            Some("X")
+        );
+        assert_eq!(docs[1].line, 3);
+    }
+
+    #[test]
+    fn decodes_or_names_the_problem() {
+        assert!(matches!(
+            decode("x", vec![0xff, 0xfe]),
+            Err(InputError::NotUtf8 { offset: 0, .. })
+        ));
+        assert!(matches!(
+            decode("x", b"a\0".to_vec()),
+            Err(InputError::Binary { offset: 1, .. })
+        ));
+        assert_eq!(decode("x", "\u{feff}a: 1".into()).unwrap(), "a: 1");
+    }
+
+    #[test]
+    fn classifies_non_objects() {
+        let docs = parse_stream(&input("- a\n---\nkind: 3\n---\nmetadata: {}\n"));
+        assert_eq!(
+            as_object(&docs[0]).unwrap().unwrap_err(),
+            NotObject::NotMapping("list")
+        );
+        assert_eq!(
+            as_object(&docs[1]).unwrap().unwrap_err(),
+            NotObject::KindNotString("number")
+        );
+        assert_eq!(
+            as_object(&docs[2]).unwrap().unwrap_err(),
+            NotObject::MissingKind
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! The JSON shape is a contract with CI systems: keep it stable.
+//! `{"findings":[{rule,severity,message,object,source,path,line,help}],"summary":{documents,objects,errors,warnings,infos}}`
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use crate::check::Report;
+use crate::finding::{Finding, Severity};
+
+pub fn finding_json(f: &Finding) -> serde_json::Value {
+    json!({
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "object": f.object,
+        "source": f.source_or_file(),
+        "path": f.location.path,
+        "line": f.location.line,
+        "help": f.help,
+    })
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let doc = json!({
+        "findings": report.visible().map(finding_json).collect::<Vec<_>>(),
+        "summary": {
+            "documents": report.documents,
+            "objects": report.objects,
+            "errors": report.count(Severity::Error),
+            "warnings": report.count(Severity::Warning),
+            "infos": report.count(Severity::Info),
+        }
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,71 @@
+//! Human output, grouped by the template (or file) each finding comes from.
+
+use std::io::{self, Write};
+
+use super::TextStyle;
+use crate::check::Report;
+use crate::finding::Severity;
+
+fn paint(style: &TextStyle, code: &str, s: &str) -> String {
+    if style.color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Result<()> {
+    let mut current: Option<&str> = None;
+    for f in report.visible() {
+        let group = f.source_or_file();
+        if current != Some(group) {
+            if current.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", paint(style, "1;4", group))?;
+            current = Some(group);
+        }
+        let sev = match f.severity {
+            Severity::Error => paint(style, "1;31", "error"),
+            Severity::Warning => paint(style, "1;33", "warning"),
+            Severity::Info => paint(style, "1;36", "info"),
+        };
+        let at = match (f.location.line, f.location.source.is_some()) {
+            (Some(line), true) => format!("{}:{line}", f.location.file),
+            (Some(line), false) => format!("line {line}"),
+            (None, _) => f.location.file.clone(),
+        };
+        let object = f
+            .object
+            .as_ref()
+            .map(|o| format!(" {o}"))
+            .unwrap_or_default();
+        let path = if f.location.path.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", f.location.path)
+        };
+        writeln!(out, "  {sev}[{}] {at}{object}{path}", f.rule)?;
+        writeln!(out, "    {}", f.message)?;
+        if let Some(help) = &f.help {
+            writeln!(out, "    {} {help}", paint(style, "2", "help:"))?;
+        }
+    }
+    if current.is_some() {
+        writeln!(out)?;
+    }
+    let e = report.count(Severity::Error);
+    let w = report.count(Severity::Warning);
+    let i = report.count(Severity::Info);
+    let mut summary = format!(
+        "{} documents, {} objects: {e} errors, {w} warnings, {i} infos",
+        report.documents, report.objects
+    );
+    if report.configs > 0 {
+        summary.push_str(&format!(" ({} proxy configs)", report.configs));
+    }
+    if report.suppressed > 0 {
+        summary.push_str(&format!(", {} suppressed", report.suppressed));
+    }
+    writeln!(out, "{summary}")
+}

@@ -1,0 +1,43 @@
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+use crate::manifest::as_object;
+
+pub const RULE: Rule = Rule {
+    id: "not-an-object",
+    severity: Severity::Error,
+    summary: "A document is not a Kubernetes object (a list, a scalar, or no string `kind`).",
+    docs: r#"## What it checks
+That every non-empty document is a mapping with a string `kind`.
+
+## Why it matters
+`kubectl apply` fails on such a document; in rendered charts it usually means a
+template printed a stray value or lost its indentation.
+
+## Example
+```yaml
+- name: memcached     # a list at the top level
+---
+apiVersion: v1
+metadata: {name: cache}   # no kind
+```
+
+## Fix
+Make the document a mapping with `apiVersion`, `kind` and `metadata.name`, or
+remove it.
+"#,
+    fix: "Give the document `apiVersion`, `kind` and `metadata.name`, or remove it.",
+    check,
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for doc in ctx.documents {
+        if let Some(Err(why)) = as_object(doc) {
+            let path = if matches!(why, crate::manifest::NotObject::KindNotString(_)) {
+                "/kind"
+            } else {
+                ""
+            };
+            out.push(RULE.on_document(doc, path, why.to_string()));
+        }
+    }
+}

@@ -1,0 +1,657 @@
+//! YAML text → a tree that keeps the line and column of every node.
+//!
+//! Built on `saphyr-parser` (the event parser of saphyr, the maintained successor
+//! of yaml-rust). We build the tree ourselves from parser events so that we can:
+//! keep a position for every node, report duplicate keys instead of silently
+//! keeping one, bound alias expansion (an alias bomb must not expand without
+//! limit) and bound nesting depth (no recursion runs away on hostile input).
+//!
+//! Plain scalars are resolved the way Kubernetes reads YAML (sigs.k8s.io/yaml on
+//! top of go-yaml v2): YAML 1.1 booleans (`yes`, `on`, ...) are booleans, as
+//! `kubectl` sees them.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// Deepest nesting accepted. Kubernetes objects are far shallower; anything
+/// deeper is hostile or broken input.
+pub const MAX_DEPTH: usize = 256;
+/// Most nodes that alias expansion may add to one document.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// 1-based line in the text that was parsed.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+    pub kind: NodeKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Keys are kept as strings (what JSON, and so Kubernetes, sees) with their own position.
+    Map(Vec<MapEntry>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapEntry {
+    pub key: String,
+    pub key_line: u32,
+    pub value: Node,
+}
+
+/// Something wrong in a document that still produced a tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlIssue {
+    pub kind: YamlIssueKind,
+    pub line: u32,
+    pub message: String,
+    /// JSON pointer of the node concerned.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlIssueKind {
+    DuplicateKey,
+    NonScalarKey,
+}
+
+/// A document that could not be parsed at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+/// The result of parsing one document's text.
+#[derive(Debug)]
+pub struct Parsed {
+    /// `None` for a document with no content (comments only, or empty).
+    pub root: Option<Node>,
+    pub issues: Vec<YamlIssue>,
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Map(entries) => entries
+                .iter()
+                .rev()
+                .find(|e| e.key == key)
+                .map(|e| &e.value),
+            _ => None,
+        }
+    }
+
+    /// Follows a JSON pointer (`/spec/template/spec/containers/0`). Returns the
+    /// deepest node reached, so a pointer to a missing field still gives the line
+    /// of its parent.
+    pub fn locate(&self, pointer: &str) -> &Node {
+        let mut node = self;
+        if pointer.is_empty() {
+            return node;
+        }
+        for raw in pointer.trim_start_matches('/').split('/') {
+            let token = raw.replace("~1", "/").replace("~0", "~");
+            let next = match &node.kind {
+                NodeKind::Map(_) => node.get(&token),
+                NodeKind::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => break,
+            }
+        }
+        node
+    }
+
+    /// The line of the key that holds the node at `pointer` (the line a reader
+    /// looks at). For a missing field, the line of its deepest existing parent.
+    pub fn line_of(&self, pointer: &str) -> u32 {
+        let mut node = self;
+        let mut line = self.line;
+        if pointer.is_empty() {
+            return line;
+        }
+        for raw in pointer.trim_start_matches('/').split('/') {
+            let token = raw.replace("~1", "/").replace("~0", "~");
+            match &node.kind {
+                NodeKind::Map(entries) => match entries.iter().rev().find(|e| e.key == token) {
+                    Some(e) => {
+                        line = e.key_line;
+                        node = &e.value;
+                    }
+                    None => break,
+                },
+                NodeKind::Seq(items) => {
+                    match token.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                        Some(n) => {
+                            line = n.line;
+                            node = n;
+                        }
+                        None => break,
+                    }
+                }
+                _ => break,
+            }
+        }
+        line
+    }
+
+    /// Converts to JSON, the data model Kubernetes validates.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Int(i) => Value::from(*i),
+            NodeKind::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(f.to_string())),
+            NodeKind::Str(s) => Value::String(s.clone()),
+            NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Map(entries) => {
+                let mut map = serde_json::Map::with_capacity(entries.len());
+                for e in entries {
+                    map.insert(e.key.clone(), e.value.to_json());
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    /// A short name for the node's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            NodeKind::Null => "null",
+            NodeKind::Bool(_) => "boolean",
+            NodeKind::Int(_) | NodeKind::Float(_) => "number",
+            NodeKind::Str(_) => "string",
+            NodeKind::Seq(_) => "list",
+            NodeKind::Map(_) => "mapping",
+        }
+    }
+}
+
+/// Resolves a plain scalar as go-yaml v2 (and so Kubernetes) does.
+fn resolve_plain(s: &str) -> NodeKind {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
+            return NodeKind::Bool(true);
+        }
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
+            return NodeKind::Bool(false);
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return NodeKind::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return NodeKind::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return NodeKind::Float(f64::NAN),
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return NodeKind::Str(s.to_string());
+    }
+    let cleaned: Cow<str> = if s.contains('_') {
+        Cow::Owned(s.replace('_', ""))
+    } else {
+        Cow::Borrowed(s)
+    };
+    let (neg, digits) = match cleaned.as_bytes()[0] {
+        b'-' => (true, &cleaned[1..]),
+        b'+' => (false, &cleaned[1..]),
+        _ => (false, &cleaned[..]),
+    };
+    let int = if let Some(hex) = digits.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()
+    } else if let Some(bin) = digits.strip_prefix("0b") {
+        i64::from_str_radix(bin, 2).ok()
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        i64::from_str_radix(&digits[1..], 8).ok()
+    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse::<i64>().ok()
+    } else {
+        None
+    };
+    if let Some(i) = int {
+        return NodeKind::Int(if neg { -i } else { i });
+    }
+    let is_float = !digits.is_empty()
+        && digits.bytes().any(|b| b.is_ascii_digit())
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    if is_float && let Ok(f) = cleaned.parse::<f64>() {
+        return NodeKind::Float(f);
+    }
+    NodeKind::Str(s.to_string())
+}
+
+fn scalar_kind(value: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> NodeKind {
+    if let Some(tag) = tag {
+        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
+            match tag.suffix.as_str() {
+                "str" => return NodeKind::Str(value.to_string()),
+                "int" | "float" | "bool" | "null" => return resolve_plain(value),
+                _ => {}
+            }
+        }
+        return NodeKind::Str(value.to_string());
+    }
+    match style {
+        ScalarStyle::Plain => resolve_plain(value),
+        _ => NodeKind::Str(value.to_string()),
+    }
+}
+
+enum Frame {
+    Seq {
+        node_line: u32,
+        node_col: u32,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        node_line: u32,
+        node_col: u32,
+        anchor: usize,
+        entries: Vec<MapEntry>,
+        /// A key read, waiting for its value.
+        pending_key: Option<(String, u32)>,
+        seen: HashMap<String, u32>,
+    },
+}
+
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+    root: Option<Node>,
+    issues: Vec<YamlIssue>,
+    /// Nesting level reached after `MAX_DEPTH`: deeper events are counted, not built.
+    skipped_depth: usize,
+    line_offset: u32,
+}
+
+fn count_nodes(node: &Node) -> usize {
+    // Iterative: the tree is bounded in depth anyway, but counting must not recurse on
+    // hostile input either.
+    let mut n = 0;
+    let mut todo = vec![node];
+    while let Some(x) = todo.pop() {
+        n += 1;
+        match &x.kind {
+            NodeKind::Seq(items) => todo.extend(items.iter()),
+            NodeKind::Map(entries) => todo.extend(entries.iter().map(|e| &e.value)),
+            _ => {}
+        }
+    }
+    n
+}
+
+impl Builder {
+    fn path(&self) -> String {
+        let mut p = String::new();
+        for f in &self.stack {
+            match f {
+                Frame::Seq { items, .. } => {
+                    p.push('/');
+                    p.push_str(&items.len().to_string());
+                }
+                Frame::Map { pending_key, .. } => {
+                    if let Some((k, _)) = pending_key {
+                        p.push('/');
+                        p.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    }
+                }
+            }
+        }
+        p
+    }
+
+    /// Places a finished node into its parent, or makes it the root.
+    fn push(&mut self, node: Node) {
+        let path = self.path();
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                seen,
+                ..
+            }) => match pending_key.take() {
+                None => {
+                    let key = match &node.kind {
+                        NodeKind::Str(s) => s.clone(),
+                        NodeKind::Int(i) => i.to_string(),
+                        NodeKind::Bool(b) => b.to_string(),
+                        NodeKind::Float(f) => f.to_string(),
+                        NodeKind::Null => "null".to_string(),
+                        NodeKind::Seq(_) | NodeKind::Map(_) => {
+                            self.issues.push(YamlIssue {
+                                kind: YamlIssueKind::NonScalarKey,
+                                line: node.line,
+                                message: "a mapping key is itself a list or mapping; Kubernetes accepts only string keys".into(),
+                                path: path.clone(),
+                            });
+                            format!("<complex key at line {}>", node.line)
+                        }
+                    };
+                    if let Some(first) = seen.get(&key) {
+                        let p = format!("{}/{}", path, key.replace('~', "~0").replace('/', "~1"));
+                        self.issues.push(YamlIssue {
+                            kind: YamlIssueKind::DuplicateKey,
+                            line: node.line,
+                            message: format!(
+                                "key `{key}` appears twice in one mapping (first at line {first}); kubectl rejects this and other tools silently keep only one value"
+                            ),
+                            path: p,
+                        });
+                    } else {
+                        seen.insert(key.clone(), node.line);
+                    }
+                    *pending_key = Some((key, node.line));
+                }
+                Some((key, key_line)) => {
+                    // Later duplicates replace earlier ones, as most YAML readers do.
+                    if let Some(existing) = entries.iter_mut().find(|e| e.key == key) {
+                        existing.value = node;
+                        existing.key_line = key_line;
+                    } else {
+                        entries.push(MapEntry {
+                            key,
+                            key_line,
+                            value: node,
+                        });
+                    }
+                }
+            },
+        }
+    }
+
+    fn register_anchor(&mut self, anchor: usize, node: &Node) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+    }
+
+    fn on_event(&mut self, ev: Event, span: Span) -> Result<(), YamlError> {
+        let line = span.start.line() as u32 + self.line_offset;
+        let col = span.start.col() as u32 + 1;
+        if self.skipped_depth > 0 {
+            match ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skipped_depth += 1,
+                Event::SequenceEnd | Event::MappingEnd => self.skipped_depth -= 1,
+                _ => {}
+            }
+            return Ok(());
+        }
+        match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                let node = Node {
+                    line,
+                    col,
+                    kind: scalar_kind(&value, style, tag.as_deref()),
+                };
+                self.register_anchor(anchor, &node);
+                self.push(node);
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id).cloned() else {
+                    return Err(YamlError {
+                        line,
+                        col,
+                        message: "alias refers to an unknown anchor".into(),
+                    });
+                };
+                self.alias_nodes += count_nodes(&target);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    return Err(YamlError {
+                        line,
+                        col,
+                        message: format!(
+                            "aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); refusing to expand further"
+                        ),
+                    });
+                }
+                let mut node = target;
+                node.line = line;
+                node.col = col;
+                self.push(node);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(YamlError {
+                        line,
+                        col,
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                    });
+                }
+                let frame = if matches!(ev, Event::SequenceStart(..)) {
+                    Frame::Seq {
+                        node_line: line,
+                        node_col: col,
+                        anchor,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Frame::Map {
+                        node_line: line,
+                        node_col: col,
+                        anchor,
+                        entries: Vec::new(),
+                        pending_key: None,
+                        seen: HashMap::new(),
+                    }
+                };
+                self.stack.push(frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let node = match self.stack.pop() {
+                    Some(Frame::Seq {
+                        node_line,
+                        node_col,
+                        anchor,
+                        items,
+                    }) => (
+                        anchor,
+                        Node {
+                            line: node_line,
+                            col: node_col,
+                            kind: NodeKind::Seq(items),
+                        },
+                    ),
+                    Some(Frame::Map {
+                        node_line,
+                        node_col,
+                        anchor,
+                        entries,
+                        ..
+                    }) => (
+                        anchor,
+                        Node {
+                            line: node_line,
+                            col: node_col,
+                            kind: NodeKind::Map(entries),
+                        },
+                    ),
+                    None => return Ok(()),
+                };
+                self.register_anchor(node.0, &node.1);
+                self.push(node.1);
+            }
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd => {}
+        }
+        Ok(())
+    }
+}
+
+/// Parses the text of ONE document (the caller splits streams on `---`).
+/// `first_line` is the line number of the text's first line in its file.
+pub fn parse_document(text: &str, first_line: u32) -> Result<Parsed, YamlError> {
+    let mut builder = Builder {
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        root: None,
+        issues: Vec::new(),
+        skipped_depth: 0,
+        line_offset: first_line.saturating_sub(1),
+    };
+    let mut parser = Parser::new_from_str(text);
+    let mut documents = 0;
+    loop {
+        match parser.next_event() {
+            None => break,
+            Some(Err(e)) => {
+                let m = e.marker();
+                let mut line = m.line() as u32;
+                let mut col = m.col() as u32 + 1;
+                if e.info().contains("tab") {
+                    // The scanner marks where the token began; point at the line with the tab.
+                    if let Some((i, l)) = text
+                        .lines()
+                        .enumerate()
+                        .skip(m.line().saturating_sub(1))
+                        .find(|(_, l)| l.contains('\t'))
+                    {
+                        line = i as u32 + 1;
+                        col = l.find('\t').unwrap_or(0) as u32 + 1;
+                    }
+                }
+                let message = if e.info().contains("recursion limit") {
+                    format!("nesting too deep ({})", e.info())
+                } else {
+                    e.info().to_string()
+                };
+                return Err(YamlError {
+                    line: line + builder.line_offset,
+                    col,
+                    message,
+                });
+            }
+            Some(Ok((ev, span))) => {
+                if let Event::DocumentStart(_) = ev {
+                    documents += 1;
+                    if documents > 1 {
+                        return Err(YamlError {
+                            line: span.start.line() as u32 + builder.line_offset,
+                            col: 1,
+                            message:
+                                "a second document starts here without a `---` line of its own"
+                                    .into(),
+                        });
+                    }
+                }
+                if let Event::StreamEnd = ev {
+                    break;
+                }
+                builder.on_event(ev, span)?;
+            }
+        }
+    }
+    Ok(Parsed {
+        root: builder.root,
+        issues: builder.issues,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Node {
+        parse_document(s, 1).unwrap().root.unwrap()
+    }
+
+    #[test]
+    fn keeps_lines_of_fields() {
+        let n = parse("a: 1\nb:\n  c: [x, z]\n  d: true\n");
+        assert_eq!(n.line_of("/b/d"), 4);
+        assert_eq!(n.locate("/b/c/1").as_str(), Some("z"));
+        assert_eq!(n.line_of("/b/missing"), 2);
+    }
+
+    #[test]
+    fn resolves_scalars_like_kubernetes() {
+        let n = parse("a: yes\nb: '1'\nc: 0x10\nd: 1.5\ne: ~\nf: 1e3\ng: 400Mi\nh: 010\n");
+        let j = n.to_json();
+        assert_eq!(j["a"], true);
+        assert_eq!(j["b"], "1");
+        assert_eq!(j["c"], 16);
+        assert_eq!(j["d"], 1.5);
+        assert!(j["e"].is_null());
+        assert_eq!(j["f"], 1000.0);
+        assert_eq!(j["g"], "400Mi");
+        assert_eq!(j["h"], 8);
+    }
+
+    #[test]
+    fn reports_duplicate_keys() {
+        let p = parse_document("a: 1\nb: 2\na: 3\n", 1).unwrap();
+        assert_eq!(p.issues.len(), 1);
+        assert_eq!(p.issues[0].line, 3);
+        assert_eq!(p.issues[0].path, "/a");
+        assert_eq!(p.root.unwrap().to_json()["a"], 3);
+    }
+
+    #[test]
+    fn bounds_alias_bombs() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let prev = i - 1;
+            s.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = parse_document(&s, 1).unwrap_err();
+        assert!(err.message.contains("alias"), "{err:?}");
+    }
+
+    #[test]
+    fn bounds_nesting() {
+        let s = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let err = parse_document(&s, 1).unwrap_err();
+        assert!(
+            err.message.contains("nesting") || err.message.contains("recursion"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn offsets_lines() {
+        let err = parse_document("a: 1\n\tb: 2\n", 10).unwrap_err();
+        assert_eq!(err.line, 11);
+    }
+}

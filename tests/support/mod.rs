@@ -1,0 +1,215 @@
+//! Shared by integration tests: the real tools the project's scripts install,
+//! free loopback ports, and processes that are always stopped.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The memcached 1.6.38 with the proxy that `scripts/setup-memcached` builds
+/// (`MCLINT_MEMCACHED` overrides).
+pub fn memcached_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("MCLINT_MEMCACHED") {
+        return PathBuf::from(p);
+    }
+    let p = repo().join(".tools/memcached/bin/memcached");
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/setup (the README's test command does)",
+        p.display()
+    );
+    p
+}
+
+/// The helm-compatible command (`scripts/helm`: real helm when on PATH, else the
+/// project's Helm engine).
+pub fn helm() -> Command {
+    Command::new(repo().join("scripts/helm"))
+}
+
+/// Renders the bundled chart; panics with helm's stderr on failure.
+pub fn helm_template(release: &str, namespace: &str, args: &[&str]) -> String {
+    let chart = repo().join("charts/distributed-memcached");
+    let out = helm()
+        .args(["template", release])
+        .arg(&chart)
+        .args(["-n", namespace])
+        .args(args)
+        .output()
+        .expect("run scripts/helm");
+    assert!(
+        out.status.success(),
+        "helm template failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed when dropped (also when a test panics).
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub name: String,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the process now (a pod going down).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY-free check: /proc/self/status Uid line.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Starts memcached on 127.0.0.1:`port` with extra args, waiting until it accepts.
+pub fn start_memcached(name: &str, port: u16, extra: &[String], workdir: &Path) -> Server {
+    let log = workdir.join(format!("{name}.log"));
+    let logf = std::fs::File::create(&log).unwrap();
+    let mut cmd = Command::new(memcached_bin());
+    cmd.args(["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0"]);
+    if is_root() {
+        cmd.args(["-u", "root"]);
+    }
+    cmd.args(extra);
+    cmd.stdin(Stdio::null())
+        .stdout(logf.try_clone().unwrap())
+        .stderr(logf);
+    let child = cmd.spawn().expect("start memcached");
+    let mut server = Server {
+        child,
+        port,
+        name: name.to_string(),
+        log,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("memcached {name} exited with {status}: {}", server.log());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "memcached {name} did not listen on {port}: {}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A minimal text-protocol client.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    pub fn connect(port: u16) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        Client {
+            reader: BufReader::new(s.try_clone().unwrap()),
+            writer: s,
+        }
+    }
+
+    pub fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.reader.read_line(&mut l).unwrap();
+        l.trim_end().to_string()
+    }
+
+    pub fn set(&mut self, key: &str, value: &[u8], ttl: u32) -> String {
+        write!(self.writer, "set {key} 0 {ttl} {}\r\n", value.len()).unwrap();
+        self.writer.write_all(value).unwrap();
+        self.writer.write_all(b"\r\n").unwrap();
+        self.line()
+    }
+
+    /// `Some(value)` on a hit, `None` on a miss; panics on an error reply.
+    pub fn get(&mut self, key: &str) -> Option<Vec<u8>> {
+        write!(self.writer, "get {key}\r\n").unwrap();
+        let head = self.line();
+        if head == "END" {
+            return None;
+        }
+        assert!(
+            head.starts_with("VALUE "),
+            "unexpected reply to get {key}: {head}"
+        );
+        let len: usize = head.rsplit(' ').next().unwrap().parse().unwrap();
+        let mut buf = vec![0; len + 2];
+        self.reader.read_exact(&mut buf).unwrap();
+        buf.truncate(len);
+        assert_eq!(self.line(), "END");
+        Some(buf)
+    }
+
+    /// Sends a raw command and returns the first reply line.
+    pub fn raw(&mut self, cmd: &str) -> String {
+        write!(self.writer, "{cmd}\r\n").unwrap();
+        self.line()
+    }
+
+    /// `stats` as (name, value) pairs.
+    pub fn stats(&mut self) -> Vec<(String, String)> {
+        write!(self.writer, "stats\r\n").unwrap();
+        let mut out = Vec::new();
+        loop {
+            let l = self.line();
+            if l == "END" || l.is_empty() {
+                break;
+            }
+            let mut parts = l.splitn(3, ' ');
+            parts.next();
+            if let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+                out.push((k.to_string(), v.to_string()));
+            }
+        }
+        out
+    }
+}
+
+/// Runs the built `mclint` binary.
+pub fn mclint() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mclint"))
+}
