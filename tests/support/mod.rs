@@ -146,6 +146,10 @@ impl Client {
     pub fn connect(port: u16) -> Client {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // One write per command and no Nagle: otherwise every request waits out a
+        // delayed ACK (40 ms) and the proofs take minutes.
+        s.set_nodelay(true).unwrap();
+        s.set_nodelay(true).unwrap();
         Client {
             reader: BufReader::new(s.try_clone().unwrap()),
             writer: s,
@@ -159,15 +163,18 @@ impl Client {
     }
 
     pub fn set(&mut self, key: &str, value: &[u8], ttl: u32) -> String {
-        write!(self.writer, "set {key} 0 {ttl} {}\r\n", value.len()).unwrap();
-        self.writer.write_all(value).unwrap();
-        self.writer.write_all(b"\r\n").unwrap();
+        let mut cmd = format!("set {key} 0 {ttl} {}\r\n", value.len()).into_bytes();
+        cmd.extend_from_slice(value);
+        cmd.extend_from_slice(b"\r\n");
+        self.writer.write_all(&cmd).unwrap();
         self.line()
     }
 
     /// `Some(value)` on a hit, `None` on a miss; panics on an error reply.
     pub fn get(&mut self, key: &str) -> Option<Vec<u8>> {
-        write!(self.writer, "get {key}\r\n").unwrap();
+        self.writer
+            .write_all(format!("get {key}\r\n").as_bytes())
+            .unwrap();
         let head = self.line();
         if head == "END" {
             return None;
@@ -186,13 +193,15 @@ impl Client {
 
     /// Sends a raw command and returns the first reply line.
     pub fn raw(&mut self, cmd: &str) -> String {
-        write!(self.writer, "{cmd}\r\n").unwrap();
+        self.writer
+            .write_all(format!("{cmd}\r\n").as_bytes())
+            .unwrap();
         self.line()
     }
 
     /// `stats` as (name, value) pairs.
     pub fn stats(&mut self) -> Vec<(String, String)> {
-        write!(self.writer, "stats\r\n").unwrap();
+        self.writer.write_all(b"stats\r\n").unwrap();
         let mut out = Vec::new();
         loop {
             let l = self.line();
@@ -212,4 +221,49 @@ impl Client {
 /// Runs the built `mclint` binary.
 pub fn mclint() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mclint"))
+}
+
+/// One finished `mclint` run: what snapshots compare.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Exit code, stdout and stderr in one text, for `insta::assert_snapshot!`.
+    pub fn snapshot(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `cmd` with `stdin` as standard input (NO_COLOR unset unless the test set
+/// it, so colour depends only on what the test asks); never hangs on a child
+/// waiting for input.
+pub fn run(cmd: &mut Command, stdin: &[u8]) -> Run {
+    if !cmd.get_envs().any(|(k, _)| k == "NO_COLOR") {
+        cmd.env_remove("NO_COLOR");
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mclint");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The child may exit before reading everything (an input error): ignore EPIPE.
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for mclint");
+    writer.join().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }

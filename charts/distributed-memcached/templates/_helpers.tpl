@@ -175,29 +175,57 @@ Takes (dict "ctx" $ "target" <cache.target> "statefulSet" <name>); returns a JSO
 
 {{/*
 Memory model: the ONE place that turns item memory into container memory.
-Constants first; they are provisional and meant to be calibrated.
-  peak    = memoryMiB                                  item memory (-m)
-          + memoryMiB * hashTableRatio                 hash table: 8-byte bucket per ~100-byte item
-          + connections * perConnectionKiB / 1024      per-connection buffers
-          + threads * perThreadMiB                     per-thread caches
-          + baselineMiB                                binary, stacks, stats
-  request = ceil(peak)                                         (MiB)
-  limit   = ceil(peak * limitMargin / limitStepMiB) * limitStepMiB (MiB)
-Takes (dict "memoryMiB" m "connections" c "threads" t); returns JSON
-{"peakMiB", "requestMiB", "limitMiB"}.
+It is mclint's model (src/memcached/memory.rs), calibrated on memcached 1.6.38
+by scripts/measure-memory; docs/memory-model.md gives the measurements and the
+reasoning. Integer bytes throughout, so the chart and mclint agree exactly.
+  cache   = (memoryMiB + 38) * (1 MiB + 4 KiB)   -m, plus the first page each of
+            the other 38 slab classes takes even at the limit, plus the malloc
+            header page of every 1 MiB slab page
+  hash    = 8-byte buckets, doubled from 2^16 while the most items -m can hold
+            (memoryMiB * 10922 96-byte chunks + 42471 in the other classes)
+            exceed 1.5 per bucket; x1.5 while the last expansion runs
+  conns   = connections * (1 KiB + 16 KiB read buffer), the buffers capped by
+            read_buf_mem_limit when readBufMemLimitMiB is passed
+  threads = threads * 192 KiB;  baseline = 4 MiB
+  peak    = cache + hash + conns + threads + baseline
+  request = ceil((peak - conns - 38 slab-class pages) / 1 MiB)   (MiB)
+  limit   = ceil(peak / 8 MiB) * 8                                (MiB)
+Takes (dict "memoryMiB" m "connections" c "threads" t ["readBufMemLimitMiB" r]);
+returns JSON {"peakMiB", "requestMiB", "limitMiB"}.
 */}}
 {{- define "distributed-memcached.memory.model" -}}
-{{- $baselineMiB := 8.0 }}
-{{- $perThreadMiB := 1.0 }}
-{{- $perConnectionKiB := 16.0 }}
-{{- $hashTableRatio := 0.08 }}
-{{- $limitMargin := 1.10 }}
-{{- $limitStepMiB := 8.0 }}
-{{- $m := float64 .memoryMiB }}
-{{- $peak := addf $m (mulf $m $hashTableRatio) (divf (mulf (float64 .connections) $perConnectionKiB) 1024.0) (mulf (float64 .threads) $perThreadMiB) $baselineMiB }}
-{{- $request := ceil $peak }}
-{{- $limit := mulf (ceil (divf (mulf $peak $limitMargin) $limitStepMiB)) $limitStepMiB }}
-{{- toJson (dict "peakMiB" $peak "requestMiB" (int64 $request) "limitMiB" (int64 $limit)) }}
+{{- $MiB := 1048576 }}
+{{- $otherClasses := 38 }}
+{{- $pageBytes := add $MiB 4096 }}
+{{- $itemsPerPage := 10922 }}
+{{- $itemsInOtherClasses := 42471 }}
+{{- $perConnection := 1024 }}
+{{- $readBuffer := 16384 }}
+{{- $perThread := 196608 }}
+{{- $baseline := mul 4 $MiB }}
+{{- $m := int64 .memoryMiB }}
+{{- $c := int64 .connections }}
+{{- $t := max 1 (int64 .threads) }}
+{{- $cache := mul (add $m $otherClasses) $pageBytes }}
+{{- $items := add (mul $m $itemsPerPage) $itemsInOtherClasses }}
+{{- $buckets := 65536 }}
+{{- range until 16 }}
+{{- if gt (mul $items 2) (mul $buckets 3) }}{{ $buckets = mul $buckets 2 }}{{ end }}
+{{- end }}
+{{- $hash := mul $buckets 8 }}
+{{- if gt $buckets 65536 }}{{ $hash = add $hash (div $hash 2) }}{{ end }}
+{{- $buffers := mul $c $readBuffer }}
+{{- with .readBufMemLimitMiB }}
+{{- $perThreadBuffers := max 1 (div (div (mul (int64 .) $MiB) $t) $readBuffer) }}
+{{- $buffers = min $buffers (mul $perThreadBuffers $t $readBuffer) }}
+{{- end }}
+{{- $conns := add (mul $c $perConnection) $buffers }}
+{{- $peak := add $cache $hash $conns (mul $t $perThread) $baseline }}
+{{- $steady := sub (sub $peak $conns) (mul $otherClasses $MiB) }}
+{{- $request := div (add $steady (sub $MiB 1)) $MiB }}
+{{- $step := mul 8 $MiB }}
+{{- $limit := mul (div (add $peak (sub $step 1)) $step) 8 }}
+{{- toJson (dict "peakMiB" (divf $peak $MiB) "requestMiB" $request "limitMiB" $limit) }}
 {{- end }}
 
 {{/* Derived memory request, e.g. "305Mi". Same argument as memory.model. */}}

@@ -154,8 +154,9 @@ Reads take the fastest copy's answer; writes go to every copy.
 {{- define "distributed-memcached.proxyConfig.replicatedSharded" -}}
 {{- $ctx := .ctx -}}
 {{- $target := .target -}}
--- One pool per data copy. Each copy hashes keys with its own seed, so the
--- loss of one pod never removes the same keys from every copy.
+-- One pool per data copy. Each copy hashes keys with its own seed, so a key's
+-- shard differs from copy to copy and one lost pod's keys are spread over
+-- several pods of the other copies.
 pools {
     set_copies = {
 {{- range $sts := .target.statefulSets }}
