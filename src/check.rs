@@ -32,6 +32,21 @@ pub struct Report {
     /// Configs given as `.lua` files.
     pub configs: usize,
     pub suppressed: usize,
+    /// Every document and `.lua` config checked, in input order, for writers that
+    /// list what passed too (junit).
+    pub checked: Vec<Checked>,
+}
+
+/// One checked document (or `.lua` config, with no `document`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub file: String,
+    pub document: Option<usize>,
+    pub source: Option<String>,
+    /// First content line of the document.
+    pub line: Option<u32>,
+    /// The object, when the document is one.
+    pub object: Option<crate::finding::ObjectRef>,
 }
 
 impl Report {
@@ -54,7 +69,7 @@ impl Report {
 
 /// Error for an id given to `--select`, `--ignore` or the config file.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown rule `{0}` (see `mclint rules`){1}")]
+#[error("unknown rule `{0}`{1} (see `mclint rules`)")]
 pub struct UnknownRule(pub String, pub String);
 
 impl CheckOptions {
@@ -102,21 +117,41 @@ pub fn check(inputs: &[Input], options: &CheckOptions) -> Report {
             f.severity = *s;
         }
     }
-    let mut suppressed = 0;
     for f in &mut findings {
         if is_suppressed(&ctx, f) {
             f.suppressed = true;
-            suppressed += 1;
         }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
+    // Counted after `dedup`, so a finding reported twice is not suppressed twice.
+    let suppressed = findings.iter().filter(|f| f.suppressed).count();
+    let objects: HashMap<(&str, usize), crate::finding::ObjectRef> = ctx
+        .objects
+        .iter()
+        .map(|o| ((o.doc.file.as_ref(), o.doc.index), o.reference()))
+        .collect();
+    let checked = documents
+        .iter()
+        .map(|d| Checked {
+            file: d.file.to_string(),
+            document: Some(d.index),
+            source: d.source.clone(),
+            line: Some(d.line),
+            object: objects.get(&(d.file.as_ref(), d.index)).cloned(),
+        })
+        .chain(lua.iter().map(|i| Checked {
+            file: i.name.to_string(),
+            ..Checked::default()
+        }))
+        .collect();
     Report {
         findings,
         documents: documents.len(),
         objects: ctx.objects.len(),
         configs: lua.len(),
         suppressed,
+        checked,
     }
 }
 
@@ -134,4 +169,55 @@ fn is_suppressed(ctx: &Context, f: &Finding) -> bool {
                     .any(|id| id.trim() == f.rule || id.trim() == "all")
             })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn input(name: &str, kind: InputKind, text: &str) -> Input {
+        Input {
+            name: Arc::from(name),
+            kind,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn report_lists_every_document_and_counts_suppressed_findings() {
+        let yaml = "- a list\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations:\n    mclint.io/ignore: \"service-selects-no-pods -- external pods\"\nspec:\n  selector: {app: x}\n";
+        let inputs = [
+            input("a.yaml", InputKind::Yaml, yaml),
+            input("proxy.lua", InputKind::Lua, "-- routes\n"),
+        ];
+        let options = CheckOptions {
+            select: vec!["not-an-object".into(), "service-selects-no-pods".into()],
+            ..CheckOptions::default()
+        };
+        let report = check(&inputs, &options);
+        let checked: Vec<(&str, Option<usize>, Option<&str>)> = report
+            .checked
+            .iter()
+            .map(|c| {
+                let kind = c.object.as_ref().and_then(|o| o.kind.as_deref());
+                (c.file.as_str(), c.document, kind)
+            })
+            .collect();
+        assert_eq!(
+            checked,
+            [
+                ("a.yaml", Some(0), None),
+                ("a.yaml", Some(1), Some("Service")),
+                ("proxy.lua", None, None)
+            ]
+        );
+        assert_eq!(report.findings.len(), 2);
+        assert_eq!(report.suppressed, 1);
+        assert_eq!(
+            report.suppressed,
+            report.findings.iter().filter(|f| f.suppressed).count()
+        );
+    }
 }

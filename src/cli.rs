@@ -26,6 +26,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
+    /// Compare two renderings: object changes, and the share of keys each proxy route moves.
+    Diff(crate::diff::DiffArgs),
+    /// Show where keys go through a routelib proxy config (route, ordered backends).
+    Route(RouteArgs),
     /// Print one rule's documentation.
     Explain {
         /// The rule id, as `mclint rules` lists it.
@@ -77,6 +81,10 @@ pub struct CheckArgs {
     /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// The chart's directory relative to the repository root, for the file paths of
+    /// `sarif` and `github` output (default: `charts/<chart name>`); see docs/output.md.
+    #[arg(long, value_name = "DIR")]
+    pub chart_dir: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,4 +92,42 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// Rendered manifests (proxies are found in them) or `.lua` proxy configs.
+    pub paths: Vec<PathBuf>,
+    /// A key to route (repeatable).
+    #[arg(long = "key")]
+    pub keys: Vec<String>,
+    /// A file of keys, one per line.
+    #[arg(long)]
+    pub keys_file: Option<PathBuf>,
+    /// The command sent with each key (get, set, delete, mg, ms, incr, ...).
+    #[arg(long, default_value = "get")]
+    pub command: String,
+    /// Which proxy when PATHS hold several (workload, container or file name).
+    #[arg(long)]
+    pub proxy: Option<String>,
+    /// A routelib config file to use instead of PATHS.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Extra routelib library loaded before the config (as in proxy_config=routelib:LIB), repeatable.
+    #[arg(long)]
+    pub lib: Vec<PathBuf>,
+    /// NAME=VALUE for local_zone_from_env with --config (repeatable).
+    #[arg(long)]
+    pub env: Vec<String>,
+    /// The routes{} tag to use.
+    #[arg(long, default_value = "default")]
+    pub tag: String,
+    /// Spread N synthetic keys over the backends and report the imbalance.
+    #[arg(long)]
+    pub stats: Option<usize>,
+    /// With this backend (host:port or label) down, the share of reads and writes that fail or miss, per route.
+    #[arg(long)]
+    pub fail: Option<String>,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }

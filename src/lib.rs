@@ -4,10 +4,14 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod finding;
 pub mod k8s;
 pub mod manifest;
+pub mod memcached;
+pub mod proxy;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod suggest;
 pub mod yaml;

@@ -18,6 +18,8 @@ fn main() -> ExitCode {
         Command::Check(args) => run_check(args),
         Command::Rules { format } => print_rules(format).map(|_| ExitCode::SUCCESS),
         Command::Explain { id } => explain(&id),
+        Command::Route(args) => run_route(args),
+        Command::Diff(args) => run_diff(&args),
     };
     match result {
         Ok(code) => code,
@@ -49,11 +51,16 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             None => CheckOptions::default(),
         },
     };
-    options.select.extend(args.select.iter().cloned());
+    // `--select` on the command line replaces the config's list (asking for one
+    // rule must run that rule only); `--ignore` adds to it.
+    if !args.select.is_empty() {
+        options.select = args.select.clone();
+    }
     options.ignore.extend(args.ignore.iter().cloned());
     options.validate()?;
     options.kube_version = args.kube_version.clone();
     options.schema_dir = args.schema_dir.clone();
+    mclint::schema::prepare(&options)?.compile_dir_schemas()?;
 
     let (inputs, errors) = read_inputs(&args.paths, &mut std::io::stdin().lock());
     for e in &errors {
@@ -66,9 +73,13 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
         if !args.allow_empty {
             let what = if args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-") {
-                "standard input"
+                "standard input".to_string()
             } else {
-                "the input"
+                args.paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             eprintln!(
                 "mclint: {what} holds no YAML documents; if it came from `helm template`, that command failed (pass --allow-empty to accept empty input)"
@@ -86,8 +97,16 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    report::write(args.format, &report, &TextStyle { color }, &mut out)
-        .context("writing the report")?;
+    report::write(
+        args.format,
+        &report,
+        &TextStyle {
+            color,
+            chart_dir: args.chart_dir.clone(),
+        },
+        &mut out,
+    )
+    .context("writing the report")?;
     out.flush().context("writing the report")?;
     if !errors.is_empty() {
         return Ok(ExitCode::from(2));
@@ -103,6 +122,31 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `mclint diff`: 0 done, 1 a route moves more than --max-remap, 2 could not run.
+fn run_diff(args: &mclint::diff::DiffArgs) -> anyhow::Result<ExitCode> {
+    let report = mclint::diff::run(args, &mut std::io::stdin().lock())?;
+    for w in &report.warnings {
+        eprintln!("mclint: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    mclint::diff::write(args.format, &report, &mut out).context("writing the report")?;
+    out.flush().context("writing the report")?;
+    Ok(if report.exceeded.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_route(args: mclint::cli::RouteArgs) -> anyhow::Result<ExitCode> {
+    let output =
+        mclint::proxy::route_cmd::run(&mclint::proxy::route_cmd::RouteRequest::from(&args))?;
+    let mut out = std::io::stdout().lock();
+    report::route::write(args.format, &output, &mut out).context("writing the routes")?;
+    out.flush().context("writing the routes")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_rules(format: RulesFormat) -> anyhow::Result<()> {

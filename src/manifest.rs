@@ -18,8 +18,15 @@ pub enum InputError {
     Missing { path: String },
     #[error("{path}: cannot read: {reason}")]
     Unreadable { path: String, reason: String },
-    #[error("{path}: not UTF-8 text (invalid byte at offset {offset}); YAML must be UTF-8")]
-    NotUtf8 { path: String, offset: usize },
+    #[error(
+        "{path}: not UTF-8 text (invalid byte 0x{byte:02X} on line {line}, at offset {offset}); YAML must be UTF-8"
+    )]
+    NotUtf8 {
+        path: String,
+        offset: usize,
+        line: usize,
+        byte: u8,
+    },
     #[error("{path}: binary data (a NUL byte at offset {offset}), not YAML")]
     Binary { path: String, offset: usize },
     #[error("{path}: directory holds no *.yaml, *.yml or *.lua files")]
@@ -236,10 +243,16 @@ fn decode(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
             }
             Ok(s)
         }
-        Err(e) => Err(InputError::NotUtf8 {
-            path: name.to_string(),
-            offset: e.utf8_error().valid_up_to(),
-        }),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            Err(InputError::NotUtf8 {
+                path: name.to_string(),
+                offset,
+                line: bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1,
+                byte: bytes.get(offset).copied().unwrap_or(0),
+            })
+        }
     }
 }
 
@@ -433,6 +446,12 @@ mod tests {
             Err(InputError::Binary { offset: 1, .. })
         ));
         assert_eq!(decode("x", "\u{feff}a: 1".into()).unwrap(), "a: 1");
+        assert_eq!(
+            decode("x.yaml", b"a: 1\nb: caf\xe9\n".to_vec())
+                .unwrap_err()
+                .to_string(),
+            "x.yaml: not UTF-8 text (invalid byte 0xE9 on line 2, at offset 11); YAML must be UTF-8"
+        );
     }
 
     #[test]

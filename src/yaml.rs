@@ -284,7 +284,8 @@ enum Frame {
         entries: Vec<MapEntry>,
         /// A key read, waiting for its value.
         pending_key: Option<(String, u32)>,
-        seen: HashMap<String, u32>,
+        /// Key → (line of its first occurrence, index of its entry in `entries`).
+        seen: HashMap<String, (u32, usize)>,
     },
 }
 
@@ -364,7 +365,7 @@ impl Builder {
                             format!("<complex key at line {}>", node.line)
                         }
                     };
-                    if let Some(first) = seen.get(&key) {
+                    if let Some((first, _)) = seen.get(&key) {
                         let p = format!("{}/{}", path, key.replace('~', "~0").replace('/', "~1"));
                         self.issues.push(YamlIssue {
                             kind: YamlIssueKind::DuplicateKey,
@@ -375,13 +376,19 @@ impl Builder {
                             path: p,
                         });
                     } else {
-                        seen.insert(key.clone(), node.line);
+                        // The value comes next and becomes entry number `entries.len()`.
+                        seen.insert(key.clone(), (node.line, entries.len()));
                     }
                     *pending_key = Some((key, node.line));
                 }
                 Some((key, key_line)) => {
-                    // Later duplicates replace earlier ones, as most YAML readers do.
-                    if let Some(existing) = entries.iter_mut().find(|e| e.key == key) {
+                    // Later duplicates replace earlier ones, as most YAML readers do. The index
+                    // kept in `seen` avoids a linear search per key (quadratic on big mappings).
+                    let existing = seen
+                        .get(&key)
+                        .and_then(|&(_, i)| entries.get_mut(i))
+                        .filter(|e| e.key == key);
+                    if let Some(existing) = existing {
                         existing.value = node;
                         existing.key_line = key_line;
                     } else {
@@ -517,6 +524,32 @@ impl Builder {
     }
 }
 
+/// The first character YAML does not allow in a stream (YAML 1.2, 5.1: control
+/// characters other than tab, line feed and carriage return; DEL; C1 controls
+/// but NEL; U+FFFE and U+FFFF). The parser would take them as text; go-yaml, and
+/// so kubectl, refuses them.
+fn unprintable(text: &str) -> Option<YamlError> {
+    let (offset, c) = text.char_indices().find(|&(_, c)| {
+        let u = c as u32;
+        (u < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+            || u == 0x7f
+            || ((0x80..=0x9f).contains(&u) && u != 0x85)
+            || u == 0xfffe
+            || u == 0xffff
+    })?;
+    let before = &text[..offset];
+    let line = before.matches('\n').count() as u32 + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+    Some(YamlError {
+        line,
+        col,
+        message: format!(
+            "control character U+{:04X} is not allowed in YAML",
+            c as u32
+        ),
+    })
+}
+
 /// Parses the text of ONE document (the caller splits streams on `---`).
 /// `first_line` is the line number of the text's first line in its file.
 pub fn parse_document(text: &str, first_line: u32) -> Result<Parsed, YamlError> {
@@ -529,6 +562,12 @@ pub fn parse_document(text: &str, first_line: u32) -> Result<Parsed, YamlError> 
         skipped_depth: 0,
         line_offset: first_line.saturating_sub(1),
     };
+    if let Some(e) = unprintable(text) {
+        return Err(YamlError {
+            line: e.line + builder.line_offset,
+            ..e
+        });
+    }
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0;
     loop {
@@ -653,5 +692,41 @@ mod tests {
     fn offsets_lines() {
         let err = parse_document("a: 1\n\tb: 2\n", 10).unwrap_err();
         assert_eq!(err.line, 11);
+    }
+
+    #[test]
+    fn refuses_control_characters() {
+        let err = parse_document("a: 1\nb: x\x07y\n", 5).unwrap_err();
+        assert_eq!((err.line, err.col), (6, 5));
+        assert!(err.message.contains("U+0007"), "{err:?}");
+        assert!(parse_document("a: \"tab\there\"\r\nb: caf\u{e9} \u{85}\n", 1).is_ok());
+        assert!(parse_document("a: \u{9b}\n", 1).is_err());
+    }
+
+    #[test]
+    fn wide_mappings_parse_in_linear_time() {
+        // A 50 MB ConfigMap is a few hundred thousand keys: looking each key up
+        // linearly made this quadratic (minutes). Duplicates still replace in place.
+        let mut s = String::from("dup: 1\n");
+        for i in 0..200_000 {
+            s.push_str(&format!("k{i}: v\n"));
+        }
+        s.push_str("dup: 2\n");
+        let start = std::time::Instant::now();
+        let p = parse_document(&s, 1).unwrap();
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "took {:?}",
+            start.elapsed()
+        );
+        let root = p.root.unwrap();
+        let NodeKind::Map(entries) = &root.kind else {
+            panic!("not a map")
+        };
+        assert_eq!(entries.len(), 200_001);
+        assert_eq!(entries[0].key, "dup");
+        assert_eq!(entries[0].value.kind, NodeKind::Int(2));
+        assert_eq!(entries[0].key_line, 200_002);
+        assert_eq!(p.issues.len(), 1);
     }
 }

@@ -1,5 +1,7 @@
 //! The JSON shape is a contract with CI systems: keep it stable.
-//! `{"findings":[{rule,severity,message,object,source,path,line,help}],"summary":{documents,objects,errors,warnings,infos}}`
+//! `{"findings":[{rule,severity,message,object,source,path,line,document,help}],"summary":{documents,objects,errors,warnings,infos}}`
+//! `line` and `document` (the document's number in its file, `---`-separated,
+//! empty ones included) both count from 1.
 
 use std::io::{self, Write};
 
@@ -17,6 +19,7 @@ pub fn finding_json(f: &Finding) -> serde_json::Value {
         "source": f.source_or_file(),
         "path": f.location.path,
         "line": f.location.line,
+        "document": f.location.document.map(|d| d + 1),
         "help": f.help,
     })
 }

@@ -30,11 +30,15 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
             Severity::Warning => paint(style, "1;33", "warning"),
             Severity::Info => paint(style, "1;36", "info"),
         };
-        let at = match (f.location.line, f.location.source.is_some()) {
+        let mut at = match (f.location.line, f.location.source.is_some()) {
             (Some(line), true) => format!("{}:{line}", f.location.file),
             (Some(line), false) => format!("line {line}"),
             (None, _) => f.location.file.clone(),
         };
+        if let Some(d) = f.location.document {
+            // Counted from 1 for people; `---`-separated, empty documents included.
+            at.push_str(&format!(" (document {})", d + 1));
+        }
         let object = f
             .object
             .as_ref()
@@ -46,7 +50,13 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
             format!(" {}", f.location.path)
         };
         writeln!(out, "  {sev}[{}] {at}{object}{path}", f.rule)?;
-        writeln!(out, "    {}", f.message)?;
+        // Continuation lines of a message stay indented under it.
+        let message = f
+            .message
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .replace('\n', "\n    ");
+        writeln!(out, "    {message}")?;
         if let Some(help) = &f.help {
             writeln!(out, "    {} {help}", paint(style, "2", "help:"))?;
         }

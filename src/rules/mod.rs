@@ -4,10 +4,68 @@
 use crate::finding::{Finding, Location, Severity};
 use crate::manifest::{Document, Input, Object};
 
+mod api_version_not_served;
 mod duplicate_object;
 mod not_an_object;
+mod schema_violation;
+mod unknown_kind;
 mod yaml_duplicate_key;
 mod yaml_syntax;
+// Cross-object rules and what they share.
+mod configmap_key_missing;
+mod configmap_not_rendered;
+mod duplicate_container_port;
+mod named_port_undeclared;
+mod pdb_selects_no_pods;
+mod port_number_undeclared;
+mod selector_mismatches_template;
+mod service_selects_no_pods;
+mod statefulset_service_misses_pods;
+mod statefulset_service_missing;
+mod volume_mount_without_volume;
+// memory (memcached memory model)
+mod memory_cache_size_default;
+mod memory_connection_buffers_unbounded;
+mod memory_estimate_unknown;
+mod memory_limit_below_peak;
+mod memory_limit_missing;
+mod memory_limit_oversized;
+mod memory_pod_limit_below_peak;
+mod memory_request_below_cache;
+mod memory_request_missing;
+mod memory_unit_slip;
+// Proxy (routelib) rules.
+mod proxy_backend_malformed;
+mod proxy_backend_not_a_pod;
+mod proxy_config_missing;
+mod proxy_duplicate_backend;
+mod proxy_empty_backends;
+mod proxy_image_version;
+mod proxy_localhost_backend;
+mod proxy_lua_error;
+mod proxy_map_backends;
+mod proxy_option_invalid;
+mod proxy_pool_pods;
+mod proxy_refused;
+mod proxy_reserved_name;
+mod proxy_same_seed;
+mod proxy_set_name;
+mod proxy_tags_filter_repeat;
+mod proxy_unknown_key;
+mod proxy_unused_pool;
+mod route_allasync;
+mod route_argument_type;
+mod route_child_kind;
+mod route_failover_count_one;
+mod route_failover_global_zone;
+mod route_unhandled_command;
+mod route_unknown_argument;
+mod route_unknown_command;
+mod route_unknown_handler;
+mod route_unknown_pool;
+mod route_zfailover_without_zone;
+mod route_zoned_set_without_zone;
+pub mod xref;
 
 /// One check over the whole object set.
 pub struct Rule {
@@ -61,6 +119,8 @@ pub struct Context<'a> {
     /// `.lua` proxy configs given directly.
     pub lua_inputs: &'a [Input],
     pub options: &'a crate::check::CheckOptions,
+    /// Proxy configs, loaded once on first use (`crate::proxy::proxies`).
+    pub proxies: std::cell::OnceCell<crate::proxy::Proxies>,
 }
 
 impl<'a> Context<'a> {
@@ -78,6 +138,7 @@ impl<'a> Context<'a> {
             objects,
             lua_inputs,
             options,
+            proxies: std::cell::OnceCell::new(),
         }
     }
 }
@@ -88,6 +149,60 @@ pub static RULES: &[&Rule] = &[
     &yaml_duplicate_key::RULE,
     &not_an_object::RULE,
     &duplicate_object::RULE,
+    &schema_violation::RULE,
+    &api_version_not_served::RULE,
+    &unknown_kind::RULE,
+    &selector_mismatches_template::RULE,
+    &service_selects_no_pods::RULE,
+    &statefulset_service_missing::RULE,
+    &statefulset_service_misses_pods::RULE,
+    &named_port_undeclared::RULE,
+    &port_number_undeclared::RULE,
+    &duplicate_container_port::RULE,
+    &volume_mount_without_volume::RULE,
+    &configmap_key_missing::RULE,
+    &configmap_not_rendered::RULE,
+    &pdb_selects_no_pods::RULE,
+    &memory_limit_below_peak::RULE,
+    &memory_unit_slip::RULE,
+    &memory_pod_limit_below_peak::RULE,
+    &memory_request_below_cache::RULE,
+    &memory_limit_missing::RULE,
+    &memory_request_missing::RULE,
+    &memory_connection_buffers_unbounded::RULE,
+    &memory_estimate_unknown::RULE,
+    &memory_limit_oversized::RULE,
+    &memory_cache_size_default::RULE,
+    &proxy_lua_error::RULE,
+    &proxy_refused::RULE,
+    &proxy_reserved_name::RULE,
+    &proxy_set_name::RULE,
+    &proxy_backend_malformed::RULE,
+    &proxy_empty_backends::RULE,
+    &proxy_map_backends::RULE,
+    &proxy_duplicate_backend::RULE,
+    &proxy_same_seed::RULE,
+    &proxy_tags_filter_repeat::RULE,
+    &proxy_option_invalid::RULE,
+    &proxy_unknown_key::RULE,
+    &proxy_unused_pool::RULE,
+    &route_unknown_handler::RULE,
+    &route_allasync::RULE,
+    &route_unknown_argument::RULE,
+    &route_argument_type::RULE,
+    &route_unknown_pool::RULE,
+    &route_child_kind::RULE,
+    &route_unknown_command::RULE,
+    &route_unhandled_command::RULE,
+    &route_zfailover_without_zone::RULE,
+    &route_failover_global_zone::RULE,
+    &route_zoned_set_without_zone::RULE,
+    &route_failover_count_one::RULE,
+    &proxy_config_missing::RULE,
+    &proxy_backend_not_a_pod::RULE,
+    &proxy_pool_pods::RULE,
+    &proxy_localhost_backend::RULE,
+    &proxy_image_version::RULE,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {

@@ -44,7 +44,7 @@ Cache pod pieces: the memcached container, the exporter and scheduling.
       port: memcache
     {{- toYaml .Values.cache.readinessProbe | nindent 4 }}
   resources:
-    {{- include "distributed-memcached.memory.resources" (dict "resources" .Values.cache.resources "memoryMiB" .Values.cache.memoryMiB "connections" .Values.cache.maxConnections "threads" .Values.cache.threads) | nindent 4 }}
+    {{- include "distributed-memcached.memory.resources" (dict "resources" .Values.cache.resources "memoryMiB" .Values.cache.memoryMiB "connections" .Values.cache.maxConnections "threads" .Values.cache.threads "readBufMemLimitMiB" .Values.cache.readBufMemLimitMiB) | nindent 4 }}
   securityContext:
     {{- toYaml .Values.containerSecurityContext | nindent 4 }}
 {{- if .Values.metrics.enabled }}

@@ -190,7 +190,9 @@ reasoning. Integer bytes throughout, so the chart and mclint agree exactly.
   peak    = cache + hash + conns + threads + baseline
   request = ceil((peak - conns - 38 slab-class pages) / 1 MiB)   (MiB)
   limit   = ceil(peak / 8 MiB) * 8                                (MiB)
-Takes (dict "memoryMiB" m "connections" c "threads" t ["readBufMemLimitMiB" r]);
+A proxy (with "proxy" true) holds no items: no cache and no hash table, and
+each worker thread carries its own Lua VM (512 KiB), on a 4.5 MiB baseline.
+Takes (dict "memoryMiB" m "connections" c "threads" t ["readBufMemLimitMiB" r] ["proxy" true]);
 returns JSON {"peakMiB", "requestMiB", "limitMiB"}.
 */}}
 {{- define "distributed-memcached.memory.model" -}}
@@ -203,10 +205,16 @@ returns JSON {"peakMiB", "requestMiB", "limitMiB"}.
 {{- $readBuffer := 16384 }}
 {{- $perThread := 196608 }}
 {{- $baseline := mul 4 $MiB }}
-{{- $m := int64 .memoryMiB }}
+{{- if .proxy }}
+{{- $otherClasses = 0 }}
+{{- $perThread = 524288 }}
+{{- $baseline = add $baseline (div $MiB 2) }}
+{{- end }}
+{{- $m := int64 (default 0 .memoryMiB) }}
 {{- $c := int64 .connections }}
 {{- $t := max 1 (int64 .threads) }}
 {{- $cache := mul (add $m $otherClasses) $pageBytes }}
+{{- if .proxy }}{{ $cache = 0 }}{{ end }}
 {{- $items := add (mul $m $itemsPerPage) $itemsInOtherClasses }}
 {{- $buckets := 65536 }}
 {{- range until 16 }}
@@ -214,6 +222,7 @@ returns JSON {"peakMiB", "requestMiB", "limitMiB"}.
 {{- end }}
 {{- $hash := mul $buckets 8 }}
 {{- if gt $buckets 65536 }}{{ $hash = add $hash (div $hash 2) }}{{ end }}
+{{- if .proxy }}{{ $hash = 0 }}{{ end }}
 {{- $buffers := mul $c $readBuffer }}
 {{- with .readBufMemLimitMiB }}
 {{- $perThreadBuffers := max 1 (div (div (mul (int64 .) $MiB) $t) $readBuffer) }}
@@ -242,11 +251,11 @@ returns JSON {"peakMiB", "requestMiB", "limitMiB"}.
 
 {{/*
 Container resources with memory request/limit derived from the memory model
-unless set explicitly. Takes (dict "resources" r "memoryMiB" m "connections" c "threads" t).
+unless set explicitly. Takes the memory.model arguments plus "resources".
 */}}
 {{- define "distributed-memcached.memory.resources" -}}
 {{- $res := deepCopy (default (dict) .resources) }}
-{{- $model := dict "memoryMiB" .memoryMiB "connections" .connections "threads" .threads }}
+{{- $model := omit . "resources" }}
 {{- $requests := deepCopy (default (dict) $res.requests) }}
 {{- $limits := deepCopy (default (dict) $res.limits) }}
 {{- if not $requests.memory }}

@@ -28,6 +28,10 @@ args:
   - {{ .Values.proxy.port | int | quote }}
   - "-t"
   - {{ .Values.proxy.threads | int | quote }}
+  - "-c"
+  - {{ .Values.proxy.maxConnections | int | quote }}
+  - "-o"
+  - {{ printf "read_buf_mem_limit=%d" (int .Values.proxy.readBufMemLimitMiB) | quote }}
   {{- range .Values.proxy.extraArgs }}
   - {{ toString . | quote }}
   {{- end }}
@@ -47,7 +51,7 @@ readinessProbe:
   periodSeconds: 5
   timeoutSeconds: 2
 resources:
-  {{- toYaml .Values.proxy.resources | nindent 2 }}
+  {{- include "distributed-memcached.memory.resources" (dict "resources" .Values.proxy.resources "proxy" true "connections" .Values.proxy.maxConnections "threads" .Values.proxy.threads "readBufMemLimitMiB" .Values.proxy.readBufMemLimitMiB) | nindent 2 }}
 securityContext:
   {{- toYaml .Values.containerSecurityContext | nindent 2 }}
 volumeMounts:
@@ -81,6 +85,8 @@ the container (the official Debian-based image ships bash).
     - {{ $lc.threads | int | quote }}
     - "-I"
     - {{ $lc.maxItemSize | toString | quote }}
+    - "-o"
+    - {{ printf "read_buf_mem_limit=%d" (int $lc.readBufMemLimitMiB) | quote }}
     - "-U"
     - "0"
   ports:
@@ -100,7 +106,7 @@ the container (the official Debian-based image ships bash).
     periodSeconds: 5
     timeoutSeconds: 2
   resources:
-    {{- include "distributed-memcached.memory.resources" (dict "resources" $lc.resources "memoryMiB" $lc.memoryMiB "connections" $lc.maxConnections "threads" $lc.threads) | nindent 4 }}
+    {{- include "distributed-memcached.memory.resources" (dict "resources" $lc.resources "memoryMiB" $lc.memoryMiB "connections" $lc.maxConnections "threads" $lc.threads "readBufMemLimitMiB" $lc.readBufMemLimitMiB) | nindent 4 }}
   securityContext:
     {{- toYaml .Values.containerSecurityContext | nindent 4 }}
 {{- end }}

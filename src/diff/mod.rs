@@ -1,0 +1,283 @@
+//! `mclint diff OLD NEW` and `mclint diff --chart DIR --base REF`: what changes
+//! between two renderings — per object (a unified diff of canonical text, so
+//! key order and quoting never show up) — and, for every proxy route present
+//! on both sides, the share of keys that land on another backend.
+
+mod canon;
+mod objects;
+mod output;
+mod pools;
+pub mod remap;
+mod render;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+
+use objects::{ObjectDiff, Side};
+use remap::RouteRemap;
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 done, 1 a route moves more than --max-remap, 2 could not run."
+)]
+pub struct DiffArgs {
+    /// The old rendering: a file, a directory or `-` (standard input).
+    #[arg(required_unless_present = "chart", conflicts_with = "chart")]
+    pub old: Option<PathBuf>,
+    /// The new rendering: a file, a directory or `-`.
+    #[arg(required_unless_present = "chart", conflicts_with = "chart")]
+    pub new: Option<PathBuf>,
+    /// Render this chart at --base and in the working tree, and compare.
+    #[arg(long, requires = "base")]
+    pub chart: Option<PathBuf>,
+    /// Git ref (branch, tag, commit) of the old rendering, with --chart.
+    #[arg(long, requires = "chart")]
+    pub base: Option<String>,
+    /// Values file for both renderings (repeatable). One tracked in git is read
+    /// at --base for the old rendering.
+    #[arg(long = "values", short = 'f', requires = "chart")]
+    pub values: Vec<PathBuf>,
+    /// `--set` for both renderings (repeatable).
+    #[arg(long, requires = "chart")]
+    pub set: Vec<String>,
+    /// `--set-string` for both renderings (repeatable).
+    #[arg(long, requires = "chart")]
+    pub set_string: Vec<String>,
+    /// Release name for both renderings.
+    #[arg(long, default_value = "release")]
+    pub release: String,
+    /// Namespace for both renderings.
+    #[arg(long, short = 'n', default_value = "default")]
+    pub namespace: String,
+    /// The Helm command (default: $HELM_BIN, else `helm`).
+    #[arg(long)]
+    pub helm: Option<PathBuf>,
+    /// Number of deterministic synthetic keys to route through both configs.
+    #[arg(long, default_value_t = 100_000)]
+    pub keys: usize,
+    /// Real keys to route instead, one per line.
+    #[arg(long)]
+    pub keys_file: Option<PathBuf>,
+    /// Exit 1 when a route moves more than this percentage of keys.
+    #[arg(long, value_name = "PERCENT")]
+    pub max_remap: Option<f64>,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Lines of context in object diffs.
+    #[arg(long, default_value_t = 3)]
+    pub context: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    /// Markdown for a GitHub job summary or PR comment.
+    Github,
+}
+
+/// The remapping part of a report.
+#[derive(Debug, Default)]
+pub struct RemapReport {
+    pub keys: usize,
+    /// `synthetic`, or the keys file.
+    pub key_source: String,
+    pub routes: Vec<RouteRemap>,
+    pub configs_added: Vec<String>,
+    pub configs_removed: Vec<String>,
+    /// Configs that could not be compared, and why.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct DiffReport {
+    pub old_label: String,
+    pub new_label: String,
+    pub objects: ObjectDiff,
+    pub remap: RemapReport,
+    pub max_remap: Option<f64>,
+    /// Route groups over --max-remap.
+    pub exceeded: Vec<RouteRemap>,
+    pub warnings: Vec<String>,
+}
+
+/// Runs the whole command; returns the report (main prints it).
+pub fn run(args: &DiffArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<DiffReport> {
+    if let Some(m) = args.max_remap
+        && !(0.0..=100.0).contains(&m)
+    {
+        bail!("--max-remap {m}: give a percentage between 0 and 100");
+    }
+    let keys = match &args.keys_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("{}: cannot read the keys file", f.display()))?;
+            let keys = remap::keys_from_text(&text);
+            if keys.is_empty() {
+                bail!(
+                    "{}: the keys file holds no keys (one per line)",
+                    f.display()
+                );
+            }
+            keys
+        }
+        None => {
+            if args.keys == 0 {
+                bail!("--keys 0: give at least one key");
+            }
+            remap::synthetic_keys(args.keys)
+        }
+    };
+    let key_source = match &args.keys_file {
+        Some(f) => format!("keys from {}", f.display()),
+        None => "synthetic".to_string(),
+    };
+
+    let (old, new, old_label, new_label) = match (&args.chart, &args.base) {
+        (Some(chart), Some(base)) => {
+            let helm = args
+                .helm
+                .clone()
+                .or_else(|| {
+                    std::env::var_os("HELM_BIN")
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from)
+                })
+                .unwrap_or_else(|| PathBuf::from("helm"));
+            let opts = render::RenderOptions {
+                helm,
+                release: &args.release,
+                namespace: &args.namespace,
+                values: &args.values,
+                set: &args.set,
+                set_string: &args.set_string,
+            };
+            let (old_text, new_text) = render::render_base_and_worktree(chart, base, &opts)?;
+            let old = load_text(&format!("{} at {base}", chart.display()), old_text)?;
+            let new = load_text(&format!("{} (working tree)", chart.display()), new_text)?;
+            (
+                old,
+                new,
+                format!("{} at {base}", chart.display()),
+                format!("{} (working tree)", chart.display()),
+            )
+        }
+        _ => {
+            let (Some(o), Some(n)) = (&args.old, &args.new) else {
+                bail!("give OLD and NEW renderings, or --chart DIR --base REF");
+            };
+            if o.as_os_str() == "-" && n.as_os_str() == "-" {
+                bail!("only one of OLD and NEW can be `-` (standard input)");
+            }
+            let old = objects::load(o, stdin)?;
+            let new = objects::load(n, stdin)?;
+            (old, new, label(o), label(n))
+        }
+    };
+    if old.objects.is_empty() && old.configs.is_empty() {
+        bail!(
+            "{old_label}: no objects and no proxy configs; if it came from `helm template`, that command failed"
+        );
+    }
+    if new.objects.is_empty() && new.configs.is_empty() {
+        bail!(
+            "{new_label}: no objects and no proxy configs; if it came from `helm template`, that command failed"
+        );
+    }
+
+    let objects = objects::compare(&old, &new, args.context);
+    let mut remap = compare_configs(&old, &new, &keys);
+    remap.key_source = key_source;
+    let exceeded = match args.max_remap {
+        Some(limit) => remap
+            .routes
+            .iter()
+            .filter(|g| g.moved.is_some_and(|m| m * 100.0 > limit))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut warnings = old.warnings;
+    warnings.extend(new.warnings);
+    Ok(DiffReport {
+        old_label,
+        new_label,
+        objects,
+        remap,
+        max_remap: args.max_remap,
+        exceeded,
+        warnings,
+    })
+}
+
+fn label(p: &Path) -> String {
+    if p.as_os_str() == "-" {
+        "<stdin>".into()
+    } else {
+        p.display().to_string()
+    }
+}
+
+/// Loads a rendering held in memory (a chart rendered by us).
+fn load_text(label: &str, text: String) -> anyhow::Result<Side> {
+    let mut cursor = std::io::Cursor::new(text.into_bytes());
+    objects::load(Path::new("-"), &mut cursor).with_context(|| label.to_string())
+}
+
+fn compare_configs(old: &Side, new: &Side, keys: &[Vec<u8>]) -> RemapReport {
+    let mut report = RemapReport {
+        keys: keys.len(),
+        ..RemapReport::default()
+    };
+    let load_all = |side: &Side, which: &str, skipped: &mut Vec<String>| {
+        let mut specs = Vec::new();
+        for c in &side.configs {
+            match pools::load(c) {
+                pools::Loaded::Spec(s) => specs.push((c.id.clone(), s)),
+                pools::Loaded::NotAConfig => {}
+                pools::Loaded::Failed(e) => {
+                    skipped.push(format!("{which} {}: does not load: {e}", c.id))
+                }
+            }
+        }
+        specs
+    };
+    let old_specs = load_all(old, "old", &mut report.skipped);
+    let new_specs = load_all(new, "new", &mut report.skipped);
+    // One config on each side: the same config, whatever the files are called.
+    if old_specs.len() == 1 && new_specs.len() == 1 {
+        let (oid, o) = &old_specs[0];
+        let (nid, n) = &new_specs[0];
+        let id = if oid == nid {
+            oid.clone()
+        } else {
+            format!("{oid} → {nid}")
+        };
+        report.routes = remap::compare(&id, o, n, keys);
+        return report;
+    }
+    for (id, o) in &old_specs {
+        match new_specs.iter().find(|(nid, _)| nid == id) {
+            Some((_, n)) => report.routes.extend(remap::compare(id, o, n, keys)),
+            None => report.configs_removed.push(id.clone()),
+        }
+    }
+    for (id, _) in &new_specs {
+        if !old_specs.iter().any(|(oid, _)| oid == id) {
+            report.configs_added.push(id.clone());
+        }
+    }
+    report
+}
+
+/// Writes the report in the chosen format.
+pub fn write(format: DiffFormat, report: &DiffReport, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        DiffFormat::Text => output::text(report, out),
+        DiffFormat::Json => output::json(report, out),
+        DiffFormat::Github => output::github(report, out),
+    }
+}

@@ -1,0 +1,273 @@
+//! Writers for `mclint diff`: text, JSON and GitHub job-summary Markdown.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::DiffReport;
+use super::remap::RouteRemap;
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+fn moved_text(m: Option<f64>) -> String {
+    m.map_or_else(|| "not measured".to_string(), pct)
+}
+
+pub fn text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
+    let o = &r.objects;
+    writeln!(
+        out,
+        "{} → {}: {} changed, {} added, {} removed, {} unchanged objects",
+        r.old_label,
+        r.new_label,
+        o.changed.len(),
+        o.added.len(),
+        o.removed.len(),
+        o.unchanged
+    )?;
+    for c in &o.added {
+        writeln!(out, "\n+ {} (added)", c.key)?;
+    }
+    for c in &o.removed {
+        writeln!(out, "\n- {} (removed)", c.key)?;
+    }
+    for c in &o.changed {
+        writeln!(
+            out,
+            "\n~ {} (+{} -{})",
+            c.key, c.lines_added, c.lines_removed
+        )?;
+        for line in c.diff.lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    writeln!(out)?;
+    write_remap_text(r, out)
+}
+
+fn write_remap_text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
+    let m = &r.remap;
+    if m.routes.is_empty()
+        && m.configs_added.is_empty()
+        && m.configs_removed.is_empty()
+        && m.skipped.is_empty()
+    {
+        return writeln!(out, "Key remapping: no proxy route on both sides");
+    }
+    writeln!(out, "Key remapping ({} {} keys):", m.keys, m.key_source)?;
+    for g in &m.routes {
+        writeln!(
+            out,
+            "  {} — {}: {} of keys move (best possible {}), {} keep none of their backends",
+            g.config,
+            route_list(g),
+            moved_text(g.moved),
+            pct(g.ideal),
+            moved_text(g.lost)
+        )?;
+        for p in &g.pools {
+            let note = p
+                .note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "    pool {}: {} → {} backends, {} move (best possible {}){note}",
+                p.pool,
+                p.old_backends,
+                p.new_backends,
+                moved_text(p.moved),
+                pct(p.ideal)
+            )?;
+        }
+        for p in &g.pools_removed {
+            writeln!(out, "    pool {p}: no longer reached")?;
+        }
+        for p in &g.pools_added {
+            writeln!(out, "    pool {p}: newly reached")?;
+        }
+    }
+    for c in &m.configs_added {
+        writeln!(out, "  {c}: new proxy config (nothing to compare)")?;
+    }
+    for c in &m.configs_removed {
+        writeln!(out, "  {c}: proxy config removed")?;
+    }
+    for s in &m.skipped {
+        writeln!(out, "  skipped: {s}")?;
+    }
+    if let Some(limit) = r.max_remap {
+        if r.exceeded.is_empty() {
+            writeln!(out, "No route moves more than --max-remap {limit}%.")?;
+        } else {
+            for g in &r.exceeded {
+                writeln!(
+                    out,
+                    "FAIL: {} — {} moves {} of keys, more than --max-remap {limit}%",
+                    g.config,
+                    route_list(g),
+                    moved_text(g.moved)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn route_list(g: &RouteRemap) -> String {
+    let label = if g.routes.len() == 1 {
+        "route"
+    } else {
+        "routes"
+    };
+    format!("{label} {}", g.routes.join(", "))
+}
+
+pub fn json(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
+    let doc = json!({
+        "old": r.old_label,
+        "new": r.new_label,
+        "objects": r.objects,
+        "remap": {
+            "keys": r.remap.keys,
+            "key_source": r.remap.key_source,
+            "routes": r.remap.routes,
+            "configs_added": r.remap.configs_added,
+            "configs_removed": r.remap.configs_removed,
+            "skipped": r.remap.skipped,
+        },
+        "max_remap": r.max_remap,
+        "exceeded": r.exceeded,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Markdown for `$GITHUB_STEP_SUMMARY` (or a PR comment).
+pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
+    let o = &r.objects;
+    writeln!(
+        out,
+        "## mclint diff: `{}` → `{}`\n",
+        cell(&r.old_label),
+        cell(&r.new_label)
+    )?;
+    writeln!(
+        out,
+        "**{}** changed, **{}** added, **{}** removed, {} unchanged objects.\n",
+        o.changed.len(),
+        o.added.len(),
+        o.removed.len(),
+        o.unchanged
+    )?;
+    if !(o.changed.is_empty() && o.added.is_empty() && o.removed.is_empty()) {
+        writeln!(out, "| change | kind | namespace | name | lines |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        let rows = o
+            .added
+            .iter()
+            .map(|c| ("added", c))
+            .chain(o.removed.iter().map(|c| ("removed", c)))
+            .chain(o.changed.iter().map(|c| ("changed", c)));
+        for (what, c) in rows {
+            writeln!(
+                out,
+                "| {what} | {} | {} | {} | +{} −{} |",
+                cell(&c.key.kind),
+                cell(&c.key.namespace),
+                cell(&c.key.name),
+                c.lines_added,
+                c.lines_removed
+            )?;
+        }
+        writeln!(out)?;
+        for c in &o.changed {
+            writeln!(
+                out,
+                "<details><summary>{}</summary>\n",
+                html(&c.key.to_string())
+            )?;
+            writeln!(out, "````diff\n{}````\n", c.diff)?;
+            writeln!(out, "</details>\n")?;
+        }
+    }
+    let m = &r.remap;
+    writeln!(
+        out,
+        "### Key remapping ({} {} keys)\n",
+        m.keys, m.key_source
+    )?;
+    if m.routes.is_empty() {
+        writeln!(out, "No proxy route exists on both sides.\n")?;
+    } else {
+        writeln!(
+            out,
+            "| config | routes | pool | backends | keys moved | best possible |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+        for g in &m.routes {
+            let flag = if r.exceeded.contains(g) { " ❌" } else { "" };
+            writeln!(
+                out,
+                "| {} | {} | **all** | | **{}**{flag} | {} | {} |",
+                cell(&g.config),
+                cell(&g.routes.join(", ")),
+                moved_text(g.moved),
+                pct(g.ideal),
+                moved_text(g.lost)
+            )?;
+            for p in &g.pools {
+                writeln!(
+                    out,
+                    "| | | {} | {} → {} | {} | {} | |",
+                    cell(&p.pool),
+                    p.old_backends,
+                    p.new_backends,
+                    moved_text(p.moved),
+                    pct(p.ideal)
+                )?;
+            }
+            for p in &g.pools_removed {
+                writeln!(out, "| | | {} | no longer reached | | | |", cell(p))?;
+            }
+            for p in &g.pools_added {
+                writeln!(out, "| | | {} | newly reached | | | |", cell(p))?;
+            }
+        }
+        writeln!(out)?;
+    }
+    for c in &m.configs_added {
+        writeln!(out, "- {}: new proxy config", cell(c))?;
+    }
+    for c in &m.configs_removed {
+        writeln!(out, "- {}: proxy config removed", cell(c))?;
+    }
+    for s in &m.skipped {
+        writeln!(out, "- skipped: {}", cell(s))?;
+    }
+    if let Some(limit) = r.max_remap {
+        if r.exceeded.is_empty() {
+            writeln!(out, "\n✅ No route moves more than {limit}% of keys.")?;
+        } else {
+            writeln!(
+                out,
+                "\n❌ {} route group(s) move more than {limit}% of keys.",
+                r.exceeded.len()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,201 @@
+//! routelib configs → the pools and routes that place keys, through the proxy
+//! model (`crate::proxy`): the config runs in its sandboxed VM and the model
+//! applies routelib's semantics (pool sets, backend strings, options, child
+//! resolution).
+
+use std::collections::BTreeSet;
+
+use super::objects::LuaConfig;
+use super::remap::{PoolSpec, ProxySpec, RouteSpec};
+use crate::proxy::model::{self, Dist, MapEntry, ProxyConfig, Route, SlotValue, Target};
+use crate::proxy::{EnvSource, Limits};
+
+/// A config that holds pools or routes, or why it cannot be used.
+pub enum Loaded {
+    Spec(ProxySpec),
+    /// A Lua file with neither (a route handler library, say).
+    NotAConfig,
+    Failed(String),
+}
+
+pub fn load(config: &LuaConfig) -> Loaded {
+    let cfg = crate::proxy::load(
+        &config.id,
+        &config.text,
+        &[],
+        &EnvSource::Unknown,
+        Limits::default(),
+    );
+    if let Some(f) = &cfg.failure {
+        let at = f.line.map(|l| format!(" line {l}")).unwrap_or_default();
+        return Loaded::Failed(format!("{}{at}: {}", f.file, f.message));
+    }
+    if cfg.pools.is_empty() && cfg.routers.is_empty() {
+        return Loaded::NotAConfig;
+    }
+    Loaded::Spec(spec(&cfg))
+}
+
+fn spec(cfg: &ProxyConfig) -> ProxySpec {
+    let pools = cfg
+        .pools
+        .iter()
+        .map(|p| PoolSpec {
+            name: p.reference(),
+            backends: p.backends.iter().map(|b| b.address()).collect(),
+            seed_hash: p.seed_hash,
+            filter: p.filter.clone(),
+            unmodeled: match &p.dist {
+                Dist::Jump => None,
+                Dist::Ring => Some("dist is ring hash, which mclint does not model".into()),
+                Dist::Other(d) => Some(format!("dist is {d}, which mclint does not model")),
+            },
+        })
+        .collect();
+    let mut routes = Vec::new();
+    for router in &cfg.routers {
+        let prefix = if router.tag == "default" {
+            String::new()
+        } else {
+            format!("{}:", router.tag)
+        };
+        for (key, entry) in &router.map {
+            match entry {
+                MapEntry::Route(r) => routes.push(route(cfg, format!("{prefix}map.{key}"), r)),
+                MapEntry::Commands(cmds, _) => {
+                    for (id, r) in cmds {
+                        let name = format!("{prefix}map.{key}.{}", model::command_name(*id));
+                        routes.push(route(cfg, name, r));
+                    }
+                }
+            }
+        }
+        for (id, r) in &router.cmap {
+            let name = format!("{prefix}cmap.{}", model::command_name(*id));
+            routes.push(route(cfg, name, r));
+        }
+        if let Some(r) = &router.default {
+            routes.push(route(cfg, format!("{prefix}default"), r));
+        }
+    }
+    ProxySpec { pools, routes }
+}
+
+fn route(cfg: &ProxyConfig, name: String, r: &Route) -> RouteSpec {
+    let mut pools = BTreeSet::new();
+    r.walk(&mut |r| {
+        for slot in &r.slots {
+            match &slot.value {
+                SlotValue::Single(t) => reached(cfg, t, &mut pools),
+                SlotValue::Many(list, _) => {
+                    for (_, t) in list {
+                        reached(cfg, t, &mut pools);
+                    }
+                }
+            }
+        }
+    });
+    RouteSpec {
+        name,
+        pools: pools.into_iter().collect(),
+    }
+}
+
+fn reached(cfg: &ProxyConfig, t: &Target, out: &mut BTreeSet<String>) {
+    match t {
+        Target::Pool(i) => {
+            if let Some(p) = cfg.pools.get(*i) {
+                out.insert(p.reference());
+            }
+        }
+        Target::Set(name) => {
+            if let Some(set) = cfg.sets.iter().find(|s| &s.name == name) {
+                for &i in &set.zones {
+                    if let Some(p) = cfg.pools.get(i) {
+                        out.insert(p.reference());
+                    }
+                }
+            }
+        }
+        // Routes below are walked by Route::walk; the internal cache and
+        // unresolved names place no keys on a backend.
+        Target::Route(_) | Target::Internal | Target::Missing(..) | Target::Invalid(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> ProxySpec {
+        match load(&LuaConfig {
+            id: "t.lua".into(),
+            text: text.into(),
+        }) {
+            Loaded::Spec(s) => s,
+            Loaded::NotAConfig => panic!("not a config"),
+            Loaded::Failed(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn reads_pools_sets_seeds_and_routes() {
+        let s = load_text(
+            r#"
+pools {
+    main = { backends = { "a:11211", "b:11211 east" } },
+    set_copies = {
+        x = { options = { seed = "x" }, backends = { "c:1" } },
+        y = { backends = { { host = "d", port = 2 } } },
+    },
+}
+routes {
+    cmap = { get = route_allfastest { children = "set_copies" } },
+    default = route_failover { children = { "main", route_ttl { ttl = 5, child = "set_copies_y" } } },
+}
+"#,
+        );
+        let main = s.pool("main").unwrap();
+        assert_eq!(main.backends, vec!["a:11211", "b:11211"]);
+        assert_eq!(main.seed_hash, 0);
+        assert_eq!(
+            s.pool("set_copies_x").unwrap().seed_hash,
+            crate::proxy::hash::seed_hash(Some("x"))
+        );
+        assert_eq!(s.pool("set_copies_y").unwrap().backends, vec!["d:2"]);
+        let names: Vec<(&str, Vec<&str>)> = s
+            .routes
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.pools.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("cmap.get", vec!["set_copies_x", "set_copies_y"]),
+                ("default", vec!["main", "set_copies_y"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn libraries_and_broken_configs_are_told_apart() {
+        let lib = LuaConfig {
+            id: "lib.lua".into(),
+            text: "register_route_handlers({ \"ordered\" })\n".into(),
+        };
+        assert!(matches!(load(&lib), Loaded::NotAConfig));
+        let bad = LuaConfig {
+            id: "bad.lua".into(),
+            text: "pools {\n  a = { backends = { \"x:1\" } }\n".into(),
+        };
+        match load(&bad) {
+            Loaded::Failed(e) => assert!(e.starts_with("bad.lua"), "{e}"),
+            _ => panic!("expected a failure"),
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! Key remapping: how many keys land on a different backend after a change of
+//! the proxy config, found by routing the same sample of keys through the old
+//! and the new pools with the proxy model's placement (`crate::proxy::hash`:
+//! key filter, XXH3-64 with the pool's seed, jump consistent hash).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::proxy::hash;
+use crate::proxy::model::KeyFilter;
+
+/// A pool as far as placement is concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolSpec {
+    /// `cache`, or `set_copies_a` for zone `a` of the set `set_copies` (the
+    /// name a route's `child` uses).
+    pub name: String,
+    /// Backend identities (`host:port`), in the order the proxy numbers them.
+    pub backends: Vec<String>,
+    /// XXH3-64 of the pool's `seed` option; 0 when unseeded.
+    pub seed_hash: u64,
+    pub filter: KeyFilter,
+    /// Why keys cannot be placed with the model (a `dist` other than jump
+    /// hash, ...); such pools are reported, not measured.
+    pub unmodeled: Option<String>,
+}
+
+/// One route of a proxy config and the pools it sends keys to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteSpec {
+    /// `default`, `cmap.get`, `map.foo/`, prefixed by `tag:` for tagged routers.
+    pub name: String,
+    /// References of the pools reached (sorted, unique).
+    pub pools: Vec<String>,
+}
+
+/// The placement-relevant part of one routelib config.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProxySpec {
+    pub pools: Vec<PoolSpec>,
+    pub routes: Vec<RouteSpec>,
+}
+
+impl ProxySpec {
+    pub fn pool(&self, name: &str) -> Option<&PoolSpec> {
+        self.pools.iter().find(|p| p.name == name)
+    }
+}
+
+/// `n` deterministic synthetic keys shaped like application keys.
+pub fn synthetic_keys(n: usize) -> Vec<Vec<u8>> {
+    const KINDS: [&str; 4] = ["user", "session", "product", "page"];
+    (0..n)
+        .map(|i| format!("{}:{}", KINDS[i % KINDS.len()], i).into_bytes())
+        .collect()
+}
+
+/// Keys from a file, one per line (empty lines skipped).
+pub fn keys_from_text(text: &str) -> Vec<Vec<u8>> {
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.is_empty())
+        .map(|l| l.as_bytes().to_vec())
+        .collect()
+}
+
+/// The backend a key reaches in a pool (`None`: an empty or unmodeled pool,
+/// or a key the pool's filter cannot hash).
+fn backend_of<'a>(pool: &'a PoolSpec, key: &[u8]) -> Option<&'a str> {
+    if pool.unmodeled.is_some() {
+        return None;
+    }
+    let buckets = u32::try_from(pool.backends.len()).ok()?;
+    let i = hash::place(&pool.filter, pool.seed_hash, buckets, key).ok()??;
+    pool.backends.get(i as usize).map(String::as_str)
+}
+
+/// A pool present on both sides of a route.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PoolRemap {
+    pub pool: String,
+    pub old_backends: usize,
+    pub new_backends: usize,
+    /// Share of the sample whose backend in this pool changes (0..=1); `None`
+    /// when the pool cannot be modelled.
+    pub moved: Option<f64>,
+    /// The least any consistent hash could move for this change of backends:
+    /// `1 - kept/max(n, m)` (`1 - n/m` when growing from n to m).
+    pub ideal: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One route present on both sides.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RouteRemap {
+    /// Which config: `ConfigMap ns/name proxy.lua`, or the file.
+    pub config: String,
+    /// The routes (present on both sides) that reach the same pools; they move
+    /// the same keys, so they are measured once.
+    pub routes: Vec<String>,
+    /// Share of the sample that leaves at least one backend it was on (over
+    /// every pool the route reaches): a key that only gains a copy (a replica
+    /// added) has not moved.
+    pub moved: Option<f64>,
+    /// Share of the sample on none of its old backends any more: misses even
+    /// for routes that read from several copies.
+    pub lost: Option<f64>,
+    /// The least any consistent hash could move, pools taken as independent.
+    pub ideal: f64,
+    pub pools: Vec<PoolRemap>,
+    /// Pools the route reaches only in the old or only in the new config.
+    pub pools_removed: Vec<String>,
+    pub pools_added: Vec<String>,
+}
+
+/// The least share of keys any consistent hash moves when the backend list
+/// changes from `old` to `new`.
+pub fn ideal_share(old: &[String], new: &[String]) -> f64 {
+    let denom = old.len().max(new.len());
+    if denom == 0 {
+        return 0.0;
+    }
+    let old_set: BTreeSet<&str> = old.iter().map(String::as_str).collect();
+    let new_set: BTreeSet<&str> = new.iter().map(String::as_str).collect();
+    let kept = old_set.intersection(&new_set).count();
+    1.0 - kept as f64 / denom as f64
+}
+
+/// Share of `keys` whose backend differs between two versions of a pool.
+pub fn pool_moved(old: &PoolSpec, new: &PoolSpec, keys: &[Vec<u8>]) -> Option<f64> {
+    if old.unmodeled.is_some() || new.unmodeled.is_some() || keys.is_empty() {
+        return None;
+    }
+    let moved = keys
+        .iter()
+        .filter(|k| backend_of(old, k) != backend_of(new, k))
+        .count();
+    Some(moved as f64 / keys.len() as f64)
+}
+
+fn note_for(old: &PoolSpec, new: &PoolSpec) -> Option<String> {
+    old.unmodeled
+        .as_ref()
+        .map(|r| format!("old config: {r}"))
+        .or_else(|| new.unmodeled.as_ref().map(|r| format!("new config: {r}")))
+}
+
+/// Compares every route found in both configs. Routes reaching the same pools
+/// on both sides are measured once, as one group.
+pub fn compare(
+    config: &str,
+    old: &ProxySpec,
+    new: &ProxySpec,
+    keys: &[Vec<u8>],
+) -> Vec<RouteRemap> {
+    let new_routes: BTreeMap<&str, &RouteSpec> =
+        new.routes.iter().map(|r| (r.name.as_str(), r)).collect();
+    // (pools reached before, pools reached after) -> the routes doing so.
+    type Reach = (Vec<String>, Vec<String>);
+    let mut groups: Vec<(Reach, Vec<String>)> = Vec::new();
+    for old_route in &old.routes {
+        let Some(new_route) = new_routes.get(old_route.name.as_str()) else {
+            continue;
+        };
+        let key = (old_route.pools.clone(), new_route.pools.clone());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, names)) => names.push(old_route.name.clone()),
+            None => groups.push((key, vec![old_route.name.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((old_names, new_names), routes)| {
+            let old_pools: Vec<&PoolSpec> = old_names.iter().filter_map(|p| old.pool(p)).collect();
+            let new_pools: Vec<&PoolSpec> = new_names.iter().filter_map(|p| new.pool(p)).collect();
+            compare_pools(config, routes, &old_pools, &new_pools, keys)
+        })
+        .collect()
+}
+
+fn compare_pools(
+    config: &str,
+    routes: Vec<String>,
+    old_pools: &[&PoolSpec],
+    new_pools: &[&PoolSpec],
+    keys: &[Vec<u8>],
+) -> RouteRemap {
+    // Pair pools by name, then pair what is left by identical backend lists
+    // (a renamed pool).
+    let mut pairs: Vec<(&PoolSpec, &PoolSpec)> = Vec::new();
+    let mut old_left: Vec<&PoolSpec> = Vec::new();
+    let mut new_left: Vec<&PoolSpec> = new_pools
+        .iter()
+        .copied()
+        .filter(|np| !old_pools.iter().any(|op| op.name == np.name))
+        .collect();
+    for op in old_pools {
+        if let Some(np) = new_pools.iter().find(|np| np.name == op.name) {
+            pairs.push((op, np));
+        } else if let Some(i) = new_left.iter().position(|np| np.backends == op.backends) {
+            pairs.push((op, new_left.remove(i)));
+        } else {
+            old_left.push(op);
+        }
+    }
+    let pools: Vec<PoolRemap> = pairs
+        .iter()
+        .map(|(op, np)| PoolRemap {
+            pool: if op.name == np.name {
+                op.name.clone()
+            } else {
+                format!("{} → {}", op.name, np.name)
+            },
+            old_backends: op.backends.len(),
+            new_backends: np.backends.len(),
+            moved: pool_moved(op, np, keys),
+            ideal: ideal_share(&op.backends, &np.backends),
+            note: note_for(op, np),
+        })
+        .collect();
+    let modeled = old_pools
+        .iter()
+        .chain(new_pools.iter())
+        .all(|p| p.unmodeled.is_none());
+    let (moved, lost) = if modeled && !keys.is_empty() {
+        let (mut moved, mut lost) = (0usize, 0usize);
+        for k in keys {
+            let before = backend_set(old_pools, k);
+            let after = backend_set(new_pools, k);
+            if !before.is_subset(&after) {
+                moved += 1;
+            }
+            if !before.is_empty() && before.is_disjoint(&after) {
+                lost += 1;
+            }
+        }
+        let n = keys.len() as f64;
+        (Some(moved as f64 / n), Some(lost as f64 / n))
+    } else {
+        (None, None)
+    };
+    // A key keeps every backend only if it keeps it in every pool it was in;
+    // a pool no longer reached takes a backend from every key.
+    let ideal = if old_left.is_empty() {
+        1.0 - pools.iter().map(|p| 1.0 - p.ideal).product::<f64>()
+    } else {
+        1.0
+    };
+    RouteRemap {
+        config: config.to_string(),
+        routes,
+        moved,
+        lost,
+        ideal,
+        pools,
+        pools_removed: old_left.iter().map(|p| p.name.clone()).collect(),
+        pools_added: new_left.iter().map(|p| p.name.clone()).collect(),
+    }
+}
+
+fn backend_set<'a>(pools: &[&'a PoolSpec], key: &[u8]) -> BTreeSet<&'a str> {
+    pools.iter().filter_map(|p| backend_of(p, key)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(name: &str, n: usize, seed: Option<&str>) -> PoolSpec {
+        PoolSpec {
+            name: name.into(),
+            backends: (0..n).map(|i| format!("{name}-{i}.svc:11211")).collect(),
+            seed_hash: hash::seed_hash(seed),
+            filter: KeyFilter::None,
+            unmodeled: None,
+        }
+    }
+
+    fn spec(pools: Vec<PoolSpec>) -> ProxySpec {
+        let names = pools.iter().map(|p| p.name.clone()).collect();
+        ProxySpec {
+            pools,
+            routes: vec![RouteSpec {
+                name: "default".into(),
+                pools: names,
+            }],
+        }
+    }
+
+    #[test]
+    fn growing_three_to_four_moves_a_quarter() {
+        let keys = synthetic_keys(100_000);
+        let r = compare(
+            "c",
+            &spec(vec![pool("cache", 3, None)]),
+            &spec(vec![pool("cache", 4, None)]),
+            &keys,
+        );
+        let moved = r[0].moved.unwrap();
+        assert!((moved - 0.25).abs() < 0.01, "{moved}");
+        assert!((r[0].ideal - 0.25).abs() < 1e-9);
+        assert!((r[0].pools[0].ideal - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reversing_backends_moves_most() {
+        let keys = synthetic_keys(30_000);
+        let old = pool("cache", 4, None);
+        let mut new = old.clone();
+        new.backends.reverse();
+        let r = compare("c", &spec(vec![old]), &spec(vec![new]), &keys);
+        let moved = r[0].moved.unwrap();
+        // Slots 0<->3 and 1<->2 swap: every key moves.
+        assert!(moved > 0.99, "{moved}");
+        assert_eq!(r[0].ideal, 0.0);
+    }
+
+    #[test]
+    fn changing_the_seed_moves_n_minus_one_over_n() {
+        let keys = synthetic_keys(100_000);
+        let r = compare(
+            "c",
+            &spec(vec![pool("cache", 4, Some("a"))]),
+            &spec(vec![pool("cache", 4, Some("b"))]),
+            &keys,
+        );
+        let moved = r[0].moved.unwrap();
+        assert!((moved - 0.75).abs() < 0.01, "{moved}");
+    }
+
+    #[test]
+    fn unchanged_pools_move_nothing_and_unmodeled_pools_are_not_measured() {
+        let keys = synthetic_keys(1_000);
+        let a = spec(vec![pool("cache", 3, None)]);
+        assert_eq!(compare("c", &a, &a, &keys)[0].moved, Some(0.0));
+        let mut b = a.clone();
+        b.pools[0].unmodeled = Some("dist is not jump hash".into());
+        let r = compare("c", &a, &b, &keys);
+        assert_eq!(r[0].moved, None);
+        assert_eq!(r[0].pools[0].moved, None);
+        assert!(
+            r[0].pools[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("new config")
+        );
+    }
+
+    #[test]
+    fn route_total_counts_a_key_once_over_every_copy() {
+        let keys = synthetic_keys(50_000);
+        let old = spec(vec![
+            pool("set_c_a", 3, Some("a")),
+            pool("set_c_b", 3, Some("b")),
+        ]);
+        let new = spec(vec![
+            pool("set_c_a", 4, Some("a")),
+            pool("set_c_b", 4, Some("b")),
+        ]);
+        let r = &compare("c", &old, &new, &keys)[0];
+        assert_eq!(r.pools.len(), 2);
+        // Independent copies: 1 - 0.75^2 = 43.75% of keys change somewhere,
+        // 0.25^2 = 6.25% on both copies.
+        let moved = r.moved.unwrap();
+        assert!((moved - 0.4375).abs() < 0.01, "{moved}");
+        let lost = r.lost.unwrap();
+        assert!((lost - 0.0625).abs() < 0.01, "{lost}");
+        assert!((r.ideal - 0.4375).abs() < 1e-9);
+    }
+
+    #[test]
+    fn routes_to_the_same_pools_are_measured_once() {
+        let keys = synthetic_keys(1_000);
+        let mut old = spec(vec![pool("cache", 3, None)]);
+        old.routes.push(RouteSpec {
+            name: "cmap.get".into(),
+            pools: vec!["cache".into()],
+        });
+        let mut new = old.clone();
+        new.pools[0].backends.pop();
+        new.routes.push(RouteSpec {
+            name: "cmap.set".into(),
+            pools: vec!["cache".into()],
+        });
+        let r = compare("c", &old, &new, &keys);
+        assert_eq!(r.len(), 1);
+        // Only routes on both sides count.
+        assert_eq!(
+            r[0].routes,
+            vec!["default".to_string(), "cmap.get".to_string()]
+        );
+        assert!(r[0].moved.unwrap() > 0.2);
+    }
+
+    #[test]
+    fn renamed_pool_with_the_same_backends_moves_nothing() {
+        let keys = synthetic_keys(5_000);
+        let old = pool("old", 3, None);
+        let mut new = old.clone();
+        new.name = "new".into();
+        let r = &compare("c", &spec(vec![old]), &spec(vec![new]), &keys)[0];
+        assert_eq!(r.moved, Some(0.0));
+        assert!(r.pools_removed.is_empty() && r.pools_added.is_empty());
+        assert_eq!(r.pools[0].pool, "old → new");
+        assert_eq!(r.ideal, 0.0);
+    }
+
+    #[test]
+    fn adding_a_full_replica_moves_nothing_and_removing_one_moves_everything() {
+        let keys = synthetic_keys(5_000);
+        let three = spec((0..3).map(|i| single(&format!("set_r_{i}"), i)).collect());
+        let four = spec((0..4).map(|i| single(&format!("set_r_{i}"), i)).collect());
+        let grow = &compare("c", &three, &four, &keys)[0];
+        assert_eq!(
+            (grow.moved, grow.lost, grow.ideal),
+            (Some(0.0), Some(0.0), 0.0)
+        );
+        assert_eq!(grow.pools_added, vec!["set_r_3".to_string()]);
+        let shrink = &compare("c", &four, &three, &keys)[0];
+        // Every key loses its copy on the removed replica, and that is unavoidable;
+        // none becomes a miss.
+        assert_eq!(
+            (shrink.moved, shrink.lost, shrink.ideal),
+            (Some(1.0), Some(0.0), 1.0)
+        );
+    }
+
+    fn single(name: &str, i: usize) -> PoolSpec {
+        PoolSpec {
+            name: name.into(),
+            backends: vec![format!("cache-{i}.svc:11211")],
+            seed_hash: 0,
+            filter: KeyFilter::None,
+            unmodeled: None,
+        }
+    }
+
+    #[test]
+    fn keys_file_lines() {
+        assert_eq!(
+            keys_from_text("a\r\n\nb\n"),
+            vec![b"a".to_vec(), b"b".to_vec()]
+        );
+    }
+}

@@ -1,0 +1,692 @@
+//! Where a request goes: the router's prefix/command lookup, then the route
+//! tree down to pools, then the backend each pool picks for the key.
+//!
+//! Everything here is plain Rust over the model; nothing runs Lua per key.
+
+use std::collections::HashMap;
+
+use super::hash::{self, FilterCrash};
+use super::model::{
+    CMD_ANY_STORAGE, CMD_END_STORAGE, Dist, HandlerKind, ListForm, MapEntry, ProxyConfig, Route,
+    Router, RouterMode, SlotValue, Target, command_name,
+};
+use super::vm::{Key, Lv};
+
+/// Why a backend is contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// The first (or only) one asked.
+    Primary,
+    /// Asked together with others (allsync, allfastest).
+    All,
+    /// One of these is picked at random per request.
+    Random,
+    /// Asked only when an earlier one failed or missed.
+    Failover,
+    /// Sent a copy without waiting (split's child_b, allasync).
+    Async,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::All => "all",
+            Role::Random => "random",
+            Role::Failover => "failover",
+            Role::Async => "async",
+        }
+    }
+}
+
+/// A backend a request reaches. `pool == None` is the proxy's internal cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hop {
+    pub pool: Option<usize>,
+    pub backend: usize,
+    pub role: Role,
+}
+
+/// The proxy's index for `CMD_ANY_STORAGE` in a cmdmap.
+const ANY: u8 = CMD_ANY_STORAGE;
+
+/// A router ready to answer many lookups.
+pub struct Engine<'a> {
+    pub cfg: &'a ProxyConfig,
+    pub router: &'a Router,
+    /// The global local_zone (for route_zfailover).
+    zone: Option<&'a str>,
+    map: HashMap<&'a [u8], &'a MapEntry>,
+    cmap: [Option<&'a Route>; CMD_END_STORAGE as usize],
+}
+
+/// What the router picked for a key.
+pub struct Selected<'a> {
+    /// `default`, `cmap get`, a map prefix, or `prefix cmd` for a cmdmap entry.
+    pub label: String,
+    pub route: Option<&'a Route>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(cfg: &'a ProxyConfig, tag: &str) -> Result<Engine<'a>, String> {
+        let router = cfg.routers.iter().find(|r| r.tag == tag).ok_or_else(|| {
+            let tags: Vec<&str> = cfg.routers.iter().map(|r| r.tag.as_str()).collect();
+            if tags.is_empty() {
+                format!("{}: the config defines no routes", cfg.name)
+            } else {
+                format!(
+                    "{}: no routes{{}} with tag `{tag}` (tags: {})",
+                    cfg.name,
+                    tags.join(", ")
+                )
+            }
+        })?;
+        let mut map = HashMap::new();
+        for (k, e) in &router.map {
+            map.insert(k.as_bytes(), e);
+        }
+        let mut cmap = [None; CMD_END_STORAGE as usize];
+        for (id, r) in &router.cmap {
+            if let Some(slot) = cmap.get_mut(*id as usize) {
+                *slot = Some(r);
+            }
+        }
+        Ok(Engine {
+            cfg,
+            router,
+            zone: cfg.local_zone.as_ref().and_then(|z| z.value.as_deref()),
+            map,
+            cmap,
+        })
+    }
+
+    /// The prefix the router looks up, if any (`mcp_funcgen_route`).
+    pub fn prefix<'k>(&self, key: &'k [u8]) -> Option<&'k [u8]> {
+        if self.router.map.is_empty() {
+            return None;
+        }
+        let p = match &self.router.mode {
+            RouterMode::Prefix { stop } if stop.len() == 1 => {
+                let i = key.iter().position(|&b| b == stop[0])?;
+                &key[..i]
+            }
+            RouterMode::Prefix { stop } => {
+                let i = find(key, stop)?;
+                &key[..i]
+            }
+            RouterMode::Anchor { start, stop } if start.len() == 1 && stop.len() == 1 => {
+                if key.first() != Some(&start[0]) {
+                    return None;
+                }
+                let rest = &key[1..];
+                let i = rest.iter().position(|&b| b == stop[0])?;
+                &rest[..i]
+            }
+            RouterMode::Anchor { start, stop } => {
+                if start.len() + 2 > key.len() || !key.starts_with(start) {
+                    return None;
+                }
+                let rest = &key[start.len()..];
+                let i = find(rest, stop)?;
+                &rest[..i]
+            }
+        };
+        (!p.is_empty()).then_some(p)
+    }
+
+    /// The route a command on `key` takes.
+    pub fn select(&self, key: &[u8], cmd: u8) -> Selected<'a> {
+        if let Some(p) = self.prefix(key)
+            && let Some((k, entry)) = self.map.get_key_value(p)
+        {
+            let name = String::from_utf8_lossy(k).into_owned();
+            match entry {
+                MapEntry::Route(r) => {
+                    return Selected {
+                        label: name,
+                        route: Some(r),
+                    };
+                }
+                MapEntry::Commands(c, _) => {
+                    if let Some((_, r)) = c.iter().find(|(id, _)| *id == cmd) {
+                        return Selected {
+                            label: format!("{name} {}", command_name(cmd)),
+                            route: Some(r),
+                        };
+                    }
+                    if let Some((_, r)) = c.iter().find(|(id, _)| *id == ANY) {
+                        return Selected {
+                            label: format!("{name} all"),
+                            route: Some(r),
+                        };
+                    }
+                }
+            }
+        }
+        if let Some(Some(r)) = self.cmap.get(cmd as usize) {
+            return Selected {
+                label: format!("cmap {}", command_name(cmd)),
+                route: Some(r),
+            };
+        }
+        match &self.router.default {
+            Some(r) => Selected {
+                label: "default".into(),
+                route: Some(r),
+            },
+            None => Selected {
+                label: "none".into(),
+                route: None,
+            },
+        }
+    }
+
+    /// The backends `route` contacts for `key`, in order, appended to `out`.
+    pub fn hops(
+        &self,
+        route: &Route,
+        key: &[u8],
+        cmd: u8,
+        out: &mut Vec<Hop>,
+    ) -> Result<(), String> {
+        self.route_hops(route, key, cmd, Role::Primary, out, 0)
+    }
+
+    fn target_hops(
+        &self,
+        t: &Target,
+        key: &[u8],
+        cmd: u8,
+        role: Role,
+        out: &mut Vec<Hop>,
+        depth: usize,
+    ) -> Result<(), String> {
+        match t {
+            Target::Pool(i) => {
+                let b = self.place(*i, key)?;
+                out.push(Hop {
+                    pool: Some(*i),
+                    backend: b,
+                    role,
+                });
+                Ok(())
+            }
+            Target::Internal => {
+                out.push(Hop {
+                    pool: None,
+                    backend: 0,
+                    role,
+                });
+                Ok(())
+            }
+            Target::Route(r) => self.route_hops(r, key, cmd, role, out, depth + 1),
+            Target::Set(s) => Err(format!("a single child names the pool set {s}")),
+            Target::Missing(_, why) => Err(why.clone()),
+            Target::Invalid(what) => Err(format!("invalid child {what}")),
+        }
+    }
+
+    /// The backend index in pool `i` for `key`.
+    pub fn place(&self, i: usize, key: &[u8]) -> Result<usize, String> {
+        let p = &self.cfg.pools[i];
+        if let Dist::Other(d) = &p.dist {
+            return Err(format!(
+                "pool {} uses dist {d}, which mclint cannot place keys with",
+                p.reference()
+            ));
+        }
+        if p.dist == Dist::Ring {
+            return Err(format!(
+                "pool {} uses mcp.dist_ring_hash; mclint places keys for jump hash only",
+                p.reference()
+            ));
+        }
+        match hash::place(&p.filter, p.seed_hash, p.backends.len() as u32, key) {
+            Ok(Some(b)) => Ok(b as usize),
+            Ok(None) => Err(format!(
+                "pool {} has no backends: the proxy crashes on this request",
+                p.reference()
+            )),
+            Err(FilterCrash) => Err(format!(
+                "pool {}: its tags filter uses the same delimiter twice and the proxy crashes on this key",
+                p.reference()
+            )),
+        }
+    }
+
+    /// Children of a handler in the order the proxy (as modelled) tries them,
+    /// limited to those it may contact.
+    pub fn ordered<'r>(&self, r: &'r Route) -> Vec<&'r Target> {
+        let Some(SlotValue::Many(list, form)) = r.slot("children") else {
+            return r
+                .slot("children")
+                .map(|s| single(s).into_iter().collect())
+                .unwrap_or_default();
+        };
+        let zone: Option<&str> = match r.handler.as_str() {
+            "failover" => r.arg("local_zone").and_then(Lv::as_str),
+            "zfailover" => r.arg("local_zone").and_then(Lv::as_str).or(self.zone),
+            _ => None,
+        };
+        let mut v: Vec<&Target> = Vec::with_capacity(list.len());
+        if let Some(z) = zone
+            && let Some((_, t)) = list
+                .iter()
+                .find(|(k, _)| matches!(k, Key::Str(s) if s == z))
+        {
+            v.push(t);
+            v.extend(
+                list.iter()
+                    .filter(|(k, _)| !matches!(k, Key::Str(s) if s == z))
+                    .map(|(_, t)| t),
+            );
+        } else {
+            v.extend(list.iter().map(|(_, t)| t));
+        }
+        let _ = form;
+        if r.handler == "failover"
+            && let Some(n) = r.arg("failover_count").and_then(Lv::as_f64)
+        {
+            let n = if n < 0.0 { 0 } else { n as usize };
+            v.truncate(n);
+        }
+        v
+    }
+
+    fn route_hops(
+        &self,
+        r: &Route,
+        key: &[u8],
+        cmd: u8,
+        role: Role,
+        out: &mut Vec<Hop>,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > 32 {
+            return Err("routes nested too deep".into());
+        }
+        let sub = |inner: Role| role.max(inner);
+        match (r.kind, r.handler.as_str()) {
+            (HandlerKind::Builtin, "direct" | "ratelim") => {
+                self.slot_hops(r, "child", key, cmd, role, out, depth)
+            }
+            (HandlerKind::Builtin, "ttl") => {
+                if !matches!(cmd, 2 | 9 | 10 | 11) && cmd != ANY {
+                    return Err(format!(
+                        "route_ttl answers SERVER_ERROR to {} (it handles ms, set, add and cas only)",
+                        command_name(cmd)
+                    ));
+                }
+                self.slot_hops(r, "child", key, cmd, role, out, depth)
+            }
+            (HandlerKind::Builtin, "split") => {
+                self.slot_hops(r, "child_a", key, cmd, role, out, depth)?;
+                self.slot_hops(r, "child_b", key, cmd, sub(Role::Async), out, depth)
+            }
+            (HandlerKind::Builtin, "null") => Ok(()),
+            (HandlerKind::Builtin, "failover" | "zfailover") => {
+                let children = self.ordered(r);
+                if r.handler == "zfailover" && children.is_empty() {
+                    return Err("route_zfailover has no children".into());
+                }
+                for (i, t) in children.into_iter().enumerate() {
+                    let rl = if i == 0 { role } else { sub(Role::Failover) };
+                    self.target_hops(t, key, cmd, rl, out, depth)?;
+                }
+                Ok(())
+            }
+            (HandlerKind::Builtin, "allsync" | "allfastest") => {
+                for t in self.many(r, "children")? {
+                    self.target_hops(t, key, cmd, sub(Role::All), out, depth)?;
+                }
+                Ok(())
+            }
+            (HandlerKind::Builtin, "allasync") => {
+                for t in self.many(r, "children")? {
+                    self.target_hops(t, key, cmd, sub(Role::Async), out, depth)?;
+                }
+                Ok(())
+            }
+            (HandlerKind::Builtin, "random") => {
+                for t in self.many(r, "children")? {
+                    self.target_hops(t, key, cmd, sub(Role::Random), out, depth)?;
+                }
+                Ok(())
+            }
+            _ => {
+                // A handler mclint does not model: every child, in order.
+                for s in &r.slots {
+                    match &s.value {
+                        SlotValue::Single(t) => self.target_hops(t, key, cmd, role, out, depth)?,
+                        SlotValue::Many(list, _) => {
+                            for (_, t) in list {
+                                self.target_hops(t, key, cmd, role, out, depth)?;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn many<'r>(&self, r: &'r Route, arg: &str) -> Result<Vec<&'r Target>, String> {
+        match r.slot(arg) {
+            Some(SlotValue::Many(list, _)) => Ok(list.iter().map(|(_, t)| t).collect()),
+            Some(SlotValue::Single(t)) => Err(format!(
+                "route_{} {arg} must be a list or a pool set, not {}",
+                r.handler,
+                describe(self.cfg, t)
+            )),
+            None => Err(format!("route_{} has no {arg}", r.handler)),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn slot_hops(
+        &self,
+        r: &Route,
+        arg: &str,
+        key: &[u8],
+        cmd: u8,
+        role: Role,
+        out: &mut Vec<Hop>,
+        depth: usize,
+    ) -> Result<(), String> {
+        match r.slot(arg) {
+            Some(SlotValue::Single(t)) => self.target_hops(t, key, cmd, role, out, depth),
+            Some(SlotValue::Many(_, ListForm::Set)) => Err(format!(
+                "route_{} {arg} names a pool set, not a pool",
+                r.handler
+            )),
+            Some(SlotValue::Many(..)) => Err(format!(
+                "route_{} {arg} is a list; it takes one pool or route",
+                r.handler
+            )),
+            None => Err(format!("route_{} has no {arg}", r.handler)),
+        }
+    }
+}
+
+fn single(s: &SlotValue) -> Option<&Target> {
+    match s {
+        SlotValue::Single(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// `pool cache`, `pool set set_main zone east`, `route route_direct`...
+pub fn describe(cfg: &ProxyConfig, t: &Target) -> String {
+    match t {
+        Target::Pool(i) => {
+            let p = &cfg.pools[*i];
+            match &p.set {
+                Some(s) => format!("zone {} of pool set {s}", p.name),
+                None => format!("pool {}", p.name),
+            }
+        }
+        Target::Internal => "the internal cache".into(),
+        Target::Set(s) => format!("pool set {s}"),
+        Target::Route(r) => format!("route_{}", r.handler),
+        Target::Missing(n, _) => format!("`{n}` (undefined)"),
+        Target::Invalid(w) => w.clone(),
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > hay.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Probability of each answer a request gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Answer {
+    pub hit: f64,
+    pub miss: f64,
+    pub err: f64,
+}
+
+impl Answer {
+    const HIT: Answer = Answer {
+        hit: 1.0,
+        miss: 0.0,
+        err: 0.0,
+    };
+    const MISS: Answer = Answer {
+        hit: 0.0,
+        miss: 1.0,
+        err: 0.0,
+    };
+    const ERR: Answer = Answer {
+        hit: 0.0,
+        miss: 0.0,
+        err: 1.0,
+    };
+}
+
+/// A failure scenario: which backends are down, which hold the key.
+pub struct Scenario<'s> {
+    pub down: &'s dyn Fn(Option<usize>, usize) -> bool,
+    pub holds: &'s dyn Fn(Option<usize>, usize) -> bool,
+}
+
+impl Engine<'_> {
+    /// What a request gets back (hit / miss / error) under a scenario.
+    /// Writes count "stored" as a hit.
+    pub fn answer(&self, r: &Route, key: &[u8], cmd: u8, write: bool, sc: &Scenario) -> Answer {
+        self.route_answer(r, key, cmd, write, sc, 0)
+    }
+
+    fn target_answer(
+        &self,
+        t: &Target,
+        key: &[u8],
+        cmd: u8,
+        write: bool,
+        sc: &Scenario,
+        depth: usize,
+    ) -> Answer {
+        match t {
+            Target::Pool(i) => match self.place(*i, key) {
+                Ok(b) => {
+                    if (sc.down)(Some(*i), b) {
+                        Answer::ERR
+                    } else if write || (sc.holds)(Some(*i), b) {
+                        Answer::HIT
+                    } else {
+                        Answer::MISS
+                    }
+                }
+                Err(_) => Answer::ERR,
+            },
+            Target::Internal => {
+                if write || (sc.holds)(None, 0) {
+                    Answer::HIT
+                } else {
+                    Answer::MISS
+                }
+            }
+            Target::Route(r) => self.route_answer(r, key, cmd, write, sc, depth + 1),
+            _ => Answer::ERR,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn slot_answer(
+        &self,
+        r: &Route,
+        arg: &str,
+        key: &[u8],
+        cmd: u8,
+        write: bool,
+        sc: &Scenario,
+        depth: usize,
+    ) -> Answer {
+        match r.slot(arg) {
+            Some(SlotValue::Single(t)) => self.target_answer(t, key, cmd, write, sc, depth),
+            _ => Answer::ERR,
+        }
+    }
+
+    fn route_answer(
+        &self,
+        r: &Route,
+        key: &[u8],
+        cmd: u8,
+        write: bool,
+        sc: &Scenario,
+        depth: usize,
+    ) -> Answer {
+        if depth > 32 {
+            return Answer::ERR;
+        }
+        match (r.kind, r.handler.as_str()) {
+            (HandlerKind::Builtin, "direct" | "ratelim") => {
+                self.slot_answer(r, "child", key, cmd, write, sc, depth)
+            }
+            (HandlerKind::Builtin, "ttl") => {
+                if !matches!(cmd, 2 | 9 | 10 | 11) {
+                    return Answer::ERR;
+                }
+                self.slot_answer(r, "child", key, cmd, write, sc, depth)
+            }
+            (HandlerKind::Builtin, "split") => {
+                self.slot_answer(r, "child_a", key, cmd, write, sc, depth)
+            }
+            (HandlerKind::Builtin, "null") => Answer::MISS,
+            (HandlerKind::Builtin, "allasync") => {
+                if write {
+                    Answer::HIT
+                } else {
+                    Answer::MISS
+                }
+            }
+            (HandlerKind::Builtin, "failover") => {
+                let miss_retries = matches!(r.arg("miss"), Some(Lv::Bool(true)));
+                let mut c0 = 1.0; // still trying, no miss kept
+                let mut c1 = 0.0; // still trying, a miss kept
+                let mut out = Answer::default();
+                for t in self.ordered(r) {
+                    let a = self.target_answer(t, key, cmd, write, sc, depth);
+                    out.hit += (c0 + c1) * a.hit;
+                    if miss_retries {
+                        c1 = c1 * (a.miss + a.err) + c0 * a.miss;
+                        c0 *= a.err;
+                    } else {
+                        out.miss += (c0 + c1) * a.miss;
+                        c0 *= a.err;
+                        c1 *= a.err;
+                    }
+                }
+                out.miss += c1;
+                out.err += c0;
+                out
+            }
+            (HandlerKind::Builtin, "zfailover") => {
+                let children = self.ordered(r);
+                let Some((near, far)) = children.split_first() else {
+                    return Answer::ERR;
+                };
+                let a = self.target_answer(near, key, cmd, write, sc, depth);
+                let stop_on_miss = matches!(r.arg("miss"), Some(Lv::Bool(false)));
+                let mut out = Answer {
+                    hit: a.hit,
+                    ..Answer::default()
+                };
+                let cont = if stop_on_miss {
+                    out.miss += a.miss;
+                    a.err
+                } else {
+                    a.miss + a.err
+                };
+                let fan = self.fan_out(far.iter().copied(), key, cmd, write, sc, depth);
+                out.hit += cont * fan.hit;
+                out.miss += cont * fan.miss;
+                out.err += cont * fan.err;
+                out
+            }
+            (HandlerKind::Builtin, "allfastest") => match r.slot("children") {
+                Some(SlotValue::Many(list, _)) => {
+                    self.fan_out(list.iter().map(|(_, t)| t), key, cmd, write, sc, depth)
+                }
+                _ => Answer::ERR,
+            },
+            (HandlerKind::Builtin, "allsync") => match r.slot("children") {
+                Some(SlotValue::Many(list, _)) if !list.is_empty() => {
+                    let answers: Vec<Answer> = list
+                        .iter()
+                        .map(|(_, t)| self.target_answer(t, key, cmd, write, sc, depth))
+                        .collect();
+                    let ok: f64 = answers.iter().map(|a| 1.0 - a.err).product();
+                    let last = answers[answers.len() - 1];
+                    let denom = 1.0 - last.err;
+                    if denom <= 0.0 {
+                        return Answer::ERR;
+                    }
+                    Answer {
+                        hit: ok * last.hit / denom,
+                        miss: ok * last.miss / denom,
+                        err: 1.0 - ok,
+                    }
+                }
+                _ => Answer::ERR,
+            },
+            (HandlerKind::Builtin, "random") => match r.slot("children") {
+                Some(SlotValue::Many(list, _)) if !list.is_empty() => {
+                    let n = list.len() as f64;
+                    list.iter().fold(Answer::default(), |acc, (_, t)| {
+                        let a = self.target_answer(t, key, cmd, write, sc, depth);
+                        Answer {
+                            hit: acc.hit + a.hit / n,
+                            miss: acc.miss + a.miss / n,
+                            err: acc.err + a.err / n,
+                        }
+                    })
+                }
+                _ => Answer::ERR,
+            },
+            _ => {
+                // Unmodelled handler: the first child's answer.
+                match r.slots.first().map(|s| &s.value) {
+                    Some(SlotValue::Single(t)) => self.target_answer(t, key, cmd, write, sc, depth),
+                    Some(SlotValue::Many(list, _)) => match list.first() {
+                        Some((_, t)) => self.target_answer(t, key, cmd, write, sc, depth),
+                        None => Answer::ERR,
+                    },
+                    None => Answer::ERR,
+                }
+            }
+        }
+    }
+
+    /// Asks all at once: any hit wins, else any miss, else an error.
+    fn fan_out<'t>(
+        &self,
+        targets: impl Iterator<Item = &'t Target>,
+        key: &[u8],
+        cmd: u8,
+        write: bool,
+        sc: &Scenario,
+        depth: usize,
+    ) -> Answer {
+        let mut no_hit = 1.0;
+        let mut all_err = 1.0;
+        let mut any = false;
+        for t in targets {
+            any = true;
+            let a = self.target_answer(t, key, cmd, write, sc, depth);
+            no_hit *= 1.0 - a.hit;
+            all_err *= a.err;
+        }
+        if !any {
+            return Answer::ERR;
+        }
+        Answer {
+            hit: 1.0 - no_hit,
+            miss: no_hit - all_err,
+            err: all_err,
+        }
+    }
+}

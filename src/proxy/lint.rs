@@ -1,0 +1,164 @@
+//! What routelib 1.6.38 and the proxy accept, for the `route-*` and `proxy-*`
+//! rules: handler arguments and their types, and the keys of settings, pool
+//! options and backend options.
+
+use super::vm::Lv;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgTy {
+    /// A pool name or a route.
+    Child,
+    /// A pool set name, or a list/map of pool names and routes.
+    Children,
+    Bool,
+    Number,
+    Integer,
+    Str,
+}
+
+impl ArgTy {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ArgTy::Child => "a pool name or a route",
+            ArgTy::Children => "a pool set name or a table of pools and routes",
+            ArgTy::Bool => "a boolean",
+            ArgTy::Number => "a number",
+            ArgTy::Integer => "an integer",
+            ArgTy::Str => "a string",
+        }
+    }
+
+    pub fn accepts(self, v: &Lv) -> bool {
+        match self {
+            ArgTy::Child => matches!(v, Lv::Str(_) | Lv::Route(_)),
+            ArgTy::Children => matches!(v, Lv::Str(_) | Lv::Table(_)),
+            ArgTy::Bool => matches!(v, Lv::Bool(_)),
+            ArgTy::Number => matches!(v, Lv::Int(_) | Lv::Num(_)),
+            ArgTy::Integer => {
+                matches!(v, Lv::Int(_)) || matches!(v, Lv::Num(n) if n.fract() == 0.0)
+            }
+            ArgTy::Str => matches!(v, Lv::Str(_)),
+        }
+    }
+}
+
+use ArgTy::*;
+
+/// The arguments each routelib 1.6.38 handler reads.
+pub fn handler_args(handler: &str) -> Option<&'static [(&'static str, ArgTy)]> {
+    Some(match handler {
+        "direct" => &[("child", Child)],
+        "failover" => &[
+            ("children", Children),
+            ("failover_count", Integer),
+            ("shuffle", Bool),
+            ("miss", Bool),
+            ("wait", Number),
+            ("stats", Bool),
+            ("stats_name", Str),
+            ("local_zone", Str),
+        ],
+        "zfailover" => &[
+            ("children", Children),
+            ("failover_count", Integer),
+            ("miss", Bool),
+            ("stats", Bool),
+            ("stats_name", Str),
+            ("local_zone", Str),
+        ],
+        "allfastest" => &[("children", Children), ("miss", Bool), ("wait", Number)],
+        "allsync" | "allasync" | "random" => &[("children", Children)],
+        "split" => &[("child_a", Child), ("child_b", Child)],
+        "ttl" => &[("ttl", Integer), ("child", Child)],
+        "null" => &[],
+        "ratelim" => &[
+            ("child", Child),
+            ("limit", Number),
+            ("fillrate", Number),
+            ("tickrate", Number),
+            ("global", Bool),
+            ("fail_until_limit", Bool),
+            ("stats", Bool),
+            ("stats_name", Str),
+        ],
+        _ => return None,
+    })
+}
+
+/// Handlers routelib 1.6.38 registers (`route_allasync` is defined but not registered).
+pub const REGISTERED: &[&str] = &[
+    "failover",
+    "allfastest",
+    "allsync",
+    "split",
+    "direct",
+    "zfailover",
+    "ttl",
+    "null",
+    "ratelim",
+    "random",
+];
+
+/// settings{} keys routelib reads, with the type the proxy checks.
+pub const SETTINGS: &[(&str, ArgTy)] = &[
+    ("backend_connect_timeout", Number),
+    ("backend_retry_waittime", Number),
+    ("backend_read_timeout", Number),
+    ("backend_failure_limit", Integer),
+    ("tcp_keepalive", Bool),
+    ("active_request_limit", Integer),
+    ("active_req_limit", Integer),
+    ("buffer_memory_limit", Integer),
+    ("backend_flap_time", Number),
+    ("backend_flap_backoff_ramp", Number),
+    ("backend_flap_backoff_max", Integer),
+    ("backend_use_tls", Bool),
+];
+
+/// Keys of a pool's table.
+pub const POOL_KEYS: &[&str] = &["backends", "options", "backend_options"];
+
+/// Pool options `mcp.pool` reads.
+pub const POOL_OPTIONS: &[&str] = &[
+    "iothread",
+    "beprefix",
+    "dist",
+    "filter",
+    "filter_conf",
+    "hash",
+    "seed",
+];
+
+/// Backend options `mcp.backend` reads (also the keys of a backend table).
+pub const BACKEND_OPTIONS: &[(&str, ArgTy)] = &[
+    ("label", Str),
+    ("host", Str),
+    ("port", Str),
+    ("tcpkeepalive", Bool),
+    ("tls", Bool),
+    ("failurelimit", Integer),
+    ("depthlimit", Integer),
+    ("connecttimeout", Number),
+    ("retrytimeout", Number),
+    ("retrywaittime", Number),
+    ("readtimeout", Number),
+    ("down", Bool),
+    ("flaptime", Number),
+    ("flapbackofframp", Number),
+    ("flapbackoffmax", Number),
+    ("connections", Integer),
+    ("log", Children),
+];
+
+/// Keys of a routes{} table.
+pub const ROUTES_KEYS: &[&str] = &["map", "cmap", "default", "conf", "tag"];
+
+/// Keys of routes{}'s `conf` (mcp.router_new).
+pub const ROUTER_CONF_KEYS: &[&str] = &["mode", "start", "stop"];
+
+/// ` (did you mean `x`?)` or nothing.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    crate::suggest::nearest(word, candidates)
+        .map(|n| format!("; did you mean `{n}`?"))
+        .unwrap_or_default()
+}

@@ -1,0 +1,385 @@
+//! Proxies in rendered manifests: containers running memcached with
+//! `-o proxy_config=routelib[:LIB...],proxy_arg=PATH`, their config followed
+//! through `volumeMounts` (a `subPath` file or a whole-directory mount, with or
+//! without `items`) to a ConfigMap key.
+//!
+//! The command line is read by `crate::memcached::cmdline` (shared with the
+//! memory model): `-o` may be repeated or comma-separated, `--extended=` works.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{EnvSource, Library, Limits, ProxyConfig};
+use crate::finding::Location;
+use crate::manifest::Object;
+use crate::memcached::cmdline::{self, EnvValue, MemcachedArgs, MemcachedContainer, Role};
+
+/// A file a proxy reads, found in a ConfigMap.
+#[derive(Debug, Clone)]
+pub struct Mounted {
+    /// The path inside the container.
+    pub path: String,
+    /// Index into `Context::objects` of the ConfigMap.
+    pub configmap: usize,
+    pub key: String,
+    pub text: String,
+    /// Rendered line of the file's first line (for a block scalar), else of the key.
+    pub first_line: u32,
+    /// The file's lines start on their own lines in the rendered YAML.
+    pub block: bool,
+}
+
+impl Mounted {
+    /// The rendered line of line `n` of the file.
+    pub fn rendered_line(&self, n: u32) -> u32 {
+        if self.block {
+            self.first_line + n.saturating_sub(1)
+        } else {
+            self.first_line
+        }
+    }
+}
+
+/// A proxy container found in the manifests.
+#[derive(Debug, Clone)]
+pub struct FoundProxy {
+    /// Index into `Context::objects` of the workload.
+    pub object: usize,
+    pub container_name: String,
+    /// JSON pointer to the container.
+    pub container_pointer: String,
+    pub image: Option<String>,
+    pub args: MemcachedArgs,
+    /// JSON pointer to the `-o` element that names the config.
+    pub arg_pointer: String,
+    pub proxy_config: String,
+    pub proxy_arg: Option<String>,
+    /// The config, or why it cannot be read (a message naming file, object and field).
+    pub config: Result<Mounted, String>,
+    /// Libraries besides routelib, in the order the proxy loads them.
+    pub libs: Vec<Result<Mounted, String>>,
+    pub env: BTreeMap<String, String>,
+}
+
+impl FoundProxy {
+    pub fn name(&self, objects: &[Object]) -> String {
+        format!(
+            "{} container {}",
+            objects[self.object].reference(),
+            self.container_name
+        )
+    }
+
+    /// Runs the config (with its libraries and the container's env) and builds the model.
+    pub fn load(&self, objects: &[Object]) -> Option<ProxyConfig> {
+        let cfg = self.config.as_ref().ok()?;
+        let libs: Vec<Library> = self
+            .libs
+            .iter()
+            .filter_map(|l| l.as_ref().ok())
+            .map(|m| Library {
+                name: m.path.clone(),
+                text: m.text.clone(),
+            })
+            .collect();
+        let _ = objects;
+        Some(super::load(
+            &cfg.path,
+            &cfg.text,
+            &libs,
+            &EnvSource::Known(self.env.clone()),
+            Limits::default(),
+        ))
+    }
+}
+
+/// Every proxy container of every workload.
+pub fn find_proxies(objects: &[Object]) -> Vec<FoundProxy> {
+    let mut out = Vec::new();
+    for (i, obj) in objects.iter().enumerate() {
+        for mc in cmdline::memcached_containers(obj) {
+            if mc.role != Role::Proxy {
+                continue;
+            }
+            let proxy_config = mc.args.proxy_config.value.clone().unwrap_or_default();
+            let proxy_arg = mc.args.proxy_arg.value.clone();
+            let env = literal_env(mc.container.json);
+            let mut libs = Vec::new();
+            let mut parts = proxy_config.split(':');
+            let first = parts.next().unwrap_or("");
+            if first != "routelib" {
+                // Not a routelib proxy: nothing mclint models.
+                continue;
+            }
+            for lib in parts.filter(|p| !p.is_empty()) {
+                libs.push(mount(objects, i, &mc, lib));
+            }
+            let config = match &proxy_arg {
+                Some(p) => mount(objects, i, &mc, p),
+                None => Err(format!(
+                    "{} container {}: -o proxy_config=routelib without proxy_arg: routelib has no config file to load",
+                    obj.reference(),
+                    mc.container.name
+                )),
+            };
+            let arg_pointer = mc.pointer(mc.args.proxy_arg.from.or(mc.args.proxy_config.from));
+            out.push(FoundProxy {
+                object: i,
+                container_name: mc.container.name.to_string(),
+                container_pointer: mc.container.pointer.clone(),
+                image: mc.container.image().map(str::to_string),
+                args: mc.args.clone(),
+                arg_pointer,
+                proxy_config,
+                proxy_arg,
+                config,
+                libs,
+                env,
+            });
+        }
+    }
+    out
+}
+
+fn literal_env(container: &Value) -> BTreeMap<String, String> {
+    let map = cmdline::EnvMap::of(container);
+    let mut out = BTreeMap::new();
+    if let Some(list) = container.get("env").and_then(Value::as_array) {
+        for e in list {
+            if let Some(name) = e.get("name").and_then(Value::as_str)
+                && let Some(EnvValue::Literal(v)) = map.get(name)
+            {
+                out.insert(name.to_string(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Follows `path` through the container's volumeMounts to a ConfigMap key.
+fn mount(
+    objects: &[Object],
+    obj_index: usize,
+    mc: &MemcachedContainer,
+    path: &str,
+) -> Result<Mounted, String> {
+    let obj = &objects[obj_index];
+    let c = &mc.container;
+    let who = format!("{} container {}", obj.reference(), c.name);
+    let mounts = c
+        .json
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // The most specific mount wins, as in the container's mount table.
+    let mut best: Option<(&Value, String)> = None;
+    for m in &mounts {
+        let Some(mp) = m.get("mountPath").and_then(Value::as_str) else {
+            continue;
+        };
+        let mp = mp.trim_end_matches('/');
+        let rel = if path == mp {
+            Some(String::new())
+        } else {
+            path.strip_prefix(mp)
+                .and_then(|r| r.strip_prefix('/'))
+                .map(str::to_string)
+        };
+        if let Some(rel) = rel
+            && best.as_ref().is_none_or(|(b, _)| {
+                b.get("mountPath")
+                    .and_then(Value::as_str)
+                    .map(str::len)
+                    .unwrap_or(0)
+                    < mp.len()
+            })
+        {
+            best = Some((m, rel));
+        }
+    }
+    let Some((m, rel)) = best else {
+        return Err(format!(
+            "{who}: {path} is not under any volumeMount, so the proxy cannot read it"
+        ));
+    };
+    let vol_name = m.get("name").and_then(Value::as_str).unwrap_or("");
+    let sub_path = m
+        .get("subPath")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let spec = crate::k8s::pod_spec(obj).map(|(_, s)| s);
+    let volume = spec
+        .and_then(|s| s.get("volumes"))
+        .and_then(Value::as_array)
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(vol_name))
+        });
+    let Some(volume) = volume else {
+        return Err(format!(
+            "{who}: volumeMount `{vol_name}` (for {path}) names no volume of the pod"
+        ));
+    };
+    // The path inside the volume.
+    let inner = match sub_path {
+        Some(sp) if rel.is_empty() => sp.to_string(),
+        Some(sp) => format!("{sp}/{rel}"),
+        None => rel.clone(),
+    };
+    if inner.is_empty() {
+        return Err(format!(
+            "{who}: {path} is the mount point of volume `{vol_name}` itself, not a file in it"
+        ));
+    }
+    // configMap, or projected sources' configMaps.
+    let sources: Vec<&Value> = if let Some(cm) = volume.get("configMap") {
+        vec![cm]
+    } else if let Some(p) = volume.get("projected") {
+        p.get("sources")
+            .and_then(Value::as_array)
+            .map(|s| s.iter().filter_map(|x| x.get("configMap")).collect())
+            .unwrap_or_default()
+    } else {
+        let kind = volume
+            .as_object()
+            .and_then(|o| o.keys().find(|k| *k != "name").cloned())
+            .unwrap_or_else(|| "unknown".into());
+        return Err(format!(
+            "{who}: {path} comes from volume `{vol_name}` of type {kind}; mclint reads proxy configs from ConfigMaps only"
+        ));
+    };
+    let ns = obj.effective_namespace();
+    for src in sources {
+        let Some(cm_name) = src.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let key = match src.get("items").and_then(Value::as_array) {
+            Some(items) => items.iter().find_map(|it| {
+                (it.get("path").and_then(Value::as_str) == Some(inner.as_str())).then(|| {
+                    it.get("key")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                })
+            }),
+            None => (!inner.contains('/')).then(|| inner.clone()),
+        };
+        let Some(key) = key else { continue };
+        let Some(ci) = objects.iter().position(|o| {
+            o.kind == "ConfigMap" && o.name == cm_name && o.effective_namespace() == ns
+        }) else {
+            return Err(format!(
+                "{who}: {path} is key `{key}` of ConfigMap {ns}/{cm_name} (volume `{vol_name}`), which is not in the manifests"
+            ));
+        };
+        let cm = &objects[ci];
+        let ptr = format!("/data/{}", key.replace('~', "~0").replace('/', "~1"));
+        let Some(text) = cm.json.pointer(&ptr).and_then(Value::as_str) else {
+            let keys: Vec<String> = cm
+                .json
+                .get("data")
+                .and_then(Value::as_object)
+                .map(|d| d.keys().cloned().collect())
+                .unwrap_or_default();
+            return Err(format!(
+                "{who}: {path} is key `{key}` of ConfigMap {ns}/{cm_name}, which has no such key (keys: {})",
+                if keys.is_empty() {
+                    "none".to_string()
+                } else {
+                    keys.join(", ")
+                }
+            ));
+        };
+        let key_line = cm.root.line_of(&ptr);
+        // A multi-line value is (in rendered charts) a block scalar whose lines
+        // start on the line after the key.
+        let block = text.contains('\n');
+        return Ok(Mounted {
+            path: path.to_string(),
+            configmap: ci,
+            key,
+            text: text.to_string(),
+            first_line: if block { key_line + 1 } else { key_line },
+            block,
+        });
+    }
+    Err(format!(
+        "{who}: {path} is not a key of any ConfigMap projected by volume `{vol_name}`"
+    ))
+}
+
+/// Where a line of a mounted config is in the rendered manifests.
+pub fn location(objects: &[Object], m: &Mounted, line: Option<u32>) -> Location {
+    let cm = &objects[m.configmap];
+    let ptr = format!("/data/{}", m.key.replace('~', "~0").replace('/', "~1"));
+    let mut loc = cm.location(&ptr);
+    if let Some(n) = line {
+        loc.line = Some(m.rendered_line(n));
+    }
+    loc
+}
+
+/// A backend host that names a StatefulSet pod: `<sts>-<ordinal>[.<service>[.<namespace>[.svc[.<domain>]]]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodHost {
+    /// Index into `Context::objects` of the StatefulSet.
+    pub statefulset: usize,
+    pub ordinal: u64,
+    pub service: Option<String>,
+    pub namespace: String,
+}
+
+/// The StatefulSet pod `host` names, if its first label is `<sts>-<n>` of a
+/// StatefulSet in the manifests (in the namespace the name resolves in).
+pub fn pod_host(objects: &[Object], proxy_ns: &str, host: &str) -> Option<PodHost> {
+    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    let (name, ord) = labels[0].rsplit_once('-')?;
+    if ord.is_empty()
+        || !ord.bytes().all(|b| b.is_ascii_digit())
+        || (ord.len() > 1 && ord.starts_with('0'))
+    {
+        return None;
+    }
+    let ordinal: u64 = ord.parse().ok()?;
+    let namespace = labels
+        .get(2)
+        .filter(|n| **n != "svc")
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| proxy_ns.to_string());
+    let statefulset = objects.iter().position(|o| {
+        o.kind == "StatefulSet" && o.name == name && o.effective_namespace() == namespace
+    })?;
+    Some(PodHost {
+        statefulset,
+        ordinal,
+        service: labels.get(1).map(|s| s.to_string()),
+        namespace,
+    })
+}
+
+/// The Service `host` names (`svc`, `svc.ns`, `svc.ns.svc[.domain]`), if in the manifests.
+pub fn service_host(objects: &[Object], proxy_ns: &str, host: &str) -> Option<usize> {
+    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    let ns = match labels.len() {
+        1 => proxy_ns,
+        _ if labels.get(2).is_some_and(|l| *l != "svc") => return None,
+        _ => labels[1],
+    };
+    objects
+        .iter()
+        .position(|o| o.kind == "Service" && o.name == labels[0] && o.effective_namespace() == ns)
+}
+
+pub fn is_loopback(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]") || host.starts_with("127.")
+}
+
+/// `spec.replicas` (default 1).
+pub fn replicas(obj: &Object) -> u64 {
+    obj.json
+        .pointer("/spec/replicas")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+}

@@ -1,0 +1,454 @@
+//! `mclint route`: where keys go through a proxy config, how evenly synthetic
+//! keys spread, and what a backend outage does to reads and writes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+
+use super::eval::{Answer, Engine, Hop, Role, Scenario};
+use super::model::{ProxyConfig, command_id, is_read};
+use super::{EnvSource, Library, Limits};
+use crate::manifest::{InputKind, as_object, parse_stream, read_inputs};
+
+/// What `mclint route` was asked (built from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct RouteRequest {
+    pub paths: Vec<PathBuf>,
+    pub keys: Vec<String>,
+    pub keys_file: Option<PathBuf>,
+    pub command: String,
+    pub proxy: Option<String>,
+    pub config: Option<PathBuf>,
+    pub libs: Vec<PathBuf>,
+    pub env: Vec<String>,
+    pub tag: String,
+    pub stats: Option<usize>,
+    pub fail: Option<String>,
+}
+
+/// One key's route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub key: String,
+    pub command: String,
+    pub route: String,
+    pub backends: Vec<PlacedBackend>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedBackend {
+    pub pool: String,
+    pub backend: String,
+    pub label: String,
+    pub role: &'static str,
+}
+
+/// Keys per backend of one pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolSpread {
+    pub pool: String,
+    pub backends: Vec<(String, String, usize)>,
+    pub total: usize,
+    /// Largest count over the mean (1.0 is perfectly even).
+    pub imbalance: f64,
+}
+
+/// What an outage does to one route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outage {
+    pub route: String,
+    pub command: String,
+    pub keys: usize,
+    pub answer: Answer,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteOutput {
+    Placements(Vec<Placement>),
+    Stats {
+        keys: usize,
+        command: String,
+        pools: Vec<PoolSpread>,
+        unrouted: usize,
+    },
+    Fail {
+        backend: String,
+        keys: usize,
+        outages: Vec<Outage>,
+    },
+}
+
+/// Finds the config, runs it and answers the request.
+pub fn run(req: &RouteRequest) -> anyhow::Result<RouteOutput> {
+    let cfg = load_config(req)?;
+    if let Some(f) = &cfg.failure {
+        bail!(
+            "{}:{}: the config does not load: {}",
+            f.file,
+            f.line.map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+            f.message
+        );
+    }
+    let cmd = command_id(&req.command)
+        .filter(|&c| c != super::model::CMD_ANY_STORAGE)
+        .with_context(|| {
+            format!(
+                "unknown --command `{}` (one of: {})",
+                req.command,
+                super::model::COMMANDS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    let engine = Engine::new(&cfg, &req.tag).map_err(anyhow::Error::msg)?;
+    let mut keys = req.keys.clone();
+    if let Some(f) = &req.keys_file {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("reading --keys-file {}", f.display()))?;
+        keys.extend(
+            text.lines()
+                .map(|l| l.trim_end_matches('\r').to_string())
+                .filter(|l| !l.is_empty()),
+        );
+    }
+    if let Some(backend) = &req.fail {
+        let n = req.stats.unwrap_or(10_000);
+        return fail(&engine, backend, &synthetic(&keys, n));
+    }
+    if let Some(n) = req.stats {
+        return Ok(stats(&engine, cmd, &req.command, &synthetic(&keys, n)));
+    }
+    if keys.is_empty() {
+        bail!("give keys with --key or --keys-file (or ask for --stats N or --fail BACKEND)");
+    }
+    Ok(RouteOutput::Placements(
+        keys.iter().map(|k| place(&engine, k, cmd)).collect(),
+    ))
+}
+
+/// `N` keys: `key:0`, `key:1`, ... or, with --key given, `<key>0`, `<key>1`, ...
+fn synthetic(templates: &[String], n: usize) -> Vec<String> {
+    let prefixes: Vec<&str> = if templates.is_empty() {
+        vec!["key:"]
+    } else {
+        templates.iter().map(String::as_str).collect()
+    };
+    (0..n)
+        .map(|i| format!("{}{i}", prefixes[i % prefixes.len()]))
+        .collect()
+}
+
+/// The route and ordered backends of one key.
+pub fn place(engine: &Engine, key: &str, cmd: u8) -> Placement {
+    let sel = engine.select(key.as_bytes(), cmd);
+    let mut hops = Vec::new();
+    let error = match sel.route {
+        None => Some(
+            "no route handles this command: the proxy answers SERVER_ERROR lua start failure"
+                .to_string(),
+        ),
+        Some(r) => engine.hops(r, key.as_bytes(), cmd, &mut hops).err(),
+    };
+    Placement {
+        key: key.to_string(),
+        command: super::model::command_name(cmd),
+        route: sel.label,
+        backends: hops.iter().map(|h| describe_hop(engine.cfg, h)).collect(),
+        error,
+    }
+}
+
+fn describe_hop(cfg: &ProxyConfig, h: &Hop) -> PlacedBackend {
+    match h.pool {
+        Some(p) => {
+            let pool = &cfg.pools[p];
+            let b = &pool.backends[h.backend];
+            PlacedBackend {
+                pool: pool.reference(),
+                backend: b.address(),
+                label: b.label.clone(),
+                role: h.role.as_str(),
+            }
+        }
+        None => PlacedBackend {
+            pool: "internal".into(),
+            backend: "internal".into(),
+            label: "internal".into(),
+            role: h.role.as_str(),
+        },
+    }
+}
+
+fn stats(engine: &Engine, cmd: u8, command: &str, keys: &[String]) -> RouteOutput {
+    let cfg = engine.cfg;
+    let mut counts: Vec<Vec<usize>> = cfg
+        .pools
+        .iter()
+        .map(|p| vec![0; p.backends.len()])
+        .collect();
+    let mut unrouted = 0;
+    let mut hops = Vec::new();
+    for k in keys {
+        hops.clear();
+        let sel = engine.select(k.as_bytes(), cmd);
+        let Some(r) = sel.route else {
+            unrouted += 1;
+            continue;
+        };
+        if engine.hops(r, k.as_bytes(), cmd, &mut hops).is_err() {
+            unrouted += 1;
+            continue;
+        }
+        for h in &hops {
+            if let Some(p) = h.pool {
+                counts[p][h.backend] += 1;
+            }
+        }
+    }
+    let pools = cfg
+        .pools
+        .iter()
+        .zip(counts)
+        .filter(|(_, c)| c.iter().sum::<usize>() > 0)
+        .map(|(p, c)| {
+            let total: usize = c.iter().sum();
+            let mean = total as f64 / c.len() as f64;
+            let max = c.iter().copied().max().unwrap_or(0) as f64;
+            PoolSpread {
+                pool: p.reference(),
+                backends: p
+                    .backends
+                    .iter()
+                    .zip(&c)
+                    .map(|(b, n)| (b.address(), b.label.clone(), *n))
+                    .collect(),
+                total,
+                imbalance: if mean > 0.0 { max / mean } else { 0.0 },
+            }
+        })
+        .collect();
+    RouteOutput::Stats {
+        keys: keys.len(),
+        command: command.to_string(),
+        pools,
+        unrouted,
+    }
+}
+
+fn fail(engine: &Engine, backend: &str, keys: &[String]) -> anyhow::Result<RouteOutput> {
+    let cfg = engine.cfg;
+    let matches = |p: Option<usize>, b: usize| -> bool {
+        p.is_some_and(|p| {
+            let be = &cfg.pools[p].backends[b];
+            be.address() == backend || be.written == backend || be.label == backend
+        })
+    };
+    if !cfg
+        .pools
+        .iter()
+        .enumerate()
+        .any(|(p, pool)| (0..pool.backends.len()).any(|b| matches(Some(p), b)))
+    {
+        let all: Vec<String> = cfg
+            .pools
+            .iter()
+            .flat_map(|p| p.backends.iter().map(|b| b.address()))
+            .collect();
+        bail!(
+            "--fail {backend}: no pool has that backend (backends: {})",
+            all.join(", ")
+        );
+    }
+    let read = command_id("get").unwrap_or(7);
+    let write = command_id("set").unwrap_or(9);
+    let mut by_route: BTreeMap<(String, &'static str), (usize, Answer)> = BTreeMap::new();
+    let mut hops = Vec::new();
+    for k in keys {
+        let key = k.as_bytes();
+        // Where the key was stored while everything was up.
+        hops.clear();
+        let wsel = engine.select(key, write);
+        if let Some(r) = wsel.route {
+            let _ = engine.hops(r, key, write, &mut hops);
+        }
+        let stored: Vec<(Option<usize>, usize)> = hops
+            .iter()
+            .filter(|h| h.role != Role::Failover)
+            .map(|h| (h.pool, h.backend))
+            .collect();
+        let holds = |p: Option<usize>, b: usize| stored.contains(&(p, b));
+        let down = |p: Option<usize>, b: usize| matches(p, b);
+        let sc = Scenario {
+            down: &down,
+            holds: &holds,
+        };
+        for (cmd, name) in [(read, "get"), (write, "set")] {
+            let sel = engine.select(key, cmd);
+            let a = match sel.route {
+                Some(r) => engine.answer(r, key, cmd, !is_read(cmd), &sc),
+                None => Answer {
+                    err: 1.0,
+                    ..Answer::default()
+                },
+            };
+            let e = by_route
+                .entry((sel.label, name))
+                .or_insert((0, Answer::default()));
+            e.0 += 1;
+            e.1.hit += a.hit;
+            e.1.miss += a.miss;
+            e.1.err += a.err;
+        }
+    }
+    let outages = by_route
+        .into_iter()
+        .map(|((route, command), (n, sum))| Outage {
+            route,
+            command: command.to_string(),
+            keys: n,
+            answer: Answer {
+                hit: sum.hit / n as f64,
+                miss: sum.miss / n as f64,
+                err: sum.err / n as f64,
+            },
+        })
+        .collect();
+    Ok(RouteOutput::Fail {
+        backend: backend.to_string(),
+        keys: keys.len(),
+        outages,
+    })
+}
+
+/// A proxy config that can be loaded on demand.
+type Candidate<'a> = Box<dyn Fn() -> anyhow::Result<ProxyConfig> + 'a>;
+
+/// The config to route with: `--config FILE.lua`, or a proxy found in PATHS
+/// (`--proxy` picks one), or a single `.lua` among PATHS.
+pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
+    let mut env = BTreeMap::new();
+    for e in &req.env {
+        let (k, v) = e
+            .split_once('=')
+            .with_context(|| format!("--env {e}: expected NAME=VALUE"))?;
+        env.insert(k.to_string(), v.to_string());
+    }
+    let env_source = if req.env.is_empty() {
+        EnvSource::Unknown
+    } else {
+        EnvSource::Known(env)
+    };
+    let mut libs = Vec::new();
+    for l in &req.libs {
+        libs.push(Library {
+            name: l.display().to_string(),
+            text: std::fs::read_to_string(l)
+                .with_context(|| format!("reading --lib {}", l.display()))?,
+        });
+    }
+    if let Some(path) = &req.config {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading --config {}", path.display()))?;
+        return Ok(super::load(
+            &path.display().to_string(),
+            &text,
+            &libs,
+            &env_source,
+            Limits::default(),
+        ));
+    }
+    if req.paths.is_empty() {
+        bail!(
+            "give a proxy config with --config FILE.lua, or rendered manifests / .lua files as PATHS"
+        );
+    }
+    let (inputs, errors) = read_inputs(&req.paths, &mut std::io::stdin().lock());
+    if let Some(e) = errors.first() {
+        bail!("{e}");
+    }
+    let lua: Vec<_> = inputs.iter().filter(|i| i.kind == InputKind::Lua).collect();
+    let docs: Vec<_> = inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::Yaml)
+        .flat_map(parse_stream)
+        .collect();
+    let objects: Vec<_> = docs
+        .iter()
+        .filter_map(|d| as_object(d).and_then(Result::ok))
+        .collect();
+    let found = super::manifest::find_proxies(&objects);
+    let mut candidates: Vec<(String, Candidate)> = Vec::new();
+    for l in &lua {
+        let libs = &libs;
+        let env_source = &env_source;
+        candidates.push((
+            l.name.to_string(),
+            Box::new(move || {
+                Ok(super::load(
+                    &l.name,
+                    &l.text,
+                    libs,
+                    env_source,
+                    Limits::default(),
+                ))
+            }),
+        ));
+    }
+    for f in &found {
+        let objects = &objects;
+        candidates.push((
+            f.name(objects),
+            Box::new(move || match &f.config {
+                Ok(_) => f.load(objects).context("loading the proxy config"),
+                Err(e) => bail!("{e}"),
+            }),
+        ));
+    }
+    let picked: Vec<_> = match &req.proxy {
+        Some(want) => candidates
+            .into_iter()
+            .filter(|(name, _)| name == want || name.contains(want.as_str()))
+            .collect(),
+        None => candidates,
+    };
+    match picked.len() {
+        0 => bail!(
+            "no proxy config found{} (a proxy is a container running memcached -o proxy_config=routelib,proxy_arg=PATH)",
+            req.proxy
+                .as_ref()
+                .map(|p| format!(" matching --proxy {p}"))
+                .unwrap_or_default()
+        ),
+        1 => (picked[0].1)(),
+        _ => bail!(
+            "several proxies found; pick one with --proxy: {}",
+            picked
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+}
+
+impl From<&crate::cli::RouteArgs> for RouteRequest {
+    fn from(a: &crate::cli::RouteArgs) -> RouteRequest {
+        RouteRequest {
+            paths: a.paths.clone(),
+            keys: a.keys.clone(),
+            keys_file: a.keys_file.clone(),
+            command: a.command.clone(),
+            proxy: a.proxy.clone(),
+            config: a.config.clone(),
+            libs: a.lib.clone(),
+            env: a.env.clone(),
+            tag: a.tag.clone(),
+            stats: a.stats,
+            fail: a.fail.clone(),
+        }
+    }
+}

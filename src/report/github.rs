@@ -1,0 +1,99 @@
+//! GitHub Actions workflow commands: one `::error`, `::warning` or `::notice`
+//! line per finding, which the Actions runner turns into an annotation on the
+//! file and line (`file=` is a repository path, see [`super::repository_path`]).
+//! A plain summary line follows.
+//!
+//! Escaping follows the runner's rules: in the message, `%`, `\r` and `\n`
+//! become `%25`, `%0D` and `%0A`; in property values (`file`, `title`), `:` and
+//! `,` also become `%3A` and `%2C`.
+
+use std::io::{self, Write};
+
+use super::TextStyle;
+use crate::check::Report;
+use crate::finding::Severity;
+
+pub fn escape_data(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn escape_property(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in escape_data(s).chars() {
+        match c {
+            ':' => out.push_str("%3A"),
+            ',' => out.push_str("%2C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Result<()> {
+    for f in report.visible() {
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut props = Vec::new();
+        if let Some(path) = super::repository_path(f, style.chart_dir.as_deref()) {
+            props.push(format!("file={}", escape_property(&path)));
+            if let Some(line) = f.location.line {
+                props.push(format!("line={line}"));
+            }
+        }
+        let title = match &f.object {
+            Some(o) => format!("mclint {} ({o})", f.rule),
+            None => format!("mclint {}", f.rule),
+        };
+        props.push(format!("title={}", escape_property(&title)));
+        let mut message = f.message.clone();
+        if f.location.source.is_some() {
+            let line = f.location.line.map(|l| format!(":{l}")).unwrap_or_default();
+            message.push_str(&format!("\n(rendered: {}{line})", f.location.file));
+        }
+        if let Some(help) = &f.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        writeln!(
+            out,
+            "::{command} {}::{}",
+            props.join(","),
+            escape_data(&message)
+        )?;
+    }
+    writeln!(
+        out,
+        "mclint: {} documents, {} objects: {} errors, {} warnings, {} infos, {} suppressed",
+        report.documents,
+        report.objects,
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+        report.count(Severity::Info),
+        report.suppressed
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_the_runner() {
+        assert_eq!(
+            escape_data("50% of\r\nkeys: a,b"),
+            "50%25 of%0D%0Akeys: a,b"
+        );
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+}

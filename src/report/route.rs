@@ -1,0 +1,193 @@
+//! Output of `mclint route`: one JSON object per line (`--format json`) or text.
+//! JSON placement lines: `{"key","command","route","backends":[{"pool","backend","label","role"}]}`
+//! plus `"error"` when the request cannot be served.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::Format;
+use crate::proxy::route_cmd::{Placement, RouteOutput};
+
+fn placement_json(p: &Placement) -> serde_json::Value {
+    let mut v = json!({
+        "key": p.key,
+        "command": p.command,
+        "route": p.route,
+        "backends": p.backends.iter().map(|b| json!({
+            "pool": b.pool,
+            "backend": b.backend,
+            "label": b.label,
+            "role": b.role,
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(e) = &p.error {
+        v["error"] = json!(e);
+    }
+    v
+}
+
+pub fn write(format: Format, output: &RouteOutput, out: &mut dyn Write) -> io::Result<()> {
+    match (format, output) {
+        // The CI formats describe `mclint check` findings only.
+        (Format::Sarif | Format::Junit | Format::Github, _) => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "`mclint route` writes --format text or json only",
+            ));
+        }
+        (Format::Json, RouteOutput::Placements(list)) => {
+            for p in list {
+                serde_json::to_writer(&mut *out, &placement_json(p))?;
+                writeln!(out)?;
+            }
+        }
+        (Format::Text, RouteOutput::Placements(list)) => {
+            for p in list {
+                let hops: Vec<String> = p
+                    .backends
+                    .iter()
+                    .map(|b| {
+                        let label = if b.label == b.backend {
+                            String::new()
+                        } else {
+                            format!(" [{}]", b.label)
+                        };
+                        format!("{} {}{label} ({})", b.pool, b.backend, b.role)
+                    })
+                    .collect();
+                write!(
+                    out,
+                    "{} {}  route {}  -> {}",
+                    p.command,
+                    p.key,
+                    p.route,
+                    if hops.is_empty() {
+                        "(no backend)".to_string()
+                    } else {
+                        hops.join(", ")
+                    }
+                )?;
+                match &p.error {
+                    Some(e) => writeln!(out, "  ERROR: {e}")?,
+                    None => writeln!(out)?,
+                }
+            }
+        }
+        (
+            Format::Json,
+            RouteOutput::Stats {
+                keys,
+                command,
+                pools,
+                unrouted,
+            },
+        ) => {
+            let v = json!({
+                "keys": keys,
+                "command": command,
+                "unrouted": unrouted,
+                "pools": pools.iter().map(|p| json!({
+                    "pool": p.pool,
+                    "total": p.total,
+                    "imbalance": p.imbalance,
+                    "backends": p.backends.iter().map(|(b, l, n)| json!({"backend": b, "label": l, "keys": n})).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+        (
+            Format::Text,
+            RouteOutput::Stats {
+                keys,
+                command,
+                pools,
+                unrouted,
+            },
+        ) => {
+            writeln!(out, "{keys} synthetic keys, command {command}")?;
+            for p in pools {
+                writeln!(
+                    out,
+                    "pool {}: {} requests, imbalance {:.3} (largest / mean)",
+                    p.pool, p.total, p.imbalance
+                )?;
+                for (b, l, n) in &p.backends {
+                    let share = if p.total > 0 {
+                        100.0 * *n as f64 / p.total as f64
+                    } else {
+                        0.0
+                    };
+                    let label = if l == b {
+                        String::new()
+                    } else {
+                        format!(" [{l}]")
+                    };
+                    writeln!(out, "  {b}{label}: {n} ({share:.2}%)")?;
+                }
+            }
+            if *unrouted > 0 {
+                writeln!(out, "{unrouted} keys reached no backend")?;
+            }
+        }
+        (
+            Format::Json,
+            RouteOutput::Fail {
+                backend,
+                keys,
+                outages,
+            },
+        ) => {
+            let v = json!({
+                "down": backend,
+                "keys": keys,
+                "routes": outages.iter().map(|o| json!({
+                    "route": o.route,
+                    "command": o.command,
+                    "keys": o.keys,
+                    "hit": o.answer.hit,
+                    "miss": o.answer.miss,
+                    "error": o.answer.err,
+                })).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+        (
+            Format::Text,
+            RouteOutput::Fail {
+                backend,
+                keys,
+                outages,
+            },
+        ) => {
+            writeln!(
+                out,
+                "{backend} down, {keys} synthetic keys stored while it was up:"
+            )?;
+            for o in outages {
+                if o.command == "set" {
+                    writeln!(
+                        out,
+                        "  {} route {}: {:.2}% of writes fail",
+                        o.command,
+                        o.route,
+                        100.0 * o.answer.err
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "  {} route {}: {:.2}% fail, {:.2}% miss, {:.2}% hit",
+                        o.command,
+                        o.route,
+                        100.0 * o.answer.err,
+                        100.0 * o.answer.miss,
+                        100.0 * o.answer.hit
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! SARIF 2.1.0 (OASIS), the format code-scanning UIs read.
+//!
+//! One run; `tool.driver.rules` is the whole rule table, and each result refers
+//! to its rule by `ruleId` and `ruleIndex`. Locations are repository paths (see
+//! [`super::repository_path`]): the template named by helm's `# Source:` line
+//! when there is one, else the input file. The line is the line in the rendered
+//! input, where the offending field is; the rendered file and line, the object
+//! and the JSON pointer of the field are kept in the result's `properties`.
+//! Suppressed findings are listed with an `inSource` suppression, so a UI can
+//! show them as dismissed.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::TextStyle;
+use crate::check::Report;
+use crate::finding::{Finding, Severity};
+use crate::rules::RULES;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// `service-selects-no-pods` → `ServiceSelectsNoPods` (SARIF's rule `name`).
+fn pascal(id: &str) -> String {
+    id.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A path as a URI reference: `/` kept, everything outside RFC 3986's
+/// unreserved and sub-delimiter characters percent-encoded; absolute paths
+/// become `file://` URIs.
+pub fn path_to_uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn rule_descriptor(r: &crate::rules::Rule) -> Value {
+    json!({
+        "id": r.id,
+        "name": pascal(r.id),
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": r.summary},
+        "help": {"text": r.fix, "markdown": r.docs},
+        "defaultConfiguration": {"level": level(r.severity)},
+        "properties": {"tags": ["kubernetes", "memcached"]},
+    })
+}
+
+fn fingerprint(f: &Finding) -> String {
+    let object = f.object.as_ref().map(|o| o.to_string()).unwrap_or_default();
+    let key = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}",
+        f.rule,
+        f.source_or_file(),
+        object,
+        f.location.path
+    );
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
+}
+
+fn result(f: &Finding, chart_dir: Option<&str>) -> Value {
+    let mut r = json!({
+        "ruleId": f.rule,
+        "level": level(f.severity),
+        "message": {"text": match &f.help {
+            Some(h) => format!("{}\n{h}", f.message),
+            None => f.message.clone(),
+        }},
+        "partialFingerprints": {"mclintFinding/v1": fingerprint(f)},
+    });
+    if let Some(i) = RULES.iter().position(|x| x.id == f.rule) {
+        r["ruleIndex"] = json!(i);
+    }
+    let mut location = serde_json::Map::new();
+    if let Some(path) = super::repository_path(f, chart_dir) {
+        let mut physical = json!({"artifactLocation": {"uri": path_to_uri(&path)}});
+        if let Some(line) = f.location.line.filter(|l| *l > 0) {
+            physical["region"] = json!({"startLine": line});
+        }
+        location.insert("physicalLocation".into(), physical);
+    }
+    if let Some(o) = &f.object {
+        let mut logical = json!({"fullyQualifiedName": o.to_string(), "kind": "resource"});
+        if let Some(name) = &o.name {
+            logical["name"] = json!(name);
+        }
+        location.insert("logicalLocations".into(), json!([logical]));
+    }
+    if !location.is_empty() {
+        r["locations"] = json!([Value::Object(location)]);
+    }
+    // With a template as the location, the rendered input (when it is a file) is
+    // where the line is exact.
+    if f.location.source.is_some() && f.location.file != "<stdin>" && !f.location.file.is_empty() {
+        let file = f.location.file.replace('\\', "/");
+        let mut physical = json!({"artifactLocation": {"uri": path_to_uri(file.strip_prefix("./").unwrap_or(&file))}});
+        if let Some(line) = f.location.line.filter(|l| *l > 0) {
+            physical["region"] = json!({"startLine": line});
+        }
+        r["relatedLocations"] = json!([{
+            "id": 1,
+            "physicalLocation": physical,
+            "message": {"text": "the rendered manifest"},
+        }]);
+    }
+    let mut props = serde_json::Map::new();
+    props.insert("renderedFile".into(), json!(f.location.file));
+    if let Some(line) = f.location.line {
+        props.insert("renderedLine".into(), json!(line));
+    }
+    if let Some(d) = f.location.document {
+        // Counted from 1, like lines and like the other formats.
+        props.insert("document".into(), json!(d + 1));
+    }
+    if !f.location.path.is_empty() {
+        props.insert("jsonPointer".into(), json!(f.location.path));
+    }
+    if let Some(o) = &f.object {
+        props.insert("object".into(), json!(o.to_string()));
+    }
+    r["properties"] = Value::Object(props);
+    if f.suppressed {
+        r["suppressions"] =
+            json!([{"kind": "inSource", "justification": "mclint.io/ignore annotation"}]);
+    }
+    r
+}
+
+pub fn sarif(report: &Report, style: &TextStyle) -> Value {
+    let chart_dir = style.chart_dir.as_deref();
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "mclint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": RULES.iter().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
+            }},
+            "invocations": [{"executionSuccessful": true}],
+            "results": report.findings.iter().map(|f| result(f, chart_dir)).collect::<Vec<_>>(),
+            "properties": {
+                "documents": report.documents,
+                "objects": report.objects,
+                "configs": report.configs,
+                "suppressed": report.suppressed,
+            },
+        }],
+    })
+}
+
+pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &sarif(report, style))?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_uris() {
+        assert_eq!(pascal("service-selects-no-pods"), "ServiceSelectsNoPods");
+        assert_eq!(path_to_uri("charts/a b/x%.yaml"), "charts/a%20b/x%25.yaml");
+        assert_eq!(path_to_uri("/tmp/r.yaml"), "file:///tmp/r.yaml");
+        assert_eq!(path_to_uri("<stdin>"), "%3Cstdin%3E");
+    }
+}

@@ -1,0 +1,140 @@
+use serde_json::Value;
+
+use super::xref;
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "configmap-not-rendered",
+    severity: Severity::Info,
+    summary: "A pod uses a ConfigMap that is not in the rendering (it may be created elsewhere).",
+    docs: r#"## What it checks
+That every ConfigMap a pod template uses (a `configMap` volume, a `configMap`
+source of a projected volume, `envFrom[].configMapRef` and
+`env[].valueFrom.configMapKeyRef`) is in the rendering, in the pod's
+namespace. References marked `optional: true` and `kube-root-ca.crt` (which
+Kubernetes creates in every namespace) are skipped. Objects with no namespace
+count as `default`.
+
+This is information, not an error: the ConfigMap may be created by another
+release or by hand.
+
+## Why it matters
+A pod whose ConfigMap does not exist stays in `ContainerCreating` (volumes) or
+`CreateContainerConfigError` (environment) until it appears. For a proxy whose
+routes live in a ConfigMap, a misspelt name means no proxy starts.
+
+## Example
+```yaml
+volumes:
+  - name: config
+    configMap:
+      name: memcached-proxy-config   # the chart renders `memcached-proxy`
+```
+
+## Fix
+Use the name of the rendered ConfigMap, render it, or mark the reference
+`optional: true` when the pod can run without it.
+"#,
+    fix: "Name a ConfigMap the rendering creates, or make sure the ConfigMap exists before the pods start.",
+    check,
+};
+
+/// Created by Kubernetes in every namespace.
+const BUILT_IN: &[&str] = &["kube-root-ca.crt"];
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for t in xref::pod_templates(ctx) {
+        let ns = t.namespace();
+        let mut refs: Vec<(String, &str, String)> = Vec::new(); // (pointer to name, name, what)
+        for (i, vname, v) in t.volumes() {
+            if let Some(cm) = v.get("configMap") {
+                push_ref(
+                    &mut refs,
+                    cm,
+                    format!("{}/volumes/{i}/configMap", t.spec_pointer),
+                    format!("volume `{vname}`"),
+                );
+            }
+            let sources = v.pointer("/projected/sources").and_then(Value::as_array);
+            for (j, src) in sources.into_iter().flatten().enumerate() {
+                if let Some(cm) = src.get("configMap") {
+                    push_ref(
+                        &mut refs,
+                        cm,
+                        format!(
+                            "{}/volumes/{i}/projected/sources/{j}/configMap",
+                            t.spec_pointer
+                        ),
+                        format!("projected volume `{vname}`"),
+                    );
+                }
+            }
+        }
+        for c in t.containers() {
+            let envfrom = c.json.get("envFrom").and_then(Value::as_array);
+            for (j, e) in envfrom.into_iter().flatten().enumerate() {
+                if let Some(cm) = e.get("configMapRef") {
+                    push_ref(
+                        &mut refs,
+                        cm,
+                        format!("{}/envFrom/{j}/configMapRef", c.pointer),
+                        format!("`envFrom` of container `{}`", c.name),
+                    );
+                }
+            }
+            let env = c.json.get("env").and_then(Value::as_array);
+            for (j, e) in env.into_iter().flatten().enumerate() {
+                if let Some(cm) = e.pointer("/valueFrom/configMapKeyRef") {
+                    let var = e.get("name").and_then(Value::as_str).unwrap_or("?");
+                    push_ref(
+                        &mut refs,
+                        cm,
+                        format!("{}/env/{j}/valueFrom/configMapKeyRef", c.pointer),
+                        format!("variable `{var}` of container `{}`", c.name),
+                    );
+                }
+            }
+        }
+        for (pointer, name, what) in refs {
+            if BUILT_IN.contains(&name)
+                || xref::objects_of(ctx, "ConfigMap", ns).any(|o| o.name == name)
+            {
+                continue;
+            }
+            let mut msg = format!(
+                "{what} of {} uses ConfigMap `{name}`, which is not in the rendering (namespace `{ns}`); the pod does not start until it exists",
+                t.obj.reference()
+            );
+            if let Some(other) = ctx
+                .objects
+                .iter()
+                .find(|o| o.kind == "ConfigMap" && o.name == name)
+            {
+                msg.push_str(&format!(
+                    "; {} is rendered, but pods use ConfigMaps of their own namespace only",
+                    other.reference()
+                ));
+            }
+            out.push(RULE.on(t.obj, &pointer, msg));
+        }
+    }
+}
+
+fn push_ref<'v>(
+    refs: &mut Vec<(String, &'v str, String)>,
+    cm: &'v Value,
+    base: String,
+    what: String,
+) {
+    if cm.get("optional").and_then(Value::as_bool) == Some(true) {
+        return;
+    }
+    if let Some(name) = cm
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
+        refs.push((format!("{base}/name"), name, what));
+    }
+}

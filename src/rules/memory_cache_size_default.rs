@@ -1,0 +1,50 @@
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+use crate::memcached::Role;
+use crate::memcached::resources::analyze;
+
+pub const RULE: Rule = Rule {
+    id: "memory-cache-size-default",
+    severity: Severity::Info,
+    summary: "A memcached cache does not set -m and uses the default 64 MiB.",
+    docs: r#"## What it checks
+That a memcached cache container (not a proxy) passes `-m` /
+`--memory-limit`.
+
+## Why it matters
+Without it memcached stores at most 64 MiB of items whatever the container's
+memory limit is: a pod given 4Gi evicts after 64 MiB.
+
+## Example
+`args: ["-c", "4096"]` on the `memcached:1.6.38` image.
+
+## Fix
+Pass `-m` with the cache size in MiB, and size the memory limit from it.
+"#,
+    fix: "Pass -m with the cache size in MiB (memcached's default is 64).",
+    check,
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for obj in &ctx.objects {
+        for cm in analyze(obj) {
+            if cm.mc.role != Role::Cache || cm.mc.args.memory_mib.is_set() {
+                continue;
+            }
+            let limit = cm
+                .limit
+                .raw
+                .as_deref()
+                .map(|l| format!(" whatever its limit ({l})"))
+                .unwrap_or_default();
+            out.push(RULE.on(
+                obj,
+                &cm.mc.default_pointer(),
+                format!(
+                    "{} does not pass -m: memcached stores at most 64 MiB of items{limit}",
+                    cm.describe()
+                ),
+            ));
+        }
+    }
+}

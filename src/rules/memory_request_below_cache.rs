@@ -1,0 +1,60 @@
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+use crate::memcached::Role;
+use crate::memcached::quantity::{mi_ceil, mib};
+use crate::memcached::resources::analyze;
+
+pub const RULE: Rule = Rule {
+    id: "memory-request-below-cache",
+    severity: Severity::Warning,
+    summary: "A memcached container requests less memory than its cache plus fixed overhead.",
+    docs: r#"## What it checks
+That `resources.requests.memory` of a memcached container covers what the
+process holds once the cache is full: `-m`, the hash table for the items it
+can hold, the worker threads and the process baseline (for a proxy: the
+baseline and its threads).
+
+## Why it matters
+The scheduler places pods by their requests. A request below the cache's
+steady size lets a node be overcommitted; under memory pressure the kubelet
+evicts pods using more than they requested first, and an evicted cache
+starts empty.
+
+## Example
+`-m 256` with `requests.memory: 200Mi`.
+
+## Fix
+Request at least the amount the message gives.
+"#,
+    fix: "Set requests.memory to at least -m plus the fixed overhead the message gives.",
+    check,
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for obj in &ctx.objects {
+        for cm in analyze(obj) {
+            let (Some(e), Some(request)) = (cm.estimate, cm.request.value()) else {
+                continue;
+            };
+            let needed = e.recommended_request();
+            // Below -m itself is `memory-unit-slip`'s finding.
+            if cm.mc.role == Role::Cache && request < cm.mc.args.memory_mib.value << 20 {
+                continue;
+            }
+            if request < needed {
+                out.push(RULE.on(
+                    obj,
+                    &cm.request.pointer,
+                    format!(
+                        "{} holds {} once its cache is full (cache, hash table, threads and baseline); requests.memory is {} ({}). Request at least {}",
+                        cm.describe(),
+                        mib(needed),
+                        cm.request.raw.as_deref().unwrap_or(""),
+                        mib(request),
+                        mi_ceil(needed)
+                    ),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "proxy-same-seed",
+    severity: Severity::Warning,
+    summary: "Two pools hash keys with the same seed, so their copies of a key sit at the same position.",
+    docs: r#"## What it checks
+Pools with more than one backend that share an explicit `seed`, and zones of
+one pool set (replicas) with more than one backend that share a seed
+(including none).
+
+## Why it matters
+The seed decides which position a key takes. Replicas with the same seed and
+the same number of backends put each key at the same position in each copy:
+pods with the same ordinal hold the same keys, so losing the same ordinal in
+every copy (a zone outage, a rolling update) loses those keys everywhere.
+
+## Example
+`set_copies = { a = { backends = {...} }, b = { backends = {...} } }` with no seeds.
+
+## Fix
+Give each copy its own `options = { seed = "<copy name>" }`.
+"#,
+    fix: "Give each replica pool its own `options = { seed = ... }`.",
+    check,
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for c in crate::proxy::configs(ctx) {
+        let m = &c.model;
+        let pools: Vec<(usize, &crate::proxy::model::Pool)> = m
+            .pools
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.backends.len() > 1)
+            .collect();
+        for (n, (i, a)) in pools.iter().enumerate() {
+            for (j, b) in &pools[n + 1..] {
+                let same_set = a.set.is_some() && a.set == b.set;
+                let same = match (&a.seed, &b.seed) {
+                    (Some(x), Some(y)) => x == y,
+                    (None, None) => same_set,
+                    _ => false,
+                };
+                if same && i != j {
+                    let seed = a
+                        .seed
+                        .as_deref()
+                        .map(|s| format!("seed \"{s}\""))
+                        .unwrap_or_else(|| "no seed".into());
+                    out.push(c.finding(
+                        ctx,
+                        &RULE,
+                        b.line,
+                        format!(
+                            "pools {} and {} hash with the same {seed}: a key takes the same position in both",
+                            a.reference(),
+                            b.reference()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}

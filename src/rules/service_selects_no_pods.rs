@@ -1,0 +1,79 @@
+use super::xref::{self, PodTemplate, Selector};
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "service-selects-no-pods",
+    severity: Severity::Error,
+    summary: "A Service's selector matches no pod template in its namespace.",
+    docs: r#"## What it checks
+That every Service with a `spec.selector` selects at least one pod template
+(of a Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
+Job, CronJob or bare Pod) in the Service's own namespace. Services without a
+selector (endpoints managed by hand) and `ExternalName` Services are skipped.
+Objects with no namespace count as `default`.
+
+## Why it matters
+A Service selects pods only in its own namespace and only when every label of
+its selector is on the pod. A selector that matches nothing gives the Service
+no endpoints: clients resolve the name and then get connection refused or time
+out, and nothing in `kubectl apply` or `helm install` complains.
+
+## Example
+```yaml
+kind: Service
+spec:
+  selector:
+    app.kubernetes.io/component: proxy   # the pods say `component: memcached-proxy`
+```
+
+## Fix
+Make the selector a subset of the pod template's labels (usually by using the
+same helper template for both), or render the workload into the Service's
+namespace. If the pods come from another release, suppress this rule on the
+Service with the `mclint.io/ignore` annotation.
+"#,
+    fix: "Make the Service's selector a subset of the labels of the pod template it should route to, in the same namespace.",
+    check,
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let templates = xref::pod_templates(ctx);
+    for svc in ctx.objects.iter().filter(|o| o.kind == "Service") {
+        if svc.json.pointer("/spec/type").and_then(|t| t.as_str()) == Some("ExternalName") {
+            continue;
+        }
+        let Some(sel) = svc
+            .json
+            .pointer("/spec/selector")
+            .and_then(Selector::from_map)
+        else {
+            continue;
+        };
+        if sel.is_empty() {
+            continue;
+        }
+        let ns = svc.effective_namespace();
+        let in_ns: Vec<&PodTemplate> = templates.iter().filter(|t| t.namespace() == ns).collect();
+        if in_ns.iter().any(|t| sel.matches(t.labels)) {
+            continue;
+        }
+        let mut msg = format!(
+            "{} selects pods labelled `{}`, but no pod template in namespace `{ns}` has these labels, so it has no endpoints",
+            svc.reference(),
+            sel.describe()
+        );
+        if let Some(other) = templates
+            .iter()
+            .find(|t| t.namespace() != ns && sel.matches(t.labels))
+        {
+            msg.push_str(&format!(
+                "; {} has them, but a Service selects only pods of its own namespace",
+                other.obj.reference()
+            ));
+        } else if let Some(near) = xref::nearest_miss(&sel, &in_ns) {
+            msg.push_str(&format!("; {near}"));
+        }
+        out.push(RULE.on(svc, "/spec/selector", msg));
+    }
+}

@@ -1,0 +1,352 @@
+//! `mclint diff` end to end: renderings of the bundled chart (real Helm
+//! engine), standalone proxy configs, `--chart --base` on a scratch git
+//! repository, the output formats and the exit codes.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use support::{helm_template, mclint, repo};
+
+const CHART: &str = "charts/distributed-memcached";
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn diff(args: &[&str], old: &Path, new: &Path) -> Output {
+    mclint()
+        .arg("diff")
+        .args(args)
+        .arg(old)
+        .arg(new)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "mclint diff could not run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn daemonset(replicas: u32, extra: &[&str]) -> String {
+    let values = format!("{CHART}/ci/daemonset-values.yaml");
+    let set = format!("cache.replicas={replicas}");
+    let mut args = vec!["-f", values.as_str(), "--set", set.as_str()];
+    args.extend_from_slice(extra);
+    // helm_template runs in the test's working directory, the crate root.
+    helm_template("r", "cache", &args)
+}
+
+fn lua(backends: &[&str], seed: Option<&str>) -> String {
+    let list: String = backends.iter().map(|b| format!("\"{b}\", ")).collect();
+    let options = seed
+        .map(|s| format!("options = {{ seed = \"{s}\" }}, "))
+        .unwrap_or_default();
+    format!(
+        "pools {{ main = {{ {options}backends = {{ {list}}} }} }}\nroutes {{ default = route_direct {{ child = \"main\" }} }}\n"
+    )
+}
+
+#[test]
+fn scaling_the_chart_from_three_to_four_pods_moves_a_quarter() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = write(dir.path(), "old.yaml", &daemonset(3, &[]));
+    let new = write(dir.path(), "new.yaml", &daemonset(4, &[]));
+    let v = json(&diff(&["--format", "json"], &old, &new));
+    let routes = v["remap"]["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 1, "{v:#}");
+    let moved = routes[0]["moved"].as_f64().unwrap();
+    assert!((moved - 0.25).abs() < 0.01, "moved {moved}");
+    assert!((routes[0]["ideal"].as_f64().unwrap() - 0.25).abs() < 1e-9);
+    assert_eq!(routes[0]["pools"][0]["old_backends"], 3);
+    assert_eq!(routes[0]["pools"][0]["new_backends"], 4);
+    assert_eq!(v["remap"]["keys"], 100_000);
+    let changed: Vec<&str> = v["objects"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(changed.contains(&"StatefulSet"), "{changed:?}");
+    assert!(changed.contains(&"ConfigMap"), "{changed:?}");
+    let sts = v["objects"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "StatefulSet")
+        .unwrap();
+    assert!(
+        sts["diff"]
+            .as_str()
+            .unwrap()
+            .contains("-  replicas: 3\n+  replicas: 4\n"),
+        "{}",
+        sts["diff"]
+    );
+
+    // --max-remap: 30% passes, 20% fails with exit 1 and says which route.
+    assert_eq!(
+        diff(&["--max-remap", "30"], &old, &new).status.code(),
+        Some(0)
+    );
+    let out = diff(&["--max-remap", "20"], &old, &new);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FAIL: ConfigMap cache/") && text.contains("route default moves 25."),
+        "{text}"
+    );
+}
+
+#[test]
+fn renaming_a_label_changes_objects_but_moves_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = write(
+        dir.path(),
+        "old.yaml",
+        &daemonset(3, &["--set", "commonLabels.team=a"]),
+    );
+    let new = write(
+        dir.path(),
+        "new.yaml",
+        &daemonset(3, &["--set", "commonLabels.team=b"]),
+    );
+    let v = json(&diff(&["--format", "json", "--max-remap", "0"], &old, &new));
+    assert!(
+        !v["objects"]["changed"].as_array().unwrap().is_empty(),
+        "a label changed: {v:#}"
+    );
+    let routes = v["remap"]["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 1);
+    assert_eq!(routes[0]["moved"], 0.0);
+    assert!(v["exceeded"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn reversing_backends_moves_most_keys_and_a_new_seed_moves_n_minus_one_over_n() {
+    let dir = tempfile::tempdir().unwrap();
+    let four = ["a:11211", "b:11211", "c:11211", "d:11211"];
+    let reversed = ["d:11211", "c:11211", "b:11211", "a:11211"];
+    let old = write(dir.path(), "old.lua", &lua(&four, None));
+    let rev = write(dir.path(), "rev.lua", &lua(&reversed, None));
+    let v = json(&diff(&["--format", "json"], &old, &rev));
+    let r = &v["remap"]["routes"][0];
+    assert!(r["moved"].as_f64().unwrap() > 0.9, "{r:#}");
+    // Same backends: a consistent hash need not move anything.
+    assert_eq!(r["ideal"], 0.0);
+    assert_eq!(
+        r["config"],
+        format!("{} → {}", old.display(), rev.display())
+    );
+
+    let seeded = write(dir.path(), "seeded.lua", &lua(&four, Some("copy-a")));
+    let v = json(&diff(&["--format", "json"], &old, &seeded));
+    let moved = v["remap"]["routes"][0]["moved"].as_f64().unwrap();
+    assert!(
+        (moved - 0.75).abs() < 0.01,
+        "seed change on 4 backends moved {moved}"
+    );
+}
+
+#[test]
+fn keys_file_and_text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = write(dir.path(), "old.lua", &lua(&["a:1", "b:1"], None));
+    let new = write(dir.path(), "new.lua", &lua(&["a:1", "b:1", "c:1"], None));
+    let keys = write(dir.path(), "keys.txt", "k1\nk2\nk3\nk4\n\n");
+    let out = mclint()
+        .args(["diff", "--keys-file"])
+        .arg(&keys)
+        .arg(&old)
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "Key remapping (4 keys from {} keys)",
+            keys.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("pool main: 2 → 3 backends"), "{text}");
+    assert!(text.contains("best possible 33.33%"), "{text}");
+}
+
+#[test]
+fn github_format_is_a_markdown_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = write(dir.path(), "old.yaml", &daemonset(3, &[]));
+    let new = write(dir.path(), "new.yaml", &daemonset(4, &[]));
+    let out = diff(&["--format", "github"], &old, &new);
+    assert_eq!(out.status.code(), Some(0));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("## mclint diff: "), "{md}");
+    assert!(md.contains("| changed | StatefulSet | cache |"), "{md}");
+    assert!(md.contains("````diff\n"), "{md}");
+    assert!(
+        md.contains("| config | routes | pool | backends | keys moved |"),
+        "{md}"
+    );
+    assert!(md.contains("| | | cache | 3 → 4 |"), "{md}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.yaml", "kind: A\nmetadata: {name: a}\n");
+    let missing = dir.path().join("missing.yaml");
+    let out = diff(&[], &good, &missing);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("missing.yaml: no such file or directory"),
+        "{err}"
+    );
+
+    let broken = write(
+        dir.path(),
+        "broken.yaml",
+        "kind: A\nmetadata: {name: a}\n---\nkind: [\n",
+    );
+    let out = diff(&[], &good, &broken);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.yaml: document 2 (line"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = mclint()
+        .args(["diff", "--max-remap", "150"])
+        .arg(&good)
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 100"));
+
+    // A proxy config that does not load is named, not fatal.
+    let bad_lua = write(dir.path(), "bad.lua", "pools {\n");
+    let ok_lua = write(dir.path(), "ok.lua", &lua(&["a:1"], None));
+    let out = diff(&[], &ok_lua, &bad_lua);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("skipped: new ") && text.contains("bad.lua"),
+        "{text}"
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn chart_against_a_git_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("repo");
+    let chart = work.join("deploy/chart");
+    copy_dir(&repo().join(CHART), &chart);
+    let values = work.join("deploy/values.yaml");
+    std::fs::write(&values, "mode: daemonset\ncache:\n  replicas: 3\n").unwrap();
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "base"]);
+    // The change under review: two more cache pods, in the values file.
+    std::fs::write(&values, "mode: daemonset\ncache:\n  replicas: 5\n").unwrap();
+
+    let run = |extra: &[&str]| {
+        mclint()
+            .current_dir(&work)
+            .args([
+                "diff",
+                "--chart",
+                "deploy/chart",
+                "--base",
+                "HEAD",
+                "-n",
+                "cache",
+            ])
+            .arg("--helm")
+            .arg(repo().join("scripts/helm"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["-f", "deploy/values.yaml", "--format", "json"]);
+    let v = json(&out);
+    let route = &v["remap"]["routes"][0];
+    assert_eq!(route["pools"][0]["old_backends"], 3, "{v:#}");
+    assert_eq!(route["pools"][0]["new_backends"], 5, "{v:#}");
+    // Jump hash moves the minimum: 1 - 3/5.
+    assert!(
+        (route["moved"].as_f64().unwrap() - 0.4).abs() < 0.01,
+        "{route:#}"
+    );
+    assert_eq!(v["old"], "deploy/chart at HEAD");
+    // The work tree and the index are untouched: no worktree, no stash.
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&work)
+        .args(["status", "--porcelain"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout).trim(),
+        "M deploy/values.yaml"
+    );
+
+    // Clear errors: an unknown ref, a directory that is no chart.
+    let out = mclint()
+        .current_dir(&work)
+        .args(["diff", "--chart", "deploy/chart", "--base", "no-such-ref"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--base no-such-ref: no such commit"));
+    let out = mclint()
+        .current_dir(&work)
+        .args(["diff", "--chart", "deploy", "--base", "HEAD"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("deploy: no Chart.yaml here"));
+}

@@ -1,0 +1,341 @@
+//! The proxy model: the sandboxed VM and routelib's semantics.
+
+use mclint::proxy::model::{SlotValue, Target};
+use mclint::proxy::{EnvSource, Limits, load};
+
+fn model(text: &str) -> mclint::proxy::ProxyConfig {
+    load("t.lua", text, &[], &EnvSource::Unknown, Limits::default())
+}
+
+#[test]
+fn records_pools_sets_and_routes_with_lines() {
+    let cfg = model(
+        r#"
+local_zone("east")
+pools {
+    main = { backends = { "10.0.0.1:11211", "10.0.0.2:11211 west" } },
+    set_z = {
+        east = { backends = { "e:1" } },
+        west = { backends = { "w:1" }, options = { seed = "w" } },
+    },
+}
+routes {
+    map = { foo = route_direct { child = "main" } },
+    cmap = { get = route_zfailover { children = "set_z" } },
+    default = route_failover {
+        children = { "set_z_east", "main" },
+        failover_count = 2,
+    },
+}
+"#,
+    );
+    assert!(cfg.failure.is_none(), "{:?}", cfg.failure);
+    assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
+    assert_eq!(cfg.pools.len(), 3);
+    let main = &cfg.pools[cfg.pool_by_ref("main").unwrap()];
+    assert_eq!(main.line, Some(4));
+    assert_eq!(main.backends[1].label, "west");
+    assert_eq!(main.backends[0].label, "10.0.0.1:11211");
+    let west = &cfg.pools[cfg.pool_by_ref("set_z_west").unwrap()];
+    assert_eq!(west.seed.as_deref(), Some("w"));
+    assert_eq!(
+        cfg.local_zone.as_ref().unwrap().value.as_deref(),
+        Some("east")
+    );
+    let r = &cfg.routers[0];
+    let d = r.default.as_ref().unwrap();
+    assert_eq!(d.handler, "failover");
+    assert_eq!(d.line, Some(13));
+    match d.slot("children").unwrap() {
+        SlotValue::Many(list, _) => {
+            assert!(matches!(list[0].1, Target::Pool(i) if cfg.pools[i].name == "east"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn runaway_configs_stop_quickly_with_a_clear_error() {
+    for (text, word) in [
+        ("while true do end", "instructions"),
+        (
+            "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 100) .. i end",
+            "memory",
+        ),
+        ("local s = 'x' while true do s = s .. s end", "memory"),
+    ] {
+        let start = std::time::Instant::now();
+        let cfg = model(text);
+        let f = cfg.failure.expect("must fail");
+        assert!(f.limit, "{f:?}");
+        assert!(
+            f.message.contains(word) || f.message.contains("longer than"),
+            "{f:?}"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(1),
+            "{text}: {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn sandbox_has_no_io_os_or_binary_chunks() {
+    for text in [
+        "io.open('/etc/passwd')",
+        "os.execute('true')",
+        "require('os')",
+        "dofile('/etc/passwd')",
+        "loadfile('/etc/passwd')",
+        "string.dump(print)",
+        "debug.getinfo(1)",
+    ] {
+        let cfg = model(text);
+        assert!(cfg.failure.is_some(), "{text} must fail");
+        assert_eq!(
+            cfg.failure.as_ref().unwrap().line,
+            Some(1),
+            "{text}: {:?}",
+            cfg.failure
+        );
+    }
+    // load() takes text only.
+    let cfg = model("local f = load('\\27Lua') assert(f == nil) routes{ default = route_null{} }");
+    assert!(cfg.failure.is_none(), "{:?}", cfg.failure);
+}
+
+#[test]
+fn lua_errors_point_at_their_line() {
+    let cfg = model("pools {}\n\nlocal x = nil + 1\n");
+    let f = cfg.failure.unwrap();
+    assert_eq!(f.line, Some(3));
+    assert!(f.message.contains("arithmetic"), "{f:?}");
+    let cfg = model("pools {\n  a = \n}\n");
+    let f = cfg.failure.unwrap();
+    assert_eq!(f.line, Some(3), "{f:?}");
+}
+
+mod support;
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn route_json(args: &[&str]) -> serde_json::Value {
+    let out = support::mclint()
+        .arg("route")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mclint route {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn stats_spread_keys_evenly_over_a_jump_hash_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.lua",
+        r#"pools { main = { backends = { "a:1", "b:1", "c:1", "d:1" } } }
+routes { default = route_direct { child = "main" } }"#,
+    );
+    let v = route_json(&["--config", cfg.to_str().unwrap(), "--stats", "40000"]);
+    let pool = &v["pools"][0];
+    assert_eq!(pool["total"], 40000);
+    let imbalance = pool["imbalance"].as_f64().unwrap();
+    assert!((1.0..1.05).contains(&imbalance), "imbalance {imbalance}");
+    for b in pool["backends"].as_array().unwrap() {
+        let n = b["keys"].as_u64().unwrap();
+        assert!((9_500..10_500).contains(&n), "{b}");
+    }
+}
+
+#[test]
+fn fail_reports_what_an_outage_costs_per_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.lua",
+        r#"pools {
+    a = { backends = { "a0:1", "a1:1" } },
+    set_copies = {
+        x = { options = { seed = "x" }, backends = { "x0:1", "x1:1" } },
+        y = { options = { seed = "y" }, backends = { "y0:1", "y1:1" } },
+    },
+}
+routes {
+    cmap = { get = route_direct { child = "a" } },
+    map = {
+        rep = cmdmap {
+            get = route_allfastest { children = "set_copies" },
+            all = route_allsync { children = "set_copies" },
+        },
+    },
+    default = route_direct { child = "a" },
+}"#,
+    );
+    // Sharded: about half the reads and writes fail with one of two backends down.
+    let v = route_json(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--fail",
+        "a0:1",
+        "--stats",
+        "20000",
+    ]);
+    let routes = v["routes"].as_array().unwrap();
+    let get = routes.iter().find(|r| r["route"] == "cmap get").unwrap();
+    let err = get["error"].as_f64().unwrap();
+    assert!((0.45..0.55).contains(&err), "{get}");
+    assert!(get["miss"].as_f64().unwrap() < 1e-9);
+    // Replicated: a lost copy's keys are still read from the other copy.
+    let v = route_json(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--fail",
+        "x0:1",
+        "--key",
+        "rep/",
+        "--stats",
+        "20000",
+    ]);
+    let routes = v["routes"].as_array().unwrap();
+    let get = routes.iter().find(|r| r["route"] == "rep get").unwrap();
+    assert!(get["hit"].as_f64().unwrap() > 0.999, "{get}");
+    let set = routes
+        .iter()
+        .find(|r| r["route"] == "rep all" && r["command"] == "set")
+        .unwrap();
+    let werr = set["error"].as_f64().unwrap();
+    assert!(
+        (0.45..0.55).contains(&werr),
+        "allsync reports the failed copy: {set}"
+    );
+}
+
+#[test]
+fn routes_a_rendered_proxy_with_its_containers_env_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: proxy-config
+  namespace: cache
+data:
+  proxy.lua: |
+    local_zone_from_env("ZONE")
+    pools {
+      set_z = {
+        east = { backends = { "e0:11211", "e1:11211" } },
+        west = { backends = { "w0:11211", "w1:11211" } },
+      },
+    }
+    routes { default = route_zfailover { children = "set_z" } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: proxy
+  namespace: cache
+spec:
+  selector:
+    matchLabels: { app: proxy }
+  template:
+    metadata:
+      labels: { app: proxy }
+    spec:
+      containers:
+        - name: proxy
+          image: memcached:1.6.38
+          command: ["memcached", "-o", "proxy_config=routelib,proxy_arg=/etc/mc/proxy.lua", "-p", "11311"]
+          env:
+            - name: ZONE
+              value: west
+          volumeMounts:
+            - name: config
+              mountPath: /etc/mc
+      volumes:
+        - name: config
+          configMap:
+            name: proxy-config
+"#;
+    let m = write(dir.path(), "m.yaml", manifest);
+    let out = support::mclint()
+        .args([
+            "route",
+            m.to_str().unwrap(),
+            "--key",
+            "k1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let backends = v["backends"].as_array().unwrap();
+    assert_eq!(
+        backends[0]["pool"], "set_z_west",
+        "the container's ZONE=west is near: {v}"
+    );
+    assert_eq!(backends[0]["role"], "primary");
+    assert_eq!(backends[1]["pool"], "set_z_east");
+    assert_eq!(backends[1]["role"], "failover");
+
+    // Without the env var the real proxy fails to load; mclint points at the
+    // config line inside the rendered ConfigMap.
+    let broken = manifest.replace(
+        "            - name: ZONE\n              value: west\n",
+        "            - name: OTHER\n              value: x\n",
+    );
+    let b = write(dir.path(), "b.yaml", &broken);
+    let out = support::mclint()
+        .args(["check", b.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "proxy-lua-error")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["line"], 8, "rendered line of Lua line 1: {f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("proxy.lua line 1:"),
+        "{f}"
+    );
+    assert!(f["message"].as_str().unwrap().contains("ZONE"), "{f}");
+}
+
+#[test]
+fn pathological_patterns_are_refused_not_run() {
+    let start = std::time::Instant::now();
+    let cfg =
+        model("local s = string.rep('a', 40)\nlocal x = s:find(string.rep('a*', 40) .. 'b')\n");
+    let f = cfg.failure.expect("must fail");
+    assert_eq!(f.line, Some(2), "{f:?}");
+    assert!(f.message.contains("mclint sandbox"), "{f:?}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    // Ordinary patterns still work, through the string metatable too.
+    let cfg = model(
+        "local h, p = ('cache-0.cache:11211'):match('^(.+):(%d+)$')\nassert(p == '11211')\nassert(string.find('a.b', '.', 1, true) == 2)\nroutes { default = route_null {} }\n",
+    );
+    assert!(cfg.failure.is_none(), "{:?}", cfg.failure);
+}

@@ -1,0 +1,294 @@
+//! Proof against the real proxy: keys stored through memcached 1.6.38's proxy
+//! (routelib, jump hash, XXH3) land on exactly the backend `mclint route` names.
+//!
+//! For pools of 1 to 8 backends, seeded and unseeded, with `stop` and `tags`
+//! key filters, every key is stored through a real proxy; each backend is then
+//! asked which keys it holds (`lru_crawler metadump all`), and `mclint route
+//! --format json` must name the same backend for every key.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use support::{Client, free_port, mclint, start_memcached};
+
+struct Case {
+    name: &'static str,
+    backends: usize,
+    /// Backends listed in reverse port order (order matters for jump hash).
+    reversed: bool,
+    options: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "one",
+        backends: 1,
+        reversed: false,
+        options: "",
+    },
+    Case {
+        name: "two",
+        backends: 2,
+        reversed: false,
+        options: "",
+    },
+    Case {
+        name: "two-seeded",
+        backends: 2,
+        reversed: false,
+        options: r#"seed = "a""#,
+    },
+    Case {
+        name: "three",
+        backends: 3,
+        reversed: true,
+        options: "",
+    },
+    Case {
+        name: "four-seeded",
+        backends: 4,
+        reversed: false,
+        options: r#"seed = "seed-x""#,
+    },
+    Case {
+        name: "five",
+        backends: 5,
+        reversed: false,
+        options: "",
+    },
+    Case {
+        name: "seven-seeded",
+        backends: 7,
+        reversed: true,
+        options: r#"seed = "copy-b""#,
+    },
+    Case {
+        name: "eight",
+        backends: 8,
+        reversed: false,
+        options: "",
+    },
+    Case {
+        name: "eight-seeded",
+        backends: 8,
+        reversed: false,
+        options: r#"seed = "replica-2""#,
+    },
+    Case {
+        name: "eight-stop",
+        backends: 8,
+        reversed: false,
+        options: r#"filter = "stop", filter_conf = "|#|""#,
+    },
+    Case {
+        name: "six-tags",
+        backends: 6,
+        reversed: true,
+        options: r#"filter = "tags", filter_conf = "{}", seed = "t""#,
+    },
+];
+
+/// Keys of every shape the proxy must agree on.
+fn keys(case: usize) -> Vec<String> {
+    let mut k = Vec::new();
+    for i in 0..220 {
+        k.push(format!("user:{case}:{i}:profile"));
+    }
+    // 1-byte keys: printable ASCII but space, a different 8 for each case
+    // (keys never repeat across cases, so no earlier case's item can interfere).
+    for c in (b'!'..=b'~').skip(case * 8).take(8) {
+        k.push((c as char).to_string());
+    }
+    // 250-byte keys (the longest memcached accepts).
+    for i in 0..12 {
+        let head = format!("long{case}-{i}-");
+        k.push(format!("{head}{}", "x".repeat(250 - head.len())));
+    }
+    // UTF-8.
+    for i in 0..15 {
+        k.push(format!("ключ-{case}-{i}"));
+        k.push(format!("日本語キー{case}{i}"));
+    }
+    // Filter delimiters in every position.
+    for i in 0..10 {
+        k.push(format!("a|#|b{case}-{i}"));
+        k.push(format!("|#|lead{case}-{i}"));
+        k.push(format!("trail{case}-{i}|#|"));
+        k.push(format!("sess{{{i}}}:cart{case}"));
+        k.push(format!("{{}}empty{case}-{i}"));
+        k.push(format!("open{{only{case}-{i}"));
+        k.push(format!("x{case}{i}{{"));
+    }
+    k
+}
+
+fn decode_uri(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("metadump keys are the UTF-8 keys stored")
+}
+
+/// Every key a backend holds.
+fn held_keys(port: u16) -> Vec<String> {
+    let mut c = Client::connect(port);
+    let mut first = c.raw("lru_crawler metadump all");
+    let mut keys = Vec::new();
+    loop {
+        if first == "END" {
+            break;
+        }
+        assert!(
+            first.starts_with("key="),
+            "unexpected metadump line from {port}: {first}"
+        );
+        let k = first["key=".len()..].split(' ').next().unwrap();
+        keys.push(decode_uri(k));
+        first = c.line();
+    }
+    keys
+}
+
+fn write_config(dir: &Path, case: &Case, ports: &[u16]) -> std::path::PathBuf {
+    let mut list: Vec<u16> = ports[..case.backends].to_vec();
+    if case.reversed {
+        list.reverse();
+    }
+    let backends: Vec<String> = list
+        .iter()
+        .map(|p| format!("        \"127.0.0.1:{p}\","))
+        .collect();
+    let text = format!(
+        "-- {name}\npools {{\n    main = {{\n        options = {{ {opts} }},\n        backends = {{\n{b}\n        }},\n    }},\n}}\nroutes {{\n    default = route_direct {{ child = \"main\" }},\n}}\n",
+        name = case.name,
+        opts = case.options,
+        b = backends.join("\n"),
+    );
+    let path = dir.join(format!("{}.lua", case.name));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn mclint_places_every_key_where_the_real_proxy_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports: Vec<u16> = (0..8).map(|_| free_port()).collect();
+    let backends: Vec<_> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| start_memcached(&format!("backend{i}"), p, &[], dir.path()))
+        .collect();
+    let by_port: HashMap<String, u16> = ports
+        .iter()
+        .map(|&p| (format!("127.0.0.1:{p}"), p))
+        .collect();
+
+    let mut agreed = 0usize;
+    let mut disagreements = Vec::new();
+    for (ci, case) in CASES.iter().enumerate() {
+        let config = write_config(dir.path(), case, &ports);
+        for &p in &ports {
+            assert_eq!(Client::connect(p).raw("flush_all"), "OK");
+        }
+        let proxy_port = free_port();
+        let _proxy = start_memcached(
+            &format!("proxy-{}", case.name),
+            proxy_port,
+            &[
+                "-o".into(),
+                format!("proxy_config=routelib,proxy_arg={}", config.display()),
+            ],
+            dir.path(),
+        );
+        let keys = keys(ci);
+        let mut client = Client::connect(proxy_port);
+        for k in &keys {
+            assert_eq!(
+                client.set(k, b"v", 0),
+                "STORED",
+                "{}: storing {k} through the proxy",
+                case.name
+            );
+        }
+        // Which backend holds each key.
+        let wanted: std::collections::HashSet<&String> = keys.iter().collect();
+        let mut actual: HashMap<String, String> = HashMap::new();
+        for &p in &ports {
+            for k in held_keys(p).into_iter().filter(|k| wanted.contains(k)) {
+                let prev = actual.insert(k.clone(), format!("127.0.0.1:{p}"));
+                assert!(prev.is_none(), "{}: {k} is on two backends", case.name);
+            }
+        }
+        assert_eq!(
+            actual.len(),
+            keys.len(),
+            "{}: every key is on one backend",
+            case.name
+        );
+
+        let keys_file = dir.path().join(format!("{}.keys", case.name));
+        std::fs::write(&keys_file, keys.join("\n")).unwrap();
+        let out = mclint()
+            .args(["route", "--config"])
+            .arg(&config)
+            .arg("--keys-file")
+            .arg(&keys_file)
+            .args(["--command", "set", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mclint route failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines.len(),
+            keys.len(),
+            "{}: one JSON line per key",
+            case.name
+        );
+        for (line, key) in lines.iter().zip(&keys) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["key"], key.as_str());
+            assert_eq!(v["route"], "default");
+            let predicted = v["backends"][0]["backend"].as_str().unwrap().to_string();
+            assert!(
+                by_port.contains_key(&predicted),
+                "{predicted} is not one of the test backends"
+            );
+            if actual[key] == predicted {
+                agreed += 1;
+            } else {
+                disagreements.push(format!(
+                    "{}: {key}: proxy {} mclint {predicted}",
+                    case.name, actual[key]
+                ));
+            }
+        }
+    }
+    drop(backends);
+    eprintln!("mclint agreed with the real proxy on {agreed} keys");
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+    assert!(agreed >= 2000, "only {agreed} keys checked");
+}

@@ -1,0 +1,10 @@
+-- A whole set given to child.
+-- expect: refuses
+-- mclint: error:route-child-kind
+pools {
+    set_z = {
+        east = { backends = { "127.0.0.1:41001" } },
+        west = { backends = { "127.0.0.1:41002" } },
+    },
+}
+routes { default = route_direct { child = "set_z" } }

@@ -1,0 +1,10 @@
+-- A misspelt command in cmap.
+-- expect: refuses
+-- mclint: error:route-unknown-command
+pools {
+    main = { backends = { "127.0.0.1:41001", "127.0.0.1:41002", "127.0.0.1:41003" } },
+}
+routes {
+    cmap = { gte = route_direct { child = "main" } },
+    default = route_direct { child = "main" },
+}
