@@ -215,6 +215,20 @@ fn commits_pass_and_fail_with_findings_at_the_template() {
         "{out}"
     );
     assert!(!out.contains("<stdin>"), "{out}");
+    // mclint's own options reach it through --check-args (pre-commit puts the
+    // file names after a hook's args); the finding is still shown.
+    let o = s
+        .cmd(&repo().join("scripts/mclint-chart"), &s.user)
+        .args([
+            "--check-args",
+            "--fail-on never",
+            "charts/demo/templates/settings-copy.yaml",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("error[duplicate-object]"), "{text}");
     std::fs::remove_file(s.user.join("charts/demo/templates/settings-copy.yaml")).unwrap();
 
     // A template that is not YAML: helm's own error, naming the template by
