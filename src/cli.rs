@@ -128,6 +128,7 @@ pub struct RouteArgs {
     /// With this backend (host:port or label) down, the share of reads and writes that fail or miss, per route.
     #[arg(long)]
     pub fail: Option<String>,
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Text for people, or JSON lines (`{"key","command","route","backends":[...]}`).
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::route::RouteFormat::Text)]
+    pub format: crate::report::route::RouteFormat,
 }

@@ -6,7 +6,12 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use super::Format;
+/// `mclint route` writes data, not findings: text for people, JSON lines for tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RouteFormat {
+    Text,
+    Json,
+}
 use crate::proxy::route_cmd::{Placement, RouteOutput};
 
 fn placement_json(p: &Placement) -> serde_json::Value {
@@ -27,22 +32,15 @@ fn placement_json(p: &Placement) -> serde_json::Value {
     v
 }
 
-pub fn write(format: Format, output: &RouteOutput, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> io::Result<()> {
     match (format, output) {
-        // The CI formats describe `mclint check` findings only.
-        (Format::Sarif | Format::Junit | Format::Github, _) => {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "`mclint route` writes --format text or json only",
-            ));
-        }
-        (Format::Json, RouteOutput::Placements(list)) => {
+        (RouteFormat::Json, RouteOutput::Placements(list)) => {
             for p in list {
                 serde_json::to_writer(&mut *out, &placement_json(p))?;
                 writeln!(out)?;
             }
         }
-        (Format::Text, RouteOutput::Placements(list)) => {
+        (RouteFormat::Text, RouteOutput::Placements(list)) => {
             for p in list {
                 let hops: Vec<String> = p
                     .backends
@@ -75,7 +73,7 @@ pub fn write(format: Format, output: &RouteOutput, out: &mut dyn Write) -> io::R
             }
         }
         (
-            Format::Json,
+            RouteFormat::Json,
             RouteOutput::Stats {
                 keys,
                 command,
@@ -98,7 +96,7 @@ pub fn write(format: Format, output: &RouteOutput, out: &mut dyn Write) -> io::R
             writeln!(out)?;
         }
         (
-            Format::Text,
+            RouteFormat::Text,
             RouteOutput::Stats {
                 keys,
                 command,
@@ -132,7 +130,7 @@ pub fn write(format: Format, output: &RouteOutput, out: &mut dyn Write) -> io::R
             }
         }
         (
-            Format::Json,
+            RouteFormat::Json,
             RouteOutput::Fail {
                 backend,
                 keys,
@@ -155,7 +153,7 @@ pub fn write(format: Format, output: &RouteOutput, out: &mut dyn Write) -> io::R
             writeln!(out)?;
         }
         (
-            Format::Text,
+            RouteFormat::Text,
             RouteOutput::Fail {
                 backend,
                 keys,

@@ -1,0 +1,129 @@
+//! `mclint graph`: a picture of the rendered topology — apps, proxies, the
+//! Services in front of them, each proxy config's route groups and pools, and
+//! the cache pods the pools reach.
+//!
+//! [`model`] builds a format-free graph from the rendering and the proxy
+//! model; [`mermaid`], [`dot`] and [`svg`] write it. The SVG writer lays the
+//! graph out itself (columns left to right, clusters as boxes), so no external
+//! tool is needed and the output is byte-for-byte stable.
+
+pub mod dot;
+pub mod mermaid;
+pub mod model;
+pub mod svg;
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::{Args, ValueEnum};
+
+use crate::check::CheckOptions;
+use crate::manifest::{InputKind, parse_stream, read_inputs};
+use crate::rules::Context;
+
+pub use model::{BuildOptions, Graph};
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit status: 0 drawn, 2 could not run.")]
+pub struct GraphArgs {
+    /// Rendered manifests (files, directories, or `-` for stdin) and `.lua` proxy configs.
+    pub paths: Vec<PathBuf>,
+    #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+    /// Draw only this proxy (workload, container or file name, or a part of it).
+    #[arg(long)]
+    pub proxy: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A Mermaid flowchart (renders in GitHub Markdown).
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+    /// A standalone SVG image, laid out by mclint.
+    Svg,
+}
+
+/// A drawing and what could not be drawn.
+#[derive(Debug)]
+pub struct Output {
+    pub text: String,
+    pub warnings: Vec<String>,
+}
+
+/// Reads the inputs and builds the graph.
+pub fn graph_of(
+    paths: &[PathBuf],
+    stdin: &mut dyn std::io::Read,
+    options: &BuildOptions,
+) -> anyhow::Result<Graph> {
+    let (inputs, errors) = read_inputs(paths, stdin);
+    if let Some(e) = errors.first() {
+        bail!("{e}");
+    }
+    let docs: Vec<_> = inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::Yaml)
+        .flat_map(parse_stream)
+        .collect();
+    let lua: Vec<_> = inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::Lua)
+        .cloned()
+        .collect();
+    let mut warnings = Vec::new();
+    for d in &docs {
+        if let Some(e) = &d.error {
+            warnings.push(format!(
+                "{}: document {} (line {}): {}; left out of the graph",
+                d.file, d.index, e.line, e.message
+            ));
+        }
+    }
+    let check_options = CheckOptions::default();
+    let ctx = Context::new(&docs, &lua, &check_options);
+    if ctx.objects.is_empty() && lua.is_empty() {
+        let what = if paths.is_empty() || paths.iter().any(|p| p.as_os_str() == "-") {
+            "standard input".to_string()
+        } else {
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        bail!(
+            "{what} holds no Kubernetes objects or proxy configs to draw; if it came from `helm template`, that command failed"
+        );
+    }
+    let proxies = crate::proxy::proxies(&ctx);
+    let mut g = model::build(&ctx.objects, proxies, options).map_err(anyhow::Error::msg)?;
+    warnings.append(&mut g.warnings);
+    g.warnings = warnings;
+    Ok(g)
+}
+
+/// Writes a graph in a format.
+pub fn render(g: &Graph, format: GraphFormat) -> String {
+    match format {
+        GraphFormat::Mermaid => mermaid::write(g),
+        GraphFormat::Dot => dot::write(g),
+        GraphFormat::Svg => svg::write(g),
+    }
+}
+
+/// The whole command.
+pub fn run(args: &GraphArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<Output> {
+    let g = graph_of(
+        &args.paths,
+        stdin,
+        &BuildOptions {
+            proxy: args.proxy.clone(),
+        },
+    )?;
+    Ok(Output {
+        text: render(&g, args.format),
+        warnings: g.warnings.clone(),
+    })
+}

@@ -1,0 +1,262 @@
+//! `mclint route --fail BACKEND` against the real proxy: the share of reads and
+//! writes that fail or miss with one backend down must be what the real
+//! memcached 1.6.38 proxy does with that backend stopped, key for key.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use support::*;
+
+/// What the proxy answered.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Hit,
+    Miss,
+    Error,
+}
+
+struct Raw {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Raw {
+    fn connect(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Raw {
+            reader: BufReader::new(s.try_clone().unwrap()),
+            writer: s,
+        }
+    }
+
+    fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.reader.read_line(&mut l).unwrap();
+        l.trim_end().to_string()
+    }
+
+    fn get(&mut self, key: &str) -> Outcome {
+        self.writer
+            .write_all(format!("get {key}\r\n").as_bytes())
+            .unwrap();
+        let head = self.line();
+        if head == "END" {
+            return Outcome::Miss;
+        }
+        if let Some(rest) = head.strip_prefix("VALUE ") {
+            let len: usize = rest.rsplit(' ').next().unwrap().parse().unwrap();
+            let mut buf = vec![0; len + 2];
+            self.reader.read_exact(&mut buf).unwrap();
+            assert_eq!(self.line(), "END");
+            return Outcome::Hit;
+        }
+        assert!(
+            head.contains("ERROR"),
+            "unexpected reply to get {key}: {head}"
+        );
+        Outcome::Error
+    }
+
+    fn set(&mut self, key: &str) -> Outcome {
+        self.writer
+            .write_all(format!("set {key} 0 0 1\r\nv\r\n").as_bytes())
+            .unwrap();
+        let reply = self.line();
+        match reply.as_str() {
+            "STORED" => Outcome::Hit,
+            r if r.contains("ERROR") => Outcome::Error,
+            r => panic!("unexpected reply to set {key}: {r}"),
+        }
+    }
+}
+
+/// `mclint route --fail` as JSON: (route, command) → (hit, miss, error) counts.
+fn model(
+    config: &std::path::Path,
+    down: &str,
+    n: usize,
+    key: Option<&str>,
+) -> Vec<(String, String, [usize; 3])> {
+    let mut cmd = mclint();
+    cmd.args(["route", "--config"]).arg(config).args([
+        "--fail",
+        down,
+        "--stats",
+        &n.to_string(),
+        "--format",
+        "json",
+    ]);
+    if let Some(k) = key {
+        cmd.args(["--key", k]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let count = |f: &str| (r[f].as_f64().unwrap() * n as f64).round() as usize;
+            (
+                r["route"].as_str().unwrap().to_string(),
+                r["command"].as_str().unwrap().to_string(),
+                [count("hit"), count("miss"), count("error")],
+            )
+        })
+        .collect()
+}
+
+fn tally(outcomes: &[Outcome]) -> [usize; 3] {
+    let mut t = [0; 3];
+    for o in outcomes {
+        t[match o {
+            Outcome::Hit => 0,
+            Outcome::Miss => 1,
+            Outcome::Error => 2,
+        }] += 1;
+    }
+    t
+}
+
+#[test]
+fn fail_fractions_match_the_real_proxy_with_the_backend_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports: Vec<u16> = (0..8).map(|_| free_port()).collect();
+    let mut servers: Vec<Server> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            start_memcached(&format!("b{i}"), p, &["-m".into(), "16".into()], dir.path())
+        })
+        .collect();
+    let b = |i: usize| format!("127.0.0.1:{}", ports[i]);
+    let config = dir.path().join("proxy.lua");
+    std::fs::write(
+        &config,
+        format!(
+            r#"settings {{ backend_connect_timeout = 1, backend_retry_waittime = 30 }}
+pools {{
+    shard = {{ backends = {{ "{}", "{}", "{}", "{}" }} }},
+    set_copies = {{
+        x = {{ options = {{ seed = "x" }}, backends = {{ "{}", "{}" }} }},
+        y = {{ options = {{ seed = "y" }}, backends = {{ "{}", "{}" }} }},
+    }},
+}}
+routes {{
+    map = {{
+        rep = cmdmap {{
+            get = route_allfastest {{ children = "set_copies" }},
+            all = route_allsync {{ children = {{ "set_copies_x", "set_copies_y" }} }},
+        }},
+        rev = cmdmap {{
+            get = route_allfastest {{ children = "set_copies" }},
+            all = route_allsync {{ children = {{ "set_copies_y", "set_copies_x" }} }},
+        }},
+    }},
+    default = route_direct {{ child = "shard" }},
+}}
+"#,
+            b(0),
+            b(1),
+            b(2),
+            b(3),
+            b(4),
+            b(5),
+            b(6),
+            b(7)
+        ),
+    )
+    .unwrap();
+    let proxy_port = free_port();
+    let _proxy = start_memcached(
+        "proxy",
+        proxy_port,
+        &[
+            "-o".into(),
+            format!("proxy_config=routelib,proxy_arg={}", config.display()),
+        ],
+        dir.path(),
+    );
+    let n = 2000;
+    let sharded: Vec<String> = (0..n).map(|i| format!("key:{i}")).collect();
+    let replicated: Vec<String> = (0..n).map(|i| format!("rep/{i}")).collect();
+    let reversed: Vec<String> = (0..n).map(|i| format!("rev/{i}")).collect();
+    let mut client = Raw::connect(proxy_port);
+    for k in sharded.iter().chain(&replicated).chain(&reversed) {
+        assert_eq!(client.set(k), Outcome::Hit);
+    }
+
+    // Shard 1 of the sharded pool and the first backend of copy x go down.
+    servers[1].stop();
+    servers[4].stop();
+    let mut client = Raw::connect(proxy_port);
+    let real_get = tally(&sharded.iter().map(|k| client.get(k)).collect::<Vec<_>>());
+    let real_set = tally(&sharded.iter().map(|k| client.set(k)).collect::<Vec<_>>());
+    let real_rep_get = tally(&replicated.iter().map(|k| client.get(k)).collect::<Vec<_>>());
+    let real_rep_set = tally(&replicated.iter().map(|k| client.set(k)).collect::<Vec<_>>());
+    let real_rev_set = tally(&reversed.iter().map(|k| client.set(k)).collect::<Vec<_>>());
+
+    let sharded_model = model(&config, &b(1), n, None);
+    let replicated_model = model(&config, &b(4), n, Some("rep/"));
+    let reversed_model = model(&config, &b(4), n, Some("rev/"));
+    let find = |m: &[(String, String, [usize; 3])], route: &str, command: &str| {
+        m.iter()
+            .find(|(r, c, _)| r == route && c == command)
+            .unwrap_or_else(|| panic!("no {route} {command} in {m:?}"))
+            .2
+    };
+    let cases = [
+        (
+            "sharded get",
+            real_get,
+            find(&sharded_model, "default", "get"),
+        ),
+        (
+            "sharded set",
+            real_set,
+            find(&sharded_model, "default", "set"),
+        ),
+        (
+            "replicated get",
+            real_rep_get,
+            find(&replicated_model, "rep get", "get"),
+        ),
+        // allsync answers with its last child: copy y, which is up.
+        (
+            "replicated set, failed copy first",
+            real_rep_set,
+            find(&replicated_model, "rep all", "set"),
+        ),
+        // Now the failed copy x answers last.
+        (
+            "replicated set, failed copy last",
+            real_rev_set,
+            find(&reversed_model, "rev all", "set"),
+        ),
+    ];
+    for (what, real, predicted) in &cases {
+        eprintln!(
+            "{what}: real proxy [hit, miss, error] = {real:?}, mclint route --fail = {predicted:?}"
+        );
+    }
+    for (what, real, predicted) in cases {
+        assert_eq!(
+            real, predicted,
+            "{what}: the real proxy and `mclint route --fail` disagree"
+        );
+    }
+    // The outage is visible where it should be.
+    assert!(real_get[2] > n / 8, "{real_get:?}");
+    assert_eq!(real_rep_get[0], n);
+    assert!(real_rev_set[2] > n / 4, "{real_rev_set:?}");
+}
