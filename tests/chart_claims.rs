@@ -440,7 +440,8 @@ fn sidecar_failover_local_entries_expire_after_the_local_ttl() {
             "{k} not written to the local cache"
         );
     }
-    std::thread::sleep(std::time::Duration::from_millis(3200));
+    // memcached's clock ticks once a second: a 2 s TTL is gone after at most 3 s.
+    std::thread::sleep(std::time::Duration::from_millis(4200));
     for k in &keys {
         assert!(
             local_client.get(k).is_none(),

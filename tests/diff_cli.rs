@@ -350,3 +350,345 @@ fn chart_against_a_git_base() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("deploy: no Chart.yaml here"));
 }
+
+/// The pipes that separate cells in a Markdown table line (`\|` is text).
+fn cell_count(line: &str) -> usize {
+    assert!(
+        line.starts_with('|') && line.trim_end().ends_with('|'),
+        "a table line must start and end with `|`: {line:?}"
+    );
+    let mut pipes = 0;
+    let mut chars = line.trim_end().chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '|' => pipes += 1,
+            _ => {}
+        }
+    }
+    pipes - 1
+}
+
+/// Every Markdown table in `md`: its lines, header first. Checks the shape
+/// GitHub needs: a delimiter row second, and every row as wide as the header.
+fn markdown_tables(md: &str) -> Vec<Vec<&str>> {
+    let mut tables: Vec<Vec<&str>> = Vec::new();
+    let mut in_table = false;
+    let mut in_fence = false;
+    for line in md.lines() {
+        if line.starts_with("```") {
+            in_fence = !in_fence;
+        }
+        if !in_fence && line.starts_with('|') {
+            if !in_table {
+                tables.push(Vec::new());
+            }
+            tables.last_mut().unwrap().push(line);
+            in_table = true;
+        } else {
+            in_table = false;
+        }
+    }
+    for t in &tables {
+        assert!(t.len() >= 2, "a table without a delimiter row: {t:#?}");
+        let width = cell_count(t[0]);
+        let delimiter: Vec<&str> = t[1].trim_matches('|').split('|').collect();
+        assert_eq!(delimiter.len(), width, "delimiter row: {}", t[1]);
+        assert!(
+            delimiter.iter().all(|c| {
+                c.trim().len() >= 3 && c.trim().chars().all(|ch| ch == '-' || ch == ':')
+            }),
+            "not a delimiter row: {}",
+            t[1]
+        );
+        for row in &t[2..] {
+            assert_eq!(
+                cell_count(row),
+                width,
+                "row has {} cells, header `{}` has {width}: {row}",
+                cell_count(row),
+                t[0]
+            );
+        }
+    }
+    tables
+}
+
+#[test]
+fn the_markdown_table_parser_sees_a_missing_header_cell() {
+    let bad = "| a | b |\n|---|---|\n| 1 | 2 | 3 |\n";
+    let caught = std::panic::catch_unwind(|| markdown_tables(bad));
+    assert!(
+        caught.is_err(),
+        "a row wider than its header must be caught"
+    );
+    let escaped = "| a | b |\n|---|---|\n| x \\| y | 2 |\n";
+    assert_eq!(markdown_tables(escaped).len(), 1);
+}
+
+const GITHUB_OLD: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: proxy, namespace: cache}
+data:
+  routes.lua: |
+    pools {
+      main = { backends = { "a:11211", "b:11211", "c:11211" } },
+      legacy = { backends = { "x:11211" } },
+    }
+    routes {
+      map = { ["odd|key"] = route_direct { child = "legacy" } },
+      default = route_direct { child = "main" },
+    }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: cache}
+spec: {replicas: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: gone, namespace: cache}
+"#;
+
+const GITHUB_NEW: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: proxy, namespace: cache}
+data:
+  routes.lua: |
+    pools {
+      main = { backends = { "a:11211", "b:11211", "c:11211", "d:11211" } },
+      fresh = { backends = { "y:11211" } },
+    }
+    routes {
+      map = { ["odd|key"] = route_direct { child = "fresh" } },
+      default = route_direct { child = "main" },
+    }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: cache}
+spec: {replicas: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: added, namespace: cache}
+"#;
+
+#[test]
+fn github_tables_have_as_many_cells_in_every_row_as_in_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "old.yaml", GITHUB_OLD);
+    write(dir.path(), "new.yaml", GITHUB_NEW);
+    let mut cmd = mclint();
+    cmd.current_dir(dir.path()).args([
+        "diff",
+        "--format",
+        "github",
+        "--keys",
+        "2000",
+        "--max-remap",
+        "20",
+        "old.yaml",
+        "new.yaml",
+    ]);
+    let run = support::run(&mut cmd, b"");
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    let tables = markdown_tables(&run.stdout);
+    assert_eq!(tables.len(), 2, "{}", run.stdout);
+    assert_eq!(cell_count(tables[0][0]), 5);
+    assert_eq!(
+        tables[1][0],
+        "| config | routes | pool | backends | keys moved | best possible | keep none |"
+    );
+    // Every kind of remap row is there: route group, pool, pool gone, pool new.
+    let remap = tables[1].join("\n");
+    for part in [
+        "| **all** |",
+        "| main | 3 → 4 |",
+        "| legacy | no longer reached |",
+        "| fresh | newly reached |",
+        "map.odd\\|key",
+        "❌",
+    ] {
+        assert!(remap.contains(part), "{part:?} missing:\n{remap}");
+    }
+    insta::assert_snapshot!("github", run.snapshot());
+}
+
+/// A chart of one ConfigMap holding a routelib config; `{{ .Values.backends }}`
+/// backends.
+const TINY_CHART: &str = "apiVersion: v2\nname: tiny\nversion: 0.1.0\n";
+const TINY_TEMPLATE: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-proxy
+data:
+  routes.lua: |
+    pools {
+      main = { backends = { {{ range .Values.backends }}"{{ . }}", {{ end }}} },
+    }
+    routes { default = route_direct { child = "main" } }
+"#;
+
+struct TinyRepo {
+    _dir: tempfile::TempDir,
+    work: PathBuf,
+}
+
+/// A git repository with `chart/` (TINY_CHART) and `values.yaml`, committed.
+fn tiny_repo(values: &str) -> TinyRepo {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("repo");
+    std::fs::create_dir_all(work.join("chart/templates")).unwrap();
+    write(&work, "chart/Chart.yaml", TINY_CHART);
+    write(&work, "chart/templates/proxy.yaml", TINY_TEMPLATE);
+    write(&work, "values.yaml", values);
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "base"]);
+    TinyRepo { _dir: dir, work }
+}
+
+impl TinyRepo {
+    /// `mclint diff --chart chart --base HEAD -f values.yaml --max-remap 0 EXTRA`.
+    fn diff(&self, extra: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+        let mut cmd = mclint();
+        cmd.current_dir(&self.work)
+            .env_remove("HELM_BIN")
+            .args(["diff", "--chart", "chart", "-f", "values.yaml"])
+            .args(["--max-remap", "0"])
+            .args(extra);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const TWO: &str = "backends: [a:11211, b:11211]\n";
+const THREE: &str = "backends: [a:11211, b:11211, c:11211]\n";
+
+#[test]
+fn chart_mode_with_a_working_helm_gates_on_max_remap() {
+    let repo_ = tiny_repo(TWO);
+    write(&repo_.work, "values.yaml", THREE);
+    let helm = repo().join("scripts/helm");
+    let out = repo_.diff(&["--base", "HEAD", "--helm", helm.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    // HELM_BIN is used when --helm is not given.
+    let out = repo_.diff(&["--base", "HEAD"], &[("HELM_BIN", helm.as_os_str())]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("pool main: 2 → 3 backends"), "{text}");
+}
+
+/// A directory holding only `git` and `tar` (what --chart needs besides Helm),
+/// to stand for a PATH without Helm.
+fn path_without_helm(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["git", "tar"] {
+        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .map(|p| p.join(tool))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{tool} is not on PATH"));
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    bin
+}
+
+#[test]
+fn chart_mode_rendering_failures_exit_2_naming_the_side_and_values() {
+    let repo_ = tiny_repo(TWO);
+    write(&repo_.work, "values.yaml", THREE);
+    let helm = repo().join("scripts/helm");
+    let helm = helm.to_str().unwrap();
+
+    // No Helm: --helm, HELM_BIN, PATH. Exit 2 even with a --max-remap gate.
+    let out = repo_.diff(&["--base", "HEAD", "--helm", "/nonexistent/helm"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(
+            "rendering the old side, chart at --base HEAD with values values.yaml as at HEAD"
+        ) && err.contains("--helm /nonexistent/helm: no such command"),
+        "{err}"
+    );
+    let out = repo_.diff(
+        &["--base", "HEAD"],
+        &[("HELM_BIN", std::ffi::OsStr::new("/nonexistent/helm"))],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("HELM_BIN=/nonexistent/helm: no such command"),
+        "{}",
+        stderr_of(&out)
+    );
+    let tools = tempfile::tempdir().unwrap();
+    let bin = path_without_helm(tools.path());
+    let out = repo_.diff(&["--base", "HEAD"], &[("PATH", bin.as_os_str())]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out)
+            .contains("`helm` is not on PATH; install Helm, or pass --helm PATH or set HELM_BIN"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(out.stdout.is_empty());
+
+    // A bad ref.
+    let out = repo_.diff(&["--base", "no-such-ref", "--helm", helm], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("--base no-such-ref: no such commit, branch or tag"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // A values file missing.
+    let out = repo_.diff(&["--base", "HEAD", "--helm", helm, "-f", "nope.yaml"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("--values nope.yaml: values file not found"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // helm template fails in the working tree only.
+    write(
+        &repo_.work,
+        "chart/templates/broken.yaml",
+        "{{ .Values.missing.deeper }}\n",
+    );
+    let out = repo_.diff(&["--base", "HEAD", "--helm", helm], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("rendering the new side, ")
+            && err.contains("chart in the working tree with values values.yaml: ")
+            && err.contains("template failed (exit status"),
+        "{err}"
+    );
+    std::fs::remove_file(repo_.work.join("chart/templates/broken.yaml")).unwrap();
+
+    // helm template fails at the base only: its values file did not parse then.
+    let repo_ = tiny_repo("backends: [a:11211\n");
+    write(&repo_.work, "values.yaml", TWO);
+    let out = repo_.diff(&["--base", "HEAD", "--helm", helm], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(
+            "rendering the old side, chart at --base HEAD with values values.yaml as at HEAD: "
+        ) && err.contains("template failed (exit status"),
+        "{err}"
+    );
+    // Helm's message names the values file as the user knows it, not a temporary copy.
+    assert!(!err.contains("mclint-diff-"), "{err}");
+}

@@ -138,17 +138,15 @@ pub fn run(args: &DiffArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<Dif
 
     let (old, new, old_label, new_label) = match (&args.chart, &args.base) {
         (Some(chart), Some(base)) => {
-            let helm = args
-                .helm
-                .clone()
-                .or_else(|| {
-                    std::env::var_os("HELM_BIN")
-                        .filter(|v| !v.is_empty())
-                        .map(PathBuf::from)
-                })
-                .unwrap_or_else(|| PathBuf::from("helm"));
+            // --helm, else $HELM_BIN (set by Helm for plugins), else `helm` on PATH.
+            let (helm, helm_from) = match (&args.helm, std::env::var_os("HELM_BIN")) {
+                (Some(h), _) => (h.clone(), render::HelmFrom::Flag),
+                (None, Some(env)) if !env.is_empty() => (PathBuf::from(env), render::HelmFrom::Env),
+                _ => (PathBuf::from("helm"), render::HelmFrom::Path),
+            };
             let opts = render::RenderOptions {
                 helm,
+                helm_from,
                 release: &args.release,
                 namespace: &args.namespace,
                 values: &args.values,

@@ -146,6 +146,38 @@ pub fn json(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
+/// The object table's columns; every row has exactly this many cells.
+const OBJECT_HEADER: [&str; 5] = ["change", "kind", "namespace", "name", "lines"];
+
+/// The key-remapping table's columns. A route group's row fills every cell;
+/// a pool row leaves `keep none` empty (it is measured per route group only).
+const REMAP_HEADER: [&str; 7] = [
+    "config",
+    "routes",
+    "pool",
+    "backends",
+    "keys moved",
+    "best possible",
+    "keep none",
+];
+
+/// One Markdown table row. The cell count is the array's length, so a row can
+/// never have more or fewer cells than its header.
+fn table_row<const N: usize>(out: &mut dyn Write, cells: &[String; N]) -> io::Result<()> {
+    let mut line = String::from("|");
+    for c in cells {
+        if c.is_empty() {
+            line.push_str(" |");
+        } else {
+            line.push(' ');
+            line.push_str(c);
+            line.push_str(" |");
+        }
+    }
+    writeln!(out, "{line}")
+}
+
+/// Cell text: a `|` would end the cell, a newline the row.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -168,8 +200,8 @@ pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
         o.unchanged
     )?;
     if !(o.changed.is_empty() && o.added.is_empty() && o.removed.is_empty()) {
-        writeln!(out, "| change | kind | namespace | name | lines |")?;
-        writeln!(out, "|---|---|---|---|---|")?;
+        table_row(out, &OBJECT_HEADER.map(String::from))?;
+        table_row(out, &OBJECT_HEADER.map(|_| "---".to_string()))?;
         let rows = o
             .added
             .iter()
@@ -177,14 +209,15 @@ pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
             .chain(o.removed.iter().map(|c| ("removed", c)))
             .chain(o.changed.iter().map(|c| ("changed", c)));
         for (what, c) in rows {
-            writeln!(
+            table_row(
                 out,
-                "| {what} | {} | {} | {} | +{} −{} |",
-                cell(&c.key.kind),
-                cell(&c.key.namespace),
-                cell(&c.key.name),
-                c.lines_added,
-                c.lines_removed
+                &[
+                    what.to_string(),
+                    cell(&c.key.kind),
+                    cell(&c.key.namespace),
+                    cell(&c.key.name),
+                    format!("+{} −{}", c.lines_added, c.lines_removed),
+                ],
             )?;
         }
         writeln!(out)?;
@@ -207,38 +240,51 @@ pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
     if m.routes.is_empty() {
         writeln!(out, "No proxy route exists on both sides.\n")?;
     } else {
-        writeln!(
-            out,
-            "| config | routes | pool | backends | keys moved | best possible |"
-        )?;
-        writeln!(out, "|---|---|---|---|---|---|")?;
+        table_row(out, &REMAP_HEADER.map(String::from))?;
+        table_row(out, &REMAP_HEADER.map(|_| "---".to_string()))?;
         for g in &m.routes {
             let flag = if r.exceeded.contains(g) { " ❌" } else { "" };
-            writeln!(
+            table_row(
                 out,
-                "| {} | {} | **all** | | **{}**{flag} | {} | {} |",
-                cell(&g.config),
-                cell(&g.routes.join(", ")),
-                moved_text(g.moved),
-                pct(g.ideal),
-                moved_text(g.lost)
+                &[
+                    cell(&g.config),
+                    cell(&g.routes.join(", ")),
+                    "**all**".to_string(),
+                    String::new(),
+                    format!("**{}**{flag}", moved_text(g.moved)),
+                    pct(g.ideal),
+                    moved_text(g.lost),
+                ],
             )?;
             for p in &g.pools {
-                writeln!(
+                table_row(
                     out,
-                    "| | | {} | {} → {} | {} | {} | |",
-                    cell(&p.pool),
-                    p.old_backends,
-                    p.new_backends,
-                    moved_text(p.moved),
-                    pct(p.ideal)
+                    &[
+                        String::new(),
+                        String::new(),
+                        cell(&p.pool),
+                        format!("{} → {}", p.old_backends, p.new_backends),
+                        moved_text(p.moved),
+                        pct(p.ideal),
+                        String::new(),
+                    ],
                 )?;
             }
-            for p in &g.pools_removed {
-                writeln!(out, "| | | {} | no longer reached | | | |", cell(p))?;
-            }
-            for p in &g.pools_added {
-                writeln!(out, "| | | {} | newly reached | | | |", cell(p))?;
+            let gone = g.pools_removed.iter().map(|p| (p, "no longer reached"));
+            let new = g.pools_added.iter().map(|p| (p, "newly reached"));
+            for (p, what) in gone.chain(new) {
+                table_row(
+                    out,
+                    &[
+                        String::new(),
+                        String::new(),
+                        cell(p),
+                        what.to_string(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ],
+                )?;
             }
         }
         writeln!(out)?;

@@ -7,9 +7,21 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
 
+/// Where the Helm command came from, for the message when it cannot run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelmFrom {
+    /// `--helm PATH`.
+    Flag,
+    /// The `HELM_BIN` environment variable (as Helm sets it for plugins).
+    Env,
+    /// `helm`, looked up on PATH.
+    Path,
+}
+
 /// What the two renderings need besides the chart.
 pub struct RenderOptions<'a> {
     pub helm: PathBuf,
+    pub helm_from: HelmFrom,
     pub release: &'a str,
     pub namespace: &'a str,
     pub values: &'a [PathBuf],
@@ -51,7 +63,7 @@ pub fn render_base_and_worktree(
             )
         })?
         .to_path_buf();
-    git(
+    if git(
         &top,
         &[
             "rev-parse",
@@ -60,7 +72,21 @@ pub fn render_base_and_worktree(
             &format!("{base}^{{commit}}"),
         ],
     )
-    .with_context(|| format!("--base {base}: no such commit in {}", top.display()))?;
+    .is_err()
+    {
+        bail!(
+            "--base {base}: no such commit, branch or tag in the repository {}",
+            top.display()
+        );
+    }
+    for v in opts.values {
+        if !v.is_file() {
+            bail!(
+                "--values {}: values file not found (it is read for both renderings)",
+                v.display()
+            );
+        }
+    }
 
     let tmp = tempfile::Builder::new()
         .prefix("mclint-diff-")
@@ -78,6 +104,10 @@ pub fn render_base_and_worktree(
     // A values file tracked in the repository is read as it was at the base,
     // so a change to it shows up in the diff; other values files apply to both.
     let mut old_values = Vec::new();
+    let mut old_names = Vec::new();
+    // Temporary copies of values files at the base, and what to call them in
+    // Helm's messages.
+    let mut renames = Vec::new();
     for (i, v) in opts.values.iter().enumerate() {
         let at_base = v
             .canonicalize()
@@ -88,22 +118,85 @@ pub fn render_base_and_worktree(
             Some(bytes) => {
                 let p = tmp.path().join(format!("values-{i}.yaml"));
                 std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
+                let name = format!("{} as at {base}", v.display());
+                renames.push((p.display().to_string(), name.clone()));
                 old_values.push(p);
+                old_names.push(name);
             }
-            None => old_values.push(v.clone()),
+            None => {
+                old_values.push(v.clone());
+                old_names.push(format!(
+                    "{} (not in git at {base}: as it is now)",
+                    v.display()
+                ));
+            }
         }
     }
-    for v in opts.values {
-        if !v.is_file() {
-            bail!("{}: values file not found", v.display());
-        }
-    }
-    let old = helm_template(&old_chart, &old_values, opts)
-        .with_context(|| format!("rendering {} at {base}", rel.display()))?;
-    let new = helm_template(&chart, opts.values, opts)
-        .with_context(|| format!("rendering {} in the working tree", chart.display()))?;
+    let new_names: Vec<String> = opts
+        .values
+        .iter()
+        .map(|v| v.display().to_string())
+        .collect();
+    // The chart as named in messages (`.` when it is the repository's top).
+    let shown = if rel.as_os_str().is_empty() {
+        ".".to_string()
+    } else {
+        rel.display().to_string()
+    };
+    // Helm names the chart by its path: the extracted copy is the chart at the base.
+    renames.push((
+        old_chart.display().to_string(),
+        format!("{shown} as at {base}"),
+    ));
+    let old = helm_template(&old_chart, &old_values, opts).map_err(|e| {
+        let e = e.rename(&renames);
+        anyhow::anyhow!(
+            "rendering the old side, {} at --base {base}{}: {e}",
+            shown,
+            values_note(&old_names)
+        )
+    })?;
+    let new = helm_template(&chart, opts.values, opts).map_err(|e| {
+        anyhow::anyhow!(
+            "rendering the new side, {} in the working tree{}: {e}",
+            shown,
+            values_note(&new_names)
+        )
+    })?;
     Ok((old, new))
 }
+
+/// ` with values A, B`, or ` (no values files)`.
+fn values_note(names: &[String]) -> String {
+    if names.is_empty() {
+        " (no values files)".to_string()
+    } else {
+        format!(" with values {}", names.join(", "))
+    }
+}
+
+/// Why `helm template` gave no rendering.
+#[derive(Debug)]
+pub struct HelmError(String);
+
+impl HelmError {
+    /// Replaces temporary paths in the message with what they stand for.
+    fn rename(self, renames: &[(String, String)]) -> Self {
+        let mut msg = self.0;
+        for (from, to) in renames {
+            msg = msg.replace(from.as_str(), to);
+        }
+        HelmError(msg)
+    }
+}
+
+impl std::fmt::Display for HelmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HelmError {}
 
 fn slash_path(p: &Path) -> String {
     p.components()
@@ -174,12 +267,13 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&git_bytes(dir, args)?).into_owned())
 }
 
-/// `helm template RELEASE CHART -n NS -f ... --set ...`; helm's own error on failure.
+/// `helm template RELEASE CHART -n NS -f ... --set ...`; helm's own error on
+/// failure (exit status and standard error), or why Helm did not start.
 pub fn helm_template(
     chart: &Path,
     values: &[PathBuf],
     opts: &RenderOptions,
-) -> anyhow::Result<String> {
+) -> Result<String, HelmError> {
     let mut cmd = Command::new(&opts.helm);
     cmd.arg("template")
         .arg(opts.release)
@@ -194,21 +288,36 @@ pub fn helm_template(
     for s in opts.set_string {
         cmd.arg("--set-string").arg(s);
     }
+    let helm = opts.helm.display();
     let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            anyhow::anyhow!(
-                "{}: not found; install Helm, or pass --helm PATH or set HELM_BIN",
-                opts.helm.display()
-            )
+        HelmError(if e.kind() == std::io::ErrorKind::NotFound {
+            match opts.helm_from {
+                HelmFrom::Flag => format!("--helm {helm}: no such command"),
+                HelmFrom::Env => format!("HELM_BIN={helm}: no such command"),
+                HelmFrom::Path => format!(
+                    "`{helm}` is not on PATH; install Helm, or pass --helm PATH or set HELM_BIN"
+                ),
+            }
         } else {
-            anyhow::anyhow!("running {}: {e}", opts.helm.display())
-        }
+            format!("cannot run {helm}: {e}")
+        })
     })?;
     if !out.status.success() {
-        bail!(
-            "helm template failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        let status = match out.status.code() {
+            Some(c) => format!("exit status {c}"),
+            None => "killed by a signal".to_string(),
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = stderr.trim();
+        return Err(HelmError(if stderr.is_empty() {
+            format!("{helm} template failed ({status}) and printed no error")
+        } else {
+            format!("{helm} template failed ({status}): {stderr}")
+        }));
     }
-    String::from_utf8(out.stdout).context("helm template printed something that is not UTF-8")
+    String::from_utf8(out.stdout).map_err(|_| {
+        HelmError(format!(
+            "{helm} template printed something that is not UTF-8"
+        ))
+    })
 }

@@ -122,6 +122,12 @@ pub fn start_memcached(name: &str, port: u16, extra: &[String], workdir: &Path) 
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // Something listens; make sure it is ours (a port taken by another
+            // process makes memcached exit on bind).
+            std::thread::sleep(Duration::from_millis(20));
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("memcached {name} exited with {status}: {}", server.log());
+            }
             return server;
         }
         if let Ok(Some(status)) = server.child.try_wait() {
