@@ -30,6 +30,8 @@ pub enum Command {
     Diff(crate::diff::DiffArgs),
     /// Show where keys go through a routelib proxy config (route, ordered backends).
     Route(RouteArgs),
+    /// Draw the rendered topology (apps, proxies, routes, pools, cache pods) as Mermaid, DOT or SVG.
+    Graph(crate::graph::GraphArgs),
     /// Print one rule's documentation.
     Explain {
         /// The rule id, as `mclint rules` lists it.
@@ -81,8 +83,9 @@ pub struct CheckArgs {
     /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    /// The chart's directory relative to the repository root, for the file paths of
-    /// `sarif` and `github` output (default: `charts/<chart name>`); see docs/output.md.
+    /// The chart's directory relative to the repository root, for the file paths and
+    /// template lines of `sarif` and `github` output (default: `charts/<chart name>`);
+    /// see docs/output.md.
     #[arg(long, value_name = "DIR")]
     pub chart_dir: Option<String>,
 }

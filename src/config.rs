@@ -5,7 +5,7 @@
 //! select: []                    # empty: every rule
 //! ignore: [duplicate-object]
 //! severity:
-//!   memory-limit-far-above-peak: warning
+//!   memory-limit-oversized: warning
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod finding;
+pub mod graph;
 pub mod k8s;
 pub mod manifest;
 pub mod memcached;

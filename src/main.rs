@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Explain { id } => explain(&id),
         Command::Route(args) => run_route(args),
         Command::Diff(args) => run_diff(&args),
+        Command::Graph(args) => run_graph(&args),
     };
     match result {
         Ok(code) => code,
@@ -103,6 +104,16 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         &TextStyle {
             color,
             chart_dir: args.chart_dir.clone(),
+            // Template lines for the formats that annotate template files.
+            template_lines: match args.format {
+                report::Format::Sarif | report::Format::Github => report::template_lines::resolve(
+                    &report,
+                    &inputs,
+                    args.chart_dir.as_deref(),
+                    &std::env::current_dir().unwrap_or_default(),
+                ),
+                _ => Default::default(),
+            },
         },
         &mut out,
     )
@@ -140,6 +151,19 @@ fn run_diff(args: &mclint::diff::DiffArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `mclint graph`: 0 drawn, 2 could not run.
+fn run_graph(args: &mclint::graph::GraphArgs) -> anyhow::Result<ExitCode> {
+    let output = mclint::graph::run(args, &mut std::io::stdin().lock())?;
+    for w in &output.warnings {
+        eprintln!("mclint: warning: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(output.text.as_bytes())
+        .context("writing the graph")?;
+    out.flush().context("writing the graph")?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_route(args: mclint::cli::RouteArgs) -> anyhow::Result<ExitCode> {
     let output =
         mclint::proxy::route_cmd::run(&mclint::proxy::route_cmd::RouteRequest::from(&args))?;
@@ -153,8 +177,20 @@ fn print_rules(format: RulesFormat) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         RulesFormat::Text => {
+            let id_width = RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let sev_width = RULES
+                .iter()
+                .map(|r| r.severity.as_str().len())
+                .max()
+                .unwrap_or(0);
             for r in RULES {
-                writeln!(out, "{:<32} {:<8} {}", r.id, r.severity, r.summary)?;
+                writeln!(
+                    out,
+                    "{:<id_width$}  {:<sev_width$}  {}",
+                    r.id,
+                    r.severity.as_str(),
+                    r.summary
+                )?;
             }
         }
         RulesFormat::Markdown => out.write_all(rules::markdown().as_bytes())?,

@@ -301,3 +301,47 @@ fn readme_values_table_is_current() {
         );
     }
 }
+
+#[test]
+fn an_external_cache_rendering_has_no_error_or_warning_and_says_it_is_external() {
+    let text = helm_template(
+        "shop",
+        "shop",
+        &[
+            "--set",
+            "mode=daemonset",
+            "--set",
+            "cache.enabled=false",
+            "--set",
+            "externalCache.statefulSetName=memcached",
+            "--set",
+            "externalCache.serviceName=memcached",
+            "--set",
+            "externalCache.namespace=cache",
+            "--set",
+            "externalCache.replicas=3",
+        ],
+    );
+    assert!(
+        text.contains("memcached-2.memcached.cache.svc"),
+        "the proxy config does not name the external pods:\n{text}"
+    );
+    let out = run(
+        mclint().args(["check", "-", "--format", "json", "--fail-on", "warning"]),
+        text.as_bytes(),
+    );
+    let report: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", out.stdout, out.stderr));
+    let findings = report["findings"].as_array().unwrap();
+    let loud: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .collect();
+    assert!(loud.is_empty(), "errors or warnings: {loud:#?}");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let external = findings
+        .iter()
+        .filter(|f| f["rule"] == "proxy-backend-external")
+        .count();
+    assert_eq!(external, 3, "one info per external pod: {findings:#?}");
+}

@@ -93,9 +93,125 @@ fn check_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Run {
     run(mclint().current_dir(dir).arg("check").args(args), stdin)
 }
 
+/// The templates behind `RENDERED` (a chart written for these tests, so that
+/// the template lines in `sarif` and `github` output do not move when the
+/// bundled chart changes): the Service writes its ports itself, the
+/// StatefulSet's container comes from a named template in `_helpers.tpl`.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "Chart.yaml",
+        "apiVersion: v2\nname: distributed-memcached\nversion: 0.1.0\nappVersion: \"1.6.38\"\n",
+    ),
+    (
+        "templates/_helpers.tpl",
+        r#"{{/* Names and labels. */}}
+{{- define "dm.fullname" -}}
+{{ .Release.Name }}-memcached
+{{- end }}
+
+{{- define "dm.component" -}}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* The memcached container. */}}
+{{- define "dm.container" -}}
+- name: memcached
+  image: memcached:{{ .Chart.AppVersion }}
+  ports:
+    - name: memcache
+      containerPort: 11211
+  readinessProbe:
+    tcpSocket:
+      port: {{ .Values.probePort }}
+  volumeMounts:
+    - name: config
+      mountPath: /etc/memcached/config.lua
+      subPath: config.lua
+{{- end }}
+"#,
+    ),
+    (
+        "templates/cache-pdb.yaml",
+        r#"apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "dm.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      {{- include "dm.component" (dict "component" "memcached") | nindent 6 }}
+"#,
+    ),
+    (
+        "templates/proxy-configmap.yaml",
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "dm.fullname" . }}-proxy
+  namespace: {{ .Release.Namespace }}
+data:
+  routes.lua: {{ .Values.routes | quote }}
+"#,
+    ),
+    (
+        "templates/cache-service.yaml",
+        r#"{{- /* The headless Service of the cache pods. */}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "dm.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+spec:
+  clusterIP: None
+  selector:
+    {{- include "dm.component" (dict "component" "cache") | nindent 4 }}
+  ports:
+    - name: memcache
+      port: 11211
+      targetPort: memcached
+"#,
+    ),
+    (
+        "templates/cache-statefulset.yaml",
+        r#"apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {{ include "dm.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+spec:
+  serviceName: {{ include "dm.fullname" . }}
+  selector:
+    matchLabels:
+      {{- include "dm.component" (dict "component" "cache") | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "dm.component" (dict "component" "cache") | nindent 8 }}
+    spec:
+      containers:
+        {{- include "dm.container" . | nindent 8 }}
+      volumes:
+        - name: config
+          configMap:
+            name: {{ include "dm.fullname" . }}-proxy
+"#,
+    ),
+];
+
+fn write_chart(dir: &Path) {
+    for (file, text) in TEMPLATES {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
 fn rendered_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rendered.yaml"), RENDERED).unwrap();
+    write_chart(&dir.path().join("charts/distributed-memcached"));
     dir
 }
 
@@ -167,6 +283,7 @@ fn github() {
 #[test]
 fn github_with_a_chart_dir_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
+    write_chart(&dir.path().join("deploy/cache"));
     let r = check_in(
         dir.path(),
         &[
@@ -182,11 +299,45 @@ fn github_with_a_chart_dir_from_stdin() {
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
-            .contains("::error file=deploy/cache/templates/cache-service.yaml,line=36,"),
+            .contains("::error file=deploy/cache/templates/cache-service.yaml,line=14,"),
         "{}",
         r.stdout
     );
     assert!(r.stdout.contains("(rendered: <stdin>:36)"), "{}", r.stdout);
+    // The probe port is written by the named template the StatefulSet includes.
+    assert!(
+        r.stdout.contains(
+            "::warning file=deploy/cache/templates/_helpers.tpl,line=19,title=mclint port-number-undeclared"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Without the chart on disk: line 1, and the message says why.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let r = check_in(
+        elsewhere.path(),
+        &[
+            "--select",
+            CROSS,
+            "-f",
+            "github",
+            "--chart-dir",
+            "deploy/cache",
+        ],
+        RENDERED.as_bytes(),
+    );
+    assert!(
+        r.stdout
+            .contains("::error file=deploy/cache/templates/cache-service.yaml,line=1,"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("template line unknown: chart directory not found"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -314,9 +465,9 @@ fn a_broken_chart_is_annotated_on_its_template() {
         broken, rendered,
         "the cache Service targets the port `memcache` by name"
     );
-    let dir = tempfile::tempdir().unwrap();
+    // From the repository root, where `charts/distributed-memcached` is.
     let r = check_in(
-        dir.path(),
+        &support::repo(),
         &["--select", CROSS, "-f", "github"],
         broken.as_bytes(),
     );
@@ -335,7 +486,8 @@ fn a_broken_chart_is_annotated_on_its_template() {
         "{line}"
     );
     assert!(line.contains("`memcahe`"), "{line}");
-    // The line is where `targetPort` is in the rendered stream.
+    // The line is the template's `targetPort` line; the rendered line is in
+    // the message.
     let n: usize = line
         .split("line=")
         .nth(1)
@@ -345,8 +497,27 @@ fn a_broken_chart_is_annotated_on_its_template() {
         .unwrap()
         .parse()
         .unwrap();
+    let template = std::fs::read_to_string(
+        support::repo().join("charts/distributed-memcached/templates/cache-service.yaml"),
+    )
+    .unwrap();
+    assert!(
+        template
+            .lines()
+            .nth(n - 1)
+            .unwrap()
+            .trim()
+            .starts_with("targetPort:"),
+        "line {n} of cache-service.yaml: {line}"
+    );
+    let rendered_line: usize = line
+        .split("(rendered: <stdin>:")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no rendered line in {line}"));
     assert_eq!(
-        broken.lines().nth(n - 1).unwrap().trim(),
+        broken.lines().nth(rendered_line - 1).unwrap().trim(),
         "targetPort: memcahe"
     );
 }

@@ -260,7 +260,7 @@ spec:
     insta::assert_snapshot!(r.snapshot());
     assert!(
         r.stdout
-            .ends_with("3 documents, 3 objects: 1 errors, 0 warnings, 0 infos, 2 suppressed\n"),
+            .ends_with("3 documents, 3 objects: 1 error, 0 warnings, 0 infos, 2 suppressed\n"),
         "{}",
         r.stdout
     );
@@ -376,6 +376,13 @@ fn rules_lists_every_rule() {
         assert_eq!(cols.next(), Some(rule.severity.as_str()));
         assert!(line.ends_with(rule.summary), "{line}");
     }
+    // Columns line up: every summary starts at the same column.
+    let starts: std::collections::BTreeSet<usize> = lines
+        .iter()
+        .zip(mclint::rules::RULES)
+        .map(|(line, rule)| line.len() - rule.summary.len())
+        .collect();
+    assert_eq!(starts.len(), 1, "{}", r.stdout);
     let md = run(mclint().args(["rules", "--format", "markdown"]), b"");
     assert_eq!(md.code, 0);
     assert_eq!(md.stdout, mclint::rules::markdown());

@@ -5,6 +5,7 @@
 
 use mclint::check::{Checked, Report};
 use mclint::finding::{Finding, ObjectRef, Severity};
+use mclint::report::template_lines::{How, Mapped, TemplateLines};
 use mclint::report::{self, Format, TextStyle};
 use mclint::rules::RULES;
 use serde_json::{Value, json};
@@ -188,8 +189,53 @@ fn render(format: Format, style: &TextStyle) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// Template lines as `template_lines::resolve` finds them: the Service's
+/// selector on its template's line; the probe port in a named template that
+/// the StatefulSet template includes; the suppressed duplicate on the key
+/// holding an include. The duplicate port is left unmapped (line 1, with a note).
+fn template_lines() -> TemplateLines {
+    let findings = report().findings;
+    let mut lines = TemplateLines::default();
+    let mapped = |file: &str, line, end_line, how, via: Option<(&str, u32)>| Mapped {
+        file: file.to_string(),
+        line,
+        end_line,
+        how,
+        via: via.map(|(f, l)| (f.to_string(), l)),
+        looked_in: Some("charts/distributed-memcached".into()),
+    };
+    lines.insert(
+        findings[0].location.clone(),
+        mapped("templates/cache-service.yaml", 14, None, How::Line, None),
+    );
+    lines.insert(
+        findings[1].location.clone(),
+        mapped(
+            "templates/_cache.tpl",
+            44,
+            None,
+            How::Line,
+            Some(("templates/cache-statefulset.yaml", 69)),
+        ),
+    );
+    lines.insert(
+        findings[5].location.clone(),
+        mapped(
+            "templates/cache-service.yaml",
+            5,
+            Some(6),
+            How::Enclosing,
+            None,
+        ),
+    );
+    lines
+}
+
 fn plain() -> TextStyle {
-    TextStyle::default()
+    TextStyle {
+        template_lines: template_lines(),
+        ..TextStyle::default()
+    }
 }
 
 #[test]
@@ -241,7 +287,7 @@ fn sarif() {
 fn sarif_with_a_chart_dir() {
     let v = stable_sarif(&TextStyle {
         chart_dir: Some("deploy/memcached".into()),
-        ..TextStyle::default()
+        ..plain()
     });
     let uris: Vec<&str> = v["runs"][0]["results"]
         .as_array()
@@ -256,11 +302,16 @@ fn sarif_with_a_chart_dir() {
         uris,
         [
             "deploy/memcached/templates/cache-service.yaml",
-            "deploy/memcached/templates/cache-statefulset.yaml",
+            "deploy/memcached/templates/_cache.tpl",
             "deploy/memcached/templates/cache-statefulset.yaml",
             "manifests/app%20dir/app.yaml",
             "deploy/memcached/templates/cache-service.yaml",
         ]
+    );
+    // The including line is a related location under the same chart directory.
+    assert_eq!(
+        v.pointer("/runs/0/results/1/relatedLocations/1/physicalLocation/artifactLocation/uri"),
+        Some(&json!("deploy/memcached/templates/cache-statefulset.yaml"))
     );
 }
 
@@ -593,7 +644,8 @@ fn github_commands_parse_as_the_runner_parses_them() {
             "charts/distributed-memcached/templates/cache-service.yaml".to_string()
         )
     );
-    assert_eq!(props[1], ("line", "57".to_string()));
+    // The template's line, not the rendered one (which the message keeps).
+    assert_eq!(props[1], ("line", "14".to_string()));
     assert_eq!(props[2].0, "title");
     let message = unescape(message);
     assert!(
@@ -601,6 +653,28 @@ fn github_commands_parse_as_the_runner_parses_them() {
         "{message}"
     );
     assert!(!message.contains("%25"));
+    assert!(
+        message.contains("\n(rendered: rendered.yaml:57)\n"),
+        "{message}"
+    );
+    // A line of a named template, with the line including it in the message.
+    assert!(
+        lines[1].contains("file=charts/distributed-memcached/templates/_cache.tpl,line=44,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        unescape(lines[1]).contains(
+            "included at charts/distributed-memcached/templates/cache-statefulset.yaml:69)"
+        )
+    );
+    // Unmapped: line 1 of the template, and the message says so.
+    assert!(
+        lines[2].contains("templates/cache-statefulset.yaml,line=1,"),
+        "{}",
+        lines[2]
+    );
+    assert!(unescape(lines[2]).contains("(template line unknown"));
     // No raw line breaks survive inside a command.
     assert!(lines.iter().take(5).all(|l| l.starts_with("::")));
     assert!(lines[1].starts_with("::warning "));

@@ -358,3 +358,218 @@ fn pathological_patterns_are_refused_not_run() {
     );
     assert!(cfg.failure.is_none(), "{:?}", cfg.failure);
 }
+
+/// (rule, severity, message) of every finding of `mclint check` on `files`.
+fn check_files(files: &[std::path::PathBuf]) -> Vec<(String, String, String)> {
+    use mclint::check::{CheckOptions, check};
+    let (inputs, errors) = mclint::manifest::read_inputs(files, &mut std::io::empty());
+    assert!(errors.is_empty(), "{errors:?}");
+    check(&inputs, &CheckOptions::default())
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                f.severity.to_string(),
+                f.message.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_handler_without_its_target_is_an_error_naming_a_misspelt_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let pools =
+        "pools { a = { backends = { \"a:11211\" } }, b = { backends = { \"b:11211\" } } }\n";
+    // (route, the arguments it lacks, a key given instead)
+    let cases: &[(&str, &[&str], Option<&str>)] = &[
+        ("route_direct {}", &["child"], None),
+        ("route_direct { chld = \"a\" }", &["child"], Some("chld")),
+        ("route_ttl { ttl = 5 }", &["child"], None),
+        (
+            "route_ratelim { limit = 1, fillrate = 1 }",
+            &["child"],
+            None,
+        ),
+        (
+            "route_split { child_a = \"a\", child_c = \"b\" }",
+            &["child_b"],
+            Some("child_c"),
+        ),
+        ("route_split {}", &["child_a", "child_b"], None),
+        ("route_failover { failover_count = 2 }", &["children"], None),
+        (
+            "route_failover { child = \"a\" }",
+            &["children"],
+            Some("child"),
+        ),
+        (
+            "route_allfastest { childs = { \"a\" } }",
+            &["children"],
+            Some("childs"),
+        ),
+        ("route_allsync {}", &["children"], None),
+        ("route_random {}", &["children"], None),
+        (
+            "route_zfailover { local_zone = \"a\" }",
+            &["children"],
+            None,
+        ),
+    ];
+    for (i, (route, missing, near)) in cases.iter().enumerate() {
+        let file = write(
+            dir.path(),
+            &format!("c{i}.lua"),
+            &format!("{pools}routes {{ default = {route} }}\n"),
+        );
+        let findings = check_files(&[file]);
+        let errors: Vec<&(String, String, String)> = findings
+            .iter()
+            .filter(|(r, _, _)| r == "route-missing-argument")
+            .collect();
+        assert_eq!(errors.len(), missing.len(), "{route}: {findings:?}");
+        for (arg, (_, sev, msg)) in missing.iter().zip(&errors) {
+            assert_eq!(sev, "error", "{route}: {msg}");
+            assert!(msg.contains(&format!("no `{arg}`")), "{route}: {msg}");
+            if let Some(k) = near {
+                assert!(
+                    msg.contains(&format!("`{k}` is given instead")),
+                    "{route}: {msg}"
+                );
+            }
+        }
+        // The misspelt key is named once, in the error, not again as a warning.
+        if let Some(k) = near {
+            assert!(
+                !findings
+                    .iter()
+                    .any(|(r, _, m)| r == "route-unknown-argument" && m.contains(&format!("`{k}`"))),
+                "{route}: {findings:?}"
+            );
+        }
+    }
+    // Complete handlers, route_null and route_ttl without a ttl (which loads) are fine.
+    for route in [
+        "route_direct { child = \"a\" }",
+        "route_null {}",
+        "route_ttl { child = \"a\" }",
+        "route_split { child_a = \"a\", child_b = route_direct { child = \"b\" } }",
+        "route_failover { children = { \"a\", \"b\" }, failover_count = 2 }",
+    ] {
+        let file = write(
+            dir.path(),
+            "ok.lua",
+            &format!("{pools}routes {{ default = {route} }}\n"),
+        );
+        let findings = check_files(&[file]);
+        assert!(
+            !findings
+                .iter()
+                .any(|(r, _, _)| r == "route-missing-argument"),
+            "{route}: {findings:?}"
+        );
+    }
+    // An unrelated misspelling stays a warning.
+    let file = write(
+        dir.path(),
+        "w.lua",
+        &format!(
+            "{pools}routes {{ default = route_failover {{ children = {{ \"a\", \"b\" }}, failover_cout = 2 }} }}\n"
+        ),
+    );
+    let findings = check_files(&[file]);
+    assert!(
+        findings
+            .iter()
+            .any(|(r, s, _)| r == "route-unknown-argument" && s == "warning"),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn an_old_pinned_proxy_image_is_an_error_and_an_unpinned_one_a_warning() {
+    let root = support::repo().join("tests/fixtures/proxy-image-version");
+    for (file, want) in [
+        ("fail-old.yaml", Some("error")),
+        ("fail-old-digest.yaml", Some("error")),
+        ("fail-latest.yaml", Some("warning")),
+        ("pass.yaml", None),
+        ("pass-digest.yaml", None),
+    ] {
+        let findings = check_files(&[root.join(file)]);
+        let got: Vec<&str> = findings
+            .iter()
+            .filter(|(r, _, _)| r == "proxy-image-version")
+            .map(|(_, s, _)| s.as_str())
+            .collect();
+        assert_eq!(
+            got,
+            want.into_iter().collect::<Vec<_>>(),
+            "{file}: {findings:?}"
+        );
+    }
+}
+
+#[test]
+fn a_backend_outside_the_rendering_is_info_but_a_wrong_rendered_one_an_error() {
+    let root = support::repo().join("tests/fixtures");
+    for (file, rule, severity) in [
+        (
+            "proxy-backend-external/fail.yaml",
+            "proxy-backend-external",
+            "info",
+        ),
+        (
+            "proxy-backend-external/fail-same-namespace.yaml",
+            "proxy-backend-external",
+            "info",
+        ),
+        (
+            "proxy-backend-not-a-pod/fail-statefulset-name.yaml",
+            "proxy-backend-not-a-pod",
+            "error",
+        ),
+        (
+            "proxy-backend-not-a-pod/fail-beyond-replicas.yaml",
+            "proxy-backend-not-a-pod",
+            "error",
+        ),
+    ] {
+        let findings = check_files(&[root.join(file)]);
+        let backend: Vec<&(String, String, String)> = findings
+            .iter()
+            .filter(|(r, _, _)| r.starts_with("proxy-backend-"))
+            .collect();
+        assert!(!backend.is_empty(), "{file}: {findings:?}");
+        for (r, s, m) in backend {
+            assert_eq!((r.as_str(), s.as_str()), (rule, severity), "{file}: {m}");
+        }
+    }
+    // Checked together with the cache's manifests, the same proxy is verified
+    // against them: nothing external, and a pod beyond replicas is an error.
+    let proxy = root.join("proxy-backend-external/fail.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(root.join("proxy-backend-not-a-pod/pass.yaml")).unwrap();
+    let cache: Vec<&str> = base.split("---\n").take(2).collect();
+    let cache_file = write(dir.path(), "cache.yaml", &cache.join("---\n"));
+    let findings = check_files(&[proxy.clone(), cache_file]);
+    assert!(
+        !findings
+            .iter()
+            .any(|(r, _, _)| r.starts_with("proxy-backend-")),
+        "{findings:?}"
+    );
+    let one_replica = write(
+        dir.path(),
+        "cache1.yaml",
+        &cache.join("---\n").replace("replicas: 2", "replicas: 1"),
+    );
+    let findings = check_files(&[proxy, one_replica]);
+    let errors: Vec<_> = findings
+        .iter()
+        .filter(|(r, s, _)| r == "proxy-backend-not-a-pod" && s == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{findings:?}");
+    assert!(errors[0].2.contains("ordinal 1"), "{errors:?}");
+}

@@ -15,8 +15,8 @@ use crate::memcached::cmdline::{self, Role as McRole};
 use crate::proxy::eval::Engine;
 use crate::proxy::manifest::{FoundProxy, is_loopback, pod_host, replicas, service_host};
 use crate::proxy::model::{
-    COMMANDS, HandlerKind, ListForm, MapEntry, Pool, ProxyConfig, Route, Router, SlotValue,
-    Target,
+    COMMANDS, HandlerKind, ListForm, MapEntry, Pool, ProxyConfig, Route, Router, RouterMode,
+    SlotValue, Target,
 };
 use crate::proxy::vm::Lv;
 use crate::proxy::{Origin, Proxies};
@@ -89,6 +89,8 @@ pub struct Node {
     pub kind: NodeKind,
     /// The label, one entry per line; the first is the name.
     pub lines: Vec<String>,
+    /// How many of the first lines are the node's name (drawn bold).
+    pub bold: usize,
     /// Index into `Graph::clusters`.
     pub cluster: Option<usize>,
 }
@@ -326,25 +328,34 @@ impl<'o, 'a> Builder<'o, 'a> {
         let base = base.trim_matches('_').to_string();
         let n = self.ids.entry(base.clone()).or_insert(0);
         *n += 1;
-        if *n == 1 {
-            base
-        } else {
-            format!("{base}_{n}")
-        }
+        if *n == 1 { base } else { format!("{base}_{n}") }
     }
 
-    fn node(&mut self, kind: NodeKind, hint: &str, lines: Vec<String>, cluster: Option<usize>) -> usize {
+    fn node(
+        &mut self,
+        kind: NodeKind,
+        hint: &str,
+        lines: Vec<String>,
+        cluster: Option<usize>,
+    ) -> usize {
         let id = self.unique_id(&format!("{}_{hint}", kind.as_str()));
         self.g.nodes.push(Node {
             id,
             kind,
             lines,
+            bold: 1,
             cluster,
         });
         self.g.nodes.len() - 1
     }
 
-    fn cluster(&mut self, kind: ClusterKind, hint: &str, label: String, parent: Option<usize>) -> usize {
+    fn cluster(
+        &mut self,
+        kind: ClusterKind,
+        hint: &str,
+        label: String,
+        parent: Option<usize>,
+    ) -> usize {
         let id = self.unique_id(&format!("c_{}_{hint}", kind.as_str()));
         self.g.clusters.push(Cluster {
             id,
@@ -583,62 +594,80 @@ impl<'o, 'a> Builder<'o, 'a> {
         let c = self.cluster(ClusterKind::Workload, &obj.name, label, None);
         self.workloads.insert(oi, c);
         let mcs = cmdline::memcached_containers(obj);
-        let mut apps = Vec::new();
-        for container in k8s::containers(obj) {
-            if !container.long_running() {
-                continue;
-            }
-            let name = container.name.to_string();
-            if let Some(f) = mine.iter().find(|f| f.container_name == name) {
-                let port = f.args.port.value;
-                let mut lines = vec![name.clone(), format!("memcached proxy :{port}")];
-                if f.args.threads.is_set() {
-                    lines[1].push_str(&format!(" · {} threads", f.args.threads.value));
-                }
-                if container.sidecar {
-                    lines.push("native sidecar".into());
-                }
-                let n = self.node(NodeKind::Proxy, &format!("{}_{name}", obj.name), lines, Some(c));
-                self.proxy_nodes
-                    .entry(oi)
-                    .or_default()
-                    .push((port, n, name));
-            } else if let Some(mc) = mcs
+        let containers: Vec<_> = k8s::containers(obj)
+            .into_iter()
+            .filter(|c| c.long_running())
+            .collect();
+        // What each container is: 0 an app, 1 a drawn proxy, 2 a local cache,
+        // 3 a proxy left out by --proxy. Drawn in that order, left to right.
+        let role = |name: &str| -> usize {
+            if mine.iter().any(|f| f.container_name == name) {
+                1
+            } else if mcs
                 .iter()
-                .find(|m| m.container.name == name && m.role == McRole::Cache)
+                .any(|m| m.container.name == name && m.role == McRole::Cache)
             {
-                let port = mc.args.port.value;
-                let listen = mc
-                    .args
-                    .listen
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "0.0.0.0".into());
-                let mut lines = vec![
-                    name.clone(),
-                    format!("memcached {listen}:{port}"),
-                    format!("{} MiB", mc.args.memory_mib.value),
-                ];
-                if container.sidecar {
-                    lines[2].push_str(" · native sidecar");
-                }
-                let n = self.node(
-                    NodeKind::LocalCache,
-                    &format!("{}_{name}", obj.name),
-                    lines,
-                    Some(c),
-                );
-                self.local_caches.entry(oi).or_default().push((port, n));
+                2
             } else if mcs.iter().any(|m| m.container.name == name) {
-                // Another proxy, left out by --proxy.
-                continue;
+                3
             } else {
-                let mut lines = vec![name.clone()];
-                if let Some(img) = container.image() {
-                    lines.push(img.to_string());
+                0
+            }
+        };
+        let mut apps = Vec::new();
+        for pass in 0..3 {
+            for container in containers.iter().filter(|c| role(c.name) == pass) {
+                let name = container.name.to_string();
+                match pass {
+                    0 => {
+                        let mut lines = vec![name.clone()];
+                        if let Some(img) = container.image() {
+                            lines.push(img.to_string());
+                        }
+                        let n = self.node(NodeKind::App, &name, lines, Some(c));
+                        apps.push(n);
+                    }
+                    1 => {
+                        let Some(f) = mine.iter().find(|f| f.container_name == name) else {
+                            continue;
+                        };
+                        let port = f.args.port.value;
+                        let mut lines = vec![name.clone(), format!("memcached proxy :{port}")];
+                        if f.args.threads.is_set() {
+                            lines[1].push_str(&format!(" · {} threads", f.args.threads.value));
+                        }
+                        if container.sidecar {
+                            lines.push("native sidecar".into());
+                        }
+                        let n = self.node(NodeKind::Proxy, &name, lines, Some(c));
+                        self.proxy_nodes
+                            .entry(oi)
+                            .or_default()
+                            .push((port, n, name));
+                    }
+                    _ => {
+                        let Some(mc) = mcs.iter().find(|m| m.container.name == name) else {
+                            continue;
+                        };
+                        let port = mc.args.port.value;
+                        let listen = mc
+                            .args
+                            .listen
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| "0.0.0.0".into());
+                        let mut lines = vec![
+                            name.clone(),
+                            format!("memcached {listen}:{port}"),
+                            format!("{} MiB", mc.args.memory_mib.value),
+                        ];
+                        if container.sidecar {
+                            lines[2].push_str(" · native sidecar");
+                        }
+                        let n = self.node(NodeKind::LocalCache, &name, lines, Some(c));
+                        self.local_caches.entry(oi).or_default().push((port, n));
+                    }
                 }
-                let n = self.node(NodeKind::App, &format!("{}_{name}", obj.name), lines, Some(c));
-                apps.push(n);
             }
         }
         let proxies = self.proxy_nodes.get(&oi).cloned().unwrap_or_default();
@@ -712,13 +741,23 @@ impl<'o, 'a> Builder<'o, 'a> {
                         format!("… {} more pods", n - SHOWN + 1),
                         format!("{}-{} … {}-{}", obj.name, SHOWN - 2, obj.name, n - 2),
                     ];
-                    self.node(NodeKind::CachePod, &format!("{}_more", obj.name), lines, Some(c))
+                    self.node(
+                        NodeKind::CachePod,
+                        &format!("{}_more", obj.name),
+                        lines,
+                        Some(c),
+                    )
                 });
                 pods.push(m);
                 continue;
             }
             let name = format!("{}-{ord}", obj.name);
-            let p = self.node(NodeKind::CachePod, &name, vec![name.clone(), summary.clone()], Some(c));
+            let p = self.node(
+                NodeKind::CachePod,
+                &name,
+                vec![name.clone(), summary.clone()],
+                Some(c),
+            );
             pods.push(p);
         }
         self.statefulsets.insert(oi, (c, pods));
@@ -777,8 +816,11 @@ impl<'o, 'a> Builder<'o, 'a> {
                 }
                 let text = route_text(cfg, &engine, group.route, 0);
                 let mut lines = wrap(&selector, 36);
+                let bold = lines.len();
                 lines.extend(wrap(&text, 40));
-                let n = self.node(NodeKind::Route, &selector, lines, Some(c));
+                let hint = group.selectors[0].split(' ').next().unwrap_or("route");
+                let n = self.node(NodeKind::Route, hint, lines, Some(c));
+                self.g.nodes[n].bold = bold;
                 self.g
                     .routes
                     .push(format!("{proxy_label}: {selector} → {text}"));
@@ -804,8 +846,12 @@ impl<'o, 'a> Builder<'o, 'a> {
                 Some(set) => Some(match set_clusters.get(set) {
                     Some(&sc) => sc,
                     None => {
-                        let sc =
-                            self.cluster(ClusterKind::PoolSet, set, format!("pool set {set}"), Some(c));
+                        let sc = self.cluster(
+                            ClusterKind::PoolSet,
+                            set,
+                            format!("pool set {set}"),
+                            Some(c),
+                        );
                         set_clusters.insert(set.clone(), sc);
                         sc
                     }
@@ -864,7 +910,13 @@ impl<'o, 'a> Builder<'o, 'a> {
     }
 
     /// The node a backend address reaches from the proxy `found` (if in a manifest).
-    fn backend(&mut self, found: Option<&FoundProxy>, host: &str, port: &str, address: &str) -> usize {
+    fn backend(
+        &mut self,
+        found: Option<&FoundProxy>,
+        host: &str,
+        port: &str,
+        address: &str,
+    ) -> usize {
         let Some(f) = found else {
             return self.external(address, "address");
         };
@@ -1017,7 +1069,9 @@ impl<'o, 'a> Builder<'o, 'a> {
             }
             let n = self.service_node(si);
             let clients = self.clients();
-            self.edge(clients, n, None, EdgeStyle::Solid);
+            // A headless Service gives each pod its own DNS name: clients pick the pod.
+            let how = headless.then(|| "a DNS name per pod".to_string());
+            self.edge(clients, n, how, EdgeStyle::Solid);
             for (t, label) in targets {
                 self.edge(n, t, label, EdgeStyle::Solid);
             }
@@ -1100,9 +1154,10 @@ fn pool_lines(pool: &Pool, local_zone: Option<&str>) -> Vec<String> {
     lines.push(second);
     match &pool.filter {
         crate::proxy::model::KeyFilter::None => {}
-        crate::proxy::model::KeyFilter::Stop(s) => {
-            lines.push(format!("hashes the key up to \"{}\"", String::from_utf8_lossy(s)))
-        }
+        crate::proxy::model::KeyFilter::Stop(s) => lines.push(format!(
+            "hashes the key up to \"{}\"",
+            String::from_utf8_lossy(s)
+        )),
         crate::proxy::model::KeyFilter::Tags(a, b) => lines.push(format!(
             "hashes the key between \"{}\" and \"{}\"",
             *a as char, *b as char
@@ -1121,9 +1176,17 @@ struct Group<'r> {
 /// the default, commands with equal routes together.
 fn groups(router: &Router) -> Vec<Group<'_>> {
     let mut entries: Vec<(usize, String, &Route)> = Vec::new();
+    let keys = |prefix: &str| match &router.mode {
+        RouterMode::Prefix { stop } => format!("keys {prefix}{}…", String::from_utf8_lossy(stop)),
+        RouterMode::Anchor { start, stop } => format!(
+            "keys {}{prefix}{}…",
+            String::from_utf8_lossy(start),
+            String::from_utf8_lossy(stop)
+        ),
+    };
     for (prefix, e) in &router.map {
         match e {
-            MapEntry::Route(r) => entries.push((0, format!("keys {prefix}…"), r)),
+            MapEntry::Route(r) => entries.push((0, keys(prefix), r)),
             MapEntry::Commands(c, _) => {
                 let mut cmds: Vec<&(u8, Route)> = c.iter().collect();
                 cmds.sort_by_key(|(id, _)| display_rank(*id));
@@ -1131,7 +1194,8 @@ fn groups(router: &Router) -> Vec<Group<'_>> {
                     entries.push((
                         0,
                         format!(
-                            "keys {prefix}… {}",
+                            "{} {}",
+                            keys(prefix),
                             crate::proxy::model::command_name(*id)
                         ),
                         r,
@@ -1365,7 +1429,7 @@ fn collect_leaves(
         }
         v
     };
-    let mut visit = |t: &Target, extra: Option<String>, dash: bool, out: &mut Vec<Leaf>| {
+    let visit = |t: &Target, extra: Option<String>, dash: bool, out: &mut Vec<Leaf>| {
         let labels = with(extra);
         let dashed = dashed || dash;
         match t {
@@ -1488,7 +1552,10 @@ mod tests {
             wrap("every other command (gets, gat, gats)", 20),
             vec!["every other command", "(gets, gat, gats)"]
         );
-        assert_eq!(wrap("averyveryverylongword x", 5), vec!["averyveryverylongword", "x"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            vec!["averyveryverylongword", "x"]
+        );
         assert_eq!(wrap("", 5), vec![""]);
     }
 

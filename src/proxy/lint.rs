@@ -85,6 +85,63 @@ pub fn handler_args(handler: &str) -> Option<&'static [(&'static str, ArgTy)]> {
     })
 }
 
+/// Arguments a built-in handler cannot do without in routelib 1.6.38: its
+/// `_start` gives `child`, `child_a` and `child_b` to `fgen:new_handle`, which
+/// fails on nil ("invalid argument to new_handle"), and walks `children` with
+/// `pairs()` (route_zfailover's `_conf` also takes its length), which fails on
+/// nil. Either way the proxy refuses the config.
+pub fn required_args(handler: &str) -> &'static [&'static str] {
+    match handler {
+        "direct" | "ttl" | "ratelim" => &["child"],
+        "split" => &["child_a", "child_b"],
+        "failover" | "zfailover" | "allfastest" | "allsync" | "allasync" | "random" => {
+            &["children"]
+        }
+        _ => &[],
+    }
+}
+
+/// A required argument a built-in route lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingArg {
+    pub arg: &'static str,
+    /// A key given instead that looks like a misspelling of `arg`.
+    pub near: Option<String>,
+}
+
+/// The required arguments `route` lacks (none for custom or unknown handlers,
+/// or when it was not given a table at all, which is reported elsewhere).
+pub fn missing_required(route: &super::model::Route) -> Vec<MissingArg> {
+    if route.kind != super::model::HandlerKind::Builtin || route.args_not_table.is_some() {
+        return Vec::new();
+    }
+    let Some(spec) = handler_args(&route.handler) else {
+        return Vec::new();
+    };
+    let names: Vec<&str> = spec.iter().map(|(n, _)| *n).collect();
+    let unknown: Vec<&str> = route
+        .args
+        .str_keys()
+        .map(|(k, _)| k)
+        .filter(|k| !names.contains(k))
+        .collect();
+    required_args(&route.handler)
+        .iter()
+        .filter(|a| route.arg(a).is_none())
+        .map(|&arg| {
+            // A near-miss of this argument, else (for a child slot) another
+            // `child...` key: routelib resolves any such key, but this
+            // handler never reads it (`child` given to route_failover).
+            let near = unknown
+                .iter()
+                .find(|k| crate::suggest::nearest(k, [arg]).is_some())
+                .or_else(|| unknown.iter().find(|k| k.starts_with("child")))
+                .map(|k| k.to_string());
+            MissingArg { arg, near }
+        })
+        .collect()
+}
+
 /// Handlers routelib 1.6.38 registers (`route_allasync` is defined but not registered).
 pub const REGISTERED: &[&str] = &[
     "failover",

@@ -372,6 +372,73 @@ pub fn service_host(objects: &[Object], proxy_ns: &str, host: &str) -> Option<us
         .position(|o| o.kind == "Service" && o.name == labels[0] && o.effective_namespace() == ns)
 }
 
+/// A cluster DNS name (`<sts>-<n>.<service>.<ns>.svc[.<domain>]` or
+/// `<service>.<ns>.svc[.<domain>]`) that names nothing in the manifests and may
+/// be outside the rendering: its namespace has no object in the rendering, or
+/// (in a rendered namespace) neither the StatefulSet, nor a Service or
+/// StatefulSet `serviceName` of the name's service part, is rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalHost {
+    pub namespace: String,
+    /// The StatefulSet a pod name points at (`memcached` of `memcached-0.…`).
+    pub statefulset: Option<String>,
+    pub ordinal: Option<u64>,
+    pub service: String,
+    /// Some object of that namespace is in the rendering.
+    pub namespace_rendered: bool,
+}
+
+/// The host as an [`ExternalHost`], or `None` when it is not a `.svc` name or
+/// the rendering holds what it aims at (a wrong ordinal, service or port there
+/// is an error, not an external cache).
+pub fn external_host(objects: &[Object], host: &str) -> Option<ExternalHost> {
+    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    let svc_at = labels.iter().position(|l| *l == "svc")?;
+    let (pod, service, namespace) = match svc_at {
+        3 => (Some(labels[0]), labels[1], labels[2]),
+        2 => (None, labels[0], labels[1]),
+        _ => return None,
+    };
+    if [service, namespace].iter().any(|l| l.is_empty()) {
+        return None;
+    }
+    let (statefulset, ordinal) = match pod.and_then(|p| p.rsplit_once('-')) {
+        Some((name, ord))
+            if !name.is_empty()
+                && !ord.is_empty()
+                && ord.bytes().all(|b| b.is_ascii_digit())
+                && (ord.len() == 1 || !ord.starts_with('0')) =>
+        {
+            (Some(name.to_string()), ord.parse().ok())
+        }
+        Some(_) => return None,
+        None if pod.is_some() => return None,
+        None => (None, None),
+    };
+    let in_ns = |o: &&Object| o.effective_namespace() == namespace;
+    let namespace_rendered = objects.iter().any(|o| in_ns(&o));
+    if namespace_rendered {
+        let aimed_at = objects.iter().filter(in_ns).any(|o| {
+            (o.kind == "Service" && o.name == service)
+                || (o.kind == "StatefulSet"
+                    && (o.name == service
+                        || statefulset.as_deref() == Some(o.name.as_str())
+                        || o.json.pointer("/spec/serviceName").and_then(Value::as_str)
+                            == Some(service)))
+        });
+        if aimed_at {
+            return None;
+        }
+    }
+    Some(ExternalHost {
+        namespace: namespace.to_string(),
+        statefulset,
+        ordinal,
+        service: service.to_string(),
+        namespace_rendered,
+    })
+}
+
 pub fn is_loopback(host: &str) -> bool {
     matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]") || host.starts_with("127.")
 }

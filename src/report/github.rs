@@ -1,6 +1,7 @@
 //! GitHub Actions workflow commands: one `::error`, `::warning` or `::notice`
 //! line per finding, which the Actions runner turns into an annotation on the
-//! file and line (`file=` is a repository path, see [`super::repository_path`]).
+//! file and line (`file=` is a repository path and `line=`/`endLine=` the
+//! template line, see [`super::place`]; the rendered line is in the message).
 //! A plain summary line follows.
 //!
 //! Escaping follows the runner's rules: in the message, `%`, `\r` and `\n`
@@ -46,10 +47,14 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
             Severity::Info => "notice",
         };
         let mut props = Vec::new();
-        if let Some(path) = super::repository_path(f, style.chart_dir.as_deref()) {
-            props.push(format!("file={}", escape_property(&path)));
-            if let Some(line) = f.location.line {
+        let place = super::place(f, style);
+        if let Some(p) = &place {
+            props.push(format!("file={}", escape_property(&p.path)));
+            if let Some(line) = p.line {
                 props.push(format!("line={line}"));
+                if let Some(end) = p.end_line.filter(|e| *e > line) {
+                    props.push(format!("endLine={end}"));
+                }
             }
         }
         let title = match &f.object {
@@ -60,7 +65,14 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
         let mut message = f.message.clone();
         if f.location.source.is_some() {
             let line = f.location.line.map(|l| format!(":{l}")).unwrap_or_default();
-            message.push_str(&format!("\n(rendered: {}{line})", f.location.file));
+            message.push_str(&format!("\n(rendered: {}{line}", f.location.file));
+            if let Some((path, line)) = place.as_ref().and_then(|p| p.via.as_ref()) {
+                message.push_str(&format!("; included at {path}:{line}"));
+            }
+            message.push(')');
+        }
+        if let Some(note) = place.as_ref().and_then(|p| p.note.as_ref()) {
+            message.push_str(&format!("\n({note})"));
         }
         if let Some(help) = &f.help {
             message.push_str(&format!("\nhelp: {help}"));
@@ -72,16 +84,7 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
             escape_data(&message)
         )?;
     }
-    writeln!(
-        out,
-        "mclint: {} documents, {} objects: {} errors, {} warnings, {} infos, {} suppressed",
-        report.documents,
-        report.objects,
-        report.count(Severity::Error),
-        report.count(Severity::Warning),
-        report.count(Severity::Info),
-        report.suppressed
-    )
+    writeln!(out, "mclint: {}", super::summary(report))
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //!
 //! One run; `tool.driver.rules` is the whole rule table, and each result refers
 //! to its rule by `ruleId` and `ruleIndex`. Locations are repository paths (see
-//! [`super::repository_path`]): the template named by helm's `# Source:` line
-//! when there is one, else the input file. The line is the line in the rendered
-//! input, where the offending field is; the rendered file and line, the object
-//! and the JSON pointer of the field are kept in the result's `properties`.
+//! [`super::place`]): the template named by helm's `# Source:` line when there
+//! is one, at the template line that best matches the rendered line (a named
+//! template's line when an `include` wrote it; see [`super::template_lines`]),
+//! else the input file at the field's line. The rendered file and line, the
+//! object, the JSON pointer of the field and how the template line was found
+//! (`templateMatch`) are kept in the result's `properties`.
 //! Suppressed findings are listed with an `inSource` suppression, so a UI can
 //! show them as dismissed.
 
@@ -83,24 +85,38 @@ fn fingerprint(f: &Finding) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
 }
 
-fn result(f: &Finding, chart_dir: Option<&str>) -> Value {
+fn region(line: Option<u32>, end_line: Option<u32>) -> Option<Value> {
+    let line = line.filter(|l| *l > 0)?;
+    let mut region = json!({"startLine": line});
+    if let Some(end) = end_line.filter(|e| *e > line) {
+        region["endLine"] = json!(end);
+    }
+    Some(region)
+}
+
+fn result(f: &Finding, style: &TextStyle) -> Value {
+    let place = super::place(f, style);
+    let mut text = match &f.help {
+        Some(h) => format!("{}\n{h}", f.message),
+        None => f.message.clone(),
+    };
+    if let Some(note) = place.as_ref().and_then(|p| p.note.as_ref()) {
+        text.push_str(&format!("\n({note})"));
+    }
     let mut r = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
-        "message": {"text": match &f.help {
-            Some(h) => format!("{}\n{h}", f.message),
-            None => f.message.clone(),
-        }},
+        "message": {"text": text},
         "partialFingerprints": {"mclintFinding/v1": fingerprint(f)},
     });
     if let Some(i) = RULES.iter().position(|x| x.id == f.rule) {
         r["ruleIndex"] = json!(i);
     }
     let mut location = serde_json::Map::new();
-    if let Some(path) = super::repository_path(f, chart_dir) {
-        let mut physical = json!({"artifactLocation": {"uri": path_to_uri(&path)}});
-        if let Some(line) = f.location.line.filter(|l| *l > 0) {
-            physical["region"] = json!({"startLine": line});
+    if let Some(p) = &place {
+        let mut physical = json!({"artifactLocation": {"uri": path_to_uri(&p.path)}});
+        if let Some(region) = region(p.line, p.end_line) {
+            physical["region"] = region;
         }
         location.insert("physicalLocation".into(), physical);
     }
@@ -115,18 +131,32 @@ fn result(f: &Finding, chart_dir: Option<&str>) -> Value {
         r["locations"] = json!([Value::Object(location)]);
     }
     // With a template as the location, the rendered input (when it is a file) is
-    // where the line is exact.
+    // where the line is exact; with a named template, the line including it.
+    let mut related = Vec::new();
     if f.location.source.is_some() && f.location.file != "<stdin>" && !f.location.file.is_empty() {
         let file = f.location.file.replace('\\', "/");
         let mut physical = json!({"artifactLocation": {"uri": path_to_uri(file.strip_prefix("./").unwrap_or(&file))}});
-        if let Some(line) = f.location.line.filter(|l| *l > 0) {
-            physical["region"] = json!({"startLine": line});
+        if let Some(region) = region(f.location.line, None) {
+            physical["region"] = region;
         }
-        r["relatedLocations"] = json!([{
-            "id": 1,
+        related.push(json!({
+            "id": related.len() + 1,
             "physicalLocation": physical,
             "message": {"text": "the rendered manifest"},
-        }]);
+        }));
+    }
+    if let Some((path, line)) = place.as_ref().and_then(|p| p.via.as_ref()) {
+        related.push(json!({
+            "id": related.len() + 1,
+            "physicalLocation": {
+                "artifactLocation": {"uri": path_to_uri(path)},
+                "region": {"startLine": line},
+            },
+            "message": {"text": "the include that writes it"},
+        }));
+    }
+    if !related.is_empty() {
+        r["relatedLocations"] = Value::Array(related);
     }
     let mut props = serde_json::Map::new();
     props.insert("renderedFile".into(), json!(f.location.file));
@@ -143,6 +173,13 @@ fn result(f: &Finding, chart_dir: Option<&str>) -> Value {
     if let Some(o) = &f.object {
         props.insert("object".into(), json!(o.to_string()));
     }
+    if f.location.source.is_some() {
+        let how = style
+            .template_lines
+            .get(f)
+            .map_or("unresolved", |m| m.how.as_str());
+        props.insert("templateMatch".into(), json!(how));
+    }
     r["properties"] = Value::Object(props);
     if f.suppressed {
         r["suppressions"] =
@@ -152,7 +189,6 @@ fn result(f: &Finding, chart_dir: Option<&str>) -> Value {
 }
 
 pub fn sarif(report: &Report, style: &TextStyle) -> Value {
-    let chart_dir = style.chart_dir.as_deref();
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -164,7 +200,7 @@ pub fn sarif(report: &Report, style: &TextStyle) -> Value {
                 "rules": RULES.iter().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
             }},
             "invocations": [{"executionSuccessful": true}],
-            "results": report.findings.iter().map(|f| result(f, chart_dir)).collect::<Vec<_>>(),
+            "results": report.findings.iter().map(|f| result(f, style)).collect::<Vec<_>>(),
             "properties": {
                 "documents": report.documents,
                 "objects": report.objects,

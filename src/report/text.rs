@@ -64,18 +64,5 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
     if current.is_some() {
         writeln!(out)?;
     }
-    let e = report.count(Severity::Error);
-    let w = report.count(Severity::Warning);
-    let i = report.count(Severity::Info);
-    let mut summary = format!(
-        "{} documents, {} objects: {e} errors, {w} warnings, {i} infos",
-        report.documents, report.objects
-    );
-    if report.configs > 0 {
-        summary.push_str(&format!(" ({} proxy configs)", report.configs));
-    }
-    if report.suppressed > 0 {
-        summary.push_str(&format!(", {} suppressed", report.suppressed));
-    }
-    writeln!(out, "{summary}")
+    writeln!(out, "{}", super::summary(report))
 }

@@ -8,6 +8,7 @@ mod api_version_not_served;
 mod duplicate_object;
 mod not_an_object;
 mod schema_violation;
+mod suppression_unknown_rule;
 mod unknown_kind;
 mod yaml_duplicate_key;
 mod yaml_syntax;
@@ -35,6 +36,7 @@ mod memory_request_below_cache;
 mod memory_request_missing;
 mod memory_unit_slip;
 // Proxy (routelib) rules.
+mod proxy_backend_external;
 mod proxy_backend_malformed;
 mod proxy_backend_not_a_pod;
 mod proxy_config_missing;
@@ -58,6 +60,7 @@ mod route_argument_type;
 mod route_child_kind;
 mod route_failover_count_one;
 mod route_failover_global_zone;
+mod route_missing_argument;
 mod route_unhandled_command;
 mod route_unknown_argument;
 mod route_unknown_command;
@@ -152,6 +155,7 @@ pub static RULES: &[&Rule] = &[
     &schema_violation::RULE,
     &api_version_not_served::RULE,
     &unknown_kind::RULE,
+    &suppression_unknown_rule::RULE,
     &selector_mismatches_template::RULE,
     &service_selects_no_pods::RULE,
     &statefulset_service_missing::RULE,
@@ -188,6 +192,7 @@ pub static RULES: &[&Rule] = &[
     &proxy_unused_pool::RULE,
     &route_unknown_handler::RULE,
     &route_allasync::RULE,
+    &route_missing_argument::RULE,
     &route_unknown_argument::RULE,
     &route_argument_type::RULE,
     &route_unknown_pool::RULE,
@@ -200,6 +205,7 @@ pub static RULES: &[&Rule] = &[
     &route_failover_count_one::RULE,
     &proxy_config_missing::RULE,
     &proxy_backend_not_a_pod::RULE,
+    &proxy_backend_external::RULE,
     &proxy_pool_pods::RULE,
     &proxy_localhost_backend::RULE,
     &proxy_image_version::RULE,

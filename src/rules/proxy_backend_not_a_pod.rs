@@ -4,7 +4,7 @@ use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{Role, memcached_containers};
 use crate::proxy::Origin;
-use crate::proxy::manifest::{is_loopback, pod_host, replicas, service_host};
+use crate::proxy::manifest::{external_host, is_loopback, pod_host, replicas, service_host};
 
 pub const RULE: Rule = Rule {
     id: "proxy-backend-not-a-pod",
@@ -16,7 +16,10 @@ cluster must be one StatefulSet pod, `<sts>-<ordinal>.<service>.<ns>.svc.<domain
 the StatefulSet exists, the ordinal is below `replicas`, the service is the
 StatefulSet's `serviceName`, exists, is headless and selects the pods, and the
 port is the one memcached listens on (`-p`) and a declared containerPort.
-A backend that names a ClusterIP Service is reported too.
+A backend that names a ClusterIP Service is reported too. A `.svc` name in a
+namespace the rendering does not contain, or whose StatefulSet and Service
+are both absent from it, may be a cache deployed elsewhere: that is
+`proxy-backend-external` (info), not this rule.
 
 ## Why it matters
 A pod name beyond replicas never resolves (the proxy marks it down and its
@@ -149,7 +152,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             svc.name
                         ));
                     }
-                } else if b.host.contains(".svc") {
+                } else if b.host.contains(".svc") && external_host(&ctx.objects, &b.host).is_none()
+                {
+                    // (An external one is proxy-backend-external's.)
                     bad(format!(
                         "`{}` names no StatefulSet pod or Service in the manifests",
                         b.host

@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::lint::{did_you_mean, handler_args};
+use crate::proxy::lint::{did_you_mean, handler_args, missing_required};
 use crate::proxy::model::HandlerKind;
 use crate::proxy::vm::Key;
 
@@ -35,6 +35,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 return;
             }
             let Some(spec) = handler_args(&r.handler) else { return };
+            // Keys given instead of a required argument are reported (as an
+            // error) by route-missing-argument.
+            let instead: Vec<String> = missing_required(r).into_iter().filter_map(|m| m.near).collect();
             for (k, _) in &r.args.entries {
                 let name = match k {
                     Key::Str(s) => s.as_str(),
@@ -43,7 +46,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         continue;
                     }
                 };
-                if spec.iter().any(|(n, _)| *n == name) {
+                if spec.iter().any(|(n, _)| *n == name) || instead.iter().any(|k| k == name) {
                     continue;
                 }
                 let hint = did_you_mean(name, spec.iter().map(|(n, _)| *n));

@@ -1,0 +1,68 @@
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+use crate::proxy::lint::missing_required;
+
+pub const RULE: Rule = Rule {
+    id: "route-missing-argument",
+    severity: Severity::Error,
+    summary: "A route handler lacks the child or children it sends requests to, so the proxy refuses the config.",
+    docs: r#"## What it checks
+Each built-in handler has the targets routelib 1.6.38 needs to build it:
+`child` for `route_direct`, `route_ttl` and `route_ratelim`; `child_a` and
+`child_b` for `route_split`; `children` for `route_failover`,
+`route_zfailover`, `route_allfastest`, `route_allsync`, `route_allasync` and
+`route_random`. When a key given instead looks like a misspelling of the
+missing one (`chld`, `childs`, `child` for `children`), the finding names it.
+
+## Why it matters
+routelib does not check these while it reads the config; the handler's
+`_start` function, run in every worker thread, hands the missing value to
+`fgen:new_handle` or walks it with `pairs()`. The proxy then fails with
+`Failed to execute mcp_config_routes: invalid argument to new_handle` or
+`bad argument #1 to 'for iterator' (table expected, got nil)` and does not
+start (or, on reload, keeps its old config).
+
+## Example
+`routes { default = route_direct { chld = "main" } }`,
+`route_failover { failover_count = 2 }`.
+
+## Fix
+Give the handler its target: `child = "main"` (a pool name or a route), or
+`children = { "a", "b" }` / `children = "set_main"`.
+"#,
+    fix: "Give the handler the pool or route it sends requests to (`child`, `child_a`/`child_b` or `children`).",
+    check,
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for c in crate::proxy::configs(ctx) {
+        let m = &c.model;
+        m.routes(&mut |r| {
+            for miss in missing_required(r) {
+                let why = if r.handler == "zfailover" && r.arg("failover_count").is_none() {
+                    "routelib's route_zfailover_conf takes its length (\"attempt to get length of a nil value\")"
+                } else if miss.arg == "children" {
+                    "routelib walks the missing table with pairs() (\"table expected, got nil\")"
+                } else {
+                    "routelib passes nil to new_handle (\"invalid argument to new_handle\")"
+                };
+                let (line, near) = match &miss.near {
+                    Some(k) => (
+                        m.find_line(r.line, k).or(r.line),
+                        format!(" (`{k}` is given instead: did you mean `{}`?)", miss.arg),
+                    ),
+                    None => (r.line, String::new()),
+                };
+                out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!(
+                        "route_{} has no `{}`{near}: {why}, so the proxy refuses the config",
+                        r.handler, miss.arg
+                    ),
+                ));
+            }
+        });
+    }
+}

@@ -1,0 +1,7 @@
+-- route_allfastest without children.
+-- expect: refuses
+-- mclint: error:route-missing-argument
+pools {
+    a = { backends = { "127.0.0.1:41001" } },
+}
+routes { default = route_allfastest { miss = true } }

@@ -1,0 +1,8 @@
+-- route_failover with options but no children.
+-- expect: refuses
+-- mclint: error:route-missing-argument
+pools {
+    a = { backends = { "127.0.0.1:41001" } },
+    b = { backends = { "127.0.0.1:41002" } },
+}
+routes { default = route_failover { failover_count = 2 } }
