@@ -134,14 +134,38 @@ def sort_manifests(files: dict[str, str]) -> tuple[list[dict], list[dict]]:
 # --------------------------------------------------------------------------
 
 
-def merge_maps(a: dict, b: dict) -> dict:
+def merge_maps(a: dict, b: dict, index_lists: bool = False) -> dict:
+    """Deep-merges b over a. With index_lists (b came from a --set expression
+    with list indexes, `a[0].name=x`), lists are merged element by element as
+    Helm's strvals.ParseInto does into the values it already holds: the
+    elements b leaves unset (None) keep a's."""
     out = dict(a)
     for k, v in b.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = merge_maps(out[k], v)
+        old = out.get(k)
+        if isinstance(v, dict) and isinstance(old, dict):
+            out[k] = merge_maps(old, v, index_lists)
+        elif index_lists and isinstance(v, list) and isinstance(old, list):
+            out[k] = merge_lists(old, v)
         else:
             out[k] = v
     return out
+
+
+def merge_lists(a: list, b: list) -> list:
+    out = list(a) + [None] * max(0, len(b) - len(a))
+    for i, v in enumerate(b):
+        if v is None:
+            continue
+        if isinstance(v, dict) and isinstance(out[i], dict):
+            out[i] = merge_maps(out[i], v, True)
+        elif isinstance(v, list) and isinstance(out[i], list):
+            out[i] = merge_lists(out[i], v)
+        else:
+            out[i] = v
+    return out
+
+
+_LIST_INDEX = re.compile(r"\[\d+\]")
 
 
 def _read_values_file(name: str) -> dict:
@@ -173,7 +197,7 @@ def merge_values(opts: dict) -> dict:
     for key, fn, msg in parsers:
         for expr in opts[key]:
             try:
-                base = merge_maps(base, fn(expr))
+                base = merge_maps(base, fn(expr), bool(_LIST_INDEX.search(expr)))
             except helm.HelmError as exc:
                 raise HelmCLIError(f"{msg}: {exc}") from exc
     return base

@@ -57,6 +57,8 @@ pub struct CheckOptions {
     pub kube_version: Option<String>,
     /// Extra or overriding JSON schemas (same layout as `schemas/`).
     pub schema_dir: Option<std::path::PathBuf>,
+    /// The namespace objects without `metadata.namespace` land in (default: `default`).
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Default)]

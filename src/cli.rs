@@ -71,6 +71,10 @@ pub struct CheckArgs {
     /// Config file (default: `.mclint.yaml` in this directory or a parent).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The namespace the rendering is applied to: where objects without
+    /// `metadata.namespace` land (as with `helm install -n`; default: `default`).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
     /// Kubernetes version to validate against: `1.33`, `v1.33` or `1.33.4` (default: the newest supported).
     #[arg(long)]
     pub kube_version: Option<String>,

@@ -61,6 +61,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     options.validate()?;
     options.kube_version = args.kube_version.clone();
     options.schema_dir = args.schema_dir.clone();
+    options.namespace = args.namespace.clone();
     mclint::schema::prepare(&options)?.compile_dir_schemas()?;
 
     let (inputs, errors) = read_inputs(&args.paths, &mut std::io::stdin().lock());

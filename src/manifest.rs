@@ -91,6 +91,10 @@ pub struct Object<'a> {
     pub name: String,
     /// `metadata.namespace` as written.
     pub namespace: Option<String>,
+    /// Where the object lands when it names no namespace: `default`, or the
+    /// namespace the rendering is applied to (`mclint check -n NS`, as with
+    /// `helm install -n NS` or `kubectl apply -n NS`).
+    pub default_namespace: std::sync::Arc<str>,
 }
 
 impl Object<'_> {
@@ -106,7 +110,7 @@ impl Object<'_> {
     /// The namespace the object lands in (`default` when unset, as with
     /// `kubectl apply` without `-n`).
     pub fn effective_namespace(&self) -> &str {
-        self.namespace.as_deref().unwrap_or("default")
+        self.namespace.as_deref().unwrap_or(&self.default_namespace)
     }
 
     pub fn location(&self, path: &str) -> Location {
@@ -395,6 +399,7 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
         kind,
         name,
         namespace,
+        default_namespace: std::sync::Arc::from("default"),
     }))
 }
 

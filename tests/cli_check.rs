@@ -521,3 +521,35 @@ fn a_broken_chart_is_annotated_on_its_template() {
         "targetPort: memcahe"
     );
 }
+
+/// Objects without `metadata.namespace` land where the rendering is applied:
+/// `-n shop` says so, as `helm install -n shop` would.
+#[test]
+fn namespace_flag_places_objects_without_a_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx:1.27, ports: [{containerPort: 80}]}]\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let out = support::mclint()
+            .args([
+                "check",
+                "--select",
+                "service-selects-no-pods",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["summary"]["errors"].as_u64().unwrap()
+    };
+    assert_eq!(run(&[]), 1, "in `default` the Service selects nothing");
+    assert_eq!(run(&["-n", "shop"]), 0);
+    assert_eq!(run(&["--namespace", "shop"]), 0);
+}

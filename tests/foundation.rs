@@ -173,3 +173,36 @@ fn mclint_checks_the_cache_rendering() {
     assert_eq!(report["summary"]["errors"], 0, "{report}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Repeated `--set` with list indexes build one list, as Helm's strvals does
+/// (each expression is parsed into the values the earlier ones built).
+#[test]
+fn repeated_set_with_list_indexes_merges_like_helm() {
+    let text = helm_template(
+        "s",
+        "apps",
+        &[
+            "--set",
+            "mode=sidecar",
+            "--set",
+            "app.containers[0].name=web",
+            "--set",
+            "app.containers[0].image=nginx:1.27",
+        ],
+    );
+    assert!(text.contains("name: web"), "{text}");
+    assert!(text.contains("image: nginx:1.27"), "{text}");
+    // An index into a list from a values file edits that element only.
+    let values = repo().join("charts/distributed-memcached/ci/sidecar-values.yaml");
+    let v = values.to_string_lossy();
+    let text = helm_template(
+        "s",
+        "apps",
+        &["-f", &v, "--set", "app.containers[0].image=nginx:1.27"],
+    );
+    assert!(text.contains("image: nginx:1.27"), "{text}");
+    assert!(
+        text.contains("echo memcached at 127.0.0.1:11211"),
+        "the rest of the container was lost"
+    );
+}

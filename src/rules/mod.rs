@@ -132,9 +132,15 @@ impl<'a> Context<'a> {
         lua_inputs: &'a [Input],
         options: &'a crate::check::CheckOptions,
     ) -> Context<'a> {
+        let default_namespace: std::sync::Arc<str> =
+            std::sync::Arc::from(options.namespace.as_deref().unwrap_or("default"));
         let objects = documents
             .iter()
             .filter_map(|d| crate::manifest::as_object(d).and_then(Result::ok))
+            .map(|mut o| {
+                o.default_namespace = default_namespace.clone();
+                o
+            })
             .collect();
         Context {
             documents,

@@ -39,6 +39,12 @@ ports:
   - name: proxy
     containerPort: {{ .Values.proxy.port }}
     protocol: TCP
+# As a native sidecar, the app containers start only once this succeeds.
+startupProbe:
+  tcpSocket:
+    port: proxy
+  periodSeconds: 1
+  failureThreshold: 30
 livenessProbe:
   tcpSocket:
     port: proxy
@@ -94,6 +100,12 @@ the container (the official Debian-based image ships bash).
     - name: local-cache
       containerPort: {{ $lc.port }}
       protocol: TCP
+  # The proxy sidecar (next in order) starts only once this succeeds.
+  startupProbe:
+    exec:
+      command: ["bash", "-c", {{ printf "exec 3<>/dev/tcp/127.0.0.1/%d" (int $lc.port) | quote }}]
+    periodSeconds: 1
+    failureThreshold: 30
   livenessProbe:
     exec:
       command: ["bash", "-c", {{ printf "exec 3<>/dev/tcp/127.0.0.1/%d" (int $lc.port) | quote }}]

@@ -12,10 +12,10 @@ covered too.
 {{- $errs = append $errs (printf "mode: %q is not one of %s" (toString $v.mode) (join ", " $modes)) }}
 {{- end }}
 {{- if and (has $v.mode (list "sidecar" "sidecar-failover")) $v.app.enabled (not $v.app.containers) }}
-{{- $errs = append $errs (printf "app.containers: mode %s runs the proxy next to your app; list at least one app container (or set app.enabled=false and include the sidecars in your own chart)" $v.mode) }}
+{{- $errs = append $errs (printf "app.containers: mode %s runs the proxy next to your app, so the app Deployment needs at least one container, e.g. --set 'app.containers[0].name=app,app.containers[0].image=nginx:1.27' (or set app.enabled=false and include the sidecars in your own chart, see the chart README)" $v.mode) }}
 {{- end }}
 {{- if and (has $v.mode (list "cache" "replicated-sharded")) (not $v.cache.enabled) }}
-{{- $errs = append $errs (printf "cache.enabled: mode %s runs its own cache; it cannot be false" $v.mode) }}
+{{- $errs = append $errs (printf "cache.enabled: mode %s runs its own cache, so it cannot be false; set cache.enabled=true, or use mode daemonset, sidecar or sidecar-failover to point proxies at externalCache" $v.mode) }}
 {{- end }}
 {{- if $v.cache.enabled }}
 {{- if lt (int $v.cache.replicas) 1 }}
@@ -23,13 +23,13 @@ covered too.
 {{- end }}
 {{- else if has $v.mode (list "daemonset" "sidecar" "sidecar-failover") }}
 {{- if not $v.externalCache.statefulSetName }}
-{{- $errs = append $errs "externalCache.statefulSetName: required when cache.enabled is false" }}
+{{- $errs = append $errs "externalCache.statefulSetName: required when cache.enabled is false; set it to the name of the other release's cache StatefulSet (e.g. memcached)" }}
 {{- end }}
 {{- if not $v.externalCache.serviceName }}
-{{- $errs = append $errs "externalCache.serviceName: required when cache.enabled is false" }}
+{{- $errs = append $errs "externalCache.serviceName: required when cache.enabled is false; set it to the name of that cache's headless Service (e.g. memcached)" }}
 {{- end }}
 {{- if lt (int $v.externalCache.replicas) 1 }}
-{{- $errs = append $errs "externalCache.replicas: must be at least 1 when cache.enabled is false (an empty backend list crashes the proxy)" }}
+{{- $errs = append $errs (printf "externalCache.replicas: %v; set it to the other release's cache.replicas (at least 1: an empty backend list crashes the proxy)" $v.externalCache.replicas) }}
 {{- end }}
 {{- end }}
 {{- if eq $v.mode "replicated-sharded" }}
@@ -66,10 +66,13 @@ covered too.
 {{- $errs = append $errs "localCache.ttl: must be at least 1 second (0 would keep local copies forever)" }}
 {{- end }}
 {{- if and $v.metrics.serviceMonitor.enabled (not $v.metrics.enabled) }}
-{{- $errs = append $errs "metrics.serviceMonitor.enabled: needs metrics.enabled (the exporter it scrapes)" }}
+{{- $errs = append $errs "metrics.serviceMonitor.enabled: the ServiceMonitor scrapes the exporter sidecar; also set metrics.enabled=true (or drop metrics.serviceMonitor.enabled)" }}
 {{- end }}
 {{- if and $v.metrics.enabled (not $v.cache.enabled) }}
-{{- $errs = append $errs "metrics.enabled: the exporter runs in cache pods; this release runs none (cache.enabled is false)" }}
+{{- $errs = append $errs "metrics.enabled: the exporter runs in cache pods and this release runs none (cache.enabled is false); enable metrics in the release that runs the cache" }}
+{{- end }}
+{{- if and (include "distributed-memcached.isSidecarMode" .) $v.app.enabled $v.app.service.enabled (not $v.app.service.ports) }}
+{{- $errs = append $errs "app.service.ports: app.service.enabled renders a Service, which needs at least one port, e.g. [{name: http, port: 80, targetPort: http}] (the app container must declare the named port)" }}
 {{- end }}
 {{- if not (has $v.proxy.service.type (list "ClusterIP" "NodePort" "LoadBalancer")) }}
 {{- $errs = append $errs (printf "proxy.service.type: %q is not one of ClusterIP, NodePort, LoadBalancer" (toString $v.proxy.service.type)) }}
