@@ -4,8 +4,12 @@
 //! ```lua
 //! -- expect: loads | refuses | crashes-on-request
 //! -- mclint: clean | error:<rule> | finding:<rule>
-//! -- request: get some/key        (optional, repeatable; default: a set and a get)
+//! -- request: get some/key        (optional, repeatable; default: a set and a get;
+//! --                               `set k 0 0 1\r\nx` sends the data after a CRLF)
 //! -- answer: SERVER_ERROR         (optional: the first reply line of each request starts so)
+//! -- placed: KEY 41001 41002      (optional, repeatable: after the requests exactly these
+//! --                               backends hold KEY, and `mclint route --command set`
+//! --                               sends KEY there, failover backends aside)
 //! ```
 //!
 //! The test starts real backends and the real proxy on each config (ports
@@ -37,6 +41,8 @@ struct Labels {
     mclint: String,
     requests: Vec<String>,
     answers: Vec<String>,
+    /// (key, backends in the config's port numbers, sorted).
+    placed: Vec<(String, Vec<String>)>,
 }
 
 fn labels(text: &str, file: &str) -> Labels {
@@ -44,6 +50,7 @@ fn labels(text: &str, file: &str) -> Labels {
     let mut lint = None;
     let mut requests = Vec::new();
     let mut answers = Vec::new();
+    let mut placed = Vec::new();
     for line in text.lines().take_while(|l| l.starts_with("--")) {
         let l = line.trim_start_matches("--").trim();
         if let Some(v) = l.strip_prefix("expect:") {
@@ -51,9 +58,18 @@ fn labels(text: &str, file: &str) -> Labels {
         } else if let Some(v) = l.strip_prefix("mclint:") {
             lint = Some(v.trim().to_string());
         } else if let Some(v) = l.strip_prefix("request:") {
-            requests.push(v.trim().to_string());
+            // `\r\n` written in the label separates a storage command from its data.
+            requests.push(v.trim().replace("\\r\\n", "\r\n"));
         } else if let Some(v) = l.strip_prefix("answer:") {
             answers.push(v.trim().to_string());
+        } else if let Some(v) = l.strip_prefix("placed:") {
+            let mut words = v.split_whitespace().map(str::to_string);
+            let key = words
+                .next()
+                .unwrap_or_else(|| panic!("{file}: `-- placed:` needs a key"));
+            let mut ports: Vec<String> = words.collect();
+            ports.sort();
+            placed.push((key, ports));
         }
     }
     let expect = expect.unwrap_or_else(|| panic!("{file}: no `-- expect:` header"));
@@ -70,7 +86,60 @@ fn labels(text: &str, file: &str) -> Labels {
         mclint,
         requests,
         answers,
+        placed,
     }
+}
+
+/// The config's port numbers (41001...) of the backends holding `key`.
+fn holders(ports: &[u16], key: &str) -> Vec<String> {
+    ports
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| support::Client::connect(**p).get(key).is_some())
+        .map(|(i, _)| format!("4100{}", i + 1))
+        .collect()
+}
+
+/// The config's port numbers of the backends `mclint route` sends a set of
+/// `key` to (failover backends aside: they are asked only on a failure).
+fn mclint_placed(config: &Path, key: &str) -> Result<Vec<String>, String> {
+    let out = mclint()
+        .args([
+            "route",
+            "--format",
+            "json",
+            "--command",
+            "set",
+            "--key",
+            key,
+            "--config",
+        ])
+        .arg(config)
+        .output()
+        .unwrap();
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "mclint route gave no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    if let Some(e) = line["error"].as_str() {
+        return Err(format!("mclint route: {e}"));
+    }
+    let mut ports: Vec<String> = line["backends"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["role"] != "failover")
+        .map(|b| {
+            let addr = b["backend"].as_str().unwrap_or_default();
+            addr.rsplit(':').next().unwrap_or_default().to_string()
+        })
+        // Only the test's backends can hold keys (a config may name a dead port).
+        .filter(|p| p.starts_with("4100"))
+        .collect();
+    ports.sort();
+    Ok(ports)
 }
 
 fn run_real(name: &str, config: &Path, requests: &[String], dir: &Path) -> Seen {
@@ -196,7 +265,25 @@ fn corpus_labels_hold_for_the_real_proxy_and_for_mclint() {
         }
         let real_path = dir.path().join(format!("{name}.lua"));
         std::fs::write(&real_path, real).unwrap();
+        for &p in &ports {
+            assert_eq!(support::Client::connect(p).raw("flush_all"), "OK");
+        }
         let seen = run_real(&name, &real_path, &l.requests, dir.path());
+        for (key, want) in &l.placed {
+            let real = holders(&ports, key);
+            if real != *want {
+                failures.push(format!(
+                    "{name}: the real proxy left {key} on {real:?}, the label says {want:?}"
+                ));
+            }
+            match mclint_placed(file, key) {
+                Ok(got) if got == *want => {}
+                Ok(got) => failures.push(format!(
+                    "{name}: mclint route sends a set of {key} to {got:?}, the label (true of the real proxy) says {want:?}"
+                )),
+                Err(e) => failures.push(format!("{name}: {key}: {e}")),
+            }
+        }
         eprintln!(
             "{name}: {}",
             match &seen {

@@ -116,6 +116,50 @@ fn model(
         .collect()
 }
 
+/// `mclint route --fail` for a route whose answer depends on the worker
+/// thread: the set error count in the model's order, and its range.
+fn unordered_range(
+    config: &std::path::Path,
+    down: &str,
+    n: usize,
+    key: &str,
+) -> (usize, usize, usize) {
+    let out = mclint()
+        .args(["route", "--config"])
+        .arg(config)
+        .args([
+            "--fail",
+            down,
+            "--stats",
+            &n.to_string(),
+            "--format",
+            "json",
+            "--key",
+            key,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let route = v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["command"] == "set")
+        .unwrap_or_else(|| panic!("no set route in {v}"));
+    let count = |x: &serde_json::Value| (x.as_f64().unwrap() * n as f64).round() as usize;
+    assert!(
+        route["notes"].as_array().is_some_and(|a| !a.is_empty()),
+        "no note on why the answer varies: {route}"
+    );
+    let range = &route["range"]["error"];
+    (count(&route["error"]), count(&range[0]), count(&range[1]))
+}
+
 fn tally(outcomes: &[Outcome]) -> [usize; 3] {
     let mut t = [0; 3];
     for o in outcomes {
@@ -162,6 +206,10 @@ routes {{
             get = route_allfastest {{ children = "set_copies" }},
             all = route_allsync {{ children = {{ "set_copies_y", "set_copies_x" }} }},
         }},
+        unordered = cmdmap {{
+            get = route_allfastest {{ children = "set_copies" }},
+            all = route_allsync {{ children = "set_copies" }},
+        }},
     }},
     default = route_direct {{ child = "shard" }},
 }}
@@ -191,8 +239,14 @@ routes {{
     let sharded: Vec<String> = (0..n).map(|i| format!("key:{i}")).collect();
     let replicated: Vec<String> = (0..n).map(|i| format!("rep/{i}")).collect();
     let reversed: Vec<String> = (0..n).map(|i| format!("rev/{i}")).collect();
+    let unordered: Vec<String> = (0..n).map(|i| format!("unordered/{i}")).collect();
     let mut client = Raw::connect(proxy_port);
-    for k in sharded.iter().chain(&replicated).chain(&reversed) {
+    for k in sharded
+        .iter()
+        .chain(&replicated)
+        .chain(&reversed)
+        .chain(&unordered)
+    {
         assert_eq!(client.set(k), Outcome::Hit);
     }
 
@@ -205,6 +259,9 @@ routes {{
     let real_rep_get = tally(&replicated.iter().map(|k| client.get(k)).collect::<Vec<_>>());
     let real_rep_set = tally(&replicated.iter().map(|k| client.set(k)).collect::<Vec<_>>());
     let real_rev_set = tally(&reversed.iter().map(|k| client.set(k)).collect::<Vec<_>>());
+    // One connection is served by one worker thread, which walks the set in
+    // its own pairs() order: the answer is one of the orders mclint reports.
+    let real_unordered_set = tally(&unordered.iter().map(|k| client.set(k)).collect::<Vec<_>>());
 
     let sharded_model = model(&config, &b(1), n, None);
     let replicated_model = model(&config, &b(4), n, Some("rep/"));
@@ -255,6 +312,19 @@ routes {{
             "{what}: the real proxy and `mclint route --fail` disagree"
         );
     }
+    let (base, lo, hi) = unordered_range(&config, &b(4), n, "unordered/");
+    eprintln!(
+        "set through allsync over a set name: real errors {}, mclint {base} in the model's order, {lo} to {hi} by worker thread",
+        real_unordered_set[2]
+    );
+    assert!(
+        lo < hi,
+        "mclint must report that the answer depends on the worker thread"
+    );
+    assert!(
+        real_unordered_set[2] == lo || real_unordered_set[2] == hi,
+        "real proxy {real_unordered_set:?} is neither order mclint reports ({lo} or {hi} errors)"
+    );
     // The outage is visible where it should be.
     assert!(real_get[2] > n / 8, "{real_get:?}");
     assert_eq!(real_rep_get[0], n);

@@ -449,11 +449,28 @@ fn a_handler_without_its_target_is_an_error_naming_a_misspelt_key() {
             );
         }
     }
-    // Complete handlers, route_null and route_ttl without a ttl (which loads) are fine.
+    // route_ttl without a ttl loads, but every write through it fails
+    // (tests/routelib-corpus/ttl-missing.lua, checked with the real proxy).
+    let file = write(
+        dir.path(),
+        "ttl.lua",
+        &format!("{pools}routes {{ default = route_ttl {{ child = \"a\" }} }}\n"),
+    );
+    let findings = check_files(&[file]);
+    assert!(
+        findings
+            .iter()
+            .any(|(r, sev, m)| r == "route-missing-argument"
+                && sev == "error"
+                && m.contains("no `ttl`")
+                && m.contains("loads")),
+        "{findings:?}"
+    );
+    // Complete handlers and route_null are fine.
     for route in [
         "route_direct { child = \"a\" }",
         "route_null {}",
-        "route_ttl { child = \"a\" }",
+        "route_ttl { child = \"a\", ttl = 30 }",
         "route_split { child_a = \"a\", child_b = route_direct { child = \"b\" } }",
         "route_failover { children = { \"a\", \"b\" }, failover_count = 2 }",
     ] {
@@ -572,4 +589,84 @@ fn a_backend_outside_the_rendering_is_info_but_a_wrong_rendered_one_an_error() {
         .collect();
     assert_eq!(errors.len(), 1, "{findings:?}");
     assert!(errors[0].2.contains("ordinal 1"), "{errors:?}");
+}
+
+#[test]
+fn route_says_where_the_proxy_leaves_the_order_to_each_worker_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "p.lua",
+        r#"local_zone("east")
+pools {
+    set_c = {
+        a = { backends = { "10.0.0.1:11211" } },
+        b = { backends = { "10.0.0.2:11211" } },
+        c = { backends = { "10.0.0.3:11211" } },
+    },
+    set_z = { east = { backends = { "10.0.1.1:11211" } }, west = { backends = { "10.0.1.2:11211" } } },
+}
+routes {
+    map = {
+        z = route_zfailover { children = { "set_z_east", "set_z_west" } },
+        t = cmdmap { set = route_ttl { ttl = 30, child = "set_z_west" } },
+        l = cmdmap { all = route_allsync { children = { "set_c_a", "set_c_b", "set_c_c" } } },
+    },
+    cmap = { get = route_zfailover { children = "set_z" } },
+    default = route_allsync { children = "set_c" },
+}
+"#,
+    );
+    let c = cfg.to_str().unwrap();
+    let set = route_json(&["--config", c, "--key", "k", "--command", "set"]);
+    let notes = set["notes"].as_array().expect("a note on the set order");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("pairs()")),
+        "{set}"
+    );
+    assert_eq!(set["backends"].as_array().unwrap().len(), 3, "{set}");
+    // A list keeps its order: no note.
+    let listed = route_json(&["--config", c, "--key", "l/k", "--command", "set"]);
+    assert!(listed.get("notes").is_none(), "{listed}");
+    // route_ttl says what it does to the request.
+    let ttl = route_json(&["--config", c, "--key", "t/k", "--command", "set"]);
+    assert!(
+        ttl["notes"][0].as_str().unwrap().contains("TTL to 30"),
+        "{ttl}"
+    );
+    // zfailover over a list finds no near child: every request fails.
+    let z = route_json(&["--config", c, "--key", "z/k", "--command", "get"]);
+    assert!(z["error"].as_str().unwrap().contains("SERVER_ERROR"), "{z}");
+    // --fail gives the range over worker-thread orders: with b down, a write
+    // fails only where b is walked last.
+    let fail = route_json(&["--config", c, "--fail", "10.0.0.2:11211", "--stats", "300"]);
+    let routes = fail["routes"].as_array().unwrap();
+    let set = routes
+        .iter()
+        .find(|r| r["route"] == "default" && r["command"] == "set")
+        .unwrap();
+    assert_eq!(set["error"], 0.0, "name order walks c last: {set}");
+    assert_eq!(set["range"]["error"][0], 0.0, "{set}");
+    assert_eq!(set["range"]["error"][1], 1.0, "{set}");
+    let listed = route_json(&[
+        "--config",
+        c,
+        "--fail",
+        "10.0.0.2:11211",
+        "--stats",
+        "300",
+        "--key",
+        "l/",
+    ]);
+    let listed = listed["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["route"] == "l all" && r["command"] == "set")
+        .unwrap()
+        .clone();
+    assert_eq!(listed["error"], 0.0, "c is listed last: {listed}");
+    assert!(listed.get("range").is_none(), "{listed}");
 }

@@ -58,6 +58,10 @@ pub struct Engine<'a> {
     zone: Option<&'a str>,
     map: HashMap<&'a [u8], &'a MapEntry>,
     cmap: [Option<&'a Route>; CMD_END_STORAGE as usize],
+    /// How far unordered child lists (a set name, a map, `shuffle = true`) are
+    /// rotated: each worker thread of the real proxy walks them in its own
+    /// order; 0 is the model's (sorted) order.
+    rotation: usize,
 }
 
 /// What the router picked for a key.
@@ -97,7 +101,82 @@ impl<'a> Engine<'a> {
             zone: cfg.local_zone.as_ref().and_then(|z| z.value.as_deref()),
             map,
             cmap,
+            rotation: 0,
         })
+    }
+
+    /// The same router with unordered child lists rotated by `k`: one of the
+    /// orders a worker thread of the real proxy may use.
+    pub fn rotated(&self, k: usize) -> Engine<'a> {
+        Engine {
+            cfg: self.cfg,
+            router: self.router,
+            zone: self.zone,
+            map: self.map.clone(),
+            cmap: self.cmap,
+            rotation: k,
+        }
+    }
+
+    /// `list` in the order this engine's worker thread walks it.
+    fn arrange<'r, T>(&self, list: Vec<&'r T>, unordered: bool) -> Vec<&'r T> {
+        let mut list = list;
+        if unordered && !list.is_empty() {
+            let n = list.len();
+            list.rotate_left(self.rotation % n);
+        }
+        list
+    }
+
+    /// The local zone a zfailover/failover route puts first, if any.
+    fn route_zone<'r>(&'r self, r: &'r Route) -> Option<&'r str> {
+        match r.handler.as_str() {
+            "failover" => r.arg("local_zone").and_then(Lv::as_str),
+            "zfailover" => r.arg("local_zone").and_then(Lv::as_str).or(self.zone),
+            _ => None,
+        }
+    }
+
+    /// Where the order of a route's children, and so what it answers or which
+    /// backend it tries first, is not fixed: one note per such route reachable
+    /// from `r`, with the number of orders worth evaluating.
+    pub fn order_notes(&self, r: &Route, out: &mut Vec<(String, usize)>) {
+        r.walk(&mut |r| {
+            if r.kind != HandlerKind::Builtin {
+                return;
+            }
+            let Some(SlotValue::Many(list, form)) = r.slot("children") else {
+                return;
+            };
+            let how = match form {
+                ListForm::Set => "walks the pool set with pairs()",
+                ListForm::Map => "walks its children map with pairs()",
+                ListForm::List => "",
+            };
+            let shuffle = r.handler == "failover" && matches!(r.arg("shuffle"), Some(Lv::Bool(true)));
+            let n = list.len();
+            let zoned = self.route_zone(r).is_some_and(|z| {
+                list.iter().any(|(k, _)| matches!(k, Key::Str(s) if s == z))
+            });
+            let line = r.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            let note = match r.handler.as_str() {
+                "allsync" if *form != ListForm::List && n > 1 => format!(
+                    "route_allsync{line} {how}: each worker thread orders the children its own way, and allsync answers with its last child, so whether a failed write is reported differs between connections (shown in name order)"
+                ),
+                "failover" if shuffle && n > 1 => format!(
+                    "route_failover{line} has shuffle = true: each worker thread tries the children in its own random order (shown unshuffled)"
+                ),
+                "failover" if *form != ListForm::List && (if zoned { n > 2 } else { n > 1 }) => format!(
+                    "route_failover{line} {how}: each worker thread tries {} in its own order (shown in name order)",
+                    if zoned { "the zones after its local zone" } else { "the children" }
+                ),
+                "zfailover" if n > 2 => format!(
+                    "route_zfailover{line} {how}: when no zone has the key, the answer is that of the far zone each worker thread walks last (miss or error; shown in name order)"
+                ),
+                _ => return,
+            };
+            out.push((note, n));
+        });
     }
 
     /// The prefix the router looks up, if any (`mcp_funcgen_route`).
@@ -263,11 +342,8 @@ impl<'a> Engine<'a> {
                 .map(|s| single(s).into_iter().collect())
                 .unwrap_or_default();
         };
-        let zone: Option<&str> = match r.handler.as_str() {
-            "failover" => r.arg("local_zone").and_then(Lv::as_str),
-            "zfailover" => r.arg("local_zone").and_then(Lv::as_str).or(self.zone),
-            _ => None,
-        };
+        let zone = self.route_zone(r);
+        let unordered = *form != ListForm::List;
         let mut v: Vec<&Target> = Vec::with_capacity(list.len());
         if let Some(z) = zone
             && let Some((_, t)) = list
@@ -276,14 +352,21 @@ impl<'a> Engine<'a> {
         {
             v.push(t);
             v.extend(
-                list.iter()
-                    .filter(|(k, _)| !matches!(k, Key::Str(s) if s == z))
-                    .map(|(_, t)| t),
+                self.arrange(
+                    list.iter()
+                        .filter(|(k, _)| !matches!(k, Key::Str(s) if s == z))
+                        .map(|(_, t)| t)
+                        .collect(),
+                    unordered,
+                ),
             );
         } else {
-            v.extend(list.iter().map(|(_, t)| t));
+            v.extend(self.arrange(list.iter().map(|(_, t)| t).collect(), unordered));
         }
-        let _ = form;
+        // shuffle reorders the whole list, the local zone included.
+        if r.handler == "failover" && matches!(r.arg("shuffle"), Some(Lv::Bool(true))) {
+            v = self.arrange(v, true);
+        }
         if r.handler == "failover"
             && let Some(n) = r.arg("failover_count").and_then(Lv::as_f64)
         {
@@ -317,6 +400,11 @@ impl<'a> Engine<'a> {
                         command_name(cmd)
                     ));
                 }
+                if r.arg("ttl").is_none() {
+                    return Err(
+                        "route_ttl has no ttl: the proxy answers SERVER_ERROR lua failure".into(),
+                    );
+                }
                 self.slot_hops(r, "child", key, cmd, role, out, depth)
             }
             (HandlerKind::Builtin, "split") => {
@@ -328,6 +416,9 @@ impl<'a> Engine<'a> {
                 let children = self.ordered(r);
                 if r.handler == "zfailover" && children.is_empty() {
                     return Err("route_zfailover has no children".into());
+                }
+                if r.handler == "zfailover" {
+                    self.zfailover_near(r)?;
                 }
                 for (i, t) in children.into_iter().enumerate() {
                     let rl = if i == 0 { role } else { sub(Role::Failover) };
@@ -370,9 +461,34 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// routelib's route_zfailover picks its near child as `children[zone]`:
+    /// with no such key (a list of children, or a zone the set lacks) every
+    /// request fails.
+    fn zfailover_near(&self, r: &Route) -> Result<(), String> {
+        let zone = self.route_zone(r);
+        let found = match (zone, r.slot("children")) {
+            (Some(z), Some(SlotValue::Many(list, _))) => {
+                list.iter().any(|(k, _)| matches!(k, Key::Str(s) if s == z))
+            }
+            _ => false,
+        };
+        if found {
+            return Ok(());
+        }
+        Err(match zone {
+            Some(z) => format!(
+                "route_zfailover's local zone `{z}` is not a key of its children: the proxy answers SERVER_ERROR lua failure"
+            ),
+            None => "route_zfailover has no local zone (unknown until the proxy starts)".into(),
+        })
+    }
+
     fn many<'r>(&self, r: &'r Route, arg: &str) -> Result<Vec<&'r Target>, String> {
         match r.slot(arg) {
-            Some(SlotValue::Many(list, _)) => Ok(list.iter().map(|(_, t)| t).collect()),
+            Some(SlotValue::Many(list, form)) => Ok(self.arrange(
+                list.iter().map(|(_, t)| t).collect(),
+                *form != ListForm::List,
+            )),
             Some(SlotValue::Single(t)) => Err(format!(
                 "route_{} {arg} must be a list or a pool set, not {}",
                 r.handler,
@@ -547,7 +663,7 @@ impl Engine<'_> {
                 self.slot_answer(r, "child", key, cmd, write, sc, depth)
             }
             (HandlerKind::Builtin, "ttl") => {
-                if !matches!(cmd, 2 | 9 | 10 | 11) {
+                if !matches!(cmd, 2 | 9 | 10 | 11) || r.arg("ttl").is_none() {
                     return Answer::ERR;
                 }
                 self.slot_answer(r, "child", key, cmd, write, sc, depth)
@@ -585,6 +701,9 @@ impl Engine<'_> {
                 out
             }
             (HandlerKind::Builtin, "zfailover") => {
+                if self.zfailover_near(r).is_err() {
+                    return Answer::ERR;
+                }
                 let children = self.ordered(r);
                 let Some((near, far)) = children.split_first() else {
                     return Answer::ERR;
@@ -601,7 +720,9 @@ impl Engine<'_> {
                 } else {
                     a.miss + a.err
                 };
-                let fan = self.fan_out(far.iter().copied(), key, cmd, write, sc, depth);
+                // routelib keeps the last far result it walks unless one is a
+                // hit: an error (a nil result) there replaces an earlier miss.
+                let fan = self.fan_out_last(far, key, cmd, write, sc, depth);
                 out.hit += cont * fan.hit;
                 out.miss += cont * fan.miss;
                 out.err += cont * fan.err;
@@ -619,10 +740,9 @@ impl Engine<'_> {
             // two copies down every write answers STORED, with the last down the
             // failed keys answer SERVER_ERROR). Children given as a set name are
             // walked with pairs(), so which child is last is unspecified there.
-            (HandlerKind::Builtin, "allsync") => match r.slot("children") {
-                Some(SlotValue::Many(list, _)) if !list.is_empty() => {
-                    let (_, last) = &list[list.len() - 1];
-                    self.target_answer(last, key, cmd, write, sc, depth)
+            (HandlerKind::Builtin, "allsync") => match self.many(r, "children") {
+                Ok(list) if !list.is_empty() => {
+                    self.target_answer(list[list.len() - 1], key, cmd, write, sc, depth)
                 }
                 _ => Answer::ERR,
             },
@@ -651,6 +771,37 @@ impl Engine<'_> {
                     None => Answer::ERR,
                 }
             }
+        }
+    }
+
+    /// Asks all at once: any hit wins, else the last one's miss or error.
+    fn fan_out_last(
+        &self,
+        targets: &[&Target],
+        key: &[u8],
+        cmd: u8,
+        write: bool,
+        sc: &Scenario,
+        depth: usize,
+    ) -> Answer {
+        let Some(last) = targets.last() else {
+            return Answer::ERR;
+        };
+        let mut no_hit = 1.0;
+        for t in targets {
+            no_hit *= 1.0 - self.target_answer(t, key, cmd, write, sc, depth).hit;
+        }
+        let l = self.target_answer(last, key, cmd, write, sc, depth);
+        let rest = l.miss + l.err;
+        let (miss, err) = if rest > 0.0 {
+            (no_hit * l.miss / rest, no_hit * l.err / rest)
+        } else {
+            (0.0, no_hit)
+        };
+        Answer {
+            hit: 1.0 - no_hit,
+            miss,
+            err,
         }
     }
 

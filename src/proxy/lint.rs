@@ -13,6 +13,9 @@ pub enum ArgTy {
     Bool,
     Number,
     Integer,
+    /// An integer, or a string of decimal digits: route_ttl writes it into the
+    /// request as text (`r:token(4, ttl)`), so `"30"` works as well as `30`.
+    IntegerText,
     Str,
 }
 
@@ -24,6 +27,7 @@ impl ArgTy {
             ArgTy::Bool => "a boolean",
             ArgTy::Number => "a number",
             ArgTy::Integer => "an integer",
+            ArgTy::IntegerText => "an integer (or a string of digits)",
             ArgTy::Str => "a string",
         }
     }
@@ -36,6 +40,10 @@ impl ArgTy {
             ArgTy::Number => matches!(v, Lv::Int(_) | Lv::Num(_)),
             ArgTy::Integer => {
                 matches!(v, Lv::Int(_)) || matches!(v, Lv::Num(n) if n.fract() == 0.0)
+            }
+            ArgTy::IntegerText => {
+                ArgTy::Integer.accepts(v)
+                    || matches!(v, Lv::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
             }
             ArgTy::Str => matches!(v, Lv::Str(_)),
         }
@@ -69,7 +77,7 @@ pub fn handler_args(handler: &str) -> Option<&'static [(&'static str, ArgTy)]> {
         "allfastest" => &[("children", Children), ("miss", Bool), ("wait", Number)],
         "allsync" | "allasync" | "random" => &[("children", Children)],
         "split" => &[("child_a", Child), ("child_b", Child)],
-        "ttl" => &[("ttl", Integer), ("child", Child)],
+        "ttl" => &[("ttl", IntegerText), ("child", Child)],
         "null" => &[],
         "ratelim" => &[
             ("child", Child),

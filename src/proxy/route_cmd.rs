@@ -35,6 +35,9 @@ pub struct Placement {
     pub route: String,
     pub backends: Vec<PlacedBackend>,
     pub error: Option<String>,
+    /// Where the real proxy's order is not fixed (so the backends' order, or
+    /// the answer, differs between worker threads).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +64,14 @@ pub struct Outage {
     pub route: String,
     pub command: String,
     pub keys: usize,
+    /// In the model's order (children of a pool set or map in name order).
     pub answer: Answer,
+    /// When the answer depends on an order the proxy leaves to each worker
+    /// thread: the least and the most of each share over the orders tried
+    /// (each unordered child list rotated so every child comes last once).
+    pub range: Option<(Answer, Answer)>,
+    /// Why the answer depends on the worker thread.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +156,11 @@ fn synthetic(templates: &[String], n: usize) -> Vec<String> {
 pub fn place(engine: &Engine, key: &str, cmd: u8) -> Placement {
     let sel = engine.select(key.as_bytes(), cmd);
     let mut hops = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(r) = sel.route {
+        engine.order_notes(r, &mut notes);
+        behaviour_notes(engine.cfg, r, cmd, &mut notes);
+    }
     let error = match sel.route {
         None => Some(
             "no route handles this command: the proxy answers SERVER_ERROR lua start failure"
@@ -159,7 +174,46 @@ pub fn place(engine: &Engine, key: &str, cmd: u8) -> Placement {
         route: sel.label,
         backends: hops.iter().map(|h| describe_hop(engine.cfg, h)).collect(),
         error,
+        notes: notes.into_iter().map(|(n, _)| n).collect(),
     }
+}
+
+/// What the backends list alone does not say: a TTL rewritten on the way, a
+/// handler mclint does not model.
+fn behaviour_notes(
+    cfg: &ProxyConfig,
+    r: &super::model::Route,
+    cmd: u8,
+    out: &mut Vec<(String, usize)>,
+) {
+    use super::model::{HandlerKind, SlotValue};
+    r.walk(&mut |r| {
+        let line = r.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+        match r.kind {
+            HandlerKind::Builtin if r.handler == "ttl" && matches!(cmd, 2 | 9 | 10 | 11) => {
+                let ttl = r
+                    .arg("ttl")
+                    .map(|v| v.show())
+                    .unwrap_or_else(|| "nil".into());
+                let to = match r.slot("child") {
+                    Some(SlotValue::Single(t)) => super::eval::describe(cfg, t),
+                    _ => "its child".into(),
+                };
+                out.push((
+                    format!("route_ttl{line} rewrites the TTL to {ttl} seconds before it reaches {to}"),
+                    1,
+                ));
+            }
+            HandlerKind::Custom => out.push((
+                format!(
+                    "route_{}{line} is a handler from a library, which mclint does not model: its children are listed in order, and its answer is taken to be its first child's",
+                    r.handler
+                ),
+                1,
+            )),
+            _ => {}
+        }
+    });
 }
 
 fn describe_hop(cfg: &ProxyConfig, h: &Hop) -> PlacedBackend {
@@ -263,9 +317,83 @@ fn fail(engine: &Engine, backend: &str, keys: &[String]) -> anyhow::Result<Route
             all.join(", ")
         );
     }
+    // Every order a worker thread may walk unordered child lists in: enough
+    // rotations for each child of the longest such list to come last once.
+    let mut notes: BTreeMap<(String, &'static str), Vec<String>> = BTreeMap::new();
+    let mut orders = 1;
+    for k in keys {
+        for (cmd, name) in [
+            (command_id("get").unwrap_or(7), "get"),
+            (command_id("set").unwrap_or(9), "set"),
+        ] {
+            let sel = engine.select(k.as_bytes(), cmd);
+            if let Some(r) = sel.route {
+                let e = notes.entry((sel.label, name)).or_default();
+                if e.is_empty() {
+                    let mut found = Vec::new();
+                    engine.order_notes(r, &mut found);
+                    for (n, count) in found {
+                        orders = orders.max(count);
+                        e.push(n);
+                    }
+                }
+            }
+        }
+    }
+    let base = fail_once(engine, &matches, keys);
+    let mut lo = base.clone();
+    let mut hi = base.clone();
+    for k in 1..orders {
+        let other = fail_once(&engine.rotated(k), &matches, keys);
+        for (route, (_, a)) in other {
+            if let (Some((_, l)), Some((_, h))) = (lo.get_mut(&route), hi.get_mut(&route)) {
+                for (x, y, v) in [
+                    (&mut l.hit, &mut h.hit, a.hit),
+                    (&mut l.miss, &mut h.miss, a.miss),
+                    (&mut l.err, &mut h.err, a.err),
+                ] {
+                    *x = x.min(v);
+                    *y = y.max(v);
+                }
+            }
+        }
+    }
+    let outages = base
+        .into_iter()
+        .map(|(route, (n, answer))| {
+            let (l, h) = (lo[&route].1, hi[&route].1);
+            let differs = (h.hit - l.hit).abs() > 1e-12
+                || (h.miss - l.miss).abs() > 1e-12
+                || (h.err - l.err).abs() > 1e-12;
+            Outage {
+                notes: notes.remove(&route).unwrap_or_default(),
+                route: route.0,
+                command: route.1.to_string(),
+                keys: n,
+                answer,
+                range: differs.then_some((l, h)),
+            }
+        })
+        .collect();
+    Ok(RouteOutput::Fail {
+        backend: backend.to_string(),
+        keys: keys.len(),
+        outages,
+    })
+}
+
+type ByRoute = BTreeMap<(String, &'static str), (usize, Answer)>;
+
+/// Share of hit / miss / error per (route, command) with the matching backends
+/// down, in the order `engine` walks children.
+fn fail_once(
+    engine: &Engine,
+    matches: &dyn Fn(Option<usize>, usize) -> bool,
+    keys: &[String],
+) -> ByRoute {
     let read = command_id("get").unwrap_or(7);
     let write = command_id("set").unwrap_or(9);
-    let mut by_route: BTreeMap<(String, &'static str), (usize, Answer)> = BTreeMap::new();
+    let mut by_route: ByRoute = BTreeMap::new();
     let mut hops = Vec::new();
     for k in keys {
         let key = k.as_bytes();
@@ -304,24 +432,15 @@ fn fail(engine: &Engine, backend: &str, keys: &[String]) -> anyhow::Result<Route
             e.1.err += a.err;
         }
     }
-    let outages = by_route
-        .into_iter()
-        .map(|((route, command), (n, sum))| Outage {
-            route,
-            command: command.to_string(),
-            keys: n,
-            answer: Answer {
-                hit: sum.hit / n as f64,
-                miss: sum.miss / n as f64,
-                err: sum.err / n as f64,
-            },
-        })
-        .collect();
-    Ok(RouteOutput::Fail {
-        backend: backend.to_string(),
-        keys: keys.len(),
-        outages,
-    })
+    for (n, sum) in by_route.values_mut() {
+        let n = *n as f64;
+        *sum = Answer {
+            hit: sum.hit / n,
+            miss: sum.miss / n,
+            err: sum.err / n,
+        };
+    }
+    by_route
 }
 
 /// A proxy config that can be loaded on demand.
@@ -424,6 +543,9 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
                 .unwrap_or_default()
         ),
         1 => (picked[0].1)(),
+        // Proxies that run the same config (an app and its `helm test` pod
+        // mounting one ConfigMap) route alike: any of them will do.
+        _ if same_config(&picked) => (picked[0].1)(),
         _ => bail!(
             "several proxies found; pick one with --proxy: {}",
             picked
@@ -433,6 +555,27 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
                 .join("; ")
         ),
     }
+}
+
+/// Do all candidates load, and to the same routes?
+fn same_config(picked: &[(String, Candidate)]) -> bool {
+    let mut first: Option<String> = None;
+    for (_, load) in picked {
+        let Ok(c) = load() else { return false };
+        if c.failure.is_some() {
+            return false;
+        }
+        let shape = format!(
+            "{}\n{:?}\n{:?}\n{:?}\n{:?}",
+            c.text, c.pools, c.routers, c.local_zone, c.custom_handlers
+        );
+        match &first {
+            None => first = Some(shape),
+            Some(f) if *f == shape => {}
+            Some(_) => return false,
+        }
+    }
+    true
 }
 
 impl From<&crate::cli::RouteArgs> for RouteRequest {

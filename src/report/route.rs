@@ -29,6 +29,9 @@ fn placement_json(p: &Placement) -> serde_json::Value {
     if let Some(e) = &p.error {
         v["error"] = json!(e);
     }
+    if !p.notes.is_empty() {
+        v["notes"] = json!(p.notes);
+    }
     v
 }
 
@@ -69,6 +72,9 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
                 match &p.error {
                     Some(e) => writeln!(out, "  ERROR: {e}")?,
                     None => writeln!(out)?,
+                }
+                for n in &p.notes {
+                    writeln!(out, "  note: {n}")?;
                 }
             }
         }
@@ -140,14 +146,28 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
             let v = json!({
                 "down": backend,
                 "keys": keys,
-                "routes": outages.iter().map(|o| json!({
-                    "route": o.route,
-                    "command": o.command,
-                    "keys": o.keys,
-                    "hit": o.answer.hit,
-                    "miss": o.answer.miss,
-                    "error": o.answer.err,
-                })).collect::<Vec<_>>(),
+                "routes": outages.iter().map(|o| {
+                    let mut r = json!({
+                        "route": o.route,
+                        "command": o.command,
+                        "keys": o.keys,
+                        "hit": o.answer.hit,
+                        "miss": o.answer.miss,
+                        "error": o.answer.err,
+                    });
+                    // The answer depends on each worker thread's order.
+                    if let Some((lo, hi)) = &o.range {
+                        r["range"] = json!({
+                            "hit": [lo.hit, hi.hit],
+                            "miss": [lo.miss, hi.miss],
+                            "error": [lo.err, hi.err],
+                        });
+                    }
+                    if !o.notes.is_empty() {
+                        r["notes"] = json!(o.notes);
+                    }
+                    r
+                }).collect::<Vec<_>>(),
             });
             serde_json::to_writer(&mut *out, &v)?;
             writeln!(out)?;
@@ -165,10 +185,21 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
                 "{backend} down, {keys} synthetic keys stored while it was up:"
             )?;
             for o in outages {
+                let range = |f: fn(&crate::proxy::eval::Answer) -> f64| match &o.range {
+                    Some((lo, hi)) if (f(hi) - f(lo)).abs() > 1e-12 => {
+                        format!(
+                            " ({:.2}% to {:.2}% by worker thread)",
+                            100.0 * f(lo),
+                            100.0 * f(hi)
+                        )
+                    }
+                    _ => String::new(),
+                };
+                let (err, miss) = (range(|a| a.err), range(|a| a.miss));
                 if o.command == "set" {
                     writeln!(
                         out,
-                        "  {} route {}: {:.2}% of writes fail",
+                        "  {} route {}: {:.2}% of writes fail{err}",
                         o.command,
                         o.route,
                         100.0 * o.answer.err
@@ -176,13 +207,18 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
                 } else {
                     writeln!(
                         out,
-                        "  {} route {}: {:.2}% fail, {:.2}% miss, {:.2}% hit",
+                        "  {} route {}: {:.2}% fail{err}, {:.2}% miss{miss}, {:.2}% hit",
                         o.command,
                         o.route,
                         100.0 * o.answer.err,
                         100.0 * o.answer.miss,
                         100.0 * o.answer.hit
                     )?;
+                }
+                if o.range.is_some() {
+                    for n in &o.notes {
+                        writeln!(out, "    note: {n}")?;
+                    }
                 }
             }
         }

@@ -56,11 +56,13 @@ mod proxy_tags_filter_repeat;
 mod proxy_unknown_key;
 mod proxy_unused_pool;
 mod route_allasync;
+mod route_allsync_unordered;
 mod route_argument_type;
 mod route_child_kind;
 mod route_failover_count_one;
 mod route_failover_global_zone;
 mod route_missing_argument;
+mod route_ratelim_limited_error;
 mod route_unhandled_command;
 mod route_unknown_argument;
 mod route_unknown_command;
@@ -209,6 +211,8 @@ pub static RULES: &[&Rule] = &[
     &route_failover_global_zone::RULE,
     &route_zoned_set_without_zone::RULE,
     &route_failover_count_one::RULE,
+    &route_allsync_unordered::RULE,
+    &route_ratelim_limited_error::RULE,
     &proxy_config_missing::RULE,
     &proxy_backend_not_a_pod::RULE,
     &proxy_backend_external::RULE,

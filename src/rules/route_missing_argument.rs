@@ -22,6 +22,10 @@ routelib does not check these while it reads the config; the handler's
 `bad argument #1 to 'for iterator' (table expected, got nil)` and does not
 start (or, on reload, keeps its old config).
 
+`route_ttl` without `ttl` is the one case the proxy loads: routelib then
+writes nil into the request's TTL token and every write through the route
+answers `SERVER_ERROR lua failure` (measured with the real 1.6.38 proxy).
+
 ## Example
 `routes { default = route_direct { chld = "main" } }`,
 `route_failover { failover_count = 2 }`.
@@ -30,7 +34,7 @@ start (or, on reload, keeps its old config).
 Give the handler its target: `child = "main"` (a pool name or a route), or
 `children = { "a", "b" }` / `children = "set_main"`.
 "#,
-    fix: "Give the handler the pool or route it sends requests to (`child`, `child_a`/`child_b` or `children`).",
+    fix: "Give the handler the pool or route it sends requests to (`child`, `child_a`/`child_b` or `children`), and route_ttl its `ttl`.",
     check,
 };
 
@@ -60,6 +64,33 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     format!(
                         "route_{} has no `{}`{near}: {why}, so the proxy refuses the config",
                         r.handler, miss.arg
+                    ),
+                ));
+            }
+            if r.kind == crate::proxy::model::HandlerKind::Builtin
+                && r.handler == "ttl"
+                && r.args_not_table.is_none()
+                && r.arg("ttl").is_none()
+            {
+                let near = r
+                    .args
+                    .str_keys()
+                    .map(|(k, _)| k)
+                    .filter(|k| *k != "child" && *k != "ttl")
+                    .find(|k| crate::suggest::nearest(k, ["ttl"]).is_some());
+                let (line, near) = match near {
+                    Some(k) => (
+                        m.find_line(r.line, k).or(r.line),
+                        format!(" (`{k}` is given instead: did you mean `ttl`?)"),
+                    ),
+                    None => (r.line, String::new()),
+                };
+                out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!(
+                        "route_ttl has no `ttl`{near}: the proxy loads the config, but every write through the route answers SERVER_ERROR lua failure"
                     ),
                 ));
             }

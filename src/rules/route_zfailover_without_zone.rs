@@ -47,6 +47,17 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 out.push(c.finding(ctx, &RULE, r.line, "route_zfailover must have a local_zone defined (no local_zone argument and no global local_zone())"));
                 return;
             };
+            if let Some(SlotValue::Many(_, crate::proxy::model::ListForm::List)) = r.slot("children") {
+                out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    r.line,
+                    format!(
+                        "route_zfailover's children are a list, so its local zone `{zone}` is not one of them (routelib looks the zone up by key): every request through it fails; give children = \"set_...\" or a map keyed by zone"
+                    ),
+                ));
+                return;
+            }
             if let Some(SlotValue::Many(list, _)) = r.slot("children") {
                 let zones: Vec<String> = list.iter().map(|(k, _)| k.to_string()).collect();
                 if !list.iter().any(|(k, _)| *k == Key::Str(zone.clone())) {

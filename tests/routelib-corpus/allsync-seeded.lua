@@ -1,6 +1,6 @@
 -- Two seeded copies: reads take the fastest, writes go to both.
 -- expect: loads
--- mclint: clean
+-- mclint: finding:route-allsync-unordered
 pools {
     set_copies = {
         a = { options = { seed = "a" }, backends = { "127.0.0.1:41001", "127.0.0.1:41002" } },

@@ -1,6 +1,6 @@
 -- Rate limit in front of a pool.
 -- expect: loads
--- mclint: clean
+-- mclint: finding:route-ratelim-limited-error
 pools {
     a = { backends = { "127.0.0.1:41001" } },
     b = { backends = { "127.0.0.1:41002" } },
