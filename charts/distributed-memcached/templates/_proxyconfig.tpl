@@ -89,7 +89,14 @@ routes {
 {{- end }}
     },
     -- Writes, deletes, arithmetic and anything else reach every copy.
-    default = route_allsync { children = "set_cluster" },
+    -- route_allsync answers with its last child's result, so the copies are
+    -- listed in ordinal order: the answer is the last pod's on every worker
+    -- thread (given the set's name, each thread would walk it its own way).
+    default = route_allsync { children = {
+{{- range $i, $b := $backends }}
+        {{ printf "set_cluster_%s-%d" $sts $i | quote }},
+{{- end }}
+    } },
 }
 {{- end }}
 
@@ -176,7 +183,14 @@ routes {
 {{- end }}
     },
     -- Writes, deletes, arithmetic and anything else reach every copy.
-    default = route_allsync { children = "set_copies" },
+    -- route_allsync answers with its last child's result, so the copies are
+    -- listed in order: the answer is the last copy's on every worker thread
+    -- (given the set's name, each thread would walk it its own way).
+    default = route_allsync { children = {
+{{- range $sts := .target.statefulSets }}
+        {{ printf "set_copies_%s" $sts.copy | quote }},
+{{- end }}
+    } },
 }
 {{- end }}
 
