@@ -73,28 +73,11 @@ fn every_rendering_is_clean_under_mclint() {
     for values in ci_values() {
         let v = values.to_string_lossy().to_string();
         let text = helm_template("lint", "cache", &["-f", &v]);
-        let mut child = mclint()
-            .args(["check", "-", "--fail-on", "warning", "--color", "never"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{v}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        let out = run(
+            mclint().args(["check", "-", "--fail-on", "warning", "--color", "never"]),
+            text.as_bytes(),
         );
+        assert_eq!(out.code, 0, "{v}:\n{}{}", out.stdout, out.stderr);
     }
 }
 

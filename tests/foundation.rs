@@ -151,27 +151,17 @@ fn the_real_proxy_routes_sets_and_gets_to_backends() {
 #[test]
 fn mclint_checks_the_cache_rendering() {
     let text = helm_template("cache", "cache", &[]);
-    let mut child = mclint()
-        .args(["check", "-", "--format", "json"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = run(
+        mclint().args(["check", "-", "--format", "json"]),
+        text.as_bytes(),
+    );
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(
         report["summary"]["objects"].as_u64().unwrap() >= 2,
         "{report}"
     );
     assert_eq!(report["summary"]["errors"], 0, "{report}");
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.code, 0);
 }
 
 /// Repeated `--set` with list indexes build one list, as Helm's strvals does

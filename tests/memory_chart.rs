@@ -5,9 +5,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use mclint::memcached::cmdline::{ArgRef, ArgWord, parse};
 use mclint::memcached::memory::estimate;
 
@@ -19,8 +16,8 @@ fn memory_findings(rendered: &str) -> Vec<serde_json::Value> {
         .filter(|id| id.starts_with("memory-"))
         .collect();
     assert!(rules.len() >= 8, "memory rules missing: {rules:?}");
-    let mut child = support::mclint()
-        .args([
+    let out = support::run(
+        support::mclint().args([
             "check",
             "--format",
             "json",
@@ -29,25 +26,11 @@ fn memory_findings(rendered: &str) -> Vec<serde_json::Value> {
             "--select",
             &rules.join(","),
             "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mclint");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(rendered.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "mclint failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        rendered.as_bytes(),
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("mclint JSON");
+    assert_eq!(out.code, 0, "mclint failed: {}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("mclint JSON");
     doc["findings"].as_array().cloned().unwrap_or_default()
 }
 
