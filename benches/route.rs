@@ -1,16 +1,35 @@
-//! Keys routed per second: `cargo bench --bench route`.
+//! Keys routed per second, measured with criterion: `cargo bench --bench route`.
 //!
-//! Routes 1,000,000 keys through a config with one sharded pool of 8 backends
-//! (route_direct, seeded) and through a prefix map with a 3-copy allsync set,
-//! the whole path `mclint route` takes per key (router lookup, route tree,
-//! XXH3 + jump hash), in pure Rust. Plain timing, no bench framework: the best
-//! of 5 runs is reported.
+//! Three groups, each timing one pass over a fixed set of 1,000,000 keys, with
+//! `Throughput::Elements` so criterion reports keys/s:
+//!
+//! - `sharded_pool`: one pool of 8 backends behind `route_direct` (seeded), the
+//!   whole path `mclint route` takes per key (router lookup, route tree,
+//!   XXH3 + jump hash);
+//! - `prefix_map`: a prefix map whose `user` entry is `route_allsync` over a
+//!   set of 3 copies (3 placements per key);
+//! - `placement`: key filter + XXH3 + jump alone, 8 buckets.
+//!
+//! The keys are generated from their index, so every run measures the same
+//! input. Before timing, each group routes the whole key set once and checks
+//! the result (hop counts, every backend reached), so a config that stops
+//! routing fails the bench instead of timing an error path.
+//!
+//! Under `cargo test --benches` criterion runs each routine once as a smoke
+//! test; plain `cargo test` does not build this target.
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::Duration;
 
-use mclint::proxy::eval::Engine;
-use mclint::proxy::{EnvSource, Limits, load};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+
+use mclint::proxy::eval::{Engine, Hop};
+use mclint::proxy::hash::{place, seed_hash};
+use mclint::proxy::model::{KeyFilter, command_id};
+use mclint::proxy::{EnvSource, Limits, ProxyConfig, load};
+
+/// Keys per pass.
+const KEYS: usize = 1_000_000;
 
 const SHARDED: &str = r#"
 pools {
@@ -40,69 +59,148 @@ routes {
 }
 "#;
 
-fn run(name: &str, config: &str, keys: &[String]) {
-    let cfg = load(name, config, &[], &EnvSource::Unknown, Limits::default());
+/// `{prefix}{i}:profile` for `i` in `0..KEYS`.
+fn keys(prefix: &str) -> Vec<String> {
+    (0..KEYS).map(|i| format!("{prefix}{i}:profile")).collect()
+}
+
+fn config(name: &str, text: &str) -> ProxyConfig {
+    let cfg = load(name, text, &[], &EnvSource::Unknown, Limits::default());
     assert!(
         cfg.failure.is_none() && cfg.problems.is_empty(),
-        "{name}: {:?} {:?}",
+        "{name}: the bench config does not load: {:?} {:?}",
         cfg.failure,
         cfg.problems
     );
-    let engine = Engine::new(&cfg, "default").unwrap();
-    let get = mclint::proxy::model::command_id("get").unwrap();
-    let mut hops = Vec::with_capacity(8);
-    let mut best = f64::INFINITY;
-    let mut checksum = 0usize;
-    for _ in 0..5 {
-        let start = Instant::now();
-        for k in keys {
-            hops.clear();
-            let sel = engine.select(black_box(k.as_bytes()), get);
-            if let Some(r) = sel.route {
-                engine.hops(r, k.as_bytes(), get, &mut hops).unwrap();
-            }
-            checksum = checksum.wrapping_add(hops.iter().map(|h| h.backend).sum::<usize>());
-        }
-        best = best.min(start.elapsed().as_secs_f64());
-    }
-    black_box(checksum);
-    println!(
-        "{name}: {} keys in {:.1} ms: {:.1} M keys/s ({:.0} ns/key)",
-        keys.len(),
-        best * 1e3,
-        keys.len() as f64 / best / 1e6,
-        best * 1e9 / keys.len() as f64
-    );
+    cfg
 }
 
-fn main() {
-    let keys: Vec<String> = (0..1_000_000)
-        .map(|i| format!("user:{i}:profile"))
-        .collect();
-    run("sharded pool, route_direct", SHARDED, &keys);
-    let prefixed: Vec<String> = (0..1_000_000)
-        .map(|i| format!("user/{i}:profile"))
-        .collect();
-    run("prefix map, allsync over 3 copies", REPLICATED, &prefixed);
-    // Placement alone: filter + XXH3 + jump.
-    let filter = mclint::proxy::model::KeyFilter::None;
-    let seed = mclint::proxy::hash::seed_hash(Some("bench"));
-    let mut best = f64::INFINITY;
-    let mut sum = 0u64;
-    for _ in 0..5 {
-        let start = Instant::now();
-        for k in &keys {
-            sum += u64::from(
-                mclint::proxy::hash::place(&filter, seed, 8, black_box(k.as_bytes()))
-                    .unwrap()
-                    .unwrap(),
-            );
+/// Routes every key as a `get`; returns a checksum of the backends reached.
+/// `check` sees each key's hops (used once, before timing).
+fn route_all(engine: &Engine, keys: &[String], mut check: impl FnMut(&str, &[Hop])) -> usize {
+    let get = command_id("get").expect("get is a proxy command");
+    let mut hops = Vec::with_capacity(8);
+    let mut checksum = 0usize;
+    for k in keys {
+        hops.clear();
+        let key = black_box(k.as_bytes());
+        let sel = engine.select(key, get);
+        if let Some(r) = sel.route
+            && let Err(e) = engine.hops(r, key, get, &mut hops)
+        {
+            panic!("{k}: {e}");
         }
-        best = best.min(start.elapsed().as_secs_f64());
+        check(k, &hops);
+        checksum = checksum.wrapping_add(hops.iter().map(|h| h.backend).sum::<usize>());
     }
-    black_box(sum);
-    println!(
-        "placement only: {:.1} M keys/s",
-        keys.len() as f64 / best / 1e6
-    );
+    checksum
 }
+
+/// Sets the group's throughput and a measurement budget that keeps the
+/// whole run to about a minute: one pass is tens of milliseconds, so flat
+/// sampling (equal iterations per sample) with the minimum 10 samples.
+fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    group
+        .throughput(Throughput::Elements(KEYS as u64))
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+}
+
+fn sharded_pool(c: &mut Criterion) {
+    let cfg = config("sharded", SHARDED);
+    let engine = Engine::new(&cfg, "default").expect("the sharded config has a default router");
+    let keys = keys("user:");
+
+    let mut per_backend = [0usize; 8];
+    route_all(&engine, &keys, |k, hops| {
+        assert_eq!(
+            hops.len(),
+            1,
+            "{k}: route_direct gives one hop, got {hops:?}"
+        );
+        per_backend[hops[0].backend] += 1;
+    });
+    assert!(
+        per_backend.iter().all(|&n| n > KEYS / 16),
+        "the keys do not spread over the 8 backends: {per_backend:?}"
+    );
+
+    let mut group = c.benchmark_group("sharded_pool");
+    configure(&mut group);
+    group.bench_function("route_direct_8_backends", |b| {
+        b.iter(|| route_all(&engine, &keys, |_, _| ()));
+    });
+    group.finish();
+}
+
+fn prefix_map(c: &mut Criterion) {
+    let cfg = config("replicated", REPLICATED);
+    let engine = Engine::new(&cfg, "default").expect("the replicated config has a default router");
+    let keys = keys("user/");
+
+    route_all(&engine, &keys, |k, hops| {
+        assert_eq!(
+            hops.len(),
+            3,
+            "{k}: allsync over 3 copies gives 3 hops, got {hops:?}"
+        );
+        let mut pools: Vec<_> = hops.iter().map(|h| h.pool).collect();
+        pools.sort();
+        pools.dedup();
+        assert_eq!(
+            pools.len(),
+            3,
+            "{k}: the 3 hops go to 3 different copies: {hops:?}"
+        );
+    });
+
+    let mut group = c.benchmark_group("prefix_map");
+    configure(&mut group);
+    group.bench_function("allsync_3_copies", |b| {
+        b.iter(|| route_all(&engine, &keys, |_, _| ()));
+    });
+    group.finish();
+}
+
+fn placement(c: &mut Criterion) {
+    let keys = keys("user:");
+    let filter = KeyFilter::None;
+    let seed = seed_hash(Some("bench"));
+    let place_all = |keys: &[String]| -> u64 {
+        let mut sum = 0u64;
+        for k in keys {
+            match place(&filter, seed, 8, black_box(k.as_bytes())) {
+                Ok(Some(b)) => sum += u64::from(b),
+                other => panic!("{k}: placement over 8 buckets failed: {other:?}"),
+            }
+        }
+        sum
+    };
+
+    // The mean bucket of 1M evenly placed keys is about 3.5.
+    let mean = place_all(&keys) as f64 / KEYS as f64;
+    assert!(
+        (3.4..3.6).contains(&mean),
+        "placement is not spread over 8 buckets: mean bucket {mean}"
+    );
+
+    let mut group = c.benchmark_group("placement");
+    configure(&mut group);
+    group.bench_function("xxh3_jump_8_buckets", |b| {
+        b.iter(|| place_all(&keys));
+    });
+    group.finish();
+}
+
+fn criterion() -> Criterion {
+    Criterion::default().without_plots()
+}
+
+criterion_group! {
+    name = route;
+    config = criterion();
+    targets = sharded_pool, prefix_map, placement
+}
+criterion_main!(route);
