@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 
-use objects::{ObjectDiff, Side};
+use objects::{ConfigTextChange, ObjectDiff, Side};
 use remap::RouteRemap;
 
 #[derive(Debug, Args)]
@@ -97,6 +97,8 @@ pub struct DiffReport {
     pub old_label: String,
     pub new_label: String,
     pub objects: ObjectDiff,
+    /// Text changes of the proxy configs given as `.lua` files.
+    pub config_texts: Vec<ConfigTextChange>,
     pub remap: RemapReport,
     pub max_remap: Option<f64>,
     /// Route groups over --max-remap.
@@ -187,6 +189,7 @@ pub fn run(args: &DiffArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<Dif
     }
 
     let objects = objects::compare(&old, &new, args.context);
+    let config_texts = objects::compare_lua_files(&old, &new, args.context);
     let mut remap = compare_configs(&old, &new, &keys);
     remap.key_source = key_source;
     let exceeded = match args.max_remap {
@@ -204,6 +207,7 @@ pub fn run(args: &DiffArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<Dif
         old_label,
         new_label,
         objects,
+        config_texts,
         remap,
         max_remap: args.max_remap,
         exceeded,

@@ -42,6 +42,9 @@ pub struct LuaConfig {
 pub struct Side {
     pub objects: BTreeMap<ObjKey, String>,
     pub configs: Vec<LuaConfig>,
+    /// The ids of the configs given as `.lua` files (the others are ConfigMap
+    /// keys, whose text the ConfigMap's object diff already shows).
+    pub lua_files: Vec<String>,
     /// Things skipped, one line each (shown on standard error).
     pub warnings: Vec<String>,
 }
@@ -64,6 +67,7 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> anyhow::Result<Side> 
                     .unwrap_or_else(|_| input.name.to_string()),
                 None => input.name.to_string(),
             };
+            side.lua_files.push(id.clone());
             side.configs.push(LuaConfig {
                 id,
                 text: input.text.clone(),
@@ -158,20 +162,13 @@ pub fn compare(old: &Side, new: &Side, context: usize) -> ObjectDiff {
             }),
             Some(new_text) if new_text == old_text => out.unchanged += 1,
             Some(new_text) => {
-                let d = similar::TextDiff::from_lines(old_text.as_str(), new_text.as_str());
-                let (mut added, mut removed) = (0, 0);
-                for change in d.iter_all_changes() {
-                    match change.tag() {
-                        similar::ChangeTag::Insert => added += 1,
-                        similar::ChangeTag::Delete => removed += 1,
-                        similar::ChangeTag::Equal => {}
-                    }
-                }
-                let diff = d
-                    .unified_diff()
-                    .context_radius(context)
-                    .header(&format!("old: {key}"), &format!("new: {key}"))
-                    .to_string();
+                let (diff, added, removed) = unified(
+                    old_text,
+                    new_text,
+                    &format!("old: {key}"),
+                    &format!("new: {key}"),
+                    context,
+                );
                 out.changed.push(ObjectChange {
                     key: key.clone(),
                     diff,
@@ -192,6 +189,87 @@ pub fn compare(old: &Side, new: &Side, context: usize) -> ObjectDiff {
         }
     }
     out
+}
+
+/// A unified diff of two texts with `context` lines around each change, and
+/// the numbers of lines added and removed.
+fn unified(
+    old: &str,
+    new: &str,
+    old_header: &str,
+    new_header: &str,
+    context: usize,
+) -> (String, usize, usize) {
+    let d = similar::TextDiff::from_lines(old, new);
+    let (mut added, mut removed) = (0, 0);
+    for change in d.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Insert => added += 1,
+            similar::ChangeTag::Delete => removed += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    let diff = d
+        .unified_diff()
+        .context_radius(context)
+        .header(old_header, new_header)
+        .to_string();
+    (diff, added, removed)
+}
+
+/// How the text of a proxy config given as a `.lua` file changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigTextChange {
+    /// The config's id on each side (the same unless one file is compared
+    /// with another).
+    pub old: String,
+    pub new: String,
+    /// Unified diff of the texts as written.
+    pub diff: String,
+    pub lines_added: usize,
+    pub lines_removed: usize,
+}
+
+/// Text diffs of the `.lua` files on both sides: one file on each side is the
+/// same config whatever the names (as the key remapping pairs them), otherwise
+/// files pair by id. Unchanged and unpaired files give nothing (the remapping
+/// report lists added and removed configs).
+pub fn compare_lua_files(old: &Side, new: &Side, context: usize) -> Vec<ConfigTextChange> {
+    let files = |side: &Side| -> Vec<LuaConfig> {
+        side.configs
+            .iter()
+            .filter(|c| side.lua_files.contains(&c.id))
+            .cloned()
+            .collect()
+    };
+    let (o, n) = (files(old), files(new));
+    let pairs: Vec<(&LuaConfig, &LuaConfig)> = if o.len() == 1 && n.len() == 1 {
+        vec![(&o[0], &n[0])]
+    } else {
+        o.iter()
+            .filter_map(|a| n.iter().find(|b| b.id == a.id).map(|b| (a, b)))
+            .collect()
+    };
+    pairs
+        .into_iter()
+        .filter(|(a, b)| a.text != b.text)
+        .map(|(a, b)| {
+            let (diff, lines_added, lines_removed) = unified(
+                &a.text,
+                &b.text,
+                &format!("old: {}", a.id),
+                &format!("new: {}", b.id),
+                context,
+            );
+            ConfigTextChange {
+                old: a.id.clone(),
+                new: b.id.clone(),
+                diff,
+                lines_added,
+                lines_removed,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

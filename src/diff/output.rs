@@ -43,6 +43,18 @@ pub fn text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  {line}")?;
         }
     }
+    for c in &r.config_texts {
+        writeln!(
+            out,
+            "\n~ proxy config {} (+{} -{})",
+            config_pair(&c.old, &c.new),
+            c.lines_added,
+            c.lines_removed
+        )?;
+        for line in c.diff.lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
     writeln!(out)?;
     write_remap_text(r, out)
 }
@@ -117,6 +129,15 @@ fn write_remap_text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// `a.lua`, or `a.lua → b.lua` when two differently named files are compared.
+fn config_pair(old: &str, new: &str) -> String {
+    if old == new {
+        old.to_string()
+    } else {
+        format!("{old} → {new}")
+    }
+}
+
 fn route_list(g: &RouteRemap) -> String {
     let label = if g.routes.len() == 1 {
         "route"
@@ -131,6 +152,7 @@ pub fn json(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
         "old": r.old_label,
         "new": r.new_label,
         "objects": r.objects,
+        "config_texts": r.config_texts,
         "remap": {
             "keys": r.remap.keys,
             "key_source": r.remap.key_source,
@@ -230,6 +252,17 @@ pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "````diff\n{}````\n", c.diff)?;
             writeln!(out, "</details>\n")?;
         }
+    }
+    for c in &r.config_texts {
+        writeln!(
+            out,
+            "<details><summary>proxy config {} (+{} −{})</summary>\n",
+            html(&config_pair(&c.old, &c.new)),
+            c.lines_added,
+            c.lines_removed
+        )?;
+        writeln!(out, "````diff\n{}````\n", c.diff)?;
+        writeln!(out, "</details>\n")?;
     }
     let m = &r.remap;
     writeln!(

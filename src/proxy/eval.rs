@@ -3,6 +3,7 @@
 //!
 //! Everything here is plain Rust over the model; nothing runs Lua per key.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::hash::{self, FilterCrash};
@@ -56,7 +57,8 @@ pub struct Engine<'a> {
     pub router: &'a Router,
     /// The global local_zone (for route_zfailover).
     zone: Option<&'a str>,
-    map: HashMap<&'a [u8], &'a MapEntry>,
+    /// Map prefix (as bytes, for the lookup) -> the prefix as written and its entry.
+    map: HashMap<&'a [u8], (&'a str, &'a MapEntry)>,
     cmap: [Option<&'a Route>; CMD_END_STORAGE as usize],
     /// How far unordered child lists (a set name, a map, `shuffle = true`) are
     /// rotated: each worker thread of the real proxy walks them in its own
@@ -67,7 +69,9 @@ pub struct Engine<'a> {
 /// What the router picked for a key.
 pub struct Selected<'a> {
     /// `default`, `cmap get`, a map prefix, or `prefix cmd` for a cmdmap entry.
-    pub label: String,
+    /// Borrowed from the config where it can be (a map prefix, `default`), so
+    /// routing a key through a prefix map allocates nothing.
+    pub label: Cow<'a, str>,
     pub route: Option<&'a Route>,
 }
 
@@ -87,7 +91,7 @@ impl<'a> Engine<'a> {
         })?;
         let mut map = HashMap::new();
         for (k, e) in &router.map {
-            map.insert(k.as_bytes(), e);
+            map.insert(k.as_bytes(), (k.as_str(), e));
         }
         let mut cmap = [None; CMD_END_STORAGE as usize];
         for (id, r) in &router.cmap {
@@ -216,26 +220,25 @@ impl<'a> Engine<'a> {
     /// The route a command on `key` takes.
     pub fn select(&self, key: &[u8], cmd: u8) -> Selected<'a> {
         if let Some(p) = self.prefix(key)
-            && let Some((k, entry)) = self.map.get_key_value(p)
+            && let Some(&(name, entry)) = self.map.get(p)
         {
-            let name = String::from_utf8_lossy(k).into_owned();
             match entry {
                 MapEntry::Route(r) => {
                     return Selected {
-                        label: name,
+                        label: Cow::Borrowed(name),
                         route: Some(r),
                     };
                 }
                 MapEntry::Commands(c, _) => {
                     if let Some((_, r)) = c.iter().find(|(id, _)| *id == cmd) {
                         return Selected {
-                            label: format!("{name} {}", command_name(cmd)),
+                            label: format!("{name} {}", command_name(cmd)).into(),
                             route: Some(r),
                         };
                     }
                     if let Some((_, r)) = c.iter().find(|(id, _)| *id == ANY) {
                         return Selected {
-                            label: format!("{name} all"),
+                            label: format!("{name} all").into(),
                             route: Some(r),
                         };
                     }
@@ -244,7 +247,7 @@ impl<'a> Engine<'a> {
         }
         if let Some(Some(r)) = self.cmap.get(cmd as usize) {
             return Selected {
-                label: format!("cmap {}", command_name(cmd)),
+                label: format!("cmap {}", command_name(cmd)).into(),
                 route: Some(r),
             };
         }

@@ -66,9 +66,9 @@ pub fn handler_args(handler: &str) -> Option<&'static [(&'static str, ArgTy)]> {
             ("stats_name", Str),
             ("local_zone", Str),
         ],
+        // failover_count is read but never used: see `ignored_args`.
         "zfailover" => &[
             ("children", Children),
-            ("failover_count", Integer),
             ("miss", Bool),
             ("stats", Bool),
             ("stats_name", Str),
@@ -91,6 +91,21 @@ pub fn handler_args(handler: &str) -> Option<&'static [(&'static str, ArgTy)]> {
         ],
         _ => return None,
     })
+}
+
+/// Arguments a built-in handler accepts without complaint but whose value
+/// changes nothing in routelib 1.6.38, with the reason.
+pub fn ignored_args(handler: &str) -> &'static [(&'static str, &'static str)] {
+    match handler {
+        // route_zfailover_conf defaults it and route_zfailover_start stores it
+        // as `limit`, but route_zfailover_f never reads `limit`: after a
+        // local-zone miss or error it asks every other zone at once.
+        "zfailover" => &[(
+            "failover_count",
+            "it is stored but never read, so after a miss or error in the local zone every other zone is asked at once",
+        )],
+        _ => &[],
+    }
 }
 
 /// Arguments a built-in handler cannot do without in routelib 1.6.38: its

@@ -171,7 +171,7 @@ pub fn place(engine: &Engine, key: &str, cmd: u8) -> Placement {
     Placement {
         key: key.to_string(),
         command: super::model::command_name(cmd),
-        route: sel.label,
+        route: sel.label.into_owned(),
         backends: hops.iter().map(|h| describe_hop(engine.cfg, h)).collect(),
         error,
         notes: notes.into_iter().map(|(n, _)| n).collect(),
@@ -328,7 +328,7 @@ fn fail(engine: &Engine, backend: &str, keys: &[String]) -> anyhow::Result<Route
         ] {
             let sel = engine.select(k.as_bytes(), cmd);
             if let Some(r) = sel.route {
-                let e = notes.entry((sel.label, name)).or_default();
+                let e = notes.entry((sel.label.into_owned(), name)).or_default();
                 if e.is_empty() {
                     let mut found = Vec::new();
                     engine.order_notes(r, &mut found);
@@ -424,7 +424,7 @@ fn fail_once(
                 },
             };
             let e = by_route
-                .entry((sel.label, name))
+                .entry((sel.label.into_owned(), name))
                 .or_insert((0, Answer::default()));
             e.0 += 1;
             e.1.hit += a.hit;
@@ -527,6 +527,7 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
             }),
         ));
     }
+    let names: Vec<String> = candidates.iter().map(|(n, _)| n.clone()).collect();
     let picked: Vec<_> = match &req.proxy {
         Some(want) => candidates
             .into_iter()
@@ -535,6 +536,11 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
         None => candidates,
     };
     match picked.len() {
+        0 if req.proxy.is_some() && !names.is_empty() => bail!(
+            "--proxy {}: no proxy matches; proxies: {}",
+            req.proxy.as_deref().unwrap_or_default(),
+            names.join("; ")
+        ),
         0 => bail!(
             "no proxy config found{} (a proxy is a container running memcached -o proxy_config=routelib,proxy_arg=PATH)",
             req.proxy

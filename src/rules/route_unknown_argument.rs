@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::lint::{did_you_mean, handler_args, missing_required};
+use crate::proxy::lint::{did_you_mean, handler_args, ignored_args, missing_required};
 use crate::proxy::model::HandlerKind;
 use crate::proxy::vm::Key;
 
@@ -11,19 +11,24 @@ pub const RULE: Rule = Rule {
     docs: r#"## What it checks
 Every key of a built-in handler's argument table is one the handler reads
 (`route_failover`: `children`, `failover_count`, `shuffle`, `miss`, `wait`,
-`stats`, `stats_name`, `local_zone`; ...).
+`stats`, `stats_name`, `local_zone`; ...), and none is one the handler
+accepts but never uses (`failover_count` of `route_zfailover`).
 
 ## Why it matters
 routelib ignores unknown keys without a word, so a misspelt option simply does
-not apply: `failover_cout = 2` leaves failover at every child.
+not apply: `failover_cout = 2` leaves failover at every child. Likewise
+route_zfailover stores `failover_count` but never reads it: after a miss in
+the local zone it asks every other zone at once, however many there are.
 
 ## Example
-`route_failover { children = "set_main", failover_cout = 2 }`.
+`route_failover { children = "set_main", failover_cout = 2 }`,
+`route_zfailover { children = "set_zones", failover_count = 2 }`.
 
 ## Fix
-Spell the argument as the handler documents it, or remove it.
+Spell the argument as the handler documents it, or remove it. To bound how
+many zones route_zfailover asks, give it a set with fewer zones.
 "#,
-    fix: "Spell the argument as routelib names it, or remove it.",
+    fix: "Spell the argument as routelib names it, or remove an argument the handler ignores.",
     check,
 };
 
@@ -46,6 +51,15 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         continue;
                     }
                 };
+                if let Some((_, why)) = ignored_args(&r.handler).iter().find(|(n, _)| *n == name) {
+                    out.push(c.finding(
+                        ctx,
+                        &RULE,
+                        m.find_line(r.line, name).or(r.line),
+                        format!("route_{} ignores `{name}`: {why}", r.handler),
+                    ));
+                    continue;
+                }
                 if spec.iter().any(|(n, _)| *n == name) || instead.iter().any(|k| k == name) {
                     continue;
                 }
