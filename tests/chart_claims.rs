@@ -236,39 +236,51 @@ fn proxy_log(c: &Cluster) -> String {
     c.proxy.log()
 }
 
-#[test]
-fn daemonset_pools_the_memory_of_every_cache_pod() {
-    let r = render("daemonset", &[]);
-    let c = start(&r);
-    let pods = &c.cache[0];
-    let n = 3000;
+/// Stores `<prefix><i>` for i < n through the proxy.
+fn store_through_proxy(c: &Cluster, prefix: &str, n: usize) {
     let mut client = Client::connect(c.proxy.port);
     for i in 0..n {
         assert_eq!(
-            client.set(&format!("pooled:{i}"), b"v", 0),
+            client.set(&format!("{prefix}{i}"), b"v", 0),
             "STORED",
             "{}",
-            proxy_log(&c)
+            proxy_log(c)
         );
     }
-    let mut per_pod = vec![0usize; pods.len()];
+}
+
+/// How many of `<prefix><i>` each pod holds, requiring every key on exactly
+/// one pod and every pod to hold at least 70% of a fair share.
+fn sharded_counts(pods: &[Server], prefix: &str, n: usize) -> Vec<usize> {
     let mut clients: Vec<Client> = pods.iter().map(|s| Client::connect(s.port)).collect();
+    let mut per_pod = vec![0usize; pods.len()];
     for i in 0..n {
-        let key = format!("pooled:{i}");
+        let key = format!("{prefix}{i}");
         let on: Vec<usize> = (0..pods.len())
             .filter(|&p| clients[p].get(&key).is_some())
             .collect();
         assert_eq!(on.len(), 1, "{key} is on pods {on:?}, want exactly one");
         per_pod[on[0]] += 1;
     }
-    eprintln!("daemonset: {n} keys over {} pods: {per_pod:?}", pods.len());
     let fair = n / pods.len();
-    for (p, &count) in per_pod.iter().enumerate() {
-        assert!(
-            count * 10 >= fair * 7,
-            "pod {p} holds only {count} of {n} keys: {per_pod:?}"
-        );
-    }
+    assert!(
+        per_pod.iter().all(|&k| k * 10 >= fair * 7),
+        "keys unevenly spread: {per_pod:?}"
+    );
+    per_pod
+}
+
+#[test]
+fn daemonset_pools_the_memory_of_every_cache_pod() {
+    let r = render("daemonset", &[]);
+    let c = start(&r);
+    let n = 3000;
+    store_through_proxy(&c, "pooled:", n);
+    let per_pod = sharded_counts(&c.cache[0], "pooled:", n);
+    eprintln!(
+        "daemonset: {n} keys over {} pods: {per_pod:?}",
+        c.cache[0].len()
+    );
 }
 
 #[test]
@@ -312,31 +324,11 @@ fn replicated_sharded_loses_no_read_when_a_pod_is_down_and_pools_each_copy() {
     let mut c = start(&r);
     assert!(c.cache.len() >= 2, "want two or more copies");
     let n = 2000;
-    let mut client = Client::connect(c.proxy.port);
-    for i in 0..n {
-        assert_eq!(
-            client.set(&format!("rs:{i}"), b"v", 0),
-            "STORED",
-            "{}",
-            proxy_log(&c)
-        );
-    }
+    store_through_proxy(&c, "rs:", n);
     // Within each copy every key is on exactly one shard, and every shard holds some.
     for (copy, pods) in c.cache.iter().enumerate() {
-        let mut clients: Vec<Client> = pods.iter().map(|s| Client::connect(s.port)).collect();
-        let mut per_pod = vec![0usize; pods.len()];
-        for i in 0..n {
-            let on: Vec<usize> = (0..pods.len())
-                .filter(|&p| clients[p].get(&format!("rs:{i}")).is_some())
-                .collect();
-            assert_eq!(on.len(), 1, "rs:{i} is on shards {on:?} of copy {copy}");
-            per_pod[on[0]] += 1;
-        }
+        let per_pod = sharded_counts(pods, "rs:", n);
         eprintln!("replicated-sharded: copy {copy}: {per_pod:?}");
-        assert!(
-            per_pod.iter().all(|&k| k * pods.len() * 10 >= n * 7),
-            "copy {copy} unevenly sharded: {per_pod:?}"
-        );
     }
     c.cache[0][0].stop();
     let mut client = Client::connect(c.proxy.port);
