@@ -110,6 +110,32 @@ pub fn pod_limit(obj: &Object) -> Option<MemoryField> {
     f.is_set().then_some(f)
 }
 
+/// The memcached containers of `objects` that have both a memory estimate and
+/// their own `limits.memory`: (object, container, estimate, limit in bytes).
+pub fn estimated_with_limit<'o, 'a>(
+    objects: &'o [Object<'a>],
+) -> impl Iterator<Item = (&'o Object<'a>, ContainerMemory<'o>, MemoryEstimate, u64)> {
+    objects.iter().flat_map(|obj| {
+        analyze(obj).into_iter().filter_map(move |cm| {
+            let (Some(e), Some(limit)) = (cm.estimate, cm.limit.value()) else {
+                return None;
+            };
+            Some((obj, cm, e, limit))
+        })
+    })
+}
+
+/// The memcached containers of the `objects` that set no pod-level
+/// `limits.memory`, each with its object.
+pub fn without_pod_limit<'o, 'a>(
+    objects: &'o [Object<'a>],
+) -> impl Iterator<Item = (&'o Object<'a>, ContainerMemory<'o>)> {
+    objects
+        .iter()
+        .filter(|obj| pod_limit(obj).is_none())
+        .flat_map(|obj| analyze(obj).into_iter().map(move |cm| (obj, cm)))
+}
+
 /// Every memcached container of the object with its resources.
 pub fn analyze<'a>(obj: &'a Object) -> Vec<ContainerMemory<'a>> {
     let list = memcached_containers(obj);

@@ -157,10 +157,10 @@ impl<'a> Engine<'a> {
                 ListForm::Map => "walks its children map with pairs()",
                 ListForm::List => "",
             };
-            let shuffle = r.handler == "failover" && matches!(r.arg("shuffle"), Some(Lv::Bool(true)));
+            let shuffle = shuffles(r);
             let n = list.len();
             let zoned = self.route_zone(r).is_some_and(|z| {
-                list.iter().any(|(k, _)| matches!(k, Key::Str(s) if s == z))
+                list.iter().any(|(k, _)| is_zone(k, z))
             });
             let line = r.line.map(|l| format!(" (line {l})")).unwrap_or_default();
             let note = match r.handler.as_str() {
@@ -349,15 +349,13 @@ impl<'a> Engine<'a> {
         let unordered = *form != ListForm::List;
         let mut v: Vec<&Target> = Vec::with_capacity(list.len());
         if let Some(z) = zone
-            && let Some((_, t)) = list
-                .iter()
-                .find(|(k, _)| matches!(k, Key::Str(s) if s == z))
+            && let Some((_, t)) = list.iter().find(|(k, _)| is_zone(k, z))
         {
             v.push(t);
             v.extend(
                 self.arrange(
                     list.iter()
-                        .filter(|(k, _)| !matches!(k, Key::Str(s) if s == z))
+                        .filter(|(k, _)| !is_zone(k, z))
                         .map(|(_, t)| t)
                         .collect(),
                     unordered,
@@ -367,7 +365,7 @@ impl<'a> Engine<'a> {
             v.extend(self.arrange(list.iter().map(|(_, t)| t).collect(), unordered));
         }
         // shuffle reorders the whole list, the local zone included.
-        if r.handler == "failover" && matches!(r.arg("shuffle"), Some(Lv::Bool(true))) {
+        if shuffles(r) {
             v = self.arrange(v, true);
         }
         if r.handler == "failover"
@@ -429,21 +427,14 @@ impl<'a> Engine<'a> {
                 }
                 Ok(())
             }
-            (HandlerKind::Builtin, "allsync" | "allfastest") => {
+            (HandlerKind::Builtin, "allsync" | "allfastest" | "allasync" | "random") => {
+                let each = match r.handler.as_str() {
+                    "allasync" => Role::Async,
+                    "random" => Role::Random,
+                    _ => Role::All,
+                };
                 for t in self.many(r, "children")? {
-                    self.target_hops(t, key, cmd, sub(Role::All), out, depth)?;
-                }
-                Ok(())
-            }
-            (HandlerKind::Builtin, "allasync") => {
-                for t in self.many(r, "children")? {
-                    self.target_hops(t, key, cmd, sub(Role::Async), out, depth)?;
-                }
-                Ok(())
-            }
-            (HandlerKind::Builtin, "random") => {
-                for t in self.many(r, "children")? {
-                    self.target_hops(t, key, cmd, sub(Role::Random), out, depth)?;
+                    self.target_hops(t, key, cmd, sub(each), out, depth)?;
                 }
                 Ok(())
             }
@@ -470,9 +461,7 @@ impl<'a> Engine<'a> {
     fn zfailover_near(&self, r: &Route) -> Result<(), String> {
         let zone = self.route_zone(r);
         let found = match (zone, r.slot("children")) {
-            (Some(z), Some(SlotValue::Many(list, _))) => {
-                list.iter().any(|(k, _)| matches!(k, Key::Str(s) if s == z))
-            }
+            (Some(z), Some(SlotValue::Many(list, _))) => list.iter().any(|(k, _)| is_zone(k, z)),
             _ => false,
         };
         if found {
@@ -525,6 +514,16 @@ impl<'a> Engine<'a> {
             None => Err(format!("route_{} has no {arg}", r.handler)),
         }
     }
+}
+
+/// Is `k` the children key of zone `z`?
+fn is_zone(k: &Key, z: &str) -> bool {
+    matches!(k, Key::Str(s) if s == z)
+}
+
+/// Does `r` (a route_failover with `shuffle = true`) shuffle its children?
+fn shuffles(r: &Route) -> bool {
+    r.handler == "failover" && matches!(r.arg("shuffle"), Some(Lv::Bool(true)))
 }
 
 fn single(s: &SlotValue) -> Option<&Target> {

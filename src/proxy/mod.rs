@@ -137,6 +137,39 @@ impl Loaded {
     }
 }
 
+/// The configs mounted into proxies of the manifests (`.lua` inputs left
+/// out), each with its proxy and the object that runs it.
+pub fn manifest_configs<'c, 'a>(
+    ctx: &'c Context<'a>,
+) -> impl Iterator<
+    Item = (
+        &'c Loaded,
+        &'c manifest::FoundProxy,
+        &'c crate::manifest::Object<'a>,
+    ),
+> {
+    let proxies = proxies(ctx);
+    proxies.configs.iter().filter_map(move |c| {
+        let Origin::Manifest { proxy, .. } = &c.origin else {
+            return None;
+        };
+        let f = &proxies.found[*proxy];
+        Some((c, f, &ctx.objects[f.object]))
+    })
+}
+
+/// Calls `f` with each builtin (`route_*`) handler of every loaded config,
+/// and the config it is in.
+pub fn builtin_routes<'c>(ctx: &'c Context, f: &mut dyn FnMut(&'c Loaded, &'c model::Route)) {
+    for c in configs(ctx) {
+        c.model.routes(&mut |r| {
+            if r.kind == model::HandlerKind::Builtin {
+                f(c, r);
+            }
+        });
+    }
+}
+
 /// Every loaded config, with a finding builder, for rules.
 pub fn configs<'c>(ctx: &'c Context) -> impl Iterator<Item = &'c Loaded> {
     proxies(ctx).configs.iter()

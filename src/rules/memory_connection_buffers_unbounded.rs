@@ -2,7 +2,7 @@ use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::memory::{BURST_PER_CONNECTION, CONNECTION_IDLE, burst_connections};
 use crate::memcached::quantity::mib;
-use crate::memcached::resources::analyze;
+use crate::memcached::resources::estimated_with_limit;
 
 pub const RULE: Rule = Rule {
     id: "memory-connection-buffers-unbounded",
@@ -35,43 +35,39 @@ process), or lower `-c`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        for cm in analyze(obj) {
-            let a = &cm.mc.args;
-            let (Some(e), Some(limit)) = (cm.estimate, cm.limit.value()) else {
-                continue;
-            };
-            if a.read_buf_mem_limit.value.is_some() {
-                continue;
-            }
-            let steady = e.total_peak - e.connections;
-            let burst = burst_connections(a);
-            if steady + burst <= limit {
-                continue;
-            }
-            let c = a.conn_limit.value;
-            let headroom = limit.saturating_sub(steady + c * CONNECTION_IDLE);
-            let bound = headroom >> 20;
-            let advice = if bound >= 1 {
-                format!(
-                    "set -o read_buf_mem_limit={bound} (MiB) to keep them within the limit, or lower -c"
-                )
-            } else {
-                "the limit leaves no room for them: raise limits.memory, then set -o read_buf_mem_limit".to_string()
-            };
-            out.push(RULE.on(
-                obj,
-                &cm.mc.pointer(a.conn_limit.from),
-                format!(
-                    "{}: {c} connections pipelining multi-gets to slow readers can hold about {} each ({} in all) and nothing bounds them; limits.memory {} leaves {} above the steady {}: {advice}",
-                    cm.describe(),
-                    mib(BURST_PER_CONNECTION),
-                    mib(burst),
-                    cm.limit.raw.as_deref().unwrap_or(""),
-                    mib(headroom),
-                    mib(steady)
-                ),
-            ));
+    for (obj, cm, e, limit) in estimated_with_limit(&ctx.objects) {
+        let a = &cm.mc.args;
+        if a.read_buf_mem_limit.value.is_some() {
+            continue;
         }
+        let steady = e.total_peak - e.connections;
+        let burst = burst_connections(a);
+        if steady + burst <= limit {
+            continue;
+        }
+        let c = a.conn_limit.value;
+        let headroom = limit.saturating_sub(steady + c * CONNECTION_IDLE);
+        let bound = headroom >> 20;
+        let advice = if bound >= 1 {
+            format!(
+                "set -o read_buf_mem_limit={bound} (MiB) to keep them within the limit, or lower -c"
+            )
+        } else {
+            "the limit leaves no room for them: raise limits.memory, then set -o read_buf_mem_limit"
+                .to_string()
+        };
+        out.push(RULE.on(
+            obj,
+            &cm.mc.pointer(a.conn_limit.from),
+            format!(
+                "{}: {c} connections pipelining multi-gets to slow readers can hold about {} each ({} in all) and nothing bounds them; limits.memory {} leaves {} above the steady {}: {advice}",
+                cm.describe(),
+                mib(BURST_PER_CONNECTION),
+                mib(burst),
+                cm.limit.raw.as_deref().unwrap_or(""),
+                mib(headroom),
+                mib(steady)
+            ),
+        ));
     }
 }

@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::quantity::{mi_ceil, mib};
-use crate::memcached::resources::analyze;
+use crate::memcached::resources::estimated_with_limit;
 
 pub const RULE: Rule = Rule {
     id: "memory-limit-below-peak",
@@ -34,32 +34,26 @@ set `-o read_buf_mem_limit`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        for cm in analyze(obj) {
-            let (Some(e), Some(limit)) = (cm.estimate, cm.limit.value()) else {
-                continue;
-            };
-            // A limit below -m itself is `memory-unit-slip`'s finding.
-            if cm.mc.role == crate::memcached::Role::Cache
-                && limit < cm.mc.args.memory_mib.value << 20
-            {
-                continue;
-            }
-            if limit < e.total_peak {
-                out.push(RULE.on(
-                    obj,
-                    &cm.limit.pointer,
-                    format!(
-                        "{} can use {} ({}); limits.memory is {} ({}). Set limits.memory to at least {}",
-                        cm.describe(),
-                        mib(e.total_peak),
-                        e.breakdown(),
-                        cm.limit.raw.as_deref().unwrap_or(""),
-                        mib(limit),
-                        mi_ceil(e.recommended_limit())
-                    ),
-                ));
-            }
+    for (obj, cm, e, limit) in estimated_with_limit(&ctx.objects) {
+        // A limit below -m itself is `memory-unit-slip`'s finding.
+        if cm.mc.role == crate::memcached::Role::Cache && limit < cm.mc.args.memory_mib.value << 20
+        {
+            continue;
+        }
+        if limit < e.total_peak {
+            out.push(RULE.on(
+                obj,
+                &cm.limit.pointer,
+                format!(
+                    "{} can use {} ({}); limits.memory is {} ({}). Set limits.memory to at least {}",
+                    cm.describe(),
+                    mib(e.total_peak),
+                    e.breakdown(),
+                    cm.limit.raw.as_deref().unwrap_or(""),
+                    mib(limit),
+                    mi_ceil(e.recommended_limit())
+                ),
+            ));
         }
     }
 }

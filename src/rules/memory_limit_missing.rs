@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::quantity::mi_ceil;
-use crate::memcached::resources::{analyze, pod_limit};
+use crate::memcached::resources::without_pod_limit;
 
 pub const RULE: Rule = Rule {
     id: "memory-limit-missing",
@@ -27,23 +27,18 @@ Set `limits.memory` to the estimate the message gives.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        if pod_limit(obj).is_some() {
+    for (obj, cm) in without_pod_limit(&ctx.objects) {
+        if cm.limit.is_set() {
             continue;
         }
-        for cm in analyze(obj) {
-            if cm.limit.is_set() {
-                continue;
-            }
-            let hint = cm
-                .estimate
-                .map(|e| format!("; its estimated peak is {}", mi_ceil(e.recommended_limit())))
-                .unwrap_or_default();
-            out.push(RULE.on(
-                obj,
-                &cm.limit.pointer,
-                format!("{} has no resources.limits.memory{hint}", cm.describe()),
-            ));
-        }
+        let hint = cm
+            .estimate
+            .map(|e| format!("; its estimated peak is {}", mi_ceil(e.recommended_limit())))
+            .unwrap_or_default();
+        out.push(RULE.on(
+            obj,
+            &cm.limit.pointer,
+            format!("{} has no resources.limits.memory{hint}", cm.describe()),
+        ));
     }
 }

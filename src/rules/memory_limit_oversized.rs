@@ -2,7 +2,7 @@ use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::Role;
 use crate::memcached::quantity::{mi_ceil, mib};
-use crate::memcached::resources::analyze;
+use crate::memcached::resources::estimated_with_limit;
 
 pub const RULE: Rule = Rule {
     id: "memory-limit-oversized",
@@ -28,31 +28,26 @@ Raise `-m` to use the memory, or lower the limit to the estimate.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        for cm in analyze(obj) {
-            let (Some(e), Some(limit)) = (cm.estimate, cm.limit.value()) else {
-                continue;
-            };
-            if limit > 2 * e.total_peak {
-                out.push(RULE.on(
-                    obj,
-                    &cm.limit.pointer,
-                    format!(
-                        "{} can use at most {} ({}); limits.memory is {} ({}), more than twice that. {} {}",
-                        cm.describe(),
-                        mib(e.total_peak),
-                        e.breakdown(),
-                        cm.limit.raw.as_deref().unwrap_or(""),
-                        mib(limit),
-                        if cm.mc.role == Role::Proxy {
-                            "Lower the limit to"
-                        } else {
-                            "Raise -m to use it, or lower the limit to"
-                        },
-                        mi_ceil(e.recommended_limit())
-                    ),
-                ));
-            }
+    for (obj, cm, e, limit) in estimated_with_limit(&ctx.objects) {
+        if limit > 2 * e.total_peak {
+            out.push(RULE.on(
+                obj,
+                &cm.limit.pointer,
+                format!(
+                    "{} can use at most {} ({}); limits.memory is {} ({}), more than twice that. {} {}",
+                    cm.describe(),
+                    mib(e.total_peak),
+                    e.breakdown(),
+                    cm.limit.raw.as_deref().unwrap_or(""),
+                    mib(limit),
+                    if cm.mc.role == Role::Proxy {
+                        "Lower the limit to"
+                    } else {
+                        "Raise -m to use it, or lower the limit to"
+                    },
+                    mi_ceil(e.recommended_limit())
+                ),
+            ));
         }
     }
 }

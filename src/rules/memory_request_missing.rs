@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::quantity::mi_ceil;
-use crate::memcached::resources::{analyze, pod_limit};
+use crate::memcached::resources::without_pod_limit;
 
 pub const RULE: Rule = Rule {
     id: "memory-request-missing",
@@ -28,31 +28,26 @@ Set `requests.memory` to the steady size the message gives.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        if pod_limit(obj).is_some() {
+    for (obj, cm) in without_pod_limit(&ctx.objects) {
+        if cm.request.is_set() || cm.limit.is_set() {
             continue;
         }
-        for cm in analyze(obj) {
-            if cm.request.is_set() || cm.limit.is_set() {
-                continue;
-            }
-            let hint = cm
-                .estimate
-                .map(|e| {
-                    format!(
-                        "; it holds {} once its cache is full",
-                        mi_ceil(e.recommended_request())
-                    )
-                })
-                .unwrap_or_default();
-            out.push(RULE.on(
-                obj,
-                &cm.request.pointer,
+        let hint = cm
+            .estimate
+            .map(|e| {
                 format!(
-                    "{} has no resources.requests.memory and no limit{hint}",
-                    cm.describe()
-                ),
-            ));
-        }
+                    "; it holds {} once its cache is full",
+                    mi_ceil(e.recommended_request())
+                )
+            })
+            .unwrap_or_default();
+        out.push(RULE.on(
+            obj,
+            &cm.request.pointer,
+            format!(
+                "{} has no resources.requests.memory and no limit{hint}",
+                cm.describe()
+            ),
+        ));
     }
 }

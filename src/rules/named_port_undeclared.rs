@@ -1,8 +1,9 @@
 use serde_json::Value;
 
-use super::xref::{self, Selector};
+use super::xref;
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
+use crate::k8s;
 use crate::manifest::Object;
 
 pub const RULE: Rule = Rule {
@@ -65,6 +66,19 @@ pub(super) struct PortProblem<'c, 'a> {
 /// A declared container port: (container, name, number, protocol).
 type Declared<'v> = (&'v str, Option<&'v str>, i64, &'v str);
 
+/// The ports declared by the long-running ones of `containers`.
+fn declared_ports<'v>(containers: &'v [k8s::Container<'v>]) -> Vec<Declared<'v>> {
+    containers
+        .iter()
+        .filter(|c| c.long_running())
+        .flat_map(|c| {
+            c.ports()
+                .into_iter()
+                .map(move |(n, p, proto)| (c.name, n, p, proto))
+        })
+        .collect()
+}
+
 enum PortValue<'v> {
     Name(&'v str),
     Number(i64),
@@ -100,15 +114,7 @@ pub(super) fn port_problems<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PortProblem<'c,
     // Probes.
     for t in &templates {
         let containers = t.containers();
-        let pod_ports: Vec<Declared> = containers
-            .iter()
-            .filter(|c| c.long_running())
-            .flat_map(|c| {
-                c.ports()
-                    .into_iter()
-                    .map(move |(n, p, proto)| (c.name, n, p, proto))
-            })
-            .collect();
+        let pod_ports = declared_ports(&containers);
         for c in containers.iter().filter(|c| c.long_running()) {
             let own: Vec<Declared> = c
                 .ports()
@@ -174,20 +180,7 @@ pub(super) fn port_problems<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PortProblem<'c,
         }
     }
     // Service target ports.
-    for svc in ctx.objects.iter().filter(|o| o.kind == "Service") {
-        if svc.json.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
-            continue;
-        }
-        let Some(sel) = svc
-            .json
-            .pointer("/spec/selector")
-            .and_then(Selector::from_map)
-        else {
-            continue;
-        };
-        if sel.is_empty() {
-            continue;
-        }
+    for (svc, sel) in xref::selecting_services(ctx) {
         let ns = svc.effective_namespace();
         let selected: Vec<&xref::PodTemplate> = templates
             .iter()
@@ -202,15 +195,7 @@ pub(super) fn port_problems<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PortProblem<'c,
             .collect::<Vec<_>>()
             .join(", ");
         let all_containers: Vec<_> = selected.iter().flat_map(|t| t.containers()).collect();
-        let declared: Vec<Declared> = all_containers
-            .iter()
-            .filter(|c| c.long_running())
-            .flat_map(|c| {
-                c.ports()
-                    .into_iter()
-                    .map(move |(n, p, proto)| (c.name, n, p, proto))
-            })
-            .collect();
+        let declared = declared_ports(&all_containers);
         let ports = svc.json.pointer("/spec/ports").and_then(Value::as_array);
         for (i, p) in ports.into_iter().flatten().enumerate() {
             let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");

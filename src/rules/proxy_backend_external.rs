@@ -1,6 +1,5 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::Origin;
 use crate::proxy::manifest::{external_host, is_loopback, pod_host, service_host};
 
 pub const RULE: Rule = Rule {
@@ -40,12 +39,8 @@ together: `mclint check proxy.yaml cache.yaml`) to let mclint verify it.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let proxies = crate::proxy::proxies(ctx);
-    for c in &proxies.configs {
-        let Origin::Manifest { proxy, .. } = &c.origin else {
-            continue;
-        };
-        let ns = ctx.objects[proxies.found[*proxy].object].effective_namespace();
+    for (c, _, obj) in crate::proxy::manifest_configs(ctx) {
+        let ns = obj.effective_namespace();
         for p in &c.model.pools {
             for b in p.backends.iter().filter(|b| b.problem.is_none()) {
                 if is_loopback(&b.host)

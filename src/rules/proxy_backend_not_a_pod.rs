@@ -3,7 +3,6 @@ use serde_json::Value;
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{Role, memcached_containers};
-use crate::proxy::Origin;
 use crate::proxy::manifest::{external_host, is_loopback, pod_host, replicas, service_host};
 
 pub const RULE: Rule = Rule {
@@ -39,13 +38,8 @@ serviceName, a headless Service, and memcached's port.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let proxies = crate::proxy::proxies(ctx);
-    for c in &proxies.configs {
-        let Origin::Manifest { proxy, .. } = &c.origin else {
-            continue;
-        };
-        let f = &proxies.found[*proxy];
-        let ns = ctx.objects[f.object].effective_namespace().to_string();
+    for (c, _, obj) in crate::proxy::manifest_configs(ctx) {
+        let ns = obj.effective_namespace().to_string();
         for p in &c.model.pools {
             for b in p.backends.iter().filter(|b| b.problem.is_none()) {
                 let at = format!("pool {} backend {}", p.reference(), b.address());

@@ -1,7 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{Role, memcached_containers};
-use crate::proxy::Origin;
 use crate::proxy::manifest::is_loopback;
 
 pub const RULE: Rule = Rule {
@@ -28,13 +27,7 @@ Point the backend at the local cache container's port, or add the container.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let proxies = crate::proxy::proxies(ctx);
-    for c in &proxies.configs {
-        let Origin::Manifest { proxy, .. } = &c.origin else {
-            continue;
-        };
-        let f = &proxies.found[*proxy];
-        let obj = &ctx.objects[f.object];
+    for (c, f, obj) in crate::proxy::manifest_configs(ctx) {
         let caches: Vec<_> = memcached_containers(obj)
             .into_iter()
             .filter(|m| m.role == Role::Cache)

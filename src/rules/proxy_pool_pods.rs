@@ -1,6 +1,5 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::Origin;
 use crate::proxy::manifest::{pod_host, replicas};
 
 pub const RULE: Rule = Rule {
@@ -28,14 +27,8 @@ Generate the list from `replicas`, in ordinal order.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let proxies = crate::proxy::proxies(ctx);
-    for c in &proxies.configs {
-        let Origin::Manifest { proxy, .. } = &c.origin else {
-            continue;
-        };
-        let ns = ctx.objects[proxies.found[*proxy].object]
-            .effective_namespace()
-            .to_string();
+    for (c, _, obj) in crate::proxy::manifest_configs(ctx) {
+        let ns = obj.effective_namespace().to_string();
         for p in &c.model.pools {
             let hosts: Vec<_> = p
                 .backends

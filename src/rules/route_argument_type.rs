@@ -1,7 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::lint::handler_args;
-use crate::proxy::model::HandlerKind;
 use crate::proxy::vm::Lv;
 
 pub const RULE: Rule = Rule {
@@ -30,65 +29,60 @@ Use the type the handler expects.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    crate::proxy::builtin_routes(ctx, &mut |c, r| {
         let m = &c.model;
-        m.routes(&mut |r| {
-            if r.kind != HandlerKind::Builtin {
-                return;
+        let Some(spec) = handler_args(&r.handler) else {
+            return;
+        };
+        for (name, ty) in spec {
+            let Some(v) = r.arg(name) else { continue };
+            let line = m.find_line(r.line, name).or(r.line);
+            if !ty.accepts(v) {
+                out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!(
+                        "route_{} {name} is {}; it must be {}",
+                        r.handler,
+                        v.show(),
+                        ty.describe()
+                    ),
+                ));
+                continue;
             }
-            let Some(spec) = handler_args(&r.handler) else {
-                return;
-            };
-            for (name, ty) in spec {
-                let Some(v) = r.arg(name) else { continue };
-                let line = m.find_line(r.line, name).or(r.line);
-                if !ty.accepts(v) {
-                    out.push(c.finding(
-                        ctx,
-                        &RULE,
-                        line,
-                        format!(
-                            "route_{} {name} is {}; it must be {}",
-                            r.handler,
-                            v.show(),
-                            ty.describe()
-                        ),
-                    ));
-                    continue;
-                }
-                if *name == "failover_count" && v.as_f64().is_some_and(|n| n < 1.0) {
-                    out.push(c.finding(
-                        ctx,
-                        &RULE,
-                        line,
-                        format!(
-                            "route_{} failover_count is {}: no child is ever tried",
-                            r.handler,
-                            v.show()
-                        ),
-                    ));
-                }
-                if matches!(*name, "limit" | "fillrate" | "tickrate" | "wait" | "ttl")
-                    && v.as_f64().is_some_and(|n| n < 0.0)
-                {
-                    out.push(c.finding(
-                        ctx,
-                        &RULE,
-                        line,
-                        format!("route_{} {name} is negative ({})", r.handler, v.show()),
-                    ));
-                }
-                if let (Lv::Str(s), "local_zone") = (v, *name)
-                    && s.is_empty()
-                {
-                    out.push(c.finding(
-                        ctx,
-                        &RULE,
-                        line,
-                        format!("route_{} local_zone is empty", r.handler),
-                    ));
-                }
+            if *name == "failover_count" && v.as_f64().is_some_and(|n| n < 1.0) {
+                out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!(
+                        "route_{} failover_count is {}: no child is ever tried",
+                        r.handler,
+                        v.show()
+                    ),
+                ));
             }
-        });
-    }
+            if matches!(*name, "limit" | "fillrate" | "tickrate" | "wait" | "ttl")
+                && v.as_f64().is_some_and(|n| n < 0.0)
+            {
+                out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!("route_{} {name} is negative ({})", r.handler, v.show()),
+                ));
+            }
+            if let (Lv::Str(s), "local_zone") = (v, *name)
+                && s.is_empty()
+            {
+                out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!("route_{} local_zone is empty", r.handler),
+                ));
+            }
+        }
+    });
 }

@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::eval::describe;
-use crate::proxy::model::{HandlerKind, ListForm, SlotValue, Target};
+use crate::proxy::model::{ListForm, SlotValue, Target};
 
 pub const RULE: Rule = Rule {
     id: "route-child-kind",
@@ -27,57 +27,52 @@ Name one zone (`set_main_east`) for a child; wrap a single pool in a table
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    crate::proxy::builtin_routes(ctx, &mut |c, r| {
         let m = &c.model;
-        m.routes(&mut |r| {
-            if r.kind != HandlerKind::Builtin {
-                return;
-            }
-            for s in &r.slots {
-                let line = m.find_line(r.line, &s.arg).or(r.line);
-                let plural = s.arg == "children";
-                match (&s.value, plural) {
-                    (SlotValue::Many(_, ListForm::Set), false) => out.push(c.finding(
-                        ctx,
-                        &RULE,
-                        line,
-                        format!("route_{} {} names a pool set; it takes one pool (name a zone: set_<name>_<zone>)", r.handler, s.arg),
-                    )),
-                    (SlotValue::Many(..), false) => out.push(c.finding(
-                        ctx,
-                        &RULE,
-                        line,
-                        format!("route_{} {} is a table; it takes one pool or route", r.handler, s.arg),
-                    )),
-                    (SlotValue::Single(t @ (Target::Pool(_) | Target::Route(_) | Target::Internal)), true) => out.push(c.finding(
-                        ctx,
-                        &RULE,
-                        line,
-                        format!(
-                            "route_{} children is {}; it takes a pool set name or a table (children = {{ ... }})",
-                            r.handler,
-                            describe(m, t)
-                        ),
-                    )),
-                    (SlotValue::Single(Target::Invalid(w)), _) => out.push(c.finding(
-                        ctx,
-                        &RULE,
-                        line,
-                        format!("route_{} {} is {w}, not a pool name or route", r.handler, s.arg),
-                    )),
-                    (SlotValue::Many(list, _), true) => {
-                        for (k, t) in list {
-                            if let Target::Invalid(w) = t {
-                                out.push(c.finding(ctx, &RULE, line, format!("route_{} children[{k}] is {w}, not a pool name or route", r.handler)));
-                            }
-                            if let Target::Set(s) = t {
-                                out.push(c.finding(ctx, &RULE, line, format!("route_{} children[{k}] names the pool set {s}; name one of its zones", r.handler)));
-                            }
+        for s in &r.slots {
+            let line = m.find_line(r.line, &s.arg).or(r.line);
+            let plural = s.arg == "children";
+            match (&s.value, plural) {
+                (SlotValue::Many(_, ListForm::Set), false) => out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!("route_{} {} names a pool set; it takes one pool (name a zone: set_<name>_<zone>)", r.handler, s.arg),
+                )),
+                (SlotValue::Many(..), false) => out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!("route_{} {} is a table; it takes one pool or route", r.handler, s.arg),
+                )),
+                (SlotValue::Single(t @ (Target::Pool(_) | Target::Route(_) | Target::Internal)), true) => out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!(
+                        "route_{} children is {}; it takes a pool set name or a table (children = {{ ... }})",
+                        r.handler,
+                        describe(m, t)
+                    ),
+                )),
+                (SlotValue::Single(Target::Invalid(w)), _) => out.push(c.finding(
+                    ctx,
+                    &RULE,
+                    line,
+                    format!("route_{} {} is {w}, not a pool name or route", r.handler, s.arg),
+                )),
+                (SlotValue::Many(list, _), true) => {
+                    for (k, t) in list {
+                        if let Target::Invalid(w) = t {
+                            out.push(c.finding(ctx, &RULE, line, format!("route_{} children[{k}] is {w}, not a pool name or route", r.handler)));
+                        }
+                        if let Target::Set(s) = t {
+                            out.push(c.finding(ctx, &RULE, line, format!("route_{} children[{k}] names the pool set {s}; name one of its zones", r.handler)));
                         }
                     }
-                    _ => {}
                 }
+                _ => {}
             }
-        });
-    }
+        }
+    });
 }

@@ -1,6 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::lint::missing_required;
+use crate::proxy::model::{ProxyConfig, Route};
 
 pub const RULE: Rule = Rule {
     id: "route-missing-argument",
@@ -50,13 +51,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 } else {
                     "routelib passes nil to new_handle (\"invalid argument to new_handle\")"
                 };
-                let (line, near) = match &miss.near {
-                    Some(k) => (
-                        m.find_line(r.line, k).or(r.line),
-                        format!(" (`{k}` is given instead: did you mean `{}`?)", miss.arg),
-                    ),
-                    None => (r.line, String::new()),
-                };
+                let (line, near) = given_instead(m, r, miss.near.as_deref(), miss.arg);
                 out.push(c.finding(
                     ctx,
                     &RULE,
@@ -78,13 +73,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     .map(|(k, _)| k)
                     .filter(|k| *k != "child" && *k != "ttl")
                     .find(|k| crate::suggest::nearest(k, ["ttl"]).is_some());
-                let (line, near) = match near {
-                    Some(k) => (
-                        m.find_line(r.line, k).or(r.line),
-                        format!(" (`{k}` is given instead: did you mean `ttl`?)"),
-                    ),
-                    None => (r.line, String::new()),
-                };
+                let (line, near) = given_instead(m, r, near, "ttl");
                 out.push(c.finding(
                     ctx,
                     &RULE,
@@ -95,5 +84,22 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 ));
             }
         });
+    }
+}
+
+/// Where to report a missing `arg` of `r`, and the note for the message: at
+/// the key `near` given instead (if any), else at the handler.
+fn given_instead(
+    m: &ProxyConfig,
+    r: &Route,
+    near: Option<&str>,
+    arg: &str,
+) -> (Option<u32>, String) {
+    match near {
+        Some(k) => (
+            m.find_line(r.line, k).or(r.line),
+            format!(" (`{k}` is given instead: did you mean `{arg}`?)"),
+        ),
+        None => (r.line, String::new()),
     }
 }

@@ -1,7 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::lint::{did_you_mean, handler_args, ignored_args, missing_required};
-use crate::proxy::model::HandlerKind;
 use crate::proxy::vm::Key;
 
 pub const RULE: Rule = Rule {
@@ -33,49 +32,61 @@ many zones route_zfailover asks, give it a set with fewer zones.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    crate::proxy::builtin_routes(ctx, &mut |c, r| {
         let m = &c.model;
-        m.routes(&mut |r| {
-            if r.kind != HandlerKind::Builtin {
-                return;
-            }
-            let Some(spec) = handler_args(&r.handler) else { return };
-            // Keys given instead of a required argument are reported (as an
-            // error) by route-missing-argument.
-            let instead: Vec<String> = missing_required(r).into_iter().filter_map(|m| m.near).collect();
-            for (k, _) in &r.args.entries {
-                let name = match k {
-                    Key::Str(s) => s.as_str(),
-                    _ => {
-                        out.push(c.finding(ctx, &RULE, r.line, format!("route_{} is given a positional value {k}; it takes named arguments", r.handler)));
-                        continue;
-                    }
-                };
-                if let Some((_, why)) = ignored_args(&r.handler).iter().find(|(n, _)| *n == name) {
+        let Some(spec) = handler_args(&r.handler) else {
+            return;
+        };
+        // Keys given instead of a required argument are reported (as an
+        // error) by route-missing-argument.
+        let instead: Vec<String> = missing_required(r)
+            .into_iter()
+            .filter_map(|m| m.near)
+            .collect();
+        for (k, _) in &r.args.entries {
+            let name = match k {
+                Key::Str(s) => s.as_str(),
+                _ => {
                     out.push(c.finding(
                         ctx,
                         &RULE,
-                        m.find_line(r.line, name).or(r.line),
-                        format!("route_{} ignores `{name}`: {why}", r.handler),
+                        r.line,
+                        format!(
+                            "route_{} is given a positional value {k}; it takes named arguments",
+                            r.handler
+                        ),
                     ));
                     continue;
                 }
-                if spec.iter().any(|(n, _)| *n == name) || instead.iter().any(|k| k == name) {
-                    continue;
-                }
-                let hint = did_you_mean(name, spec.iter().map(|(n, _)| *n));
-                let takes: Vec<&str> = spec.iter().map(|(n, _)| *n).collect();
+            };
+            if let Some((_, why)) = ignored_args(&r.handler).iter().find(|(n, _)| *n == name) {
                 out.push(c.finding(
                     ctx,
                     &RULE,
                     m.find_line(r.line, name).or(r.line),
-                    format!(
-                        "route_{} has no argument `{name}`{hint} (it takes: {}); routelib ignores it",
-                        r.handler,
-                        if takes.is_empty() { "none".to_string() } else { takes.join(", ") }
-                    ),
+                    format!("route_{} ignores `{name}`: {why}", r.handler),
                 ));
+                continue;
             }
-        });
-    }
+            if spec.iter().any(|(n, _)| *n == name) || instead.iter().any(|k| k == name) {
+                continue;
+            }
+            let hint = did_you_mean(name, spec.iter().map(|(n, _)| *n));
+            let takes: Vec<&str> = spec.iter().map(|(n, _)| *n).collect();
+            out.push(c.finding(
+                ctx,
+                &RULE,
+                m.find_line(r.line, name).or(r.line),
+                format!(
+                    "route_{} has no argument `{name}`{hint} (it takes: {}); routelib ignores it",
+                    r.handler,
+                    if takes.is_empty() {
+                        "none".to_string()
+                    } else {
+                        takes.join(", ")
+                    }
+                ),
+            ));
+        }
+    });
 }

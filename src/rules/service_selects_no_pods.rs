@@ -1,4 +1,4 @@
-use super::xref::{self, PodTemplate, Selector};
+use super::xref::{self, PodTemplate};
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 
@@ -39,20 +39,7 @@ Service with the `mclint.io/ignore` annotation.
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let templates = xref::pod_templates(ctx);
-    for svc in ctx.objects.iter().filter(|o| o.kind == "Service") {
-        if svc.json.pointer("/spec/type").and_then(|t| t.as_str()) == Some("ExternalName") {
-            continue;
-        }
-        let Some(sel) = svc
-            .json
-            .pointer("/spec/selector")
-            .and_then(Selector::from_map)
-        else {
-            continue;
-        };
-        if sel.is_empty() {
-            continue;
-        }
+    for (svc, sel) in xref::selecting_services(ctx) {
         let ns = svc.effective_namespace();
         let in_ns: Vec<&PodTemplate> = templates.iter().filter(|t| t.namespace() == ns).collect();
         if in_ns.iter().any(|t| sel.matches(t.labels)) {

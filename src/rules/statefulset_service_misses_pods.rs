@@ -41,20 +41,11 @@ Give the Service the same selector as the StatefulSet's `spec.selector`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for sts in ctx.objects.iter().filter(|o| o.kind == "StatefulSet") {
-        let Some(name) = sts
-            .json
-            .pointer("/spec/serviceName")
-            .and_then(|v| v.as_str())
-        else {
-            continue;
-        };
+    for (sts, name) in xref::statefulset_service_names(ctx) {
         let Some(template) = xref::pod_template(sts) else {
             continue;
         };
-        let Some(svc) =
-            xref::objects_of(ctx, "Service", sts.effective_namespace()).find(|s| s.name == name)
-        else {
+        let Some(svc) = xref::service_in_namespace_of(ctx, sts, name) else {
             continue; // statefulset-service-missing reports this
         };
         match svc.json.pointer("/spec/selector") {

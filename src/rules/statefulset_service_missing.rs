@@ -34,19 +34,12 @@ Point `serviceName` at the rendered headless Service, or render one with
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for sts in ctx.objects.iter().filter(|o| o.kind == "StatefulSet") {
-        let Some(name) = sts
-            .json
-            .pointer("/spec/serviceName")
-            .and_then(|v| v.as_str())
-        else {
-            continue;
-        };
+    for (sts, name) in xref::statefulset_service_names(ctx) {
         if name.is_empty() {
             continue;
         }
         let ns = sts.effective_namespace();
-        match xref::objects_of(ctx, "Service", ns).find(|s| s.name == name) {
+        match xref::service_in_namespace_of(ctx, sts, name) {
             None => {
                 let mut msg = format!(
                     "`serviceName` names Service `{name}`, which is not in namespace `{ns}` of the rendering; the pods get no DNS names"

@@ -226,6 +226,49 @@ pub fn objects_of<'c, 'a>(
         .filter(move |o| o.kind == kind && o.effective_namespace() == namespace)
 }
 
+/// Services that route to pods: every Service but `ExternalName` ones, with
+/// its `spec.selector` when that is a map with at least one label.
+pub fn selecting_services<'c, 'a>(
+    ctx: &'c Context<'a>,
+) -> impl Iterator<Item = (&'c Object<'a>, Selector)> {
+    ctx.objects
+        .iter()
+        .filter(|o| o.kind == "Service")
+        .filter(|svc| {
+            svc.json.pointer("/spec/type").and_then(Value::as_str) != Some("ExternalName")
+        })
+        .filter_map(|svc| {
+            let sel = svc
+                .json
+                .pointer("/spec/selector")
+                .and_then(Selector::from_map)?;
+            (!sel.is_empty()).then_some((svc, sel))
+        })
+}
+
+/// StatefulSets that name a governing Service, each with the text of its
+/// `spec.serviceName` (possibly empty).
+pub fn statefulset_service_names<'c, 'a>(
+    ctx: &'c Context<'a>,
+) -> impl Iterator<Item = (&'c Object<'a>, &'c str)> {
+    ctx.objects
+        .iter()
+        .filter(|o| o.kind == "StatefulSet")
+        .filter_map(|sts| {
+            let name = sts.json.pointer("/spec/serviceName")?.as_str()?;
+            Some((sts, name))
+        })
+}
+
+/// The Service called `name` in `obj`'s namespace, if the rendering has one.
+pub fn service_in_namespace_of<'c, 'a>(
+    ctx: &'c Context<'a>,
+    obj: &'c Object<'a>,
+    name: &str,
+) -> Option<&'c Object<'a>> {
+    objects_of(ctx, "Service", obj.effective_namespace()).find(|s| s.name == name)
+}
+
 /// `Kind name` for messages, with the template it came from when helm said.
 pub fn describe(obj: &Object) -> String {
     let r = obj.reference();
