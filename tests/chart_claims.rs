@@ -483,28 +483,49 @@ fn local_first_reads(c: &Cluster, connections: usize) -> usize {
 
 /// The trap the chart must not ship, shown with the real proxy: `route_failover`
 /// over a zoned set ignores the global `local_zone()`, and each worker thread
-/// orders the children its own way, so some reads skip the local cache. The
-/// chart's `route_zfailover` on the same 16 threads reads locally every time.
+/// orders the children its own way (Lua's table order, seeded per VM from the
+/// clock and addresses), so some reads skip the local cache. The chart's
+/// `route_zfailover` on the same 16 threads reads locally every time.
+///
+/// The trap's per-thread order is random: in one start out of a few dozen every
+/// thread happens to put the local cache first. So the trap side restarts the
+/// proxy (on a new second, as the seed takes the clock) until a start shows it,
+/// up to `TRAP_STARTS` times; the shipped side must read locally on each of them.
 #[test]
 fn sidecar_failover_avoids_the_route_failover_trap() {
+    const TRAP_STARTS: usize = 8;
     let r = render("sidecar-failover", &["--set", "proxy.threads=16"]);
     let connections = 512;
-    let shipped = start(&r);
-    assert_eq!(shipped.proxy_threads, 16);
-    let shipped_local = local_first_reads(&shipped, connections);
-    drop(shipped);
-    let trap = start_edited(&r, |files| {
-        let lua = files.get_mut("proxy.lua").unwrap();
-        assert!(lua.contains("route_zfailover"));
-        *lua = lua.replace("route_zfailover", "route_failover");
-    });
-    let trap_local = local_first_reads(&trap, connections);
+    let mut shipped_runs = Vec::new();
+    let mut trap_runs = Vec::new();
+    for _ in 0..TRAP_STARTS {
+        let shipped = start(&r);
+        assert_eq!(shipped.proxy_threads, 16);
+        shipped_runs.push(local_first_reads(&shipped, connections));
+        drop(shipped);
+        let trap = start_edited(&r, |files| {
+            let lua = files.get_mut("proxy.lua").unwrap();
+            assert!(lua.contains("route_zfailover"));
+            *lua = lua.replace("route_zfailover", "route_failover");
+        });
+        let trap_local = local_first_reads(&trap, connections);
+        drop(trap);
+        trap_runs.push(trap_local);
+        if trap_local < connections {
+            break;
+        }
+        // A new second gives the next start's Lua VMs a new hash seed.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
     eprintln!(
-        "sidecar-failover, 16 worker threads, {connections} connections: route_zfailover {shipped_local} local answers; route_failover with the global local_zone() {trap_local}"
+        "sidecar-failover, 16 worker threads, {connections} connections per start: route_zfailover local answers {shipped_runs:?}; route_failover with the global local_zone() {trap_runs:?}"
     );
-    assert_eq!(shipped_local, connections);
     assert!(
-        trap_local < connections,
-        "the trap config read locally on every thread: the proof cannot tell them apart"
+        shipped_runs.iter().all(|&n| n == connections),
+        "route_zfailover skipped the local cache: {shipped_runs:?} of {connections}"
+    );
+    assert!(
+        trap_runs.iter().any(|&n| n < connections),
+        "the trap config read locally on every thread in {TRAP_STARTS} starts: the proof cannot tell them apart"
     );
 }

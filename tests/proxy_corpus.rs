@@ -142,6 +142,23 @@ fn mclint_placed(config: &Path, key: &str) -> Result<Vec<String>, String> {
     Ok(ports)
 }
 
+/// The child's exit status if it exits within `wait`.
+fn exited_within(
+    child: &mut std::process::Child,
+    wait: Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn run_real(name: &str, config: &Path, requests: &[String], dir: &Path) -> Seen {
     let port = free_port();
     let log = dir.join(format!("{name}.proxy.log"));
@@ -196,10 +213,11 @@ fn run_real(name: &str, config: &Path, requests: &[String], dir: &Path) -> Seen 
         let mut line = String::new();
         let got = sent.is_ok() && reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false);
         if !got {
-            std::thread::sleep(Duration::from_millis(300));
-            outcome = Some(match child.try_wait() {
-                Ok(Some(status)) => Seen::Crashes(format!("{req}: {status}: {}", read_log())),
-                _ => Seen::Silent(format!("no answer to {req}")),
+            // A crashed proxy closes the connection as it dies; give a loaded
+            // machine time to reap it before calling the silence a hang.
+            outcome = Some(match exited_within(&mut child, Duration::from_secs(3)) {
+                Some(status) => Seen::Crashes(format!("{req}: {status}: {}", read_log())),
+                None => Seen::Silent(format!("no answer to {req}")),
             });
             break;
         }
@@ -214,13 +232,12 @@ fn run_real(name: &str, config: &Path, requests: &[String], dir: &Path) -> Seen 
             }
         }
     }
-    if outcome.is_none() {
-        std::thread::sleep(Duration::from_millis(100));
-        if let Ok(Some(status)) = child.try_wait() {
-            outcome = Some(Seen::Crashes(format!(
-                "exited after the requests: {status}"
-            )));
-        }
+    if outcome.is_none()
+        && let Some(status) = exited_within(&mut child, Duration::from_millis(200))
+    {
+        outcome = Some(Seen::Crashes(format!(
+            "exited after the requests: {status}"
+        )));
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -72,8 +72,10 @@ fn runaway_configs_stop_quickly_with_a_clear_error() {
             f.message.contains(word) || f.message.contains("longer than"),
             "{f:?}"
         );
+        // A guard against limits set absurdly high, not a speed target: generous
+        // enough for a debug build on a loaded machine.
         assert!(
-            start.elapsed() < std::time::Duration::from_secs(1),
+            start.elapsed() < std::time::Duration::from_secs(20),
             "{text}: {:?}",
             start.elapsed()
         );
@@ -351,7 +353,8 @@ fn pathological_patterns_are_refused_not_run() {
     let f = cfg.failure.expect("must fail");
     assert_eq!(f.line, Some(2), "{f:?}");
     assert!(f.message.contains("mclint sandbox"), "{f:?}");
-    assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    // Refused before running: a backtracking run of this pattern takes hours.
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
     // Ordinary patterns still work, through the string metatable too.
     let cfg = model(
         "local h, p = ('cache-0.cache:11211'):match('^(.+):(%d+)$')\nassert(p == '11211')\nassert(string.find('a.b', '.', 1, true) == 2)\nroutes { default = route_null {} }\n",

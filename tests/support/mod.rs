@@ -51,13 +51,30 @@ pub fn helm_template(release: &str, namespace: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
+/// A port on 127.0.0.1 for a test server, never the same twice in one test
+/// process, and outside the kernel's ephemeral range (32768-60999 on Linux), so
+/// neither a client's outgoing connection nor another `bind(0)` can take it
+/// between this call and the server's bind. Each test process starts at its own
+/// offset (from its pid) in 20000-32767, and a port something already holds is
+/// skipped.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20000;
+    const SPAN: u32 = 32768 - LOW;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(2654435761) % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..SPAN {
+        let port = (LOW + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on 127.0.0.1 in {LOW}-32767");
 }
 
 /// A child process killed when dropped (also when a test panics).
@@ -101,10 +118,22 @@ fn is_root() -> bool {
 
 /// Starts memcached on 127.0.0.1:`port` with extra args, waiting until it accepts.
 pub fn start_memcached(name: &str, port: u16, extra: &[String], workdir: &Path) -> Server {
+    start_memcached_at(name, "127.0.0.1", port, extra, workdir)
+}
+
+/// Starts memcached on `addr`:`port` (any loopback address) with extra args,
+/// waiting until it accepts.
+pub fn start_memcached_at(
+    name: &str,
+    addr: &str,
+    port: u16,
+    extra: &[String],
+    workdir: &Path,
+) -> Server {
     let log = workdir.join(format!("{name}.log"));
     let logf = std::fs::File::create(&log).unwrap();
     let mut cmd = Command::new(memcached_bin());
-    cmd.args(["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0"]);
+    cmd.args(["-l", addr, "-p", &port.to_string(), "-U", "0"]);
     if is_root() {
         cmd.args(["-u", "root"]);
     }
@@ -121,7 +150,7 @@ pub fn start_memcached(name: &str, port: u16, extra: &[String], workdir: &Path) 
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if TcpStream::connect((addr, port)).is_ok() {
             // Something listens; make sure it is ours (a port taken by another
             // process makes memcached exit on bind).
             std::thread::sleep(Duration::from_millis(20));
@@ -150,11 +179,14 @@ pub struct Client {
 
 impl Client {
     pub fn connect(port: u16) -> Client {
-        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        Client::connect_to("127.0.0.1", port)
+    }
+
+    pub fn connect_to(addr: &str, port: u16) -> Client {
+        let s = TcpStream::connect((addr, port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         // One write per command and no Nagle: otherwise every request waits out a
         // delayed ACK (40 ms) and the proofs take minutes.
-        s.set_nodelay(true).unwrap();
         s.set_nodelay(true).unwrap();
         Client {
             reader: BufReader::new(s.try_clone().unwrap()),
