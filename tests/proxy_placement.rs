@@ -1,8 +1,10 @@
 //! Proof against the real proxy: keys stored through memcached 1.6.38's proxy
-//! (routelib, jump hash, XXH3) land on exactly the backend `mclint route` names.
+//! (routelib; jump hash or `mcp.dist_ring_hash`; XXH3 or the ring's MD5 key
+//! hash) land on exactly the backend `mclint route` names.
 //!
 //! For pools of 1 to 8 backends, seeded and unseeded, with `stop` and `tags`
-//! key filters, every key is stored through a real proxy; each backend is then
+//! key filters, jump hash and the ring's ketama, twemproxy and evcache modes,
+//! every key is stored through a real proxy; each backend is then
 //! asked which keys it holds (`lru_crawler metadump all`), and `mclint route
 //! --format json` must name the same backend for every key.
 
@@ -11,7 +13,7 @@ mod support;
 use std::collections::HashMap;
 use std::path::Path;
 
-use support::{Client, free_port, mclint, start_memcached};
+use support::{Client, free_port, mclint, start_memcached, start_memcached_at};
 
 struct Case {
     name: &'static str,
@@ -88,6 +90,42 @@ const CASES: &[Case] = &[
         reversed: true,
         options: r#"filter = "tags", filter_conf = "{}", seed = "t""#,
     },
+    Case {
+        name: "ring-ketama-three",
+        backends: 3,
+        reversed: false,
+        options: r#"dist = mcp.dist_ring_hash, omode = "ketama""#,
+    },
+    Case {
+        name: "ring-ketama-md5-five",
+        backends: 5,
+        reversed: true,
+        options: r#"dist = mcp.dist_ring_hash, omode = "ketama", hash = mcp.dist_ring_hash.hash, seed = "ignored""#,
+    },
+    Case {
+        name: "ring-twemproxy-four-stop",
+        backends: 4,
+        reversed: false,
+        options: r#"dist = mcp.dist_ring_hash, omode = "twemproxy", filter = "stop", filter_conf = "|#|""#,
+    },
+    Case {
+        name: "ring-evcache-six-seeded",
+        backends: 6,
+        reversed: false,
+        options: r#"dist = mcp.dist_ring_hash, omode = "evcache", seed = "e""#,
+    },
+    Case {
+        name: "ring-ketama-eight-12-points",
+        backends: 8,
+        reversed: true,
+        options: r#"dist = mcp.dist_ring_hash, omode = "ketama", obuckets = 12"#,
+    },
+    Case {
+        name: "jump-md5-seven",
+        backends: 7,
+        reversed: false,
+        options: r#"hash = mcp.dist_ring_hash.hash"#,
+    },
 ];
 
 /// Keys of every shape the proxy must agree on.
@@ -145,7 +183,11 @@ fn decode_uri(s: &str) -> String {
 
 /// Every key a backend holds.
 fn held_keys(port: u16) -> Vec<String> {
-    let mut c = Client::connect(port);
+    held_keys_at("127.0.0.1", port)
+}
+
+fn held_keys_at(addr: &str, port: u16) -> Vec<String> {
+    let mut c = Client::connect_to(addr, port);
     let mut first = c.raw("lru_crawler metadump all");
     let mut keys = Vec::new();
     loop {
@@ -291,4 +333,94 @@ fn mclint_places_every_key_where_the_real_proxy_does() {
         disagreements.join("\n")
     );
     assert!(agreed >= 2000, "only {agreed} keys checked");
+}
+
+/// `omode = "twemproxy"` names a backend on the default port 11211 as `host-N`
+/// (libmemcached's way), not `host:port-N`: proven with three backends on
+/// 11211 at three loopback addresses (Linux routes all of 127/8 to lo).
+#[test]
+fn twemproxy_ring_drops_the_default_port_like_the_real_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three loopback addresses whose port 11211 is free.
+    let addrs: Vec<String> = (2..200)
+        .map(|i| format!("127.0.{i}.7"))
+        .filter(|a| std::net::TcpListener::bind((a.as_str(), 11211)).is_ok())
+        .take(3)
+        .collect();
+    assert_eq!(
+        addrs.len(),
+        3,
+        "no three loopback addresses with 11211 free"
+    );
+    let _backends: Vec<_> = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| start_memcached_at(&format!("tw{i}"), a, 11211, &[], dir.path()))
+        .collect();
+    let list: Vec<String> = addrs
+        .iter()
+        .map(|a| format!("        \"{a}:11211\","))
+        .collect();
+    let config = dir.path().join("twemproxy.lua");
+    std::fs::write(
+        &config,
+        format!(
+            "pools {{\n    main = {{\n        options = {{ dist = mcp.dist_ring_hash, omode = \"twemproxy\" }},\n        backends = {{\n{}\n        }},\n    }},\n}}\nroutes {{\n    default = route_direct {{ child = \"main\" }},\n}}\n",
+            list.join("\n")
+        ),
+    )
+    .unwrap();
+    let proxy_port = free_port();
+    let _proxy = start_memcached(
+        "proxy-twemproxy",
+        proxy_port,
+        &[
+            "-o".into(),
+            format!("proxy_config=routelib,proxy_arg={}", config.display()),
+        ],
+        dir.path(),
+    );
+    let keys: Vec<String> = (0..600).map(|i| format!("tw:{i}")).collect();
+    let mut client = Client::connect(proxy_port);
+    for k in &keys {
+        assert_eq!(client.set(k, b"v", 0), "STORED", "storing {k}");
+    }
+    let mut actual: HashMap<String, String> = HashMap::new();
+    for a in &addrs {
+        for k in held_keys_at(a, 11211) {
+            actual.insert(k, format!("{a}:11211"));
+        }
+    }
+    assert_eq!(actual.len(), keys.len(), "every key is on one backend");
+    let keys_file = dir.path().join("tw.keys");
+    std::fs::write(&keys_file, keys.join("\n")).unwrap();
+    let out = mclint()
+        .args(["route", "--config"])
+        .arg(&config)
+        .arg("--keys-file")
+        .arg(&keys_file)
+        .args(["--command", "set", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut per_backend: HashMap<String, usize> = HashMap::new();
+    for (line, key) in stdout.lines().zip(&keys) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let predicted = v["backends"][0]["backend"].as_str().unwrap();
+        assert_eq!(actual[key], predicted, "{key}");
+        *per_backend.entry(predicted.to_string()).or_default() += 1;
+    }
+    assert_eq!(
+        per_backend.len(),
+        3,
+        "keys reach every backend: {per_backend:?}"
+    );
+    eprintln!(
+        "twemproxy ring on port 11211: 600 keys placed as the real proxy did, {per_backend:?}"
+    );
 }

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use super::objects::LuaConfig;
 use super::remap::{PoolSpec, ProxySpec, RouteSpec};
-use crate::proxy::model::{self, Dist, MapEntry, ProxyConfig, Route, SlotValue, Target};
+use crate::proxy::model::{self, MapEntry, ProxyConfig, Route, SlotValue, Target};
+use crate::proxy::placement::Placer;
 use crate::proxy::{EnvSource, Limits};
 
 /// A config that holds pools or routes, or why it cannot be used.
@@ -43,13 +44,8 @@ fn spec(cfg: &ProxyConfig) -> ProxySpec {
         .map(|p| PoolSpec {
             name: p.reference(),
             backends: p.backends.iter().map(|b| b.address()).collect(),
-            seed_hash: p.seed_hash,
-            filter: p.filter.clone(),
-            unmodeled: match &p.dist {
-                Dist::Jump => None,
-                Dist::Ring => Some("dist is ring hash, which mclint does not model".into()),
-                Dist::Other(d) => Some(format!("dist is {d}, which mclint does not model")),
-            },
+            placer: Placer::for_pool(p).ok(),
+            unmodeled: Placer::for_pool(p).err(),
         })
         .collect();
     let mut routes = Vec::new();
@@ -157,10 +153,12 @@ routes {
         );
         let main = s.pool("main").unwrap();
         assert_eq!(main.backends, vec!["a:11211", "b:11211"]);
-        assert_eq!(main.seed_hash, 0);
+        let key_hash = |p: &PoolSpec| p.placer.as_ref().unwrap().hash.clone();
+        use crate::proxy::placement::KeyHash;
+        assert_eq!(key_hash(main), KeyHash::Xxh3(0));
         assert_eq!(
-            s.pool("set_copies_x").unwrap().seed_hash,
-            crate::proxy::hash::seed_hash(Some("x"))
+            key_hash(s.pool("set_copies_x").unwrap()),
+            KeyHash::Xxh3(crate::proxy::hash::seed_hash(Some("x")))
         );
         assert_eq!(s.pool("set_copies_y").unwrap().backends, vec!["d:2"]);
         let names: Vec<(&str, Vec<&str>)> = s

@@ -1,12 +1,11 @@
 //! Key remapping: how many keys land on a different backend after a change of
 //! the proxy config, found by routing the same sample of keys through the old
-//! and the new pools with the proxy model's placement (`crate::proxy::hash`:
-//! key filter, XXH3-64 with the pool's seed, jump consistent hash).
+//! and the new pools with the proxy model's placement
+//! (`crate::proxy::placement`: key filter, key hash, jump hash or ring).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::proxy::hash;
-use crate::proxy::model::KeyFilter;
+use crate::proxy::placement::Placer;
 
 /// A pool as far as placement is concerned.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,11 +15,10 @@ pub struct PoolSpec {
     pub name: String,
     /// Backend identities (`host:port`), in the order the proxy numbers them.
     pub backends: Vec<String>,
-    /// XXH3-64 of the pool's `seed` option; 0 when unseeded.
-    pub seed_hash: u64,
-    pub filter: KeyFilter,
-    /// Why keys cannot be placed with the model (a `dist` other than jump
-    /// hash, ...); such pools are reported, not measured.
+    /// How keys reach the backends; `None` when `unmodeled`.
+    pub placer: Option<Placer>,
+    /// Why keys cannot be placed with the model (an unknown `dist`, a ring
+    /// the proxy refuses, ...); such pools are reported, not measured.
     pub unmodeled: Option<String>,
 }
 
@@ -66,11 +64,7 @@ pub fn keys_from_text(text: &str) -> Vec<Vec<u8>> {
 /// The backend a key reaches in a pool (`None`: an empty or unmodeled pool,
 /// or a key the pool's filter cannot hash).
 fn backend_of<'a>(pool: &'a PoolSpec, key: &[u8]) -> Option<&'a str> {
-    if pool.unmodeled.is_some() {
-        return None;
-    }
-    let buckets = u32::try_from(pool.backends.len()).ok()?;
-    let i = hash::place(&pool.filter, pool.seed_hash, buckets, key).ok()??;
+    let i = pool.placer.as_ref()?.place(key).ok()??;
     pool.backends.get(i as usize).map(String::as_str)
 }
 
@@ -265,13 +259,20 @@ fn backend_set<'a>(pools: &[&'a PoolSpec], key: &[u8]) -> BTreeSet<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy::hash;
+    use crate::proxy::model::KeyFilter;
+    use crate::proxy::placement::{KeyHash, Spread};
 
     fn pool(name: &str, n: usize, seed: Option<&str>) -> PoolSpec {
         PoolSpec {
             name: name.into(),
             backends: (0..n).map(|i| format!("{name}-{i}.svc:11211")).collect(),
-            seed_hash: hash::seed_hash(seed),
-            filter: KeyFilter::None,
+            placer: Some(Placer {
+                filter: KeyFilter::None,
+                hash: KeyHash::Xxh3(hash::seed_hash(seed)),
+                spread: Spread::Jump,
+                backends: n as u32,
+            }),
             unmodeled: None,
         }
     }
@@ -428,11 +429,8 @@ mod tests {
 
     fn single(name: &str, i: usize) -> PoolSpec {
         PoolSpec {
-            name: name.into(),
             backends: vec![format!("cache-{i}.svc:11211")],
-            seed_hash: 0,
-            filter: KeyFilter::None,
-            unmodeled: None,
+            ..pool(name, 1, None)
         }
     }
 

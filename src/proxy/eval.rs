@@ -6,11 +6,12 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::hash::{self, FilterCrash};
+use super::hash::FilterCrash;
 use super::model::{
-    CMD_ANY_STORAGE, CMD_END_STORAGE, Dist, HandlerKind, ListForm, MapEntry, ProxyConfig, Route,
-    Router, RouterMode, SlotValue, Target, command_name,
+    CMD_ANY_STORAGE, CMD_END_STORAGE, HandlerKind, ListForm, MapEntry, ProxyConfig, Route, Router,
+    RouterMode, SlotValue, Target, command_name,
 };
+use super::placement::Placer;
 use super::vm::{Key, Lv};
 
 /// Why a backend is contacted.
@@ -64,6 +65,9 @@ pub struct Engine<'a> {
     /// rotated: each worker thread of the real proxy walks them in its own
     /// order; 0 is the model's (sorted) order.
     rotation: usize,
+    /// Each pool's key placement (`Err`: why mclint cannot place its keys),
+    /// built once: a ring hash pool's continuum is hundreds of MD5 digests.
+    placers: std::sync::Arc<Vec<Result<Placer, String>>>,
 }
 
 /// What the router picked for a key.
@@ -106,6 +110,7 @@ impl<'a> Engine<'a> {
             map,
             cmap,
             rotation: 0,
+            placers: std::sync::Arc::new(cfg.pools.iter().map(Placer::for_pool).collect()),
         })
     }
 
@@ -119,6 +124,7 @@ impl<'a> Engine<'a> {
             map: self.map.clone(),
             cmap: self.cmap,
             rotation: k,
+            placers: self.placers.clone(),
         }
     }
 
@@ -311,20 +317,16 @@ impl<'a> Engine<'a> {
     /// The backend index in pool `i` for `key`.
     pub fn place(&self, i: usize, key: &[u8]) -> Result<usize, String> {
         let p = &self.cfg.pools[i];
-        if let Dist::Other(d) = &p.dist {
-            return Err(format!(
-                "pool {} uses dist {d}, which mclint cannot place keys with",
-                p.reference()
-            ));
-        }
-        if p.dist == Dist::Ring {
-            return Err(format!(
-                "pool {} uses mcp.dist_ring_hash; mclint places keys for jump hash only",
-                p.reference()
-            ));
-        }
-        match hash::place(&p.filter, p.seed_hash, p.backends.len() as u32, key) {
+        let placer = match &self.placers[i] {
+            Ok(placer) => placer,
+            Err(why) => return Err(format!("pool {}: {why}", p.reference())),
+        };
+        match placer.place(key) {
             Ok(Some(b)) => Ok(b as usize),
+            Ok(None) if !p.backends.is_empty() => Err(format!(
+                "pool {}: its ring has no backend for this key (the proxy answers with an error)",
+                p.reference()
+            )),
             Ok(None) => Err(format!(
                 "pool {} has no backends: the proxy crashes on this request",
                 p.reference()

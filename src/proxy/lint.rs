@@ -207,6 +207,9 @@ pub const POOL_OPTIONS: &[&str] = &[
     "filter_conf",
     "hash",
     "seed",
+    // read by mcp.dist_ring_hash
+    "omode",
+    "obuckets",
 ];
 
 /// Backend options `mcp.backend` reads (also the keys of a backend table).

@@ -12,6 +12,7 @@ pub mod hash;
 pub mod lint;
 pub mod manifest;
 pub mod model;
+pub mod placement;
 pub mod route_cmd;
 pub mod vm;
 

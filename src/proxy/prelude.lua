@@ -188,6 +188,8 @@ mcp = {
     dist_jump_hash = const("dist_jump_hash"),
     dist_ring_hash = const("dist_ring_hash"),
 }
+-- The ring's own key hasher (MD5), for `options = { hash = mcp.dist_ring_hash.hash }`.
+rawset(mcp.dist_ring_hash, "hash", const("dist_ring_hash.hash"))
 local CMD_IDS = {
     "CMD_MG", "CMD_MS", "CMD_MD", "CMD_MN", "CMD_MA", "CMD_ME", "CMD_GET",
     "CMD_GAT", "CMD_SET", "CMD_ADD", "CMD_CAS", "CMD_GETS", "CMD_GATS",

@@ -50,6 +50,7 @@ mod proxy_option_invalid;
 mod proxy_pool_pods;
 mod proxy_refused;
 mod proxy_reserved_name;
+mod proxy_ring_unfilled;
 mod proxy_same_seed;
 mod proxy_set_name;
 mod proxy_tags_filter_repeat;
@@ -196,6 +197,7 @@ pub static RULES: &[&Rule] = &[
     &proxy_same_seed::RULE,
     &proxy_tags_filter_repeat::RULE,
     &proxy_option_invalid::RULE,
+    &proxy_ring_unfilled::RULE,
     &proxy_unknown_key::RULE,
     &proxy_unused_pool::RULE,
     &route_unknown_handler::RULE,

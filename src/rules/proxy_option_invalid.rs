@@ -1,6 +1,8 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::lint::{ArgTy, BACKEND_OPTIONS, SETTINGS};
+use crate::proxy::model::Dist;
+use crate::proxy::placement::ring_options;
 use crate::proxy::vm::Lv;
 
 pub const RULE: Rule = Rule {
@@ -11,8 +13,10 @@ pub const RULE: Rule = Rule {
 The checks `mcp.pool`, `mcp.backend` and the `mcp.*` setting functions make:
 `seed`, `filter`, `filter_conf` and `beprefix` are strings, `iothread` a
 boolean, `filter` is `stop` or `tags` and needs a `filter_conf` of 2 to 5
-characters, `hash` is `mcp.hash_xxhash`, `dist` is `mcp.dist_jump_hash` or
-`mcp.dist_ring_hash`; backend `connections` is 1 to 8 and `failurelimit`,
+characters, `hash` is `mcp.hash_xxhash` or `mcp.dist_ring_hash.hash`, `dist`
+is `mcp.dist_jump_hash` or `mcp.dist_ring_hash`; with the ring, `omode` is
+`default`, `ketama`, `twemproxy` or `evcache` and `obuckets` a positive
+integer; backend `connections` is 1 to 8 and `failurelimit`,
 `depthlimit` are not negative; settings have their documented types.
 
 ## Why it matters
@@ -106,11 +110,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
             match o.get("hash") {
                 None | Some(Lv::Nil) => {}
-                Some(Lv::Const(h)) if h == "hash_xxhash" => {}
+                Some(Lv::Const(h)) if h == "hash_xxhash" || h == "dist_ring_hash.hash" => {}
                 Some(v) => bad(
                     at("hash"),
                     format!(
-                        "pool {name} option hash is {}; it must be mcp.hash_xxhash",
+                        "pool {name} option hash is {}; it must be mcp.hash_xxhash or mcp.dist_ring_hash.hash",
                         v.show()
                     ),
                 ),
@@ -125,6 +129,16 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         v.show()
                     ),
                 ),
+            }
+            if p.dist == Dist::Ring
+                && let Err(why) = ring_options(o)
+            {
+                let key = if why.contains("omode") {
+                    "omode"
+                } else {
+                    "obuckets"
+                };
+                bad(at(key), format!("pool {name}: {why}"));
             }
             for b in &p.backends {
                 for (k, ty) in BACKEND_OPTIONS {
