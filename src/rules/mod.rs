@@ -69,6 +69,7 @@ mod route_unknown_argument;
 mod route_unknown_command;
 mod route_unknown_handler;
 mod route_unknown_pool;
+mod route_zfailover_stats;
 mod route_zfailover_without_zone;
 mod route_zoned_set_without_zone;
 pub mod xref;
@@ -210,6 +211,7 @@ pub static RULES: &[&Rule] = &[
     &route_unknown_command::RULE,
     &route_unhandled_command::RULE,
     &route_zfailover_without_zone::RULE,
+    &route_zfailover_stats::RULE,
     &route_failover_global_zone::RULE,
     &route_zoned_set_without_zone::RULE,
     &route_failover_count_one::RULE,

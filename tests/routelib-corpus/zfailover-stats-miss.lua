@@ -1,6 +1,7 @@
--- route_zfailover with stats and miss = true: a write lands in the local zone only.
+-- route_zfailover with stats and miss = true: a write lands in the local zone
+-- only; the stats counter is registered but never counts in 1.6.38.
 -- expect: loads
--- mclint: clean
+-- mclint: finding:route-zfailover-stats
 -- request: set k 0 0 1\r\nx
 -- request: get k
 -- answer: STORED

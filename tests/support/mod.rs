@@ -239,7 +239,17 @@ impl Client {
 
     /// `stats` as (name, value) pairs.
     pub fn stats(&mut self) -> Vec<(String, String)> {
-        self.writer.write_all(b"stats\r\n").unwrap();
+        self.stats_of("")
+    }
+
+    /// `stats <group>` (`proxy`, `slabs`, ...) as (name, value) pairs.
+    pub fn stats_of(&mut self, group: &str) -> Vec<(String, String)> {
+        let cmd = if group.is_empty() {
+            "stats\r\n".to_string()
+        } else {
+            format!("stats {group}\r\n")
+        };
+        self.writer.write_all(cmd.as_bytes()).unwrap();
         let mut out = Vec::new();
         loop {
             let l = self.line();
