@@ -1,13 +1,20 @@
 //! Keys routed per second, measured with criterion: `cargo bench --bench route`.
 //!
-//! Three groups, each timing one pass over a fixed set of 1,000,000 keys, with
-//! `Throughput::Elements` so criterion reports keys/s:
+//! Each group times one pass over a 1,000,000-key file, with
+//! `Throughput::Elements` so criterion reports keys/s. The file is written
+//! once to a temporary directory and read back as `mclint route --keys-file`
+//! reads it (`route_cmd::keys_in`):
 //!
 //! - `sharded_pool`: one pool of 8 backends behind `route_direct` (seeded), the
-//!   whole path `mclint route` takes per key (router lookup, route tree,
+//!   routing `mclint route` does per key (router lookup, route tree,
 //!   XXH3 + jump hash);
+//! - `keys_file`: the same, plus reading and splitting the file each pass;
+//! - `cli_text`: what `mclint route --keys-file` does end to end after loading
+//!   the config: read the file, place each key into its report record and
+//!   write the text line (to a sink);
 //! - `prefix_map`: a prefix map whose `user` entry is `route_allsync` over a
 //!   set of 3 copies (3 placements per key);
+//! - `ring`: a ketama `mcp.dist_ring_hash` pool of 8 backends;
 //! - `placement`: key filter + XXH3 + jump alone, 8 buckets.
 //!
 //! The keys are generated from their index, so every run measures the same
@@ -26,7 +33,9 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use mclint::proxy::eval::{Engine, Hop};
 use mclint::proxy::hash::{place, seed_hash};
 use mclint::proxy::model::{KeyFilter, command_id};
+use mclint::proxy::route_cmd::{Placements, keys_in};
 use mclint::proxy::{EnvSource, Limits, ProxyConfig, load};
+use mclint::report::route::{RouteFormat, write_placement};
 
 /// Keys per pass.
 const KEYS: usize = 1_000_000;
@@ -59,9 +68,48 @@ routes {
 }
 "#;
 
-/// `{prefix}{i}:profile` for `i` in `0..KEYS`.
-fn keys(prefix: &str) -> Vec<String> {
-    (0..KEYS).map(|i| format!("{prefix}{i}:profile")).collect()
+const RING: &str = r#"
+pools {
+    main = {
+        options = { dist = mcp.dist_ring_hash, omode = "ketama" },
+        backends = {
+            "cache-0.cache:11211", "cache-1.cache:11211", "cache-2.cache:11211", "cache-3.cache:11211",
+            "cache-4.cache:11211", "cache-5.cache:11211", "cache-6.cache:11211", "cache-7.cache:11211",
+        },
+    },
+}
+routes { default = route_direct { child = "main" } }
+"#;
+
+/// A keys file of `{prefix}{i}:profile` for `i` in `0..KEYS`, one per line, in
+/// a temporary directory removed when dropped.
+struct KeysFile {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl KeysFile {
+    fn new(prefix: &str) -> KeysFile {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("keys.txt");
+        let mut text = String::with_capacity(KEYS * 24);
+        for i in 0..KEYS {
+            text.push_str(&format!("{prefix}{i}:profile\n"));
+        }
+        std::fs::write(&path, text).expect("write the keys file");
+        KeysFile { _dir: dir, path }
+    }
+
+    fn read(&self) -> String {
+        std::fs::read_to_string(&self.path).expect("read the keys file")
+    }
+}
+
+/// The keys of a keys file's text, as `mclint route --keys-file` splits it.
+fn keys(text: &str) -> Vec<&str> {
+    let keys: Vec<&str> = keys_in(text).collect();
+    assert_eq!(keys.len(), KEYS, "the keys file holds {KEYS} keys");
+    keys
 }
 
 fn config(name: &str, text: &str) -> ProxyConfig {
@@ -77,7 +125,7 @@ fn config(name: &str, text: &str) -> ProxyConfig {
 
 /// Routes every key as a `get`; returns a checksum of the backends reached.
 /// `check` sees each key's hops (used once, before timing).
-fn route_all(engine: &Engine, keys: &[String], mut check: impl FnMut(&str, &[Hop])) -> usize {
+fn route_all(engine: &Engine, keys: &[&str], mut check: impl FnMut(&str, &[Hop])) -> usize {
     let get = command_id("get").expect("get is a proxy command");
     let mut hops = Vec::with_capacity(8);
     let mut checksum = 0usize;
@@ -111,7 +159,9 @@ fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::W
 fn sharded_pool(c: &mut Criterion) {
     let cfg = config("sharded", SHARDED);
     let engine = Engine::new(&cfg, "default").expect("the sharded config has a default router");
-    let keys = keys("user:");
+    let file = KeysFile::new("user:");
+    let text = file.read();
+    let keys = keys(&text);
 
     let mut per_backend = [0usize; 8];
     route_all(&engine, &keys, |k, hops| {
@@ -133,12 +183,75 @@ fn sharded_pool(c: &mut Criterion) {
         b.iter(|| route_all(&engine, &keys, |_, _| ()));
     });
     group.finish();
+
+    let mut group = c.benchmark_group("keys_file");
+    configure(&mut group);
+    group.bench_function("read_and_route_8_backends", |b| {
+        b.iter(|| {
+            let text = file.read();
+            let keys: Vec<&str> = keys_in(&text).collect();
+            route_all(&engine, &keys, |_, _| ())
+        });
+    });
+    group.finish();
+
+    // The CLI's path: each key's report record, written as a text line.
+    let get = command_id("get").expect("get is a proxy command");
+    let mut check = Vec::new();
+    let mut placements = Placements::new(&engine, get);
+    write_placement(
+        RouteFormat::Text,
+        placements.place("user:1:profile"),
+        &mut check,
+    )
+    .unwrap();
+    assert!(
+        String::from_utf8(check)
+            .unwrap()
+            .starts_with("get user:1:profile  route default  -> main cache-"),
+        "the text line names the pool and backend"
+    );
+    let mut group = c.benchmark_group("cli_text");
+    configure(&mut group);
+    group.bench_function("read_route_write_8_backends", |b| {
+        b.iter(|| {
+            let text = file.read();
+            let mut placements = Placements::new(&engine, get);
+            let mut sink = std::io::BufWriter::new(std::io::sink());
+            for k in keys_in(&text) {
+                write_placement(RouteFormat::Text, placements.place(k), &mut sink).unwrap();
+            }
+        });
+    });
+    group.finish();
+}
+
+fn ring(c: &mut Criterion) {
+    let cfg = config("ring", RING);
+    let engine = Engine::new(&cfg, "default").expect("the ring config has a default router");
+    let file = KeysFile::new("user:");
+    let text = file.read();
+    let keys = keys(&text);
+    let mut per_backend = [0usize; 8];
+    route_all(&engine, &keys, |_, hops| per_backend[hops[0].backend] += 1);
+    assert!(
+        per_backend.iter().all(|&n| n > KEYS / 16),
+        "the keys do not spread over the 8 backends of the ring: {per_backend:?}"
+    );
+    let mut group = c.benchmark_group("ring");
+    configure(&mut group);
+    group.bench_function("ketama_8_backends", |b| {
+        b.iter(|| route_all(&engine, &keys, |_, _| ()));
+    });
+    group.finish();
 }
 
 fn prefix_map(c: &mut Criterion) {
     let cfg = config("replicated", REPLICATED);
     let engine = Engine::new(&cfg, "default").expect("the replicated config has a default router");
-    let keys = keys("user/");
+    let file = KeysFile::new("user/");
+    let text = file.read();
+    let keys = keys(&text);
 
     route_all(&engine, &keys, |k, hops| {
         assert_eq!(
@@ -165,10 +278,12 @@ fn prefix_map(c: &mut Criterion) {
 }
 
 fn placement(c: &mut Criterion) {
-    let keys = keys("user:");
+    let file = KeysFile::new("user:");
+    let text = file.read();
+    let keys = keys(&text);
     let filter = KeyFilter::None;
     let seed = seed_hash(Some("bench"));
-    let place_all = |keys: &[String]| -> u64 {
+    let place_all = |keys: &[&str]| -> u64 {
         let mut sum = 0u64;
         for k in keys {
             match place(&filter, seed, 8, black_box(k.as_bytes())) {
@@ -201,6 +316,6 @@ fn criterion() -> Criterion {
 criterion_group! {
     name = route;
     config = criterion();
-    targets = sharded_pool, prefix_map, placement
+    targets = sharded_pool, prefix_map, ring, placement
 }
 criterion_main!(route);

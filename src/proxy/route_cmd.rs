@@ -1,7 +1,7 @@
 //! `mclint route`: where keys go through a proxy config, how evenly synthetic
 //! keys spread, and what a backend outage does to reads and writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -90,8 +90,25 @@ pub enum RouteOutput {
     },
 }
 
-/// Finds the config, runs it and answers the request.
+/// Finds the config, runs it and answers the request, with every placement
+/// collected (see [`run_with`] to stream them).
 pub fn run(req: &RouteRequest) -> anyhow::Result<RouteOutput> {
+    let mut list = Vec::new();
+    let out = run_with(req, &mut |p| {
+        list.push(p.clone());
+        Ok(())
+    })?;
+    Ok(out.unwrap_or(RouteOutput::Placements(list)))
+}
+
+/// Finds the config and answers the request. Placements of keys are handed to
+/// `sink` one by one as they are made (so a million keys take no more memory
+/// than one), and `None` is returned; `--stats` and `--fail` return their
+/// summary.
+pub fn run_with(
+    req: &RouteRequest,
+    sink: &mut dyn FnMut(&Placement) -> anyhow::Result<()>,
+) -> anyhow::Result<Option<RouteOutput>> {
     let cfg = load_config(req)?;
     if let Some(f) = &cfg.failure {
         bail!(
@@ -115,29 +132,142 @@ pub fn run(req: &RouteRequest) -> anyhow::Result<RouteOutput> {
             )
         })?;
     let engine = Engine::new(&cfg, &req.tag).map_err(anyhow::Error::msg)?;
-    let mut keys = req.keys.clone();
-    if let Some(f) = &req.keys_file {
-        let text = std::fs::read_to_string(f)
-            .with_context(|| format!("reading --keys-file {}", f.display()))?;
-        keys.extend(
-            text.lines()
-                .map(|l| l.trim_end_matches('\r').to_string())
-                .filter(|l| !l.is_empty()),
-        );
-    }
+    let file_text = match &req.keys_file {
+        Some(f) => std::fs::read_to_string(f)
+            .with_context(|| format!("reading --keys-file {}", f.display()))?,
+        None => String::new(),
+    };
+    let keys = req
+        .keys
+        .iter()
+        .map(String::as_str)
+        .chain(keys_in(&file_text));
     if let Some(backend) = &req.fail {
         let n = req.stats.unwrap_or(10_000);
-        return fail(&engine, backend, &synthetic(&keys, n));
+        let templates: Vec<String> = keys.map(str::to_string).collect();
+        return fail(&engine, backend, &synthetic(&templates, n)).map(Some);
     }
     if let Some(n) = req.stats {
-        return Ok(stats(&engine, cmd, &req.command, &synthetic(&keys, n)));
+        let templates: Vec<String> = keys.map(str::to_string).collect();
+        return Ok(Some(stats(
+            &engine,
+            cmd,
+            &req.command,
+            &synthetic(&templates, n),
+        )));
     }
-    if keys.is_empty() {
+    let mut placer = Placements::new(&engine, cmd);
+    let mut any = false;
+    for k in keys {
+        any = true;
+        sink(placer.place(k))?;
+    }
+    if !any {
         bail!("give keys with --key or --keys-file (or ask for --stats N or --fail BACKEND)");
     }
-    Ok(RouteOutput::Placements(
-        keys.iter().map(|k| place(&engine, k, cmd)).collect(),
-    ))
+    Ok(None)
+}
+
+/// The keys of a keys file: one per line, `\r\n` or `\n`, empty lines skipped.
+pub fn keys_in(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.is_empty())
+}
+
+/// Places key after key into one reused [`Placement`]: the backends of each
+/// pool are described once, and the notes of each route (they do not depend on
+/// the key) are worked out once.
+pub struct Placements<'e, 'a> {
+    engine: &'e Engine<'a>,
+    cmd: u8,
+    command: String,
+    described: Vec<Vec<PlacedBackend>>,
+    notes: HashMap<*const super::model::Route, Vec<String>>,
+    hops: Vec<Hop>,
+    current: Placement,
+}
+
+impl<'e, 'a> Placements<'e, 'a> {
+    pub fn new(engine: &'e Engine<'a>, cmd: u8) -> Self {
+        let cfg = engine.cfg;
+        let described = cfg
+            .pools
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (0..p.backends.len())
+                    .map(|b| {
+                        describe_hop(
+                            cfg,
+                            &Hop {
+                                pool: Some(i),
+                                backend: b,
+                                role: Role::Primary,
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Placements {
+            engine,
+            cmd,
+            command: super::model::command_name(cmd),
+            described,
+            notes: HashMap::new(),
+            hops: Vec::new(),
+            current: Placement {
+                key: String::new(),
+                command: String::new(),
+                route: String::new(),
+                backends: Vec::new(),
+                error: None,
+                notes: Vec::new(),
+            },
+        }
+    }
+
+    /// The route and ordered backends of `key`.
+    pub fn place(&mut self, key: &str) -> &Placement {
+        let engine = self.engine;
+        let cmd = self.cmd;
+        let sel = engine.select(key.as_bytes(), cmd);
+        self.hops.clear();
+        let p = &mut self.current;
+        p.key.clear();
+        p.key.push_str(key);
+        p.command.clone_from(&self.command);
+        p.route.clear();
+        p.route.push_str(&sel.label);
+        p.error = match sel.route {
+            None => Some(
+                "no route handles this command: the proxy answers SERVER_ERROR lua start failure"
+                    .to_string(),
+            ),
+            Some(r) => engine.hops(r, key.as_bytes(), cmd, &mut self.hops).err(),
+        };
+        p.notes.clear();
+        if let Some(r) = sel.route {
+            let notes = self.notes.entry(r as *const _).or_insert_with(|| {
+                let mut n = Vec::new();
+                engine.order_notes(r, &mut n);
+                behaviour_notes(engine.cfg, r, cmd, &mut n);
+                n.into_iter().map(|(n, _)| n).collect()
+            });
+            p.notes.extend(notes.iter().cloned());
+        }
+        p.backends.clear();
+        for h in &self.hops {
+            let mut b = match h.pool {
+                Some(i) => self.described[i][h.backend].clone(),
+                None => describe_hop(engine.cfg, h),
+            };
+            b.role = h.role.as_str();
+            p.backends.push(b);
+        }
+        &self.current
+    }
 }
 
 /// `N` keys: `key:0`, `key:1`, ... or, with --key given, `<key>0`, `<key>1`, ...
@@ -154,28 +284,7 @@ fn synthetic(templates: &[String], n: usize) -> Vec<String> {
 
 /// The route and ordered backends of one key.
 pub fn place(engine: &Engine, key: &str, cmd: u8) -> Placement {
-    let sel = engine.select(key.as_bytes(), cmd);
-    let mut hops = Vec::new();
-    let mut notes = Vec::new();
-    if let Some(r) = sel.route {
-        engine.order_notes(r, &mut notes);
-        behaviour_notes(engine.cfg, r, cmd, &mut notes);
-    }
-    let error = match sel.route {
-        None => Some(
-            "no route handles this command: the proxy answers SERVER_ERROR lua start failure"
-                .to_string(),
-        ),
-        Some(r) => engine.hops(r, key.as_bytes(), cmd, &mut hops).err(),
-    };
-    Placement {
-        key: key.to_string(),
-        command: super::model::command_name(cmd),
-        route: sel.label.into_owned(),
-        backends: hops.iter().map(|h| describe_hop(engine.cfg, h)).collect(),
-        error,
-        notes: notes.into_iter().map(|(n, _)| n).collect(),
-    }
+    Placements::new(engine, cmd).place(key).clone()
 }
 
 /// What the backends list alone does not say: a TTL rewritten on the way, a

@@ -14,68 +14,85 @@ pub enum RouteFormat {
 }
 use crate::proxy::route_cmd::{Placement, RouteOutput};
 
-fn placement_json(p: &Placement) -> serde_json::Value {
-    let mut v = json!({
-        "key": p.key,
-        "command": p.command,
-        "route": p.route,
-        "backends": p.backends.iter().map(|b| json!({
-            "pool": b.pool,
-            "backend": b.backend,
-            "label": b.label,
-            "role": b.role,
-        })).collect::<Vec<_>>(),
-    });
-    if let Some(e) = &p.error {
-        v["error"] = json!(e);
+/// A placement as a JSON line. Fields in name order (the order the format has
+/// always had), borrowed: writing a million of them allocates nothing.
+#[derive(serde::Serialize)]
+struct PlacementJson<'a> {
+    backends: Vec<BackendJson<'a>>,
+    command: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    key: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+    route: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct BackendJson<'a> {
+    backend: &'a str,
+    label: &'a str,
+    pool: &'a str,
+    role: &'a str,
+}
+
+/// Writes one key's placement (a JSON line, or a text line plus its error and
+/// notes).
+pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        RouteFormat::Json => {
+            let v = PlacementJson {
+                backends: p
+                    .backends
+                    .iter()
+                    .map(|b| BackendJson {
+                        backend: &b.backend,
+                        label: &b.label,
+                        pool: &b.pool,
+                        role: b.role,
+                    })
+                    .collect(),
+                command: &p.command,
+                error: p.error.as_deref(),
+                key: &p.key,
+                notes: &p.notes,
+                route: &p.route,
+            };
+            serde_json::to_writer(&mut *out, &v)?;
+            writeln!(out)
+        }
+        RouteFormat::Text => {
+            write!(out, "{} {}  route {}  -> ", p.command, p.key, p.route)?;
+            if p.backends.is_empty() {
+                write!(out, "(no backend)")?;
+            }
+            for (i, b) in p.backends.iter().enumerate() {
+                if i > 0 {
+                    write!(out, ", ")?;
+                }
+                write!(out, "{} {}", b.pool, b.backend)?;
+                if b.label != b.backend {
+                    write!(out, " [{}]", b.label)?;
+                }
+                write!(out, " ({})", b.role)?;
+            }
+            match &p.error {
+                Some(e) => writeln!(out, "  ERROR: {e}")?,
+                None => writeln!(out)?,
+            }
+            for n in &p.notes {
+                writeln!(out, "  note: {n}")?;
+            }
+            Ok(())
+        }
     }
-    if !p.notes.is_empty() {
-        v["notes"] = json!(p.notes);
-    }
-    v
 }
 
 pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> io::Result<()> {
     match (format, output) {
-        (RouteFormat::Json, RouteOutput::Placements(list)) => {
+        (_, RouteOutput::Placements(list)) => {
             for p in list {
-                serde_json::to_writer(&mut *out, &placement_json(p))?;
-                writeln!(out)?;
-            }
-        }
-        (RouteFormat::Text, RouteOutput::Placements(list)) => {
-            for p in list {
-                let hops: Vec<String> = p
-                    .backends
-                    .iter()
-                    .map(|b| {
-                        let label = if b.label == b.backend {
-                            String::new()
-                        } else {
-                            format!(" [{}]", b.label)
-                        };
-                        format!("{} {}{label} ({})", b.pool, b.backend, b.role)
-                    })
-                    .collect();
-                write!(
-                    out,
-                    "{} {}  route {}  -> {}",
-                    p.command,
-                    p.key,
-                    p.route,
-                    if hops.is_empty() {
-                        "(no backend)".to_string()
-                    } else {
-                        hops.join(", ")
-                    }
-                )?;
-                match &p.error {
-                    Some(e) => writeln!(out, "  ERROR: {e}")?,
-                    None => writeln!(out)?,
-                }
-                for n in &p.notes {
-                    writeln!(out, "  note: {n}")?;
-                }
+                write_placement(format, p, out)?;
             }
         }
         (
