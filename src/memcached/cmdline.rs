@@ -194,6 +194,89 @@ pub struct MemcachedArgs {
     pub lock_memory: bool,
 }
 
+/// One TCP listener memcached opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// The address; `None` is every interface (no `-l`, or `-l '*'`).
+    pub host: Option<String>,
+    pub port: i64,
+}
+
+impl Listener {
+    /// Bound to a loopback address only: unreachable from outside the pod
+    /// (Services, the kubelet's TCP and HTTP probes).
+    pub fn loopback(&self) -> bool {
+        self.host
+            .as_deref()
+            .is_some_and(|h| h == "localhost" || h == "::1" || h.starts_with("127."))
+    }
+
+    /// Both bind the same port on overlapping addresses (the second bind fails).
+    pub fn clashes(&self, other: &Listener) -> bool {
+        self.port == other.port
+            && match (&self.host, &other.host) {
+                (None, _) | (_, None) => true,
+                (Some(a), Some(b)) => a == b,
+            }
+    }
+}
+
+impl MemcachedArgs {
+    /// The TCP listeners memcached 1.6.38 opens (`server_sockets`): each `-l`
+    /// entry (split on `,` and `;`, with its `notls:`/`proto[..]:`/`tag[..]:`
+    /// prefixes dropped) at its own `:port` or `-p`; every interface at `-p`
+    /// without `-l`; none when `-p 0`. `None` when the manifest does not say
+    /// (a variable in `-p` or `-l`).
+    pub fn tcp_listeners(&self) -> Option<Vec<Listener>> {
+        if !self.port.known || self.opts.iter().any(|o| o.short == 'l' && o.unresolved) {
+            return None;
+        }
+        let port = self.port.value;
+        if port == 0 {
+            return Some(Vec::new());
+        }
+        if self.listen.is_empty() {
+            return Some(vec![Listener { host: None, port }]);
+        }
+        let mut out = Vec::new();
+        for entry in self.listen.iter().flat_map(|l| l.split([',', ';'])) {
+            let mut p = entry;
+            for prefix in ["notls:", "btls:", "mtls:"] {
+                if let Some(rest) = p.strip_prefix(prefix) {
+                    p = rest;
+                }
+            }
+            for tag in ["proto[", "tag["] {
+                if p.starts_with(tag)
+                    && let Some(end) = p.find(']')
+                {
+                    p = p.get(end + 2..).unwrap_or("");
+                }
+            }
+            let (host, port) = if let Some(v6) = p.strip_prefix('[') {
+                let end = v6.find(']')?;
+                let rest = &v6[end + 1..];
+                let port = match rest.strip_prefix(':') {
+                    Some(n) => n.parse().ok()?,
+                    None => port,
+                };
+                (v6[..end].to_string(), port)
+            } else {
+                match p.split_once(':') {
+                    // One colon: host:port. More: an IPv6 address without a port.
+                    Some((h, n)) if !n.contains(':') => (h.to_string(), n.parse().ok()?),
+                    _ => (p.to_string(), port),
+                }
+            };
+            out.push(Listener {
+                host: (host != "*").then_some(host),
+                port,
+            });
+        }
+        Some(out)
+    }
+}
+
 /// What the memcached process is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -1408,6 +1491,43 @@ mod tests {
         }
         let a = p(&["-p", "1", "--memory-limit", "256"]);
         assert_eq!(a.memory_mib.from, Some(ArgRef::args(3)));
+    }
+
+    #[test]
+    fn listeners_follow_server_sockets() {
+        let l = |words: &[&str]| {
+            let argv: Vec<ArgWord> = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| ArgWord::new(*w, ArgRef::args(i)))
+                .collect();
+            parse(&argv).tcp_listeners()
+        };
+        let at = |h: Option<&str>, port: i64| Listener {
+            host: h.map(str::to_string),
+            port,
+        };
+        assert_eq!(l(&[]), Some(vec![at(None, 11211)]));
+        assert_eq!(l(&["-p", "0", "-l", "127.0.0.1"]), Some(vec![]));
+        assert_eq!(
+            l(&["-p", "11300", "-l", "127.0.0.1,10.0.0.1:11400;[::1]:11500"]),
+            Some(vec![
+                at(Some("127.0.0.1"), 11300),
+                at(Some("10.0.0.1"), 11400),
+                at(Some("::1"), 11500)
+            ])
+        );
+        assert_eq!(
+            l(&["-l", "tag[a]:127.0.0.2:1", "-l", "*"]),
+            Some(vec![at(Some("127.0.0.2"), 1), at(None, 11211)])
+        );
+        assert_eq!(
+            l(&["-l", "fe80::1"]),
+            Some(vec![at(Some("fe80::1"), 11211)])
+        );
+        assert!(at(Some("127.0.0.1"), 1).loopback() && !at(None, 1).loopback());
+        assert!(at(None, 5).clashes(&at(Some("127.0.0.1"), 5)));
+        assert!(!at(Some("127.0.0.1"), 5).clashes(&at(Some("127.0.0.2"), 5)));
     }
 
     #[test]

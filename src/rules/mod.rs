@@ -25,6 +25,8 @@ mod statefulset_service_misses_pods;
 mod statefulset_service_missing;
 mod volume_mount_without_volume;
 // memory (memcached memory model)
+mod memcached_port_conflict;
+mod memcached_port_unserved;
 mod memory_cache_size_default;
 mod memory_connection_buffers_unbounded;
 mod memory_estimate_unknown;
@@ -173,6 +175,8 @@ pub static RULES: &[&Rule] = &[
     &named_port_undeclared::RULE,
     &port_number_undeclared::RULE,
     &duplicate_container_port::RULE,
+    &memcached_port_unserved::RULE,
+    &memcached_port_conflict::RULE,
     &volume_mount_without_volume::RULE,
     &configmap_key_missing::RULE,
     &configmap_not_rendered::RULE,
