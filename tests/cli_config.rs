@@ -264,7 +264,8 @@ spec:
         "{}",
         r.stdout
     );
-    // Suppressed findings are left out of JSON and GitHub output, and marked in SARIF.
+    // Suppressed findings are left out of JSON (and counted in its summary) and
+    // GitHub output, and marked in SARIF.
     let json = check_in(
         dir.path(),
         &[
@@ -277,6 +278,7 @@ spec:
     );
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(v["summary"]["suppressed"], 2);
     let sarif = check_in(
         dir.path(),
         &[

@@ -1,5 +1,7 @@
 //! The JSON shape is a contract with CI systems: keep it stable.
-//! `{"findings":[{rule,severity,message,object,source,path,line,document,help}],"summary":{documents,objects,errors,warnings,infos}}`
+//! `{"findings":[{rule,severity,message,object,source,path,line,document,help}],"summary":{documents,objects,errors,warnings,infos,suppressed}}`
+//! Fields are only ever added (`document`, `suppressed` came after the first
+//! release of the shape), never renamed or removed.
 //! `line` and `document` (the document's number in its file, `---`-separated,
 //! empty ones included) both count from 1.
 
@@ -33,6 +35,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "errors": report.count(Severity::Error),
             "warnings": report.count(Severity::Warning),
             "infos": report.count(Severity::Info),
+            "suppressed": report.suppressed,
         }
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
