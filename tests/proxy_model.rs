@@ -55,6 +55,25 @@ routes {
 }
 
 #[test]
+fn runaway_configs_are_reported_at_the_line_that_runs_away() {
+    for (text, lines) in [
+        ("local x = 0\n\nwhile true do\n  x = x + 1\nend\n", 3..=4),
+        (
+            "local t = {}\nfor i = 1, 1e9 do\n  t[i] = string.rep('x', 100) .. i\nend\n",
+            2..=3,
+        ),
+    ] {
+        let f = model(text).failure.expect("must fail");
+        assert!(f.limit, "{f:?}");
+        assert!(
+            f.line.is_some_and(|l| lines.contains(&l)),
+            "{text:?}: reported at {:?}, not in the loop ({lines:?}): {f:?}",
+            f.line
+        );
+    }
+}
+
+#[test]
 fn runaway_configs_stop_quickly_with_a_clear_error() {
     for (text, word) in [
         ("while true do end", "instructions"),

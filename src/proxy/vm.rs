@@ -400,21 +400,38 @@ fn run_inner(
     lua.set_memory_limit(limits.memory)?;
     let started = Instant::now();
     let count = Rc::new(RefCell::new(0u64));
+    // Where user code was when the hook last ran: a limit hit there is
+    // reported at that line (a memory error carries no position of its own).
+    let last_at: Rc<RefCell<Option<(String, u32)>>> = Rc::new(RefCell::new(None));
     let step = 1000u32;
     {
         let count = count.clone();
-        lua.set_hook(HookTriggers::new().every_nth_instruction(step), move |_, _| {
+        let last_at = last_at.clone();
+        let chunk_names = chunk_names.clone();
+        lua.set_hook(HookTriggers::new().every_nth_instruction(step), move |_, debug| {
+            let src = debug.source();
+            let line = debug.current_line().unwrap_or(0);
+            if let (Some(name), Ok(line)) = (src.source.as_deref(), u32::try_from(line))
+                && chunk_names.iter().any(|n| n == name)
+            {
+                *last_at.borrow_mut() = Some((name[1..].to_string(), line));
+            }
+            let at = last_at
+                .borrow()
+                .as_ref()
+                .map(|(n, l)| format!("{n}:{l}: "))
+                .unwrap_or_default();
             let mut c = count.borrow_mut();
             *c += u64::from(step);
             if *c > limits.instructions {
                 return Err(mlua::Error::runtime(format!(
-                    "mclint sandbox: the config ran more than {} Lua instructions (an endless loop?)",
+                    "{at}mclint sandbox: the config ran more than {} Lua instructions (an endless loop?)",
                     limits.instructions
                 )));
             }
             if started.elapsed() > limits.time {
                 return Err(mlua::Error::runtime(format!(
-                    "mclint sandbox: the config ran longer than {} ms (an endless loop?)",
+                    "{at}mclint sandbox: the config ran longer than {} ms (an endless loop?)",
                     limits.time.as_millis()
                 )));
             }
@@ -430,7 +447,7 @@ fn run_inner(
             .set_mode(mlua::chunk::ChunkMode::Text)
             .exec();
         if let Err(e) = r {
-            failure = Some(failure_of(&e, chunk.name, &chunk_names));
+            failure = Some(failure_of(&e, chunk.name, &chunk_names, &last_at.borrow()));
             break;
         }
     }
@@ -438,7 +455,7 @@ fn run_inner(
         Ok(v) => v,
         Err(e) => {
             if failure.is_none() {
-                failure = Some(failure_of(&e, config.name, &chunk_names));
+                failure = Some(failure_of(&e, config.name, &chunk_names, &last_at.borrow()));
             }
             Value::Nil
         }
@@ -605,7 +622,12 @@ impl Converter<'_> {
     }
 }
 
-fn failure_of(e: &mlua::Error, current: &str, names: &[String]) -> LuaFailure {
+fn failure_of(
+    e: &mlua::Error,
+    current: &str,
+    names: &[String],
+    last_at: &Option<(String, u32)>,
+) -> LuaFailure {
     let limit =
         matches!(e, mlua::Error::MemoryError(_)) || e.to_string().contains("mclint sandbox:");
     let text = match e {
@@ -613,7 +635,9 @@ fn failure_of(e: &mlua::Error, current: &str, names: &[String]) -> LuaFailure {
             "mclint sandbox: the config allocated more memory than allowed (a runaway table or string?)".to_string()
         }
         mlua::Error::SyntaxError { message, .. } => message.clone(),
-        mlua::Error::CallbackError { cause, .. } => return failure_of(cause, current, names),
+        mlua::Error::CallbackError { cause, .. } => {
+            return failure_of(cause, current, names, last_at);
+        }
         mlua::Error::RuntimeError(m) => m.clone(),
         other => other.to_string(),
     };
@@ -632,6 +656,15 @@ fn failure_of(e: &mlua::Error, current: &str, names: &[String]) -> LuaFailure {
                 limit,
             };
         }
+    }
+    // A memory limit has no position: the last line the hook saw running.
+    if limit && let Some((file, line)) = last_at {
+        return LuaFailure {
+            file: file.clone(),
+            line: Some(*line),
+            message: first.trim().to_string(),
+            limit,
+        };
     }
     LuaFailure {
         file: current.to_string(),
