@@ -456,6 +456,58 @@ fn sidecar_failover_local_entries_expire_after_the_local_ttl() {
     );
 }
 
+/// A `cas` or `replace` by this pod changes the cluster copy and deletes the
+/// local one (route_invalidate), so the next read is not answered by a stale
+/// local copy; `gets` hands out the cluster's CAS token.
+#[test]
+fn sidecar_failover_cas_and_replace_do_not_leave_a_stale_local_copy() {
+    let r = render("sidecar-failover", &[]);
+    let c = start(&r);
+    let local = c.local.as_ref().unwrap();
+    let mut client = Client::connect(c.proxy.port);
+    let mut local_client = Client::connect(local.port);
+    let keys = 50;
+    for i in 0..keys {
+        let k = format!("cas:{i}");
+        assert_eq!(client.set(&k, b"v1", 0), "STORED", "{}", proxy_log(&c));
+        assert_eq!(local_client.get(&k).as_deref(), Some(&b"v1"[..]));
+        // gets answers from the cluster: its token is the cluster's.
+        let line = client.raw(&format!("gets {k}"));
+        let token: u64 = line
+            .split(' ')
+            .nth(4)
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("gets {k}: {line}"));
+        assert_eq!(client.line(), "v1");
+        assert_eq!(client.line(), "END");
+        let reply = client.raw(&format!("cas {k} 0 0 2 {token}\r\nv2"));
+        assert_eq!(reply, "STORED", "cas {k}: {}", proxy_log(&c));
+        assert_eq!(
+            local_client.get(&k),
+            None,
+            "{k}: the local copy survived the cas"
+        );
+        assert_eq!(client.get(&k).as_deref(), Some(&b"v2"[..]), "{k} after cas");
+        // replace, after a read left no local copy and a set put one back.
+        assert_eq!(client.set(&k, b"v3", 0), "STORED");
+        assert_eq!(local_client.get(&k).as_deref(), Some(&b"v3"[..]));
+        assert_eq!(client.raw(&format!("replace {k} 0 0 2\r\nv4")), "STORED");
+        assert_eq!(
+            local_client.get(&k),
+            None,
+            "{k}: the local copy survived the replace"
+        );
+        assert_eq!(
+            client.get(&k).as_deref(),
+            Some(&b"v4"[..]),
+            "{k} after replace"
+        );
+    }
+    eprintln!(
+        "sidecar-failover: {keys} keys, cas and replace through the proxy: the local copy deleted each time, the next read answered with the new value"
+    );
+}
+
 /// Reads `lf:<i>` once on each of `connections` fresh connections, each key being
 /// "local" in the local cache and "cluster" on every cluster pod; returns how
 /// many answers came from the local cache.

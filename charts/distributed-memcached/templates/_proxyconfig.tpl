@@ -147,9 +147,15 @@ routes {
 {{- range list "delete" "md" "incr" "decr" "ma" "append" "prepend" }}
         {{ . }} = route_allsync { children = { "set_cache_local", "set_cache_cluster" } },
 {{- end }}
+        -- A cas or replace changes the cluster copy; the local copy is deleted
+        -- after it (route_invalidate, from route_ordered.lua), so this pod's
+        -- next read gets the new value from the cluster, not a stale one.
+{{- range list "cas" "replace" }}
+        {{ . }} = route_invalidate { child = "set_cache_cluster", child_invalidate = { "set_cache_local" } },
+{{- end }}
     },
-    -- CAS tokens and TTL changes (gets, gats, gat, cas, touch, replace) only
-    -- make sense on the cluster copy; local copies expire on their own.
+    -- CAS tokens and TTL changes (gets, gats, gat, touch) only make sense on
+    -- the cluster copy; local copies keep their value and expire on their own.
     default = route_direct { child = "set_cache_cluster" },
 }
 {{- end }}
@@ -195,18 +201,25 @@ routes {
 {{- end }}
 
 {{/*
-route_ordered: a routelib route handler this chart adds (loaded with
--o proxy_config=routelib:/etc/memcached/route_ordered.lua). It sends the
-request to each child in turn, waiting for each answer before the next, and
-returns the first child's answer. routelib's parallel routes (allsync) hand
-one shared request object to every child, so a child that rewrites the
-request (route_ttl) would change what the other children receive.
+Two routelib route handlers this chart adds (loaded with
+-o proxy_config=routelib:/etc/memcached/route_ordered.lua):
+- route_ordered sends the request to each child in turn, waiting for each
+  answer before the next, and returns the first child's answer. routelib's
+  parallel routes (allsync) hand one shared request object to every child, so
+  a child that rewrites the request (route_ttl) would change what the other
+  children receive.
+- route_invalidate sends the request to `child`, then a `delete` of the same
+  key to each of `child_invalidate`, and returns `child`'s answer.
 */}}
 {{- define "distributed-memcached.proxyRouteLib" -}}
+-- Route handlers added by the distributed-memcached chart.
 -- route_ordered: send the request to each child in turn and return the
--- first child's answer. Added by the distributed-memcached chart.
+-- first child's answer.
 --   route_ordered { children = { "pool_a", route_ttl { ttl = 30, child = "pool_b" } } }
-register_route_handlers({ "ordered" })
+-- route_invalidate: send the request to `child`, then delete the key from
+-- each of `child_invalidate`; return `child`'s answer.
+--   route_invalidate { child = "pool_a", child_invalidate = { "pool_b" } }
+register_route_handlers({ "ordered", "invalidate" })
 
 function route_ordered_conf(t, ctx)
     if type(t.children) ~= "table" or #t.children == 0 then
@@ -232,6 +245,35 @@ function route_ordered_start(a, ctx, fgen)
         table.insert(handles, fgen:new_handle(child))
     end
     fgen:ready({ a = handles, n = ctx:label(), f = route_ordered_f })
+end
+
+function route_invalidate_conf(t, ctx)
+    if t.child == nil then
+        error("route_invalidate needs a child")
+    end
+    if type(t.child_invalidate) ~= "table" or #t.child_invalidate == 0 then
+        error("route_invalidate needs a non-empty child_invalidate list")
+    end
+    return t
+end
+
+local function route_invalidate_f(rctx, o)
+    return function(r)
+        local res = rctx:enqueue_and_wait(r, o.main)
+        local del = mcp.request("delete " .. r:key() .. "\r\n")
+        for _, h in ipairs(o.others) do
+            rctx:enqueue_and_wait(del, h)
+        end
+        return res
+    end
+end
+
+function route_invalidate_start(a, ctx, fgen)
+    local o = { main = fgen:new_handle(a.child), others = {} }
+    for _, child in ipairs(a.child_invalidate) do
+        table.insert(o.others, fgen:new_handle(child))
+    end
+    fgen:ready({ a = o, n = ctx:label(), f = route_invalidate_f })
 end
 {{- end }}
 
