@@ -174,3 +174,43 @@ fn no_mode_renders_a_memory_error() {
         assert!(errors.is_empty(), "mode {mode}:\n{}", summary(&errors));
     }
 }
+
+/// The local cache sidecar's and the proxy's derived resources satisfy the
+/// memory rules across sizes too (the cache's are covered above).
+#[test]
+fn local_cache_and_proxy_resources_satisfy_the_memory_rules_across_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("app.yaml");
+    std::fs::write(
+        &values,
+        "app:\n  containers:\n    - name: app\n      image: example/app:1\n",
+    )
+    .unwrap();
+    let values = values.to_str().unwrap();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for mib in [8, 16, 64, 256, 1024] {
+        for (threads, conns) in [(1, 64), (2, 1024), (4, 4096)] {
+            for (proxy_threads, proxy_conns) in [(1, 256), (2, 1024), (8, 8192)] {
+                let set = format!(
+                    "mode=sidecar-failover,localCache.memoryMiB={mib},localCache.threads={threads},localCache.maxConnections={conns},proxy.threads={proxy_threads},proxy.maxConnections={proxy_conns}"
+                );
+                let rendered = support::helm_template("r", "cache", &["--set", &set, "-f", values]);
+                assert!(
+                    rendered.contains(&format!("\"{mib}\"")),
+                    "local -m {mib} not rendered"
+                );
+                let findings: Vec<_> = memory_findings(&rendered)
+                    .into_iter()
+                    .filter(|f| f["severity"] != "info")
+                    .collect();
+                checked += 1;
+                if !findings.is_empty() {
+                    failures.push(format!("{set}:\n{}", summary(&findings)));
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 45);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
