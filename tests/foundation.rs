@@ -109,16 +109,8 @@ fn the_real_proxy_routes_sets_and_gets_to_backends() {
         ),
     )
     .unwrap();
-    let pp = free_port();
-    let _proxy = start_memcached(
-        "proxy",
-        pp,
-        &[
-            "-o".into(),
-            format!("proxy_config=routelib,proxy_arg={}", config.display()),
-        ],
-        dir.path(),
-    );
+    let proxy = start_proxy("proxy", &config, dir.path());
+    let pp = proxy.port;
     let mut client = Client::connect(pp);
     let keys: Vec<String> = (0..50).map(|i| format!("key-{i}")).collect();
     for k in &keys {

@@ -42,6 +42,17 @@ fn summary(findings: &[serde_json::Value]) -> String {
         .join("\n")
 }
 
+/// A values file giving the app the container the sidecar modes need.
+fn app_values(dir: &std::path::Path) -> std::path::PathBuf {
+    let values = dir.join("app.yaml");
+    std::fs::write(
+        &values,
+        "app:\n  containers:\n    - name: app\n      image: example/app:1\n",
+    )
+    .unwrap();
+    values
+}
+
 #[test]
 fn derived_resources_satisfy_the_memory_rules() {
     let mut failures = Vec::new();
@@ -149,12 +160,7 @@ fn a_limit_just_below_the_estimate_is_an_error() {
 fn no_mode_renders_a_memory_error() {
     // The sidecar modes need an application container.
     let dir = tempfile::tempdir().unwrap();
-    let values = dir.path().join("app.yaml");
-    std::fs::write(
-        &values,
-        "app:\n  containers:\n    - name: app\n      image: example/app:1\n",
-    )
-    .unwrap();
+    let values = app_values(dir.path());
     let values = values.to_str().unwrap();
     for mode in [
         "cache",
@@ -180,12 +186,7 @@ fn no_mode_renders_a_memory_error() {
 #[test]
 fn local_cache_and_proxy_resources_satisfy_the_memory_rules_across_sizes() {
     let dir = tempfile::tempdir().unwrap();
-    let values = dir.path().join("app.yaml");
-    std::fs::write(
-        &values,
-        "app:\n  containers:\n    - name: app\n      image: example/app:1\n",
-    )
-    .unwrap();
+    let values = app_values(dir.path());
     let values = values.to_str().unwrap();
     let mut failures = Vec::new();
     let mut checked = 0;

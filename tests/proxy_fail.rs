@@ -225,16 +225,8 @@ routes {{
         ),
     )
     .unwrap();
-    let proxy_port = free_port();
-    let _proxy = start_memcached(
-        "proxy",
-        proxy_port,
-        &[
-            "-o".into(),
-            format!("proxy_config=routelib,proxy_arg={}", config.display()),
-        ],
-        dir.path(),
-    );
+    let proxy = start_proxy("proxy", &config, dir.path());
+    let proxy_port = proxy.port;
     let n = 2000;
     let sharded: Vec<String> = (0..n).map(|i| format!("key:{i}")).collect();
     let replicated: Vec<String> = (0..n).map(|i| format!("rep/{i}")).collect();

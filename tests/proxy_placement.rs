@@ -13,7 +13,7 @@ mod support;
 use std::collections::HashMap;
 use std::path::Path;
 
-use support::{Client, free_port, mclint, start_memcached, start_memcached_at};
+use support::{Client, free_port, mclint, start_memcached, start_memcached_at, start_proxy};
 
 struct Case {
     name: &'static str,
@@ -205,6 +205,32 @@ fn held_keys_at(addr: &str, port: u16) -> Vec<String> {
     keys
 }
 
+/// `mclint route --format json` for a `set` of each key: one JSON object per key.
+fn route_sets(dir: &Path, name: &str, config: &Path, keys: &[String]) -> Vec<serde_json::Value> {
+    let keys_file = dir.join(format!("{name}.keys"));
+    std::fs::write(&keys_file, keys.join("\n")).unwrap();
+    let out = mclint()
+        .args(["route", "--config"])
+        .arg(config)
+        .arg("--keys-file")
+        .arg(&keys_file)
+        .args(["--command", "set", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: mclint route failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), keys.len(), "{name}: one JSON line per key");
+    lines
+}
+
 fn write_config(dir: &Path, case: &Case, ports: &[u16]) -> std::path::PathBuf {
     let mut list: Vec<u16> = ports[..case.backends].to_vec();
     if case.reversed {
@@ -282,31 +308,8 @@ fn mclint_places_every_key_where_the_real_proxy_does() {
             case.name
         );
 
-        let keys_file = dir.path().join(format!("{}.keys", case.name));
-        std::fs::write(&keys_file, keys.join("\n")).unwrap();
-        let out = mclint()
-            .args(["route", "--config"])
-            .arg(&config)
-            .arg("--keys-file")
-            .arg(&keys_file)
-            .args(["--command", "set", "--format", "json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "mclint route failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(
-            lines.len(),
-            keys.len(),
-            "{}: one JSON line per key",
-            case.name
-        );
-        for (line, key) in lines.iter().zip(&keys) {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let lines = route_sets(dir.path(), case.name, &config, &keys);
+        for (v, key) in lines.iter().zip(&keys) {
             assert_eq!(v["key"], key.as_str());
             assert_eq!(v["route"], "default");
             let predicted = v["backends"][0]["backend"].as_str().unwrap().to_string();
@@ -370,16 +373,8 @@ fn twemproxy_ring_drops_the_default_port_like_the_real_proxy() {
         ),
     )
     .unwrap();
-    let proxy_port = free_port();
-    let _proxy = start_memcached(
-        "proxy-twemproxy",
-        proxy_port,
-        &[
-            "-o".into(),
-            format!("proxy_config=routelib,proxy_arg={}", config.display()),
-        ],
-        dir.path(),
-    );
+    let proxy = start_proxy("proxy-twemproxy", &config, dir.path());
+    let proxy_port = proxy.port;
     let keys: Vec<String> = (0..600).map(|i| format!("tw:{i}")).collect();
     let mut client = Client::connect(proxy_port);
     for k in &keys {
@@ -392,25 +387,11 @@ fn twemproxy_ring_drops_the_default_port_like_the_real_proxy() {
         }
     }
     assert_eq!(actual.len(), keys.len(), "every key is on one backend");
-    let keys_file = dir.path().join("tw.keys");
-    std::fs::write(&keys_file, keys.join("\n")).unwrap();
-    let out = mclint()
-        .args(["route", "--config"])
-        .arg(&config)
-        .arg("--keys-file")
-        .arg(&keys_file)
-        .args(["--command", "set", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
     let mut per_backend: HashMap<String, usize> = HashMap::new();
-    for (line, key) in stdout.lines().zip(&keys) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for (v, key) in route_sets(dir.path(), "tw", &config, &keys)
+        .iter()
+        .zip(&keys)
+    {
         let predicted = v["backends"][0]["backend"].as_str().unwrap();
         assert_eq!(actual[key], predicted, "{key}");
         *per_backend.entry(predicted.to_string()).or_default() += 1;

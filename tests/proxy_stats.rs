@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{Client, free_port, mclint, start_memcached};
+use support::{Client, free_port, mclint, start_memcached, start_proxy};
 
 #[test]
 fn zfailover_retries_counter_stays_zero_while_failover_counts() {
@@ -35,16 +35,8 @@ routes {{
         ),
     )
     .unwrap();
-    let proxy_port = free_port();
-    let _proxy = start_memcached(
-        "proxy",
-        proxy_port,
-        &[
-            "-o".into(),
-            format!("proxy_config=routelib,proxy_arg={}", config.display()),
-        ],
-        dir.path(),
-    );
+    let proxy = start_proxy("proxy", &config, dir.path());
+    let proxy_port = proxy.port;
     // The key only in the far zone: every read misses locally and fans out.
     assert_eq!(Client::connect(west).set("k", b"far", 0), "STORED");
     let mut client = Client::connect(proxy_port);

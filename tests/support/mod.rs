@@ -121,6 +121,20 @@ pub fn start_memcached(name: &str, port: u16, extra: &[String], workdir: &Path) 
     start_memcached_at(name, "127.0.0.1", port, extra, workdir)
 }
 
+/// Starts memcached 1.6.38's proxy with routelib and `config` on a free
+/// loopback port; returns the server (its `port` is the proxy's).
+pub fn start_proxy(name: &str, config: &Path, workdir: &Path) -> Server {
+    start_memcached(
+        name,
+        free_port(),
+        &[
+            "-o".into(),
+            format!("proxy_config=routelib,proxy_arg={}", config.display()),
+        ],
+        workdir,
+    )
+}
+
 /// Starts memcached on `addr`:`port` (any loopback address) with extra args,
 /// waiting until it accepts.
 pub fn start_memcached_at(
