@@ -1389,7 +1389,8 @@ fn handler_note(r: &Route, ordered: &[String]) -> Option<String> {
             format!("{first} first, then {} {when}", rest.join(", "))
         }
         "allsync" => "all, waits for every answer".into(),
-        "allfastest" => "all, the first good answer wins".into(),
+        "allfastest" if miss_fails(false) => "all, the first hit wins".into(),
+        "allfastest" => "all, the first answer wins, a miss too".into(),
         "allasync" => "all, without waiting".into(),
         "random" => "one at random".into(),
         _ => return None,

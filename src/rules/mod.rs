@@ -59,6 +59,7 @@ mod proxy_tags_filter_repeat;
 mod proxy_unknown_key;
 mod proxy_unused_pool;
 mod route_allasync;
+mod route_allfastest_miss;
 mod route_allsync_unordered;
 mod route_argument_type;
 mod route_child_kind;
@@ -207,6 +208,7 @@ pub static RULES: &[&Rule] = &[
     &proxy_unused_pool::RULE,
     &route_unknown_handler::RULE,
     &route_allasync::RULE,
+    &route_allfastest_miss::RULE,
     &route_missing_argument::RULE,
     &route_unknown_argument::RULE,
     &route_argument_type::RULE,

@@ -84,8 +84,11 @@ pools {
 
 routes {
     cmap = {
+        -- Reads go to every pod and take the first hit; miss = true makes a
+        -- miss wait for the other pods, so a pod that restarted empty does not
+        -- answer for keys the others hold.
 {{- range list "get" "gets" "gat" "gats" "mg" }}
-        {{ . }} = route_allfastest { children = "set_cluster" },
+        {{ . }} = route_allfastest { children = "set_cluster", miss = true },
 {{- end }}
     },
     -- Writes, deletes, arithmetic and anything else reach every copy.
@@ -184,8 +187,11 @@ pools {
 
 routes {
     cmap = {
+        -- Reads go to every copy and take the first hit; miss = true makes a
+        -- miss wait for the other copies, so a copy that restarted empty does
+        -- not answer for keys the others hold.
 {{- range list "get" "gets" "gat" "gats" "mg" }}
-        {{ . }} = route_allfastest { children = "set_copies" },
+        {{ . }} = route_allfastest { children = "set_copies", miss = true },
 {{- end }}
     },
     -- Writes, deletes, arithmetic and anything else reach every copy.
