@@ -313,6 +313,18 @@ fn behaviour_notes(
                     1,
                 ));
             }
+            HandlerKind::Builtin
+                if r.handler == "allfastest"
+                    && is_read(cmd)
+                    && !r.arg("miss").is_some_and(super::vm::Lv::truthy) =>
+            {
+                out.push((
+                    format!(
+                        "route_allfastest{line} answers with the first reply, a miss included: a copy that restarted empty can answer for the others (miss = true waits for a hit)"
+                    ),
+                    1,
+                ));
+            }
             HandlerKind::Custom => out.push((
                 format!(
                     "route_{}{line} is a handler from a library, which mclint does not model: its children are listed in order, and its answer is taken to be its first child's",
