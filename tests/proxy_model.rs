@@ -692,3 +692,33 @@ routes {
     assert_eq!(listed["error"], 0.0, "c is listed last: {listed}");
     assert!(listed.get("range").is_none(), "{listed}");
 }
+
+#[test]
+fn nested_roles_keep_the_most_conditional_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.lua",
+        r#"pools { a = { backends = { "a:1" } }, b = { backends = { "b:1" } }, c = { backends = { "c:1" } } }
+routes { default = route_failover { children = { "a", route_split { child_a = "b", child_b = "c" } } } }"#,
+    );
+    let v = route_json(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--key",
+        "k",
+        "--command",
+        "set",
+    ]);
+    let roles: Vec<(&str, &str)> = v["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["backend"].as_str().unwrap(), b["role"].as_str().unwrap()))
+        .collect();
+    // The split's copy to c is sent only when failing over from a.
+    assert_eq!(
+        roles,
+        [("a:1", "primary"), ("b:1", "failover"), ("c:1", "failover")]
+    );
+}

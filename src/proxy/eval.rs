@@ -14,7 +14,9 @@ use super::model::{
 use super::placement::Placer;
 use super::vm::{Key, Lv};
 
-/// Why a backend is contacted.
+/// Why a backend is contacted. Nested handlers compose by taking the later
+/// variant: the more conditional reason wins, so a copy that a failover child
+/// sends without waiting is `Failover` (contacted only when failing over).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     /// The first (or only) one asked.
@@ -23,10 +25,10 @@ pub enum Role {
     All,
     /// One of these is picked at random per request.
     Random,
-    /// Asked only when an earlier one failed or missed.
-    Failover,
     /// Sent a copy without waiting (split's child_b, allasync).
     Async,
+    /// Asked only when an earlier one failed or missed.
+    Failover,
 }
 
 impl Role {
