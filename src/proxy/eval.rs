@@ -14,6 +14,16 @@ use super::model::{
 use super::placement::Placer;
 use super::vm::{Key, Lv};
 
+/// A command route_ttl rewrites (and so corrupts for siblings enqueued before it).
+pub fn ttl_command(cmd: u8) -> bool {
+    matches!(cmd, 2 | 9 | 10 | 11)
+}
+
+/// A route_ttl child.
+pub fn is_ttl_route(t: &Target) -> bool {
+    matches!(t, Target::Route(r) if r.kind == HandlerKind::Builtin && r.handler == "ttl")
+}
+
 /// Why a backend is contacted. Nested handlers compose by taking the later
 /// variant: the more conditional reason wins, so a copy that a failover child
 /// sends without waiting is `Failover` (contacted only when failing over).
@@ -413,7 +423,13 @@ impl<'a> Engine<'a> {
                 self.slot_hops(r, "child", key, cmd, role, out, depth)
             }
             (HandlerKind::Builtin, "split") => {
-                self.slot_hops(r, "child_a", key, cmd, role, out, depth)?;
+                // A route_ttl as child_b rewrites the shared request before
+                // child_a's copy is sent: child_a gets a malformed command.
+                let b_is_ttl =
+                    matches!(r.slot("child_b"), Some(SlotValue::Single(t)) if is_ttl_route(t));
+                if !(b_is_ttl && ttl_command(cmd)) {
+                    self.slot_hops(r, "child_a", key, cmd, role, out, depth)?;
+                }
                 self.slot_hops(r, "child_b", key, cmd, sub(Role::Async), out, depth)
             }
             (HandlerKind::Builtin, "null") => Ok(()),
@@ -437,7 +453,17 @@ impl<'a> Engine<'a> {
                     "random" => Role::Random,
                     _ => Role::All,
                 };
-                for t in self.many(r, "children")? {
+                let children = self.many(r, "children")?;
+                // routelib hands every child the same request object and
+                // route_ttl rewrites it in place: the children enqueued before
+                // a route_ttl send a malformed command and store nothing
+                // (measured with the real 1.6.38 proxy).
+                let first_ttl = if ttl_command(cmd) {
+                    children.iter().position(|t| is_ttl_route(t)).unwrap_or(0)
+                } else {
+                    0
+                };
+                for t in &children[first_ttl..] {
                     self.target_hops(t, key, cmd, sub(each), out, depth)?;
                 }
                 Ok(())

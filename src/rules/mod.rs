@@ -67,6 +67,7 @@ mod route_failover_count_one;
 mod route_failover_global_zone;
 mod route_missing_argument;
 mod route_ratelim_limited_error;
+mod route_ttl_shared_request;
 mod route_unhandled_command;
 mod route_unknown_argument;
 mod route_unknown_command;
@@ -218,6 +219,7 @@ pub static RULES: &[&Rule] = &[
     &route_unhandled_command::RULE,
     &route_zfailover_without_zone::RULE,
     &route_zfailover_stats::RULE,
+    &route_ttl_shared_request::RULE,
     &route_failover_global_zone::RULE,
     &route_zoned_set_without_zone::RULE,
     &route_failover_count_one::RULE,
