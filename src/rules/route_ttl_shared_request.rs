@@ -19,7 +19,9 @@ Measured with the real memcached 1.6.38 proxy:
 - every child enqueued before the `route_ttl` sends a malformed command and
   stores nothing (with `route_split`, `child_a` before a `route_ttl`
   `child_b`: the client's `set` is answered `CLIENT_ERROR bad command line
-  format`);
+  format`); a `route_failover` among them takes that error as a failure and
+  tries its next child, which stores the value with the rewritten TTL
+  (`mclint route` does not follow that second try);
 - every child after it stores the value with the rewritten TTL, not the
   client's.
 
