@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use super::objects::LuaConfig;
 use super::remap::{PoolSpec, ProxySpec, RouteSpec};
 use crate::proxy::model::{self, MapEntry, ProxyConfig, Route, SlotValue, Target};
-use crate::proxy::placement::Placer;
 use crate::proxy::{EnvSource, Limits};
 
 /// A config that holds pools or routes, or why it cannot be used.
@@ -44,8 +43,8 @@ fn spec(cfg: &ProxyConfig) -> ProxySpec {
         .map(|p| PoolSpec {
             name: p.reference(),
             backends: p.backends.iter().map(|b| b.address()).collect(),
-            placer: Placer::for_pool(p).ok(),
-            unmodeled: Placer::for_pool(p).err(),
+            placer: p.placer.as_ref().ok().cloned(),
+            unmodeled: p.placer.as_ref().err().cloned(),
         })
         .collect();
     let mut routes = Vec::new();

@@ -11,7 +11,6 @@ use super::model::{
     CMD_ANY_STORAGE, CMD_END_STORAGE, HandlerKind, ListForm, MapEntry, ProxyConfig, Route, Router,
     RouterMode, SlotValue, Target, command_name,
 };
-use super::placement::Placer;
 use super::vm::{Key, Lv};
 
 /// A command route_ttl rewrites (and so corrupts for siblings enqueued before it).
@@ -77,9 +76,6 @@ pub struct Engine<'a> {
     /// rotated: each worker thread of the real proxy walks them in its own
     /// order; 0 is the model's (sorted) order.
     rotation: usize,
-    /// Each pool's key placement (`Err`: why mclint cannot place its keys),
-    /// built once: a ring hash pool's continuum is hundreds of MD5 digests.
-    placers: std::sync::Arc<Vec<Result<Placer, String>>>,
 }
 
 /// What the router picked for a key.
@@ -122,7 +118,6 @@ impl<'a> Engine<'a> {
             map,
             cmap,
             rotation: 0,
-            placers: std::sync::Arc::new(cfg.pools.iter().map(Placer::for_pool).collect()),
         })
     }
 
@@ -136,7 +131,6 @@ impl<'a> Engine<'a> {
             map: self.map.clone(),
             cmap: self.cmap,
             rotation: k,
-            placers: self.placers.clone(),
         }
     }
 
@@ -329,7 +323,7 @@ impl<'a> Engine<'a> {
     /// The backend index in pool `i` for `key`.
     pub fn place(&self, i: usize, key: &[u8]) -> Result<usize, String> {
         let p = &self.cfg.pools[i];
-        let placer = match &self.placers[i] {
+        let placer = match &p.placer {
             Ok(placer) => placer,
             Err(why) => return Err(format!("pool {}: {why}", p.reference())),
         };

@@ -147,6 +147,9 @@ pub struct Pool {
     pub seed_hash: u64,
     pub filter: KeyFilter,
     pub dist: Dist,
+    /// How keys reach the backends, built once with the pool (a ring is
+    /// hundreds of MD5 digests); `Err` says why mclint cannot place its keys.
+    pub placer: Result<super::placement::Placer, String>,
 }
 
 impl Pool {
@@ -519,7 +522,7 @@ fn make_pool(
         Some(Lv::Const(c)) if c == "dist_ring_hash" => Dist::Ring,
         Some(other) => Dist::Other(other.show()),
     };
-    Pool {
+    let mut pool = Pool {
         name: name.to_string(),
         set: set.map(str::to_string),
         line,
@@ -533,7 +536,10 @@ fn make_pool(
         seed_hash,
         filter,
         dist,
-    }
+        placer: Err(String::new()),
+    };
+    pool.placer = super::placement::Placer::for_pool(&pool);
+    pool
 }
 
 /// routelib's make_backend: a string `host:port`, `host:port label`, a string
