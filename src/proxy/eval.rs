@@ -9,14 +9,9 @@ use std::collections::HashMap;
 use super::hash::FilterCrash;
 use super::model::{
     CMD_ANY_STORAGE, CMD_END_STORAGE, HandlerKind, ListForm, MapEntry, ProxyConfig, Route, Router,
-    RouterMode, SlotValue, Target, command_name,
+    RouterMode, SlotValue, Target, command_name, is_ttl_command,
 };
 use super::vm::{Key, Lv};
-
-/// A command route_ttl rewrites (and so corrupts for siblings enqueued before it).
-pub fn ttl_command(cmd: u8) -> bool {
-    matches!(cmd, 2 | 9 | 10 | 11)
-}
 
 /// A route_ttl child.
 pub fn is_ttl_route(t: &Target) -> bool {
@@ -403,7 +398,7 @@ impl<'a> Engine<'a> {
                 self.slot_hops(r, "child", key, cmd, role, out, depth)
             }
             (HandlerKind::Builtin, "ttl") => {
-                if !matches!(cmd, 2 | 9 | 10 | 11) && cmd != ANY {
+                if !is_ttl_command(cmd) && cmd != ANY {
                     return Err(format!(
                         "route_ttl answers SERVER_ERROR to {} (it handles ms, set, add and cas only)",
                         command_name(cmd)
@@ -421,7 +416,7 @@ impl<'a> Engine<'a> {
                 // child_a's copy is sent: child_a gets a malformed command.
                 let b_is_ttl =
                     matches!(r.slot("child_b"), Some(SlotValue::Single(t)) if is_ttl_route(t));
-                if !(b_is_ttl && ttl_command(cmd)) {
+                if !(b_is_ttl && is_ttl_command(cmd)) {
                     self.slot_hops(r, "child_a", key, cmd, role, out, depth)?;
                 }
                 self.slot_hops(r, "child_b", key, cmd, sub(Role::Async), out, depth)
@@ -452,7 +447,7 @@ impl<'a> Engine<'a> {
                 // route_ttl rewrites it in place: the children enqueued before
                 // a route_ttl send a malformed command and store nothing
                 // (measured with the real 1.6.38 proxy).
-                let first_ttl = if ttl_command(cmd) {
+                let first_ttl = if is_ttl_command(cmd) {
                     children.iter().position(|t| is_ttl_route(t)).unwrap_or(0)
                 } else {
                     0
@@ -689,7 +684,7 @@ impl Engine<'_> {
                 self.slot_answer(r, "child", key, cmd, write, sc, depth)
             }
             (HandlerKind::Builtin, "ttl") => {
-                if !matches!(cmd, 2 | 9 | 10 | 11) || r.arg("ttl").is_none() {
+                if !is_ttl_command(cmd) || r.arg("ttl").is_none() {
                     return Answer::ERR;
                 }
                 self.slot_answer(r, "child", key, cmd, write, sc, depth)

@@ -59,6 +59,11 @@ pub fn is_read(id: u8) -> bool {
     matches!(id, 1 | 7 | 8 | 12 | 13)
 }
 
+/// Commands route_ttl handles (ms, set, add, cas): it rewrites their TTL.
+pub fn is_ttl_command(id: u8) -> bool {
+    matches!(id, 2 | 9 | 10 | 11)
+}
+
 /// How a problem found while building the model is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {

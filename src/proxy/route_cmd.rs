@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 
 use super::eval::{Answer, Engine, Hop, Role, Scenario};
-use super::model::{ProxyConfig, command_id, is_read};
+use super::model::{ProxyConfig, command_id, is_read, is_ttl_command};
 use super::{EnvSource, Library, Limits};
 use crate::manifest::{InputKind, as_object, parse_stream, read_inputs};
 
@@ -299,7 +299,7 @@ fn behaviour_notes(
     r.walk(&mut |r| {
         let line = r.line.map(|l| format!(" (line {l})")).unwrap_or_default();
         match r.kind {
-            HandlerKind::Builtin if r.handler == "ttl" && matches!(cmd, 2 | 9 | 10 | 11) => {
+            HandlerKind::Builtin if r.handler == "ttl" && is_ttl_command(cmd) => {
                 let ttl = r
                     .arg("ttl")
                     .map(|v| v.show())

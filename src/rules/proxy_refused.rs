@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::model::{HandlerKind, ProblemKind};
+use crate::proxy::model::{CMD_ANY_STORAGE, HandlerKind, ProblemKind, is_ttl_command};
 use crate::proxy::vm::Lv;
 
 pub const RULE: Rule = Rule {
@@ -55,7 +55,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 r.walk(&mut |x| {
                     if x.kind == HandlerKind::Builtin
                         && x.handler == "ttl"
-                        && !matches!(*cmd, 2 | 9 | 10 | 11 | 38)
+                        && !is_ttl_command(*cmd)
+                        && *cmd != CMD_ANY_STORAGE
                     {
                         ttl_cmds.push((x.line, *cmd));
                     }
