@@ -400,45 +400,53 @@ fn run_inner(
     lua.set_memory_limit(limits.memory)?;
     let started = Instant::now();
     let count = Rc::new(RefCell::new(0u64));
-    // Where user code was when the hook last ran: a limit hit there is
-    // reported at that line (a memory error carries no position of its own).
-    let last_at: Rc<RefCell<Option<(String, u32)>>> = Rc::new(RefCell::new(None));
+    // Where user code was when the hook last ran (an index into chunk_names
+    // and a line): a limit hit there is reported at that line (a memory error
+    // carries no position of its own). Nothing is allocated per hook call.
+    let last_at: Rc<RefCell<Option<(usize, u32)>>> = Rc::new(RefCell::new(None));
     let step = 1000u32;
     {
         let count = count.clone();
         let last_at = last_at.clone();
         let chunk_names = chunk_names.clone();
-        lua.set_hook(HookTriggers::new().every_nth_instruction(step), move |_, debug| {
-            let src = debug.source();
-            let line = debug.current_line().unwrap_or(0);
-            if let (Some(name), Ok(line)) = (src.source.as_deref(), u32::try_from(line))
-                && chunk_names.iter().any(|n| n == name)
-            {
-                *last_at.borrow_mut() = Some((name[1..].to_string(), line));
-            }
-            let at = last_at
-                .borrow()
-                .as_ref()
-                .map(|(n, l)| format!("{n}:{l}: "))
-                .unwrap_or_default();
-            let mut c = count.borrow_mut();
-            *c += u64::from(step);
-            if *c > limits.instructions {
-                return Err(mlua::Error::runtime(format!(
-                    "{at}mclint sandbox: the config ran more than {} Lua instructions (an endless loop?)",
-                    limits.instructions
-                )));
-            }
-            if started.elapsed() > limits.time {
-                return Err(mlua::Error::runtime(format!(
-                    "{at}mclint sandbox: the config ran longer than {} ms (an endless loop?)",
-                    limits.time.as_millis()
-                )));
-            }
-            Ok(VmState::Continue)
-        })?;
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(step),
+            move |_, debug| {
+                let src = debug.source();
+                if let (Some(name), Some(line)) = (src.source.as_deref(), debug.current_line())
+                    && let Some(i) = chunk_names.iter().position(|n| n == name)
+                {
+                    *last_at.borrow_mut() = Some((i, u32::try_from(line).unwrap_or(u32::MAX)));
+                }
+                let mut c = count.borrow_mut();
+                *c += u64::from(step);
+                let stop = if *c > limits.instructions {
+                    format!(
+                        "the config ran more than {} Lua instructions (an endless loop?)",
+                        limits.instructions
+                    )
+                } else if started.elapsed() > limits.time {
+                    format!(
+                        "the config ran longer than {} ms (an endless loop?)",
+                        limits.time.as_millis()
+                    )
+                } else {
+                    return Ok(VmState::Continue);
+                };
+                let at = last_at
+                    .borrow()
+                    .map(|(i, l)| format!("{}:{l}: ", &chunk_names[i][1..]))
+                    .unwrap_or_default();
+                Err(mlua::Error::runtime(format!("{at}mclint sandbox: {stop}")))
+            },
+        )?;
     }
 
+    let last_position = || {
+        last_at
+            .borrow()
+            .map(|(i, l)| (chunk_names[i][1..].to_string(), l))
+    };
     let mut failure = None;
     for chunk in libs.iter().chain(std::iter::once(&config)) {
         let r = lua
@@ -447,7 +455,7 @@ fn run_inner(
             .set_mode(mlua::chunk::ChunkMode::Text)
             .exec();
         if let Err(e) = r {
-            failure = Some(failure_of(&e, chunk.name, &chunk_names, &last_at.borrow()));
+            failure = Some(failure_of(&e, chunk.name, &chunk_names, last_position()));
             break;
         }
     }
@@ -455,7 +463,7 @@ fn run_inner(
         Ok(v) => v,
         Err(e) => {
             if failure.is_none() {
-                failure = Some(failure_of(&e, config.name, &chunk_names, &last_at.borrow()));
+                failure = Some(failure_of(&e, config.name, &chunk_names, last_position()));
             }
             Value::Nil
         }
@@ -626,7 +634,7 @@ fn failure_of(
     e: &mlua::Error,
     current: &str,
     names: &[String],
-    last_at: &Option<(String, u32)>,
+    last_at: Option<(String, u32)>,
 ) -> LuaFailure {
     let limit =
         matches!(e, mlua::Error::MemoryError(_)) || e.to_string().contains("mclint sandbox:");
@@ -660,8 +668,8 @@ fn failure_of(
     // A memory limit has no position: the last line the hook saw running.
     if limit && let Some((file, line)) = last_at {
         return LuaFailure {
-            file: file.clone(),
-            line: Some(*line),
+            file,
+            line: Some(line),
             message: first.trim().to_string(),
             limit,
         };
