@@ -90,17 +90,23 @@ impl RingMode {
 }
 
 /// The ring options of a pool, as `mcp.dist_ring_hash.new` reads them from the
-/// pool options; `Err` is the error the proxy raises while loading.
-pub fn ring_options(options: &super::vm::Table) -> Result<(RingMode, i64), String> {
+/// pool options; `Err` is the option (`omode` or `obuckets`) and the error the
+/// proxy raises while loading.
+pub fn ring_options(options: &super::vm::Table) -> Result<(RingMode, i64), (&'static str, String)> {
     let mode = match options.get("omode") {
         None | Some(Lv::Nil) => RingMode::Default,
         Some(Lv::Str(s)) => RingMode::parse(s).ok_or_else(|| {
-            format!("ring_hash: bad omode argument \"{s}\" (default, ketama, twemproxy or evcache)")
+            (
+                "omode",
+                format!(
+                    "ring_hash: bad omode argument \"{s}\" (default, ketama, twemproxy or evcache)"
+                ),
+            )
         })?,
         Some(other) => {
-            return Err(format!(
-                "ring_hash: omode is {}; it must be a string",
-                other.show()
+            return Err((
+                "omode",
+                format!("ring_hash: omode is {}; it must be a string", other.show()),
             ));
         }
     };
@@ -109,9 +115,12 @@ pub fn ring_options(options: &super::vm::Table) -> Result<(RingMode, i64), Strin
         Some(v) => match lua_integer(v) {
             Some(n) if n >= 1 => n,
             _ => {
-                return Err(format!(
-                    "ring_hash: obuckets is {}; it must be a positive integer",
-                    v.show()
+                return Err((
+                    "obuckets",
+                    format!(
+                        "ring_hash: obuckets is {}; it must be a positive integer",
+                        v.show()
+                    ),
                 ));
             }
         },
@@ -247,7 +256,7 @@ impl Placer {
         let spread = match &p.dist {
             Dist::Jump => Spread::Jump,
             Dist::Ring => {
-                let (mode, buckets) = ring_options(&p.effective)?;
+                let (mode, buckets) = ring_options(&p.effective).map_err(|(_, why)| why)?;
                 let backends: Vec<(&str, &str)> = p
                     .backends
                     .iter()
@@ -360,11 +369,12 @@ mod tests {
         assert!(
             ring_options(&half)
                 .unwrap_err()
+                .1
                 .contains("positive integer")
         );
         assert!(ring_options(&t(&[("obuckets", Lv::Int(0))])).is_err());
         let bad = t(&[("omode", Lv::Str("libketama".into()))]);
-        assert!(ring_options(&bad).unwrap_err().contains("bad omode"));
+        assert!(ring_options(&bad).unwrap_err().1.contains("bad omode"));
     }
 
     #[test]

@@ -163,25 +163,11 @@ fn check_container(
         for (j, sp) in svc_ports.into_iter().flatten().enumerate() {
             let target = sp.get("targetPort").or_else(|| sp.get("port"));
             let Some(target) = target else { continue };
-            // A number reaches this container only if it declares it (or listens on it).
-            let n = match target {
-                Value::String(name) if name.parse::<i64>().is_err() => {
-                    match declared.iter().find(|(n, _, _)| *n == Some(name.as_str())) {
-                        Some((_, n, _)) => *n,
-                        None => continue,
-                    }
-                }
-                other => match resolve(other, &declared) {
-                    Some(n) => n,
-                    None => continue,
-                },
-            };
-            let ours =
-                declared.iter().any(|(_, p, _)| *p == n) || listeners.iter().any(|l| l.port == n);
-            if !ours {
+            let Some(n) = resolve(target, &declared) else {
                 continue;
-            }
-            // Ports declared but not listened on are reported on the workload above.
+            };
+            // Only ports memcached listens on (loopback only); ports declared but
+            // not listened on are reported on the workload above.
             if listeners.iter().any(|l| l.port == n)
                 && let Some(why) = unserved(listeners, n)
             {

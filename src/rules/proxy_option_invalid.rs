@@ -131,13 +131,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 ),
             }
             if p.dist == Dist::Ring
-                && let Err(why) = ring_options(o)
+                && let Err((key, why)) = ring_options(o)
             {
-                let key = if why.contains("omode") {
-                    "omode"
-                } else {
-                    "obuckets"
-                };
                 bad(at(key), format!("pool {name}: {why}"));
             }
             for b in &p.backends {
