@@ -282,11 +282,6 @@ fn synthetic(templates: &[String], n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The route and ordered backends of one key.
-pub fn place(engine: &Engine, key: &str, cmd: u8) -> Placement {
-    Placements::new(engine, cmd).place(key).clone()
-}
-
 /// What the backends list alone does not say: a TTL rewritten on the way, a
 /// handler mclint does not model.
 fn behaviour_notes(
