@@ -84,6 +84,10 @@ pub struct CheckArgs {
     /// Exit 0 instead of 2 when the input holds no documents at all.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Refuse inputs whose bytes, all files and standard input together, exceed
+    /// this size (`300M`, `1G`, or bytes; default 256M).
+    #[arg(long, value_name = "SIZE", value_parser = crate::manifest::parse_size)]
+    pub max_input_size: Option<u64>,
     /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,

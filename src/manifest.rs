@@ -31,6 +31,99 @@ pub enum InputError {
     Binary { path: String, offset: usize },
     #[error("{path}: directory holds no *.yaml, *.yml or *.lua files")]
     NoYaml { path: String },
+    #[error(
+        "{path}: {what}, not a regular file; give a file, a directory, a pipe or `-` for standard input"
+    )]
+    NotAFile { path: String, what: &'static str },
+    #[error(
+        "{path}: the inputs exceed the limit of {} (--max-input-size); raise the limit or check fewer files at once",
+        show_size(*limit)
+    )]
+    TooLarge { path: String, limit: u64 },
+}
+
+/// Bounds on what is read. The limit is on the bytes of all inputs together
+/// (a file, a pipe, standard input or every file of a directory), so neither
+/// one huge input nor many small ones can take the memory of the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputLimits {
+    pub max_bytes: u64,
+}
+
+/// 256 MiB: about 250,000 typical rendered documents.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 256 << 20;
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            max_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
+    }
+}
+
+/// `256 MiB`, `1.5 KiB`, `300 bytes`.
+pub fn show_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    let s = format!("{v:.1}");
+    let s = s.strip_suffix(".0").unwrap_or(&s);
+    format!("{s} {}", UNITS[unit])
+}
+
+/// Parses `--max-input-size`: bytes, or a number with `K`, `M`, `G` (powers
+/// of 1024, `KiB`/`Ki`/`KB` spellings too).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (write 300M, 1G or a number of bytes)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "ki" | "kb" | "kib" => 10,
+        "m" | "mi" | "mb" | "mib" => 20,
+        "g" | "gi" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{s}`: unknown unit (use K, M or G)")),
+    };
+    n.checked_mul(1u64 << shift)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("`{s}` is not a usable size"))
+}
+
+/// What a file system object that is not a regular file or directory is.
+fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_char_device() {
+        Some("a character device")
+    } else if ft.is_block_device() {
+        Some("a block device")
+    } else if ft.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    }
+}
+
+/// Reads at most `budget` bytes; `None` when there were more.
+fn read_bounded(reader: &mut dyn Read, budget: &mut u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(budget.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > *budget {
+        return Ok(None);
+    }
+    *budget -= bytes.len() as u64;
+    Ok(Some(bytes))
 }
 
 /// What a read input holds.
@@ -129,10 +222,24 @@ impl Object<'_> {
     }
 }
 
-/// Reads every path; `-` or no path at all means standard input.
+/// Reads every path; `-` or no path at all means standard input. Inputs are
+/// bounded by [`InputLimits::default`].
 pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> (Vec<Input>, Vec<InputError>) {
+    read_inputs_with(paths, stdin, &InputLimits::default())
+}
+
+/// Reads every path within `limits`. A path given on the command line may be a
+/// regular file, a directory, or a pipe (`<(helm template ...)`); devices and
+/// sockets are refused. Walking a directory takes only regular `*.yaml`,
+/// `*.yml` and `*.lua` files (through symbolic links, never around a loop).
+pub fn read_inputs_with(
+    paths: &[PathBuf],
+    stdin: &mut dyn Read,
+    limits: &InputLimits,
+) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
+    let mut budget = limits.max_bytes;
     let default = [PathBuf::from("-")];
     let paths = if paths.is_empty() {
         &default[..]
@@ -141,9 +248,8 @@ pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> (Vec<Input>, Vec<
     };
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            match stdin.read_to_end(&mut bytes) {
-                Ok(_) => match decode("<stdin>", bytes) {
+            match read_bounded(stdin, &mut budget) {
+                Ok(Some(bytes)) => match decode("<stdin>", bytes) {
                     Ok(text) => inputs.push(Input {
                         name: Arc::from("<stdin>"),
                         kind: InputKind::Yaml,
@@ -151,6 +257,10 @@ pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> (Vec<Input>, Vec<
                     }),
                     Err(e) => errors.push(e),
                 },
+                Ok(None) => errors.push(InputError::TooLarge {
+                    path: "<stdin>".into(),
+                    limit: limits.max_bytes,
+                }),
                 Err(e) => errors.push(InputError::Unreadable {
                     path: "<stdin>".into(),
                     reason: e.to_string(),
@@ -181,6 +291,9 @@ pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> (Vec<Input>, Vec<
                             files.push(entry.into_path())
                         }
                         Ok(_) => {}
+                        // A link back to a directory being walked: its files
+                        // are read once, through the directory itself.
+                        Err(e) if e.loop_ancestor().is_some() => {}
                         Err(e) => errors.push(InputError::Unreadable {
                             path: e
                                 .path()
@@ -192,15 +305,21 @@ pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> (Vec<Input>, Vec<
                 }
                 for file in files {
                     let kind = kind_of(&file).unwrap_or(InputKind::Yaml);
-                    read_file(&file, kind, &mut inputs, &mut errors);
+                    if !read_file(&file, kind, &mut budget, limits, &mut inputs, &mut errors) {
+                        break;
+                    }
                 }
                 if inputs.len() + errors.len() == before {
                     errors.push(InputError::NoYaml { path: shown });
                 }
             }
-            Ok(_) => {
+            Ok(meta) => {
+                if let Some(what) = special_kind(&meta.file_type()) {
+                    errors.push(InputError::NotAFile { path: shown, what });
+                    continue;
+                }
                 let kind = kind_of(path).unwrap_or(InputKind::Yaml);
-                read_file(path, kind, &mut inputs, &mut errors);
+                read_file(path, kind, &mut budget, limits, &mut inputs, &mut errors);
             }
         }
     }
@@ -215,10 +334,50 @@ fn kind_of(path: &Path) -> Option<InputKind> {
     }
 }
 
-fn read_file(path: &Path, kind: InputKind, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+/// Reads one file within the budget; `false` once the budget is spent (the
+/// error is recorded and nothing more is read).
+fn read_file(
+    path: &Path,
+    kind: InputKind,
+    budget: &mut u64,
+    limits: &InputLimits,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<InputError>,
+) -> bool {
     let shown = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => match decode(&shown, bytes) {
+    let unreadable = |e: std::io::Error| InputError::Unreadable {
+        path: shown.clone(),
+        reason: e.to_string(),
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.push(unreadable(e));
+            return true;
+        }
+    };
+    // What was opened, not what the name pointed at a moment before.
+    match file.metadata() {
+        Ok(meta) => {
+            if let Some(what) = special_kind(&meta.file_type()) {
+                errors.push(InputError::NotAFile { path: shown, what });
+                return true;
+            }
+            if meta.is_file() && meta.len() > *budget {
+                errors.push(InputError::TooLarge {
+                    path: shown,
+                    limit: limits.max_bytes,
+                });
+                return false;
+            }
+        }
+        Err(e) => {
+            errors.push(unreadable(e));
+            return true;
+        }
+    }
+    match read_bounded(&mut file, budget) {
+        Ok(Some(bytes)) => match decode(&shown, bytes) {
             Ok(text) => inputs.push(Input {
                 name: Arc::from(shown.as_str()),
                 kind,
@@ -226,11 +385,16 @@ fn read_file(path: &Path, kind: InputKind, inputs: &mut Vec<Input>, errors: &mut
             }),
             Err(e) => errors.push(e),
         },
-        Err(e) => errors.push(InputError::Unreadable {
-            path: shown,
-            reason: e.to_string(),
-        }),
+        Ok(None) => {
+            errors.push(InputError::TooLarge {
+                path: shown,
+                limit: limits.max_bytes,
+            });
+            return false;
+        }
+        Err(e) => errors.push(unreadable(e)),
     }
+    true
 }
 
 fn decode(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
@@ -456,6 +620,48 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "x.yaml: not UTF-8 text (invalid byte 0xE9 on line 2, at offset 11); YAML must be UTF-8"
+        );
+    }
+
+    #[test]
+    fn sizes_parse_and_show() {
+        assert_eq!(parse_size("256M"), Ok(256 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("300"), Ok(300));
+        assert_eq!(parse_size("4k"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+        assert_eq!(show_size(DEFAULT_MAX_INPUT_BYTES), "256 MiB");
+        assert_eq!(show_size(1536), "1.5 KiB");
+        assert_eq!(show_size(10), "10 bytes");
+    }
+
+    #[test]
+    fn the_budget_spans_every_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        let b = dir.path().join("b.yaml");
+        std::fs::write(&a, "kind: A\n").unwrap();
+        std::fs::write(&b, "kind: B\n").unwrap();
+        let limits = InputLimits { max_bytes: 12 };
+        let (inputs, errors) =
+            read_inputs_with(&[a.clone(), b.clone()], &mut std::io::empty(), &limits);
+        assert_eq!(inputs.len(), 1);
+        assert_eq!(
+            errors,
+            [InputError::TooLarge {
+                path: b.display().to_string(),
+                limit: 12
+            }]
+        );
+        let (inputs, errors) = read_inputs_with(&[], &mut "kind: C\nkind: D\n".as_bytes(), &limits);
+        assert!(inputs.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].to_string(),
+            "<stdin>: the inputs exceed the limit of 12 bytes (--max-input-size); raise the limit or check fewer files at once"
         );
     }
 

@@ -204,3 +204,187 @@ fn fifty_megabyte_document() {
     );
     assert!(took < std::time::Duration::from_secs(120), "took {took:?}");
 }
+
+/// Runs `mclint check ARGS` in `dir` with no standard input, killing it after
+/// a generous minute (a hang guard: a runaway read must not stall the suite).
+fn check_guarded(dir: &Path, args: &[&str]) -> Run {
+    use std::io::Read as _;
+    let mut child = mclint()
+        .current_dir(dir)
+        .args(["check", "--color", "never", "--select", RULES])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("mclint check {args:?} did not finish in 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
+}
+
+#[test]
+fn devices_are_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = check_guarded(dir.path(), &["/dev/zero"]);
+    no_panic(&r);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "mclint: /dev/zero: a character device, not a regular file; give a file, a directory, a pipe or `-` for standard input\n"
+        )
+    );
+    // Through a link with a YAML name, too.
+    std::os::unix::fs::symlink("/dev/urandom", dir.path().join("random.yaml")).unwrap();
+    let r = check_guarded(dir.path(), &["random.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("mclint: random.yaml: a character device, not a regular file"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn sockets_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _listener = std::os::unix::net::UnixListener::bind(dir.path().join("s.yaml")).unwrap();
+    let r = check_guarded(dir.path(), &["s.yaml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("mclint: s.yaml: a socket, not a regular file"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A directory walk takes regular files only: a FIFO (which would block), a
+/// socket, a link to a device and a link back to the directory are passed by.
+#[test]
+fn directory_walk_skips_special_files_and_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("rendered");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::fs::write(
+        d.join("sub/svc.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  selector: {app: none}\n",
+    )
+    .unwrap();
+    let fifo = d.join("fifo.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let _listener = std::os::unix::net::UnixListener::bind(d.join("sock.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.yaml")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("sub/loop")).unwrap();
+    let r = check_guarded(dir.path(), &["rendered"]);
+    no_panic(&r);
+    insta::assert_snapshot!(r.snapshot());
+}
+
+#[test]
+fn a_pipe_given_by_name_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(&fifo, "apiVersion: v1\nkind: Service\nmetadata: {name: piped}\nspec:\n  selector: {app: none}\n").unwrap();
+        })
+    };
+    let r = check_guarded(dir.path(), &["pipe"]);
+    writer.join().unwrap();
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Service piped"), "{}", r.stdout);
+}
+
+#[test]
+fn inputs_over_the_size_limit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc =
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  selector: {app: none}\n";
+    std::fs::write(dir.path().join("a.yaml"), doc).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), doc).unwrap();
+    // One file fits, the two together do not.
+    let limit = format!("{}", doc.len() + 10);
+    let r = check_guarded(dir.path(), &["--max-input-size", &limit, "a.yaml"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = check_guarded(
+        dir.path(),
+        &["--max-input-size", &limit, "a.yaml", "b.yaml"],
+    );
+    insta::assert_snapshot!(r.snapshot());
+    // Standard input has the same limit.
+    let big = doc.repeat(2);
+    let r = run(
+        mclint().current_dir(dir.path()).args([
+            "check",
+            "--select",
+            RULES,
+            "--max-input-size",
+            "100",
+        ]),
+        big.as_bytes(),
+    );
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "mclint: <stdin>: the inputs exceed the limit of 100 bytes (--max-input-size); raise the limit or check fewer files at once\n"
+    );
+    let r = run(mclint().args(["check", "--max-input-size", "12X"]), b"");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown unit"), "{}", r.stderr);
+}
+
+/// File names are input too: an escape sequence in one does not reach the
+/// terminal through an error message.
+#[test]
+fn hostile_file_names_are_escaped_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "x\u{1b}]52;c;aGk=\u{7}\n0 errors.yaml";
+    let r = check_guarded(dir.path(), &[name]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "mclint: x\\u{1b}]52;c;aGk=\\u{7}\\n0 errors.yaml: no such file or directory\n"
+    );
+}
