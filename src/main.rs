@@ -7,8 +7,8 @@ use clap::Parser;
 use mclint::check::{CheckOptions, check};
 use mclint::cli::{CheckArgs, Cli, Color, Command, FailOn, RulesFormat};
 use mclint::finding::Severity;
-use mclint::manifest::read_inputs;
-use mclint::report::{self, TextStyle};
+use mclint::manifest::{InputLimits, read_inputs_with};
+use mclint::report::{self, TextStyle, escape};
 use mclint::rules::{self, RULES};
 
 /// 0: clean; 1: findings at or above --fail-on; 2: could not run.
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("mclint: {e:#}");
+            eprintln!("mclint: {}", escape::lines(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -64,9 +64,14 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     options.namespace = args.namespace.clone();
     mclint::schema::prepare(&options)?.compile_dir_schemas()?;
 
-    let (inputs, errors) = read_inputs(&args.paths, &mut std::io::stdin().lock());
+    let limits = InputLimits {
+        max_bytes: args
+            .max_input_size
+            .unwrap_or(mclint::manifest::DEFAULT_MAX_INPUT_BYTES),
+    };
+    let (inputs, errors) = read_inputs_with(&args.paths, &mut std::io::stdin().lock(), &limits);
     for e in &errors {
-        eprintln!("mclint: {e}");
+        eprintln!("mclint: {}", escape::line(&e.to_string()));
     }
     let report = check(&inputs, &options);
     if report.documents == 0 && report.configs == 0 {
@@ -79,7 +84,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             } else {
                 args.paths
                     .iter()
-                    .map(|p| p.display().to_string())
+                    .map(|p| escape::line(&p.display().to_string()).into_owned())
                     .collect::<Vec<_>>()
                     .join(", ")
             };
@@ -140,7 +145,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 fn run_diff(args: &mclint::diff::DiffArgs) -> anyhow::Result<ExitCode> {
     let report = mclint::diff::run(args, &mut std::io::stdin().lock())?;
     for w in &report.warnings {
-        eprintln!("mclint: {w}");
+        eprintln!("mclint: {}", escape::lines(w));
     }
     let mut out = std::io::stdout().lock();
     mclint::diff::write(args.format, &report, &mut out).context("writing the report")?;
@@ -156,7 +161,7 @@ fn run_diff(args: &mclint::diff::DiffArgs) -> anyhow::Result<ExitCode> {
 fn run_graph(args: &mclint::graph::GraphArgs) -> anyhow::Result<ExitCode> {
     let output = mclint::graph::run(args, &mut std::io::stdin().lock())?;
     for w in &output.warnings {
-        eprintln!("mclint: warning: {w}");
+        eprintln!("mclint: warning: {}", escape::lines(w));
     }
     let mut out = std::io::stdout().lock();
     out.write_all(output.text.as_bytes())
@@ -220,7 +225,10 @@ fn explain(id: &str) -> anyhow::Result<ExitCode> {
             let near = mclint::suggest::nearest(id, RULES.iter().map(|r| r.id))
                 .map(|n| format!("; did you mean `{n}`?"))
                 .unwrap_or_default();
-            eprintln!("mclint: unknown rule `{id}`{near} (see `mclint rules`)");
+            eprintln!(
+                "mclint: unknown rule `{}`{near} (see `mclint rules`)",
+                escape::line(id)
+            );
             Ok(ExitCode::from(2))
         }
     }

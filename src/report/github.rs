@@ -6,15 +6,21 @@
 //!
 //! Escaping follows the runner's rules: in the message, `%`, `\r` and `\n`
 //! become `%25`, `%0D` and `%0A`; in property values (`file`, `title`), `:` and
-//! `,` also become `%3A` and `%2C`.
+//! `,` also become `%3A` and `%2C`. Before that, every other control character
+//! and Unicode bidi control or line separator from the input is escaped (see
+//! [`super::escape`]), so nothing but the runner's own escapes reach the log.
 
 use std::io::{self, Write};
 
 use super::TextStyle;
+use super::escape;
 use crate::check::Report;
 use crate::finding::Severity;
 
+/// Workflow-command data (the message): line breaks kept as `%0A`, other
+/// unsafe characters escaped first.
 pub fn escape_data(s: &str) -> String {
+    let s = escape::lines(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -27,9 +33,10 @@ pub fn escape_data(s: &str) -> String {
     out
 }
 
+/// A workflow-command property value (`file`, `title`): one line.
 pub fn escape_property(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in escape_data(s).chars() {
+    for c in escape_data(&escape::line(s)).chars() {
         match c {
             ':' => out.push_str("%3A"),
             ',' => out.push_str("%2C"),
@@ -93,10 +100,11 @@ mod tests {
 
     #[test]
     fn escapes_like_the_runner() {
+        assert_eq!(escape_data("50% of\r\nkeys: a,b"), "50%25 of%0Akeys: a,b");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25\\n");
         assert_eq!(
-            escape_data("50% of\r\nkeys: a,b"),
-            "50%25 of%0D%0Akeys: a,b"
+            escape_data("x\u{1b}]52;c;aGk=\u{7}\n::error::forged"),
+            "x\\u{1b}]52;c;aGk=\\u{7}%0A::error::forged"
         );
-        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
     }
 }

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::TextStyle;
+use super::escape;
 use crate::check::Report;
 use crate::finding::Severity;
 
@@ -22,7 +23,7 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
             if current.is_some() {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", paint(style, "1;4", group))?;
+            writeln!(out, "{}", paint(style, "1;4", &escape::line(group)))?;
             current = Some(group);
         }
         let sev = match f.severity {
@@ -30,10 +31,11 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
             Severity::Warning => paint(style, "1;33", "warning"),
             Severity::Info => paint(style, "1;36", "info"),
         };
+        let file = escape::line(&f.location.file);
         let mut at = match (f.location.line, f.location.source.is_some()) {
-            (Some(line), true) => format!("{}:{line}", f.location.file),
+            (Some(line), true) => format!("{file}:{line}"),
             (Some(line), false) => format!("line {line}"),
-            (None, _) => f.location.file.clone(),
+            (None, _) => file.into_owned(),
         };
         if let Some(d) = f.location.document {
             // Counted from 1 for people; `---`-separated, empty documents included.
@@ -42,22 +44,19 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
         let object = f
             .object
             .as_ref()
-            .map(|o| format!(" {o}"))
+            .map(|o| format!(" {}", escape::line(&o.to_string())))
             .unwrap_or_default();
         let path = if f.location.path.is_empty() {
             String::new()
         } else {
-            format!(" {}", f.location.path)
+            format!(" {}", escape::line(&f.location.path))
         };
         writeln!(out, "  {sev}[{}] {at}{object}{path}", f.rule)?;
         // Continuation lines of a message stay indented under it.
-        let message = f
-            .message
-            .replace("\r\n", "\n")
-            .replace('\r', "\n")
-            .replace('\n', "\n    ");
+        let message = escape::lines(&f.message).replace('\n', "\n    ");
         writeln!(out, "    {message}")?;
         if let Some(help) = &f.help {
+            let help = escape::lines(help).replace('\n', "\n    ");
             writeln!(out, "    {} {help}", paint(style, "2", "help:"))?;
         }
     }

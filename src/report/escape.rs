@@ -1,0 +1,115 @@
+//! Text from inputs (object names, `# Source:` lines, file names, Lua error
+//! messages, pool names, keys) made safe for a terminal or a CI log.
+//!
+//! A rendering is hostile: an object name may carry an escape sequence (an
+//! OSC 52 clipboard write, a colour that hides the rest of the line), a
+//! carriage return that overwrites what was printed, a newline that forges a
+//! report line (`0 errors`), or a Unicode bidi override that shows text in
+//! another order than it is. Every human-facing writer passes such text
+//! through [`line`] (one line) or [`lines`] (a message whose line breaks are
+//! kept); `route`, `diff` and `graph` text outputs should too.
+//!
+//! What is escaped, as `\n`, `\r`, `\t` or `\u{XX}`:
+//! - C0 controls (U+0000–U+001F) and DEL, including ESC;
+//! - C1 controls (U+0080–U+009F), including NEL (U+0085) and CSI (U+009B);
+//! - bidi controls: U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069;
+//! - the line and paragraph separators U+2028 and U+2029.
+//!
+//! A tab is kept in [`lines`] (it moves the cursor, nothing more) and escaped
+//! in [`line`], where it would break column alignment.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Is `c` unsafe to print as is?
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{61c}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{2028}'
+        | '\u{2029}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+/// `s` as one line: every unsafe character escaped, line breaks included.
+pub fn line(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` with its line breaks kept (`\r\n` and a lone `\r` become `\n`, so a
+/// carriage return cannot overwrite a line) and every other unsafe character
+/// escaped. Callers indent continuation lines so that none can pass for a
+/// line of the report.
+pub fn lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && c != '\t' && is_unsafe(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
+                }
+            }
+            c if is_unsafe(c) => push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_a_terminal_would_act_on() {
+        assert_eq!(line("plain-name"), "plain-name");
+        assert!(matches!(line("plain"), Cow::Borrowed(_)));
+        assert_eq!(line("a\u{1b}]52;c;aGk=\u{7}b"), "a\\u{1b}]52;c;aGk=\\u{7}b");
+        assert_eq!(line("x\r\n0 errors"), "x\\r\\n0 errors");
+        assert_eq!(line("\u{202e}gnp.exe"), "\\u{202e}gnp.exe");
+        assert_eq!(
+            line("a\u{2028}b\u{85}c\u{9b}d"),
+            "a\\u{2028}b\\u{85}c\\u{9b}d"
+        );
+        assert_eq!(line("tab\there"), "tab\\there");
+        assert_eq!(line("café ☕ 漢字"), "café ☕ 漢字");
+    }
+
+    #[test]
+    fn keeps_line_breaks_in_messages() {
+        assert_eq!(lines("one\ntwo\tcols"), "one\ntwo\tcols");
+        assert_eq!(lines("one\r\ntwo\rthree"), "one\ntwo\nthree");
+        assert_eq!(lines("a\u{1b}[2Jb\u{2029}"), "a\\u{1b}[2Jb\\u{2029}");
+    }
+}
