@@ -648,8 +648,10 @@ fn github_commands_parse_as_the_runner_parses_them() {
     assert_eq!(props[1], ("line", "14".to_string()));
     assert_eq!(props[2].0, "title");
     let message = unescape(message);
+    // A carriage return in a message is a line break, never a return to the
+    // start of the line.
     assert!(
-        message.starts_with(&report().findings[0].message),
+        message.starts_with(&report().findings[0].message.replace("\r\n", "\n")),
         "{message}"
     );
     assert!(!message.contains("%25"));
@@ -686,4 +688,122 @@ fn github_commands_parse_as_the_runner_parses_them() {
         "{}",
         lines[4]
     );
+}
+
+/// Findings whose every input-derived field is hostile: an OSC 52 clipboard
+/// write and a colour change in an object name, a `# Source:` line and a
+/// file name that carry a newline forging a summary line, a Lua error with a
+/// carriage return, a bidi override, line separators and NEL, a pool name
+/// with a CSI. Text and GitHub output escape them; JSON, SARIF and JUnit stay
+/// valid documents that carry them as data.
+fn hostile_report() -> Report {
+    let obj = ObjectRef {
+        api_version: Some("v1".into()),
+        kind: Some("ConfigMap".into()),
+        namespace: Some("ns\u{1b}[8m".into()),
+        name: Some("evil\u{1b}]52;c;Y3VybCBldmlsIHwgc2g=\u{7}".into()),
+    };
+    let findings = vec![
+        finding(
+            "proxy-lua-error",
+            Severity::Error,
+            "the config fails: pool `p\u{9b}2J` \r0 errors\u{2028}fake\u{85}x \u{202e}gnp.exe\u{2066} :: ,",
+            Some(obj.clone()),
+            (
+                "rendered.yaml",
+                Some(0),
+                Some("c/templates/x.yaml\n\n0 documents, 0 objects: 0 errors, 0 warnings, 0 infos"),
+                "/data/config.lua\u{1b}[2K",
+                Some(3),
+            ),
+        ),
+        finding(
+            "yaml-syntax",
+            Severity::Error,
+            "invalid YAML\n::error file=forged.yaml::forged",
+            None,
+            ("in\u{1b}[31mput\r\n.yaml", Some(0), None, "", Some(1)),
+        ),
+    ];
+    Report {
+        checked: vec![Checked {
+            file: "rendered.yaml".into(),
+            document: Some(0),
+            source: Some("c/templates/x.yaml\n".into()),
+            line: Some(3),
+            object: Some(obj),
+        }],
+        findings,
+        documents: 2,
+        objects: 1,
+        configs: 0,
+        suppressed: 0,
+    }
+}
+
+fn render_hostile(format: Format) -> String {
+    let mut out = Vec::new();
+    report::write(format, &hostile_report(), &plain(), &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn assert_terminal_safe(out: &str) {
+    for c in out.chars() {
+        assert!(
+            c == '\n' || !mclint::report::escape::is_unsafe(c),
+            "raw U+{:04X} in:\n{out}",
+            c as u32
+        );
+    }
+}
+
+#[test]
+fn hostile_text() {
+    let out = render_hostile(Format::Text);
+    assert_terminal_safe(&out);
+    // The only summary is the real one, on the last line; no line of a
+    // message starts at column 0.
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+            .count(),
+        1,
+        "{out}"
+    );
+    assert!(out.lines().last().unwrap().starts_with("2 documents"));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn hostile_github() {
+    let out = render_hostile(Format::Github);
+    assert_terminal_safe(&out);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines[0]
+            .starts_with("::error file=charts/c/templates/x.yaml\\n\\n0 documents%2C 0 objects%3A")
+    );
+    assert!(lines[1].starts_with("::error file=in\\u{1b}[31mput\\r\\n.yaml,line=1,title="));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn hostile_structured_outputs_stay_valid() {
+    let json: Value = serde_json::from_str(&render_hostile(Format::Json)).unwrap();
+    assert_eq!(
+        json["findings"][0]["object"]["name"],
+        json!("evil\u{1b}]52;c;Y3VybCBldmlsIHwgc2g=\u{7}")
+    );
+    let sarif: Value = serde_json::from_str(&render_hostile(Format::Sarif)).unwrap();
+    assert_valid_sarif(&sarif);
+    let junit = render_hostile(Format::Junit);
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count(),
+        2
+    );
+    assert!(!junit.contains('\u{1b}') && !junit.contains('\u{7}'));
 }

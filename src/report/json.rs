@@ -1,7 +1,10 @@
 //! The JSON shape is a contract with CI systems: keep it stable.
-//! `{"findings":[{rule,severity,message,object,source,path,line,document,help}],"summary":{documents,objects,errors,warnings,infos,suppressed}}`
-//! Fields are only ever added (`document`, `suppressed` came after the first
-//! release of the shape), never renamed or removed.
+//! `{"findings":[{rule,severity,message,object,source,file,path,line,document,help}],"summary":{documents,objects,errors,warnings,infos,suppressed}}`
+//! Fields are only ever added (`document`, `suppressed` and `file` came after
+//! the first release of the shape), never renamed or removed.
+//! `file` is the input file as given (`<stdin>` for standard input), so two
+//! renderings' `templates/pdb.yaml` can be told apart; `source` stays the
+//! `# Source:` template (or the file when there is none).
 //! `line` and `document` (the document's number in its file, `---`-separated,
 //! empty ones included) both count from 1.
 
@@ -19,6 +22,7 @@ pub fn finding_json(f: &Finding) -> serde_json::Value {
         "message": f.message,
         "object": f.object,
         "source": f.source_or_file(),
+        "file": f.location.file,
         "path": f.location.path,
         "line": f.location.line,
         "document": f.location.document.map(|d| d + 1),
