@@ -27,13 +27,13 @@ Cache pod pieces: the memcached container, the exporter and scheduling.
 {{- define "distributed-memcached.cache.container" -}}
 - name: memcached
   image: {{ include "distributed-memcached.image" . | quote }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
   command: ["memcached"]
   args:
     {{- include "distributed-memcached.cache.args" . | nindent 4 }}
   ports:
     - name: memcache
-      containerPort: {{ .Values.cache.port }}
+      containerPort: {{ .Values.cache.port | int }}
       protocol: TCP
   livenessProbe:
     tcpSocket:
@@ -49,14 +49,14 @@ Cache pod pieces: the memcached container, the exporter and scheduling.
     {{- toYaml .Values.containerSecurityContext | nindent 4 }}
 {{- if .Values.metrics.enabled }}
 - name: exporter
-  image: {{ printf "%s:%s" .Values.metrics.image.repository .Values.metrics.image.tag | quote }}
-  imagePullPolicy: {{ .Values.metrics.image.pullPolicy }}
+  image: {{ include "distributed-memcached.imageRef" (dict "image" .Values.metrics.image) | quote }}
+  imagePullPolicy: {{ .Values.metrics.image.pullPolicy | quote }}
   args:
     - {{ printf "--memcached.address=127.0.0.1:%d" (int .Values.cache.port) | quote }}
     - {{ printf "--web.listen-address=:%d" (int .Values.metrics.port) | quote }}
   ports:
     - name: metrics
-      containerPort: {{ .Values.metrics.port }}
+      containerPort: {{ .Values.metrics.port | int }}
       protocol: TCP
   livenessProbe:
     tcpSocket:

@@ -34,13 +34,13 @@ Common labels. Takes (dict "ctx" $ "component" "cache").
 */}}
 {{- define "distributed-memcached.labels" -}}
 {{- $ctx := .ctx -}}
-helm.sh/chart: {{ include "distributed-memcached.chart" $ctx }}
+helm.sh/chart: {{ include "distributed-memcached.chart" $ctx | quote }}
 {{ include "distributed-memcached.selectorLabels" . }}
 app.kubernetes.io/version: {{ $ctx.Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ $ctx.Release.Service }}
-app.kubernetes.io/part-of: {{ include "distributed-memcached.name" $ctx }}
+app.kubernetes.io/managed-by: {{ $ctx.Release.Service | quote }}
+app.kubernetes.io/part-of: {{ include "distributed-memcached.name" $ctx | quote }}
 {{- with $ctx.Values.commonLabels }}
-{{ toYaml . }}
+{{ include "distributed-memcached.stringMap" . }}
 {{- end }}
 {{- end }}
 
@@ -49,9 +49,9 @@ Selector labels. The component is part of them so each Service and
 workload selects only its own pods. Takes (dict "ctx" $ "component" "cache").
 */}}
 {{- define "distributed-memcached.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "distributed-memcached.name" .ctx }}
-app.kubernetes.io/instance: {{ .ctx.Release.Name }}
-app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/name: {{ include "distributed-memcached.name" .ctx | quote }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name | quote }}
+app.kubernetes.io/component: {{ .component | quote }}
 {{- end }}
 
 {{/* ServiceAccount name. */}}
@@ -65,7 +65,20 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* Image reference of memcached. */}}
 {{- define "distributed-memcached.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- include "distributed-memcached.imageRef" (dict "image" .Values.image "defaultTag" .Chart.AppVersion) }}
+{{- end }}
+
+{{/*
+An image reference `repository:tag`, or `repository@digest` when a digest is
+given. Takes (dict "image" <repository, tag, digest> ["defaultTag" t]).
+*/}}
+{{- define "distributed-memcached.imageRef" -}}
+{{- $i := .image }}
+{{- if $i.digest }}
+{{- printf "%s@%s" (toString $i.repository) (toString $i.digest) }}
+{{- else }}
+{{- printf "%s:%s" (toString $i.repository) (toString (default .defaultTag $i.tag)) }}
+{{- end }}
 {{- end }}
 
 {{/* Object names. StatefulSet names stay within 52 characters so the controller-revision-hash label fits. */}}
@@ -269,12 +282,142 @@ unless set explicitly. Takes the memory.model arguments plus "resources".
 {{- toYaml $res }}
 {{- end }}
 
-{{/* A value written as a Lua literal: booleans and numbers bare, strings quoted. */}}
+{{/*
+A Kubernetes quantity in bytes (a float), e.g. "512Mi" -> 536870912; "" when
+the text is not a quantity this chart understands.
+*/}}
+{{- define "distributed-memcached.quantityBytes" -}}
+{{- $q := toString . }}
+{{- $m := regexFindAll `^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[mkMGTPE]|[eE][+]?[0-9]{1,2})?$` $q 1 }}
+{{- if $m }}
+{{- $num := regexReplaceAll `^([0-9]+(?:\.[0-9]*)?|\.[0-9]+).*$` $q "${1}" }}
+{{- $suffix := trimPrefix $num $q }}
+{{- $factors := dict "" 1.0 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
+{{- if hasKey $factors $suffix }}
+{{- mulf (float64 $num) (index $factors $suffix) }}
+{{- else }}
+{{- mulf (float64 $num) (float64 (printf "1%s" $suffix)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks that a container's memory request is not above its limit (the API
+server refuses such a pod), whether each was set or derived by the memory
+model. Takes the memory.resources arguments plus "path" (the values key, e.g.
+"cache"), "inputs" (the values the derived figures come from) and "fixed"
+(true when nothing is derived); returns a message, or nothing.
+*/}}
+{{- define "distributed-memcached.memory.check" -}}
+{{- $res := default (dict) .resources }}
+{{- $req := dig "requests" "memory" "" $res }}
+{{- $lim := dig "limits" "memory" "" $res }}
+{{- $reqSet := ne (toString $req) "" }}
+{{- $limSet := ne (toString $lim) "" }}
+{{- if not .fixed }}
+{{- $model := omit . "resources" "path" "inputs" "fixed" }}
+{{- if not $reqSet }}{{ $req = include "distributed-memcached.memory.request" $model }}{{ end }}
+{{- if not $limSet }}{{ $lim = include "distributed-memcached.memory.limit" $model }}{{ end }}
+{{- end }}
+{{- if and (ne (toString $req) "") (ne (toString $lim) "") }}
+{{- $reqB := include "distributed-memcached.quantityBytes" $req }}
+{{- $limB := include "distributed-memcached.quantityBytes" $lim }}
+{{- $p := .path }}
+{{- if not $reqB }}
+{{- printf "%s.resources.requests.memory: %q is not a memory quantity; write e.g. 512Mi or 1Gi" $p (toString $req) }}
+{{- else if not $limB }}
+{{- printf "%s.resources.limits.memory: %q is not a memory quantity; write e.g. 512Mi or 1Gi" $p (toString $lim) }}
+{{- else if gt (float64 $reqB) (float64 $limB) }}
+{{- $reqFrom := ternary (printf "set in %s.resources.requests.memory" $p) (printf "derived from %s" .inputs) $reqSet }}
+{{- $limFrom := ternary (printf "set in %s.resources.limits.memory" $p) (printf "derived from %s" .inputs) $limSet }}
+{{- $fix := list }}
+{{- if $limSet }}
+{{- $fix = append $fix (printf "raise %s.resources.limits.memory to at least %v" $p $req) }}
+{{- if not .fixed }}{{ $fix = append $fix (printf "remove %s.resources.limits.memory to use the derived limit (%s)" $p (include "distributed-memcached.memory.limit" (omit . "resources" "path" "inputs" "fixed"))) }}{{ end }}
+{{- else }}
+{{- $fix = append $fix (printf "set %s.resources.limits.memory to at least %v" $p $req) }}
+{{- end }}
+{{- if $reqSet }}
+{{- $fix = append $fix (printf "lower %s.resources.requests.memory to at most %v" $p $lim) }}
+{{- else }}
+{{- $fix = append $fix (printf "set %s.resources.requests.memory to at most %v" $p $lim) }}
+{{- if hasKey . "memoryMiB" }}{{ $fix = append $fix (printf "lower %s.memoryMiB (now %v)" $p .memoryMiB) }}{{ end }}
+{{- end }}
+{{- printf "%s.resources: the memory request %v (%s) is above the memory limit %v (%s), which the API server refuses; %s" $p $req $reqFrom $lim $limFrom (join ", or " $fix) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+A map of strings (labels, annotations) as YAML, keys sorted, every key and
+value double-quoted with Go's escapes (which YAML reads back): unlike toYaml,
+this keeps U+0085, which YAML 1.1 readers fold into a space when written raw.
+*/}}
+{{- define "distributed-memcached.stringMap" -}}
+{{- $lines := list }}
+{{- range $k, $v := . }}
+{{- $lines = append $lines (printf "%s: %s" ($k | quote) (toString $v | quote)) }}
+{{- end }}
+{{- join "\n" $lines }}
+{{- end }}
+
+{{/*
+A Lua 5.4 string literal for any string: printable ASCII stays as it is
+except `\` and `"`, which are escaped; control characters become `\ddd`
+and every byte of a non-ASCII character `\xXX` (Lua 5.4 reads both), so the
+literal is plain ASCII: nothing in it can end the string, start a comment,
+or break the YAML block scalar the config is rendered into (U+0085, U+2028
+and U+2029 are line breaks to some YAML readers).
+*/}}
+{{- define "distributed-memcached.luaString" -}}
+{{- $s := toString . }}
+{{- if regexMatch `^[ !#-\[\]-~]*$` $s }}
+{{- printf `"%s"` $s }}
+{{- else }}
+{{- $out := list }}
+{{- range $c := splitList "" $s }}
+{{- if regexMatch `^[ !#-\[\]-~]$` $c }}
+{{- $out = append $out $c }}
+{{- else if eq $c `\` }}
+{{- $out = append $out `\\` }}
+{{- else if eq $c `"` }}
+{{- $out = append $out `\"` }}
+{{- else if regexMatch `^[\x00-\x1f\x7f]$` $c }}
+{{- $out = append $out (printf `\%03d` (index (include "distributed-memcached.controlCodes" $c | fromJson) "code" | int)) }}
+{{- else }}
+{{- $out = append $out (regexReplaceAll `([0-9a-f]{2})` (printf "%x" $c) `\x${1}`) }}
+{{- end }}
+{{- end }}
+{{- printf `"%s"` (join "" $out) }}
+{{- end }}
+{{- end }}
+
+{{/* The code (0-31 or 127) of one control character, as JSON {"code": n}. */}}
+{{- define "distributed-memcached.controlCodes" -}}
+{{- $code := 127 }}
+{{- range $i := until 32 }}
+{{- if eq (printf "%c" $i) $ }}{{ $code = $i }}{{ end }}
+{{- end }}
+{{- toJson (dict "code" $code) }}
+{{- end }}
+
+{{/* A Lua table key: a bare name when it is one (and no Lua keyword), else ["..."]. */}}
+{{- define "distributed-memcached.luaKey" -}}
+{{- $k := toString . }}
+{{- $keywords := list "and" "break" "do" "else" "elseif" "end" "false" "for" "function" "goto" "if" "in" "local" "nil" "not" "or" "repeat" "return" "then" "true" "until" "while" }}
+{{- if and (regexMatch `^[A-Za-z_][A-Za-z0-9_]*$` $k) (not (has $k $keywords)) }}
+{{- $k }}
+{{- else }}
+{{- printf "[%s]" (include "distributed-memcached.luaString" $k) }}
+{{- end }}
+{{- end }}
+
+{{/* A value written as a Lua literal: booleans and numbers bare, strings through luaString. */}}
 {{- define "distributed-memcached.luaValue" -}}
 {{- if kindIs "bool" . }}{{ ternary "true" "false" . }}
 {{- else if or (kindIs "float64" .) (kindIs "int" .) (kindIs "int64" .) }}
 {{- if eq (float64 .) (floor .) }}{{ printf "%d" (int64 .) }}{{ else }}{{ printf "%v" . }}{{ end }}
-{{- else }}{{ toString . | quote }}
+{{- else }}{{ include "distributed-memcached.luaString" . }}
 {{- end }}
 {{- end }}
 
@@ -282,5 +425,5 @@ unless set explicitly. Takes the memory.model arguments plus "resources".
 Pod annotation that rolls proxy pods when the rendered proxy ConfigMap changes.
 */}}
 {{- define "distributed-memcached.proxy.checksum" -}}
-checksum/config: {{ include (print .Template.BasePath "/proxy-configmap.yaml") . | sha256sum }}
+checksum/config: {{ include (print .Template.BasePath "/proxy-configmap.yaml") . | sha256sum | quote }}
 {{- end }}

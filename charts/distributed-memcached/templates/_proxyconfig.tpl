@@ -29,7 +29,7 @@ Users may include "distributed-memcached.proxyConfig" from their own charts.
 {{- with .Values.proxy.settings -}}
 settings {
 {{- range $k, $v := . }}
-    {{ $k }} = {{ include "distributed-memcached.luaValue" $v }},
+    {{ include "distributed-memcached.luaKey" $k }} = {{ include "distributed-memcached.luaValue" $v }},
 {{- end }}
 }
 {{- end }}
@@ -40,7 +40,7 @@ settings {
 {{- $pad := repeat (int .indent) " " -}}
 backends = {
 {{- range .backends }}
-{{ $pad }}    {{ . | quote }},
+{{ $pad }}    {{ include "distributed-memcached.luaString" . }},
 {{- end }}
 {{ $pad }}}
 {{- end }}
@@ -75,7 +75,7 @@ Reads take the fastest answer; everything else goes to every pod.
 pools {
     set_cluster = {
 {{- range $i, $b := $backends }}
-        [{{ printf "%s-%d" $sts $i | quote }}] = {
+        [{{ include "distributed-memcached.luaString" (printf "%s-%d" $sts $i) }}] = {
             {{ include "distributed-memcached.proxyConfig.backends" (dict "backends" (list $b) "indent" 12) }},
         },
 {{- end }}
@@ -97,7 +97,7 @@ routes {
     -- thread (given the set's name, each thread would walk it its own way).
     default = route_allsync { children = {
 {{- range $i, $b := $backends }}
-        {{ printf "set_cluster_%s-%d" $sts $i | quote }},
+        {{ include "distributed-memcached.luaString" (printf "set_cluster_%s-%d" $sts $i) }},
 {{- end }}
     } },
 }
@@ -177,8 +177,8 @@ pools {
     set_copies = {
 {{- range $sts := .target.statefulSets }}
 {{- $backends := include "distributed-memcached.cache.backends" (dict "ctx" $ctx "target" $target "statefulSet" $sts.name) | fromJsonArray }}
-        [{{ $sts.copy | quote }}] = {
-            options = { seed = {{ $sts.copy | quote }} },
+        [{{ include "distributed-memcached.luaString" $sts.copy }}] = {
+            options = { seed = {{ include "distributed-memcached.luaString" $sts.copy }} },
             {{ include "distributed-memcached.proxyConfig.backends" (dict "backends" $backends "indent" 12) }},
         },
 {{- end }}
@@ -200,7 +200,7 @@ routes {
     -- (given the set's name, each thread would walk it its own way).
     default = route_allsync { children = {
 {{- range $sts := .target.statefulSets }}
-        {{ printf "set_copies_%s" $sts.copy | quote }},
+        {{ include "distributed-memcached.luaString" (printf "set_copies_%s" $sts.copy) }},
 {{- end }}
     } },
 }

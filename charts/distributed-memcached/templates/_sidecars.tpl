@@ -13,7 +13,7 @@ and stopped after them. Listens on proxy.port; mounts "proxyVolumes".
 {{- define "distributed-memcached.proxySidecar" -}}
 - name: memcached-proxy
   image: {{ include "distributed-memcached.image" . | quote }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
   restartPolicy: Always
   {{- include "distributed-memcached.proxy.containerSpec" . | nindent 2 }}
 {{- end }}
@@ -37,7 +37,7 @@ args:
   {{- end }}
 ports:
   - name: proxy
-    containerPort: {{ .Values.proxy.port }}
+    containerPort: {{ .Values.proxy.port | int }}
     protocol: TCP
 # As a native sidecar, the app containers start only once this succeeds.
 startupProbe:
@@ -75,7 +75,7 @@ the container (the official Debian-based image ships bash).
 {{- $lc := .Values.localCache -}}
 - name: memcached-local
   image: {{ include "distributed-memcached.image" . | quote }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
   restartPolicy: Always
   command: ["memcached"]
   args:
@@ -98,7 +98,7 @@ the container (the official Debian-based image ships bash).
   ports:
     # Documentation only: the server listens on 127.0.0.1.
     - name: local-cache
-      containerPort: {{ $lc.port }}
+      containerPort: {{ $lc.port | int }}
       protocol: TCP
   # The proxy sidecar (next in order) starts only once this succeeds.
   startupProbe:
@@ -138,5 +138,5 @@ first so the proxy finds it).
 {{- define "distributed-memcached.proxyVolumes" -}}
 - name: memcached-proxy-config
   configMap:
-    name: {{ include "distributed-memcached.proxy.configMapName" . }}
+    name: {{ include "distributed-memcached.proxy.configMapName" . | quote }}
 {{- end }}

@@ -77,6 +77,103 @@ covered too.
 {{- if not (has $v.proxy.service.type (list "ClusterIP" "NodePort" "LoadBalancer")) }}
 {{- $errs = append $errs (printf "proxy.service.type: %q is not one of ClusterIP, NodePort, LoadBalancer" (toString $v.proxy.service.type)) }}
 {{- end }}
+{{- /* Names, labels and image references. values.schema.json has the same
+patterns; these checks also cover --skip-schema-validation and the names the
+chart builds from the release name and namespace. */}}
+{{- $kinds := dict
+  "label" (list `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` 63 "a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
+  "dns1035" (list `^[a-z]([-a-z0-9]*[a-z0-9])?$` 63 "a DNS-1035 label: at most 63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit")
+  "subdomain" (list `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$` 253 "a DNS subdomain: at most 253 characters of dot-separated DNS-1123 labels (lowercase letters, digits and '-')")
+  "repository" (list `^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(\.([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(:[0-9]{1,5})?/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$` 255 "an image repository: lowercase path components separated by '/', optionally after a registry host[:port]/, with no tag or digest")
+  "tag" (list `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$` 128 "an image tag: 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+  "digest" (list `^[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$` 200 "an image digest: an algorithm, ':' and at least 32 hex digits") }}
+{{- $names := list
+  (list "nameOverride" $v.nameOverride "label" "cache" false)
+  (list "fullnameOverride" $v.fullnameOverride "dns1035" "memcached" false)
+  (list "clusterDomain" $v.clusterDomain "subdomain" "cluster.local" true)
+  (list "serviceAccount.name" $v.serviceAccount.name "subdomain" "memcached" false)
+  (list "cache.priorityClassName" $v.cache.priorityClassName "subdomain" "high-priority" false)
+  (list "proxy.daemonset.priorityClassName" $v.proxy.daemonset.priorityClassName "subdomain" "high-priority" false)
+  (list "app.priorityClassName" $v.app.priorityClassName "subdomain" "high-priority" false)
+  (list "externalCache.statefulSetName" $v.externalCache.statefulSetName "label" "memcached" false)
+  (list "externalCache.serviceName" $v.externalCache.serviceName "dns1035" "memcached" false)
+  (list "externalCache.namespace" $v.externalCache.namespace "label" "cache" false)
+  (list "image.repository" $v.image.repository "repository" "memcached" true)
+  (list "image.tag" $v.image.tag "tag" "1.6.38" true)
+  (list "image.digest" $v.image.digest "digest" "sha256:<64 hex digits>" false)
+  (list "metrics.image.repository" $v.metrics.image.repository "repository" "prom/memcached-exporter" true)
+  (list "metrics.image.tag" $v.metrics.image.tag "tag" "v0.15.3" true)
+  (list "metrics.image.digest" $v.metrics.image.digest "digest" "sha256:<64 hex digits>" false)
+  (list "tests.image.repository" $v.tests.image.repository "repository" "busybox" true)
+  (list "tests.image.tag" $v.tests.image.tag "tag" "1.36.1" true)
+  (list "tests.image.digest" $v.tests.image.digest "digest" "sha256:<64 hex digits>" false) }}
+{{- range $names }}
+{{- $k := index $kinds (index . 2) }}
+{{- $value := index . 1 | default "" | toString }}
+{{- if eq $value "" }}
+{{- if index . 4 }}
+{{- $errs = append $errs (printf "%s: must not be empty; write %s, e.g. %s" (index . 0) (index $k 2) (index . 3)) }}
+{{- end }}
+{{- else if or (gt (len $value) (index $k 1 | int)) (not (regexMatch (index $k 0) $value)) }}
+{{- $errs = append $errs (printf "%s: %q is not %s; write e.g. %s" (index . 0) $value (index $k 2) (index . 3)) }}
+{{- end }}
+{{- end }}
+{{- if not (regexMatch (index $kinds "label" 0) .Release.Namespace) }}
+{{- $errs = append $errs (printf "namespace: %q is not %s" .Release.Namespace (index $kinds "label" 2)) }}
+{{- end }}
+{{- $fullname := include "distributed-memcached.fullname" . }}
+{{- if and (regexMatch (index $kinds "label" 0) (toString $v.nameOverride | default "x")) (regexMatch (index $kinds "dns1035" 0) (toString $v.fullnameOverride | default "x")) (not (regexMatch (index $kinds "dns1035" 0) $fullname)) }}
+{{- $errs = append $errs (printf "fullnameOverride: the object names start with %q (from the release name %q), which is not %s; set fullnameOverride, e.g. memcached" $fullname .Release.Name (index $kinds "dns1035" 2)) }}
+{{- end }}
+{{- $qname := `^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$` }}
+{{- $labelValue := `^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$` }}
+{{- $chartLabels := list "helm.sh/chart" "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/component" "app.kubernetes.io/version" "app.kubernetes.io/managed-by" "app.kubernetes.io/part-of" "distributed-memcached/copy" }}
+{{- $labelMaps := list (list "commonLabels" $v.commonLabels) (list "cache.podLabels" $v.cache.podLabels) (list "app.podLabels" $v.app.podLabels) (list "proxy.daemonset.podLabels" $v.proxy.daemonset.podLabels) (list "metrics.serviceMonitor.labels" $v.metrics.serviceMonitor.labels) }}
+{{- $annotationMaps := list (list "serviceAccount.annotations" $v.serviceAccount.annotations) (list "cache.podAnnotations" $v.cache.podAnnotations) (list "cache.service.annotations" $v.cache.service.annotations) (list "app.podAnnotations" $v.app.podAnnotations) (list "proxy.daemonset.podAnnotations" $v.proxy.daemonset.podAnnotations) (list "proxy.service.annotations" $v.proxy.service.annotations) }}
+{{- range $m := concat $labelMaps $annotationMaps }}
+{{- $isLabels := has $m $labelMaps }}
+{{- if and (index $m 1) (not (kindIs "map" (index $m 1))) }}
+{{- $errs = append $errs (printf "%s: must be a map of names to strings" (index $m 0)) }}
+{{- else }}
+{{- range $key, $val := index $m 1 }}
+{{- if or (gt (len $key) 317) (not (regexMatch $qname $key)) }}
+{{- $errs = append $errs (printf "%s: key %q is not a valid %s name: [prefix/]name, the name 1-63 letters, digits, '-', '_' or '.' starting and ending with a letter or digit, the prefix a DNS subdomain (e.g. example.com/team)" (index $m 0) $key (ternary "label" "annotation" $isLabels)) }}
+{{- else if and $isLabels (has $key $chartLabels) }}
+{{- $errs = append $errs (printf "%s: %q is set by the chart (the selectors rely on it); use another label name" (index $m 0) $key) }}
+{{- else if and (not $isLabels) (eq $key "checksum/config") }}
+{{- $errs = append $errs (printf "%s: %q is set by the chart (it rolls the proxies when their config changes); use another annotation name" (index $m 0) $key) }}
+{{- end }}
+{{- if and $isLabels (or (not (kindIs "string" $val)) (not (regexMatch $labelValue (toString $val)))) }}
+{{- $errs = append $errs (printf "%s.%s: %q is not a label value: a string of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty); quote numbers and booleans" (index $m 0) $key (toString $val)) }}
+{{- else if not (kindIs "string" $val) }}
+{{- $errs = append $errs (printf "%s.%s: annotation values are strings; quote %v" (index $m 0) $key $val) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $k, $_ := $v.proxy.settings }}
+{{- if not (regexMatch `^[a-z_]{1,40}$` $k) }}
+{{- $errs = append $errs (printf "proxy.settings: %q is not a routelib setting name" $k) }}
+{{- end }}
+{{- end }}
+{{- if and $v.metrics.enabled (eq (int $v.metrics.port) (int $v.cache.port)) }}
+{{- $errs = append $errs (printf "metrics.port: %v is also cache.port; the exporter and memcached share the pod network" $v.metrics.port) }}
+{{- end }}
+{{- /* Memory: a request above its limit is refused by the API server. */}}
+{{- $sized := list (dict "path" "cache" "resources" $v.cache.resources "memoryMiB" $v.cache.memoryMiB "connections" $v.cache.maxConnections "threads" $v.cache.threads "readBufMemLimitMiB" $v.cache.readBufMemLimitMiB "inputs" "cache.memoryMiB, cache.maxConnections, cache.threads and cache.readBufMemLimitMiB") }}
+{{- if eq $v.mode "sidecar-failover" }}
+{{- $sized = append $sized (dict "path" "localCache" "resources" $v.localCache.resources "memoryMiB" $v.localCache.memoryMiB "connections" $v.localCache.maxConnections "threads" $v.localCache.threads "readBufMemLimitMiB" $v.localCache.readBufMemLimitMiB "inputs" "localCache.memoryMiB, localCache.maxConnections, localCache.threads and localCache.readBufMemLimitMiB") }}
+{{- end }}
+{{- if include "distributed-memcached.usesProxy" . }}
+{{- $sized = append $sized (dict "path" "proxy" "resources" $v.proxy.resources "proxy" true "connections" $v.proxy.maxConnections "threads" $v.proxy.threads "readBufMemLimitMiB" $v.proxy.readBufMemLimitMiB "inputs" "proxy.maxConnections, proxy.threads and proxy.readBufMemLimitMiB") }}
+{{- end }}
+{{- if $v.metrics.enabled }}
+{{- $sized = append $sized (dict "path" "metrics" "resources" $v.metrics.resources "fixed" true) }}
+{{- end }}
+{{- range $sized }}
+{{- $msg := include "distributed-memcached.memory.check" . }}
+{{- if $msg }}{{ $errs = append $errs $msg }}{{ end }}
+{{- end }}
 {{- if $errs }}
 {{- fail (printf "\n\ndistributed-memcached: invalid values:\n  - %s\n" (join "\n  - " $errs)) }}
 {{- end }}
