@@ -169,8 +169,8 @@ fn run_route(args: mclint::cli::RouteArgs) -> anyhow::Result<ExitCode> {
     let req = mclint::proxy::route_cmd::RouteRequest::from(&args);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     // Placements are written as they are made; --stats and --fail summarise.
-    let summary = mclint::proxy::route_cmd::run_with(&req, &mut |p| {
-        report::route::write_placement(args.format, p, &mut out).context("writing the routes")
+    let summary = mclint::proxy::route_cmd::run_with(&req, &mut |item| {
+        report::route::write_streamed(args.format, &item, &mut out).context("writing the routes")
     })?;
     if let Some(summary) = summary {
         report::route::write(args.format, &summary, &mut out).context("writing the routes")?;
