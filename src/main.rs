@@ -29,7 +29,12 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("mclint: {e:#}");
-            ExitCode::from(2)
+            // Stopped by SIGINT or SIGTERM (after cleaning up): the shell's
+            // convention, 128 + the signal.
+            match e.downcast_ref::<mclint::diff::Interrupted>() {
+                Some(i) => ExitCode::from(u8::try_from(128 + i.0).unwrap_or(130)),
+                None => ExitCode::from(2),
+            }
         }
     }
 }
