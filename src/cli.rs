@@ -121,23 +121,27 @@ pub struct RouteArgs {
     /// Which proxy when PATHS hold several (workload, container or file name).
     #[arg(long)]
     pub proxy: Option<String>,
-    /// A routelib config file to use instead of PATHS.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    /// A routelib proxy config (`.lua`) to use instead of PATHS.
+    #[arg(long, alias = "config", value_name = "FILE.lua")]
+    pub proxy_config: Option<PathBuf>,
     /// Extra routelib library loaded before the config (as in proxy_config=routelib:LIB), repeatable.
     #[arg(long)]
     pub lib: Vec<PathBuf>,
-    /// NAME=VALUE for local_zone_from_env with --config (repeatable).
+    /// NAME=VALUE for local_zone_from_env with --proxy-config (repeatable).
     #[arg(long)]
     pub env: Vec<String>,
     /// The routes{} tag to use.
     #[arg(long, default_value = "default")]
     pub tag: String,
-    /// Spread N synthetic keys over the backends and report the imbalance.
-    #[arg(long)]
-    pub stats: Option<usize>,
-    /// With this backend (host:port or label) down, the share of reads and writes that fail or miss, per route.
-    #[arg(long)]
+    /// Spread N synthetic keys over the backends and report the imbalance
+    /// (1 to 10000000; the keys are made one at a time, so memory does not
+    /// grow with N). With --key, the keys are `<key>0`, `<key>1`, ...
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=crate::proxy::route_cmd::MAX_STATS_KEYS))]
+    pub stats: Option<u64>,
+    /// With this backend down (host:port, host, pod name or label), what
+    /// reads and writes of the given keys get, or with --stats N the share
+    /// of N synthetic keys, per route.
+    #[arg(long, value_name = "BACKEND")]
     pub fail: Option<String>,
     /// Text for people, or JSON lines (`{"key","command","route","backends":[...]}`).
     #[arg(long, short = 'f', value_enum, default_value_t = crate::report::route::RouteFormat::Text)]

@@ -29,7 +29,12 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("mclint: {}", escape::lines(&format!("{e:#}")));
-            ExitCode::from(2)
+            // Stopped by SIGINT or SIGTERM (after cleaning up): the shell's
+            // convention, 128 + the signal.
+            match e.downcast_ref::<mclint::diff::Interrupted>() {
+                Some(i) => ExitCode::from(u8::try_from(128 + i.0).unwrap_or(130)),
+                None => ExitCode::from(2),
+            }
         }
     }
 }
@@ -174,8 +179,8 @@ fn run_route(args: mclint::cli::RouteArgs) -> anyhow::Result<ExitCode> {
     let req = mclint::proxy::route_cmd::RouteRequest::from(&args);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     // Placements are written as they are made; --stats and --fail summarise.
-    let summary = mclint::proxy::route_cmd::run_with(&req, &mut |p| {
-        report::route::write_placement(args.format, p, &mut out).context("writing the routes")
+    let summary = mclint::proxy::route_cmd::run_with(&req, &mut |item| {
+        report::route::write_streamed(args.format, &item, &mut out).context("writing the routes")
     })?;
     if let Some(summary) = summary {
         report::route::write(args.format, &summary, &mut out).context("writing the routes")?;

@@ -180,7 +180,16 @@ fn keys_file_and_text_output() {
         "{text}"
     );
     assert!(text.contains("pool main: 2 → 3 backends"), "{text}");
-    assert!(text.contains("best possible 33.33%"), "{text}");
+    // An expectation over keys, not a bound: worded as one.
+    assert!(
+        text.contains("(expected 33.33% with an ideal consistent hash)"),
+        "{text}"
+    );
+    assert!(!text.contains("best possible"), "{text}");
+    // Two .lua files: no "0 changed objects" next to a changed config.
+    let first = text.lines().next().unwrap();
+    assert!(first.ends_with(": 1 changed proxy config file"), "{first}");
+    assert!(text.contains("\n~ proxy config "), "{text}");
 }
 
 #[test]
@@ -500,7 +509,7 @@ fn github_tables_have_as_many_cells_in_every_row_as_in_the_header() {
     assert_eq!(cell_count(tables[0][0]), 5);
     assert_eq!(
         tables[1][0],
-        "| config | routes | pool | backends | keys moved | best possible | keep none |"
+        "| config | routes | pool | backends | keys moved | expected (ideal hash) | keep none |"
     );
     // Every kind of remap row is there: route group, pool, pool gone, pool new.
     let remap = tables[1].join("\n");
@@ -691,4 +700,173 @@ fn chart_mode_rendering_failures_exit_2_naming_the_side_and_values() {
     );
     // Helm's message names the values file as the user knows it, not a temporary copy.
     assert!(!err.contains("mclint-diff-"), "{err}");
+}
+
+#[test]
+fn quoting_an_annotation_is_no_change_even_when_it_reads_as_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let object = |checksum: &str, label: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  labels:\n    v: {label}\nspec:\n  template:\n    metadata:\n      annotations:\n        checksum/config: {checksum} # rendered\n    spec:\n      containers: []\n"
+        )
+    };
+    let quoted = write(dir.path(), "quoted.yaml", &object("\"0123e4\"", "\"true\""));
+    let plain = write(dir.path(), "plain.yaml", &object("0123e4", "true"));
+    let v = json(&diff(&["--format", "json"], &quoted, &plain));
+    assert_eq!(v["objects"]["changed"], serde_json::json!([]), "{v}");
+    assert_eq!(v["objects"]["unchanged"], 1, "{v}");
+    // A real change of the checksum still shows.
+    let changed = write(dir.path(), "changed.yaml", &object("0123e5", "true"));
+    let v = json(&diff(&["--format", "json"], &plain, &changed));
+    assert_eq!(v["objects"]["changed"].as_array().unwrap().len(), 1, "{v}");
+}
+
+/// A fake Helm that starts a child which outlives a plain kill of helm
+/// alone, records the child's pid, and never prints a rendering.
+fn hanging_helm(dir: &Path) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let pidfile = dir.join("sleeper.pid");
+    let script = dir.join("helm");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nsleep 300 &\necho $! > {}\nwait\n",
+            pidfile.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, pidfile)
+}
+
+/// Is the process gone (or a zombie about to be reaped)? Waits up to 10 s.
+fn gone(pid: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(stat)
+                if stat
+                    .rsplit(')')
+                    .next()
+                    .is_some_and(|s| s.trim_start().starts_with('Z')) =>
+            {
+                return true;
+            }
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    false
+}
+
+fn read_pid(pidfile: &Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Ok(p) = std::fs::read_to_string(pidfile)
+            && !p.trim().is_empty()
+        {
+            return p.trim().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fake helm never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn chart_mode_kills_a_hanging_helm_after_the_timeout_and_cleans_up() {
+    let repo_ = tiny_repo(TWO);
+    let tools = tempfile::tempdir().unwrap();
+    let (helm, pidfile) = hanging_helm(tools.path());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = mclint()
+        .current_dir(&repo_.work)
+        .env("TMPDIR", tmp.path())
+        .args([
+            "diff",
+            "--chart",
+            "chart",
+            "--base",
+            "HEAD",
+            "--helm-timeout",
+            "1",
+        ])
+        .arg("--helm")
+        .arg(&helm)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("template did not finish within 1 s (--helm-timeout); it was killed"),
+        "{err}"
+    );
+    assert!(err.contains("rendering the old side"), "{err}");
+    assert!(
+        gone(&read_pid(&pidfile)),
+        "helm's child outlived the timeout"
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    // The flag is bounded like any input.
+    let out = mclint()
+        .args([
+            "diff",
+            "--chart",
+            "chart",
+            "--base",
+            "HEAD",
+            "--helm-timeout",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn chart_mode_cleans_up_and_stops_helm_on_sigint_and_sigterm() {
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let repo_ = tiny_repo(TWO);
+        let tools = tempfile::tempdir().unwrap();
+        let (helm, pidfile) = hanging_helm(tools.path());
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = mclint()
+            .current_dir(&repo_.work)
+            .env("TMPDIR", tmp.path())
+            .args(["diff", "--chart", "chart", "--base", "HEAD"])
+            .arg("--helm")
+            .arg(&helm)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let sleeper = read_pid(&pidfile);
+        // The temporary directory with the chart at the base exists now.
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: signals the mclint this test started.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        // A hang guard: mclint must exit well before helm's 300 s sleep.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("mclint did not stop on signal {signal}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(code), "{err}");
+        assert!(err.contains("interrupted by SIG"), "{err}");
+        assert!(gone(&sleeper), "helm's child outlived the signal");
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    }
 }

@@ -322,3 +322,199 @@ routes {{
     assert_eq!(real_rep_get[0], n);
     assert!(real_rev_set[2] > n / 4, "{real_rev_set:?}");
 }
+
+/// `mclint route ARGS` on a rendering written to `dir`: the run.
+fn route(dir: &std::path::Path, rendered: &str, args: &[&str]) -> Run {
+    let file = dir.join("rendered.yaml");
+    std::fs::write(&file, rendered).unwrap();
+    run(mclint().arg("route").arg(&file).args(args), b"")
+}
+
+fn ci_values(mode: &str) -> String {
+    repo()
+        .join(format!(
+            "charts/distributed-memcached/ci/{mode}-values.yaml"
+        ))
+        .display()
+        .to_string()
+}
+
+const POD1: &str = "cache-distributed-memcached-1";
+const POD2: &str = "cache-distributed-memcached-2";
+
+#[test]
+fn fail_answers_for_the_given_keys_and_takes_pod_host_or_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let rendered = helm_template("cache", "cache", &["-f", &ci_values("daemonset")]);
+    let host = format!("{POD1}.cache-distributed-memcached.cache.svc.cluster.local");
+    let addr = format!("{host}:11211");
+    // The same backend by address, host and pod name: the same answer.
+    let mut answers = Vec::new();
+    for name in [addr.as_str(), host.as_str(), POD1] {
+        let out = route(
+            dir.path(),
+            &rendered,
+            &[
+                "--fail", name, "--key", "user:1", "--key", "user:2", "--format", "json",
+            ],
+        );
+        assert_eq!(out.code, 0, "--fail {name}: {}", out.stderr);
+        let lines: Vec<serde_json::Value> = out
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // One line per key and command, then the summary over the given keys.
+        assert_eq!(lines.len(), 5, "{}", out.stdout);
+        let summary = &lines[4];
+        assert_eq!(summary["keys"], 2, "{summary}");
+        assert_eq!(summary["synthetic"], false, "{summary}");
+        assert_eq!(summary["down_backends"][0], addr.as_str(), "{summary}");
+        answers.push(lines);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[1], answers[2]);
+    // Each key's answer is where its pod is: an error for the key on pod 1.
+    for line in &answers[0][..4] {
+        let placed = run(
+            mclint()
+                .arg("route")
+                .arg(dir.path().join("rendered.yaml"))
+                .args(["--key", line["key"].as_str().unwrap(), "--format", "json"]),
+            b"",
+        );
+        let p: serde_json::Value = serde_json::from_str(placed.stdout.trim()).unwrap();
+        let on_pod1 = p["backends"][0]["backend"] == addr.as_str();
+        assert_eq!(line["error"], if on_pod1 { 1.0 } else { 0.0 }, "{line} {p}");
+    }
+    let text = route(
+        dir.path(),
+        &rendered,
+        &["--fail", POD1, "--key", "user:1", "--key", "user:2"],
+    );
+    insta::assert_snapshot!("fail_given_keys_text", text.snapshot());
+
+    // Without keys or --stats there is nothing to answer for.
+    let none = route(dir.path(), &rendered, &["--fail", POD1]);
+    assert_eq!(none.code, 2);
+    assert!(none.stderr.contains("give the keys"), "{}", none.stderr);
+    // Unknown: the candidates are listed.
+    let unknown = route(dir.path(), &rendered, &["--fail", "cache-9", "--key", "k"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("no backend has that address, host, pod name or label")
+            && unknown.stderr.contains(POD2),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn fail_names_that_match_several_backends_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.lua");
+    std::fs::write(
+        &cfg,
+        r#"pools { main = { backends = { "10.0.0.1:11211", "10.0.0.1:11212 spare", "10.0.0.2:11211" } } }
+routes { default = route_direct { child = "main" } }"#,
+    )
+    .unwrap();
+    let out = run(
+        mclint()
+            .args(["route", "--proxy-config"])
+            .arg(&cfg)
+            .args(["--fail", "10.0.0.1", "--key", "k"]),
+        b"",
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains(
+            "several backends match; name one (host:port): 10.0.0.1:11211, 10.0.0.1:11212"
+        ),
+        "{}",
+        out.stderr
+    );
+    // A label names one.
+    let out = run(
+        mclint()
+            .args(["route", "--proxy-config"])
+            .arg(&cfg)
+            .args(["--fail", "spare", "--stats", "100", "--format", "json"]),
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(v["down_backends"][0], "10.0.0.1:11212");
+    assert_eq!(v["synthetic"], true);
+}
+
+#[test]
+fn sidecar_failover_counts_the_local_cache_as_holding_only_recent_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rendered = helm_template("cache", "cache", &["-f", &ci_values("sidecar-failover")]);
+    let out = route(
+        dir.path(),
+        &rendered,
+        &["--fail", POD1, "--stats", "3000", "--format", "json"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let get = v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["command"] == "get")
+        .unwrap();
+    // The local cache holds another pod's writes no more than a restarted
+    // one: reads of the down pod's keys (about a third) fail at the cluster.
+    let err = get["error"].as_f64().unwrap();
+    assert!((0.25..0.42).contains(&err), "{get}");
+    let local = &get["local_cache"];
+    assert_eq!(local["backends"][0], "127.0.0.1:11212", "{get}");
+    assert_eq!(local["ttl"], "30", "{get}");
+    assert_eq!(local["written_here_recently"]["hit"], 1.0, "{get}");
+    let text = route(dir.path(), &rendered, &["--fail", POD1, "--stats", "3000"]);
+    assert_eq!(text.code, 0);
+    assert!(
+        text.stdout.contains(
+            "the local cache 127.0.0.1:11212 holds only what this pod wrote in the last 30 s"
+        ),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn sidecar_with_the_last_pod_down_says_the_reply_and_where_the_data_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let rendered = helm_template("cache", "cache", &["-f", &ci_values("sidecar")]);
+    let out = route(
+        dir.path(),
+        &rendered,
+        &["--fail", POD2, "--stats", "500", "--format", "json"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let set = v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["command"] == "set")
+        .unwrap();
+    // routelib's allsync answers with its last child: the down pod's error.
+    assert_eq!(set["error"], 1.0, "{set}");
+    // Yet the two other pods stored every key.
+    assert_eq!(
+        set["copies"],
+        serde_json::json!([{"stored": 2, "of": 3, "share": 1.0}]),
+        "{set}"
+    );
+    let text = route(
+        dir.path(),
+        &rendered,
+        &["--fail", POD2, "--key", "session:9"],
+    );
+    insta::assert_snapshot!("fail_sidecar_last_pod_text", text.snapshot());
+}

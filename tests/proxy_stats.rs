@@ -76,3 +76,119 @@ routes {{
         counter("user_z_retries")
     );
 }
+
+/// A config of 4 backends behind one route, written to `dir`.
+fn four_backends(dir: &std::path::Path) -> std::path::PathBuf {
+    let cfg = dir.join("c.lua");
+    std::fs::write(
+        &cfg,
+        r#"pools { main = { backends = { "a:1", "b:1", "c:1", "d:1" } } }
+routes { default = route_direct { child = "main" } }"#,
+    )
+    .unwrap();
+    cfg
+}
+
+#[test]
+fn stats_n_is_bounded_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = four_backends(dir.path());
+    // Past u64, at u32's end, past the documented maximum, and zero.
+    for n in [
+        "18446744073709551616",
+        "18446744073709551615",
+        "4294967296",
+        "100000000",
+        "10000001",
+        "0",
+        "-1",
+    ] {
+        let out = mclint()
+            .args(["route", "--proxy-config"])
+            .arg(&cfg)
+            .args(["--stats", n])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--stats {n}: {err}");
+        assert!(
+            err.contains("--stats") && !err.contains("panicked"),
+            "--stats {n}: {err}"
+        );
+        if n.parse::<u64>().is_ok_and(|v| v > 0) {
+            assert!(err.contains("1..=10000000"), "--stats {n}: {err}");
+        }
+    }
+}
+
+/// Runs `cmd` with its address space capped at `bytes`, so a run that
+/// allocates in proportion to N fails instead of passing.
+fn with_address_space(cmd: &mut std::process::Command, bytes: u64) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child
+    // before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+#[test]
+fn stats_streams_its_keys_in_constant_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = four_backends(dir.path());
+    // 4 million keys held at once would take well over 150 MB (a String
+    // each); made one at a time, the run stays in the 128 MiB cap.
+    let n = 4_000_000u64;
+    let out = with_address_space(
+        mclint().args(["route", "--proxy-config"]).arg(&cfg).args([
+            "--stats",
+            &n.to_string(),
+            "--format",
+            "json",
+        ]),
+        128 << 20,
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["keys"], n);
+    assert_eq!(v["pools"][0]["total"], n);
+    // Synthetic keys from --key prefixes, and a cap on how many prefixes.
+    let out = mclint()
+        .args(["route", "--proxy-config"])
+        .arg(&cfg)
+        .args(["--stats", "10", "--key", "user:", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let keys = dir.path().join("many.txt");
+    let lines: String = (0..10_001).map(|i| format!("p{i}:\n")).collect();
+    std::fs::write(&keys, lines).unwrap();
+    let out = mclint()
+        .args(["route", "--proxy-config"])
+        .arg(&cfg)
+        .args(["--stats", "10", "--keys-file"])
+        .arg(&keys)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at most 10000 keys as prefixes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

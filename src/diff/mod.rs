@@ -10,6 +10,8 @@ mod pools;
 pub mod remap;
 mod render;
 
+pub use render::Interrupted;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -55,6 +57,10 @@ pub struct DiffArgs {
     /// The Helm command (default: $HELM_BIN, else `helm`).
     #[arg(long)]
     pub helm: Option<PathBuf>,
+    /// Seconds each `helm template` may take before it is killed (with the
+    /// processes it started), with --chart.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub helm_timeout: u64,
     /// Number of deterministic synthetic keys to route through both configs.
     #[arg(long, default_value_t = 100_000)]
     pub keys: usize,
@@ -99,6 +105,8 @@ pub struct DiffReport {
     pub objects: ObjectDiff,
     /// Text changes of the proxy configs given as `.lua` files.
     pub config_texts: Vec<ConfigTextChange>,
+    /// How many `.lua` files the two sides hold (0: only manifests).
+    pub lua_files: usize,
     pub remap: RemapReport,
     pub max_remap: Option<f64>,
     /// Route groups over --max-remap.
@@ -154,6 +162,7 @@ pub fn run(args: &DiffArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<Dif
                 values: &args.values,
                 set: &args.set,
                 set_string: &args.set_string,
+                timeout: std::time::Duration::from_secs(args.helm_timeout),
             };
             let (old_text, new_text) = render::render_base_and_worktree(chart, base, &opts)?;
             let old = load_text(&format!("{} at {base}", chart.display()), old_text)?;
@@ -208,6 +217,7 @@ pub fn run(args: &DiffArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<Dif
         new_label,
         objects,
         config_texts,
+        lua_files: old.lua_files.len() + new.lua_files.len(),
         remap,
         max_remap: args.max_remap,
         exceeded,

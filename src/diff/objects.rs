@@ -59,6 +59,8 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> anyhow::Result<Side> 
     let root: Option<PathBuf> = path.is_dir().then(|| path.to_path_buf());
     let mut side = Side::default();
     for input in &inputs {
+        // Line starts of this input, found when first needed.
+        let mut lines: Option<Vec<usize>> = None;
         if input.kind == InputKind::Lua {
             let id = match &root {
                 Some(r) => Path::new(input.name.as_ref())
@@ -114,7 +116,9 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> anyhow::Result<Side> 
                     }
                 }
             }
-            let text = canonical(&obj.json);
+            let mut json = obj.json.clone();
+            string_maps_as_written(obj.root, &mut json, &input.text, &mut lines);
+            let text = canonical(&json);
             if side.objects.contains_key(&key) {
                 side.warnings.push(format!(
                     "{}: document {} (line {}): {key} appears twice; the first one is compared",
@@ -128,6 +132,85 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> anyhow::Result<Side> 
         }
     }
     Ok(side)
+}
+
+/// Annotations and labels are strings to Kubernetes, so an unquoted value
+/// that YAML reads as a number or a boolean (`checksum/config: 0123e4`, a
+/// sha256 that happens to be all digits) means the same as the quoted one:
+/// such values are replaced by their text as written, so quoting is no change.
+/// Walks every `metadata` mapping (the object's and its pod template's).
+fn string_maps_as_written(
+    node: &crate::yaml::Node,
+    json: &mut serde_json::Value,
+    text: &str,
+    lines: &mut Option<Vec<usize>>,
+) {
+    use crate::yaml::NodeKind;
+    match (&node.kind, json) {
+        (NodeKind::Map(entries), serde_json::Value::Object(map)) => {
+            for e in entries {
+                let Some(v) = map.get_mut(&e.key) else {
+                    continue;
+                };
+                if e.key == "metadata"
+                    && let (NodeKind::Map(meta), serde_json::Value::Object(m)) =
+                        (&e.value.kind, &mut *v)
+                {
+                    for field in meta
+                        .iter()
+                        .filter(|f| f.key == "annotations" || f.key == "labels")
+                    {
+                        let (NodeKind::Map(pairs), Some(serde_json::Value::Object(out))) =
+                            (&field.value.kind, m.get_mut(&field.key))
+                        else {
+                            continue;
+                        };
+                        for pair in pairs {
+                            if matches!(
+                                pair.value.kind,
+                                NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_)
+                            ) && let Some(raw) =
+                                plain_scalar_at(text, lines, pair.value.line, pair.value.col)
+                            {
+                                out.insert(pair.key.clone(), serde_json::Value::String(raw));
+                            }
+                        }
+                    }
+                }
+                string_maps_as_written(&e.value, v, text, lines);
+            }
+        }
+        (NodeKind::Seq(items), serde_json::Value::Array(out)) => {
+            for (n, v) in items.iter().zip(out.iter_mut()) {
+                string_maps_as_written(n, v, text, lines);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The plain scalar written at `line`:`col` (1-based), up to a comment or
+/// the end of the line.
+fn plain_scalar_at(
+    text: &str,
+    lines: &mut Option<Vec<usize>>,
+    line: u32,
+    col: u32,
+) -> Option<String> {
+    let starts = lines.get_or_insert_with(|| {
+        std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect()
+    });
+    let start = *starts.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let rest = &text[start..];
+    let l = rest.split('\n').next().unwrap_or_default();
+    let from: usize = l
+        .char_indices()
+        .nth(usize::try_from(col).ok()?.checked_sub(1)?)
+        .map(|(i, _)| i)?;
+    let raw = l[from..].split(" #").next().unwrap_or_default().trim();
+    (!raw.is_empty()).then(|| raw.to_string())
 }
 
 /// How one object changed.

@@ -15,44 +15,91 @@ fn moved_text(m: Option<f64>) -> String {
     m.map_or_else(|| "not measured".to_string(), pct)
 }
 
+/// What changed, in one line: the objects (when either side has any) and
+/// the proxy configs given as `.lua` files (when either side has any).
+fn summary(r: &DiffReport, bold: bool) -> String {
+    let o = &r.objects;
+    let b = |n: usize| {
+        if bold {
+            format!("**{n}**")
+        } else {
+            n.to_string()
+        }
+    };
+    let mut parts = Vec::new();
+    let objects = o.changed.len() + o.added.len() + o.removed.len() + o.unchanged;
+    if objects > 0 || r.lua_files == 0 {
+        parts.push(format!(
+            "{} changed, {} added, {} removed, {} unchanged objects",
+            b(o.changed.len()),
+            b(o.added.len()),
+            b(o.removed.len()),
+            o.unchanged
+        ));
+    }
+    if r.lua_files > 0 {
+        let n = r.config_texts.len();
+        parts.push(format!(
+            "{} changed proxy config file{}",
+            b(n),
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    parts.join("; ")
+}
+
+/// The expected share of keys an ideal consistent hash moves for this change
+/// of backend count: an average over keys, not a bound (a given key set can
+/// move a little less or more).
+fn expected_text(x: f64) -> String {
+    format!("expected {} with an ideal consistent hash", pct(x))
+}
+
 pub fn text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
     let o = &r.objects;
     writeln!(
         out,
-        "{} → {}: {} changed, {} added, {} removed, {} unchanged objects",
-        r.old_label,
-        r.new_label,
-        o.changed.len(),
-        o.added.len(),
-        o.removed.len(),
-        o.unchanged
+        "{} → {}: {}",
+        shown(&r.old_label),
+        shown(&r.new_label),
+        summary(r, false)
     )?;
     for c in &o.added {
-        writeln!(out, "\n+ {} (added)", c.key)?;
+        writeln!(out, "\n+ {} (added)", shown(&c.key.to_string()))?;
     }
     for c in &o.removed {
-        writeln!(out, "\n- {} (removed)", c.key)?;
+        writeln!(out, "\n- {} (removed)", shown(&c.key.to_string()))?;
     }
     for c in &o.changed {
         writeln!(
             out,
             "\n~ {} (+{} -{})",
-            c.key, c.lines_added, c.lines_removed
+            shown(&c.key.to_string()),
+            c.lines_added,
+            c.lines_removed
         )?;
         for line in c.diff.lines() {
-            writeln!(out, "  {line}")?;
+            writeln!(
+                out,
+                "  {}",
+                crate::proxy::route_cmd::shown_keeping_tabs(line)
+            )?;
         }
     }
     for c in &r.config_texts {
         writeln!(
             out,
             "\n~ proxy config {} (+{} -{})",
-            config_pair(&c.old, &c.new),
+            shown(&config_pair(&c.old, &c.new)),
             c.lines_added,
             c.lines_removed
         )?;
         for line in c.diff.lines() {
-            writeln!(out, "  {line}")?;
+            writeln!(
+                out,
+                "  {}",
+                crate::proxy::route_cmd::shown_keeping_tabs(line)
+            )?;
         }
     }
     writeln!(out)?;
@@ -72,11 +119,11 @@ fn write_remap_text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
     for g in &m.routes {
         writeln!(
             out,
-            "  {} — {}: {} of keys move (best possible {}), {} keep none of their backends",
+            "  {} — {}: {} of keys move ({}), {} keep none of their backends",
             g.config,
             route_list(g),
             moved_text(g.moved),
-            pct(g.ideal),
+            expected_text(g.ideal),
             moved_text(g.lost)
         )?;
         for p in &g.pools {
@@ -87,12 +134,12 @@ fn write_remap_text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
                 .unwrap_or_default();
             writeln!(
                 out,
-                "    pool {}: {} → {} backends, {} move (best possible {}){note}",
+                "    pool {}: {} → {} backends, {} move ({}){note}",
                 p.pool,
                 p.old_backends,
                 p.new_backends,
                 moved_text(p.moved),
-                pct(p.ideal)
+                expected_text(p.ideal)
             )?;
         }
         for p in &g.pools_removed {
@@ -179,7 +226,7 @@ const REMAP_HEADER: [&str; 7] = [
     "pool",
     "backends",
     "keys moved",
-    "best possible",
+    "expected (ideal hash)",
     "keep none",
 ];
 
@@ -213,14 +260,7 @@ pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
         cell(&r.old_label),
         cell(&r.new_label)
     )?;
-    writeln!(
-        out,
-        "**{}** changed, **{}** added, **{}** removed, {} unchanged objects.\n",
-        o.changed.len(),
-        o.added.len(),
-        o.removed.len(),
-        o.unchanged
-    )?;
+    writeln!(out, "{}.\n", summary(r, true))?;
     if !(o.changed.is_empty() && o.added.is_empty() && o.removed.is_empty()) {
         table_row(out, &OBJECT_HEADER.map(String::from))?;
         table_row(out, &OBJECT_HEADER.map(|_| "---".to_string()))?;
@@ -343,6 +383,11 @@ pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Text from the inputs (names, labels, diff lines) safe for a terminal.
+fn shown(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::proxy::route_cmd::shown(s)
 }
 
 fn html(s: &str) -> String {

@@ -2,8 +2,12 @@
 //! ref (extracted with `git archive`, read-only: no worktree, index or ref
 //! changes) and as it is in the working tree, with the user's Helm.
 
+use std::io::Read as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
@@ -27,6 +31,74 @@ pub struct RenderOptions<'a> {
     pub values: &'a [PathBuf],
     pub set: &'a [String],
     pub set_string: &'a [String],
+    /// How long one `helm template` may run.
+    pub timeout: Duration,
+}
+
+/// The most `helm template` may print (a rendering this large is not a chart).
+const MAX_HELM_OUTPUT: u64 = 256 * 1024 * 1024;
+
+/// SIGINT or SIGTERM arrived while rendering: the renders were stopped and the
+/// temporary directory removed; the caller exits with 128 + the signal.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by {}: stopped helm and removed the temporary files", signal_name(*.0))]
+pub struct Interrupted(pub i32);
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        _ => "a signal",
+    }
+}
+
+/// The signal received while [`SignalGuard`] was held (0: none).
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    RECEIVED.store(sig, Ordering::SeqCst);
+}
+
+/// While held, SIGINT and SIGTERM are recorded instead of ending the process,
+/// so the render loop can stop helm and the temporary directory can be
+/// removed; dropping it restores the previous handlers.
+struct SignalGuard {
+    previous: [(libc::c_int, libc::sighandler_t); 2],
+}
+
+impl SignalGuard {
+    fn install() -> SignalGuard {
+        RECEIVED.store(0, Ordering::SeqCst);
+        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        let mut previous = [
+            (libc::SIGINT, libc::SIG_DFL),
+            (libc::SIGTERM, libc::SIG_DFL),
+        ];
+        for (sig, prev) in &mut previous {
+            // SAFETY: installs a handler that only stores to an atomic.
+            *prev = unsafe { libc::signal(*sig, handler) };
+        }
+        SignalGuard { previous }
+    }
+
+    fn check() -> Result<(), Interrupted> {
+        match RECEIVED.load(Ordering::SeqCst) {
+            0 => Ok(()),
+            sig => Err(Interrupted(sig)),
+        }
+    }
+}
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        for (sig, prev) in self.previous {
+            // SAFETY: puts back the handler that was there before.
+            unsafe {
+                libc::signal(sig, prev);
+            }
+        }
+    }
 }
 
 /// `(old, new)` rendered YAML streams.
@@ -88,11 +160,15 @@ pub fn render_base_and_worktree(
         }
     }
 
+    // Declared before the temporary directory, so dropped after it: a signal
+    // during the cleanup still cannot leave it behind.
+    let _signals = SignalGuard::install();
     let tmp = tempfile::Builder::new()
         .prefix("mclint-diff-")
         .tempdir()
         .context("creating a temporary directory")?;
     extract(&top, base, &rel, tmp.path())?;
+    SignalGuard::check()?;
     let old_chart = tmp.path().join(&rel);
     if !old_chart.join("Chart.yaml").is_file() {
         bail!(
@@ -148,7 +224,11 @@ pub fn render_base_and_worktree(
         old_chart.display().to_string(),
         format!("{shown} as at {base}"),
     ));
+    SignalGuard::check()?;
     let old = helm_template(&old_chart, &old_values, opts).map_err(|e| {
+        if let Some(i) = e.interrupted {
+            return anyhow::Error::new(i);
+        }
         let e = e.rename(&renames);
         anyhow::anyhow!(
             "rendering the old side, {} at --base {base}{}: {e}",
@@ -157,6 +237,9 @@ pub fn render_base_and_worktree(
         )
     })?;
     let new = helm_template(&chart, opts.values, opts).map_err(|e| {
+        if let Some(i) = e.interrupted {
+            return anyhow::Error::new(i);
+        }
         anyhow::anyhow!(
             "rendering the new side, {} in the working tree{}: {e}",
             shown,
@@ -177,22 +260,36 @@ fn values_note(names: &[String]) -> String {
 
 /// Why `helm template` gave no rendering.
 #[derive(Debug)]
-pub struct HelmError(String);
+pub struct HelmError {
+    message: String,
+    /// Stopped by SIGINT or SIGTERM, not by a failure of its own.
+    interrupted: Option<Interrupted>,
+}
 
 impl HelmError {
+    fn msg(message: String) -> HelmError {
+        HelmError {
+            message,
+            interrupted: None,
+        }
+    }
+
     /// Replaces temporary paths in the message with what they stand for.
     fn rename(self, renames: &[(String, String)]) -> Self {
-        let mut msg = self.0;
+        let mut msg = self.message;
         for (from, to) in renames {
             msg = msg.replace(from.as_str(), to);
         }
-        HelmError(msg)
+        HelmError {
+            message: msg,
+            interrupted: self.interrupted,
+        }
     }
 }
 
 impl std::fmt::Display for HelmError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -289,18 +386,41 @@ pub fn helm_template(
         cmd.arg("--set-string").arg(s);
     }
     let helm = opts.helm.display();
-    let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
-        HelmError(if e.kind() == std::io::ErrorKind::NotFound {
-            match opts.helm_from {
-                HelmFrom::Flag => format!("--helm {helm}: no such command"),
-                HelmFrom::Env => format!("HELM_BIN={helm}: no such command"),
-                HelmFrom::Path => format!(
-                    "`{helm}` is not on PATH; install Helm, or pass --helm PATH or set HELM_BIN"
-                ),
-            }
-        } else {
-            format!("cannot run {helm}: {e}")
-        })
+    // Its own process group, so a timeout or a signal stops everything it
+    // started (a plugin, a post-renderer), not just helm itself.
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| {
+            HelmError::msg(if e.kind() == std::io::ErrorKind::NotFound {
+                match opts.helm_from {
+                    HelmFrom::Flag => format!("--helm {helm}: no such command"),
+                    HelmFrom::Env => format!("HELM_BIN={helm}: no such command"),
+                    HelmFrom::Path => format!(
+                        "`{helm}` is not on PATH; install Helm, or pass --helm PATH or set HELM_BIN"
+                    ),
+                }
+            } else {
+                format!("cannot run {helm}: {e}")
+            })
+        })?;
+    let out = wait_bounded(child, opts.timeout).map_err(|stop| match stop {
+        Stop::Interrupted(i) => HelmError {
+            message: i.to_string(),
+            interrupted: Some(i),
+        },
+        Stop::TimedOut => HelmError::msg(format!(
+            "{helm} template did not finish within {} s (--helm-timeout); it was killed with every process it started",
+            opts.timeout.as_secs()
+        )),
+        Stop::TooLarge => HelmError::msg(format!(
+            "{helm} template printed more than {} MiB; it was killed",
+            MAX_HELM_OUTPUT / (1024 * 1024)
+        )),
+        Stop::Io(e) => HelmError::msg(format!("waiting for {helm}: {e}")),
     })?;
     if !out.status.success() {
         let status = match out.status.code() {
@@ -309,15 +429,113 @@ pub fn helm_template(
         };
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stderr = stderr.trim();
-        return Err(HelmError(if stderr.is_empty() {
+        return Err(HelmError::msg(if stderr.is_empty() {
             format!("{helm} template failed ({status}) and printed no error")
         } else {
             format!("{helm} template failed ({status}): {stderr}")
         }));
     }
     String::from_utf8(out.stdout).map_err(|_| {
-        HelmError(format!(
+        HelmError::msg(format!(
             "{helm} template printed something that is not UTF-8"
         ))
+    })
+}
+
+/// Why a helm run was stopped.
+enum Stop {
+    Interrupted(Interrupted),
+    TimedOut,
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Kills the child's whole process group and reaps the child.
+fn kill_group(child: &mut Child) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: signals the process group the child leads (it was spawned
+        // with process_group(0), so its id is the group's id).
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A pipe read to its end on a thread, keeping at most `limit` bytes; `over`
+/// is set as soon as there is more.
+struct Drain {
+    thread: std::thread::JoinHandle<Vec<u8>>,
+    over: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>, limit: u64) -> Drain {
+    let over = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = over.clone();
+    let thread = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let Some(pipe) = pipe else {
+            return buf;
+        };
+        let mut taken = pipe.take(limit + 1);
+        let _ = taken.read_to_end(&mut buf);
+        if buf.len() as u64 > limit {
+            flag.store(true, Ordering::SeqCst);
+            buf.truncate(limit as usize);
+        }
+        buf
+    });
+    Drain { thread, over }
+}
+
+/// Waits for the child, polling, until it exits, `timeout` passes, SIGINT or
+/// SIGTERM arrives, or it prints too much; in all but the first case its
+/// process group is killed.
+fn wait_bounded(mut child: Child, timeout: Duration) -> Result<std::process::Output, Stop> {
+    let stdout = drain(child.stdout.take(), MAX_HELM_OUTPUT);
+    let stderr = drain(child.stderr.take(), 1024 * 1024);
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => {
+                kill_group(&mut child);
+                return Err(Stop::Io(e));
+            }
+        }
+        if let Err(i) = SignalGuard::check() {
+            kill_group(&mut child);
+            return Err(Stop::Interrupted(i));
+        }
+        if start.elapsed() >= timeout {
+            kill_group(&mut child);
+            return Err(Stop::TimedOut);
+        }
+        if stdout.over.load(Ordering::SeqCst) {
+            kill_group(&mut child);
+            return Err(Stop::TooLarge);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Whatever it left running in its group (a helper still holding the
+    // pipes) is stopped too, so the readers end.
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: as in kill_group; the group may already be gone (ESRCH).
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let over = stdout.over.clone();
+    let out = stdout.thread.join().unwrap_or_default();
+    let err = stderr.thread.join().unwrap_or_default();
+    if over.load(Ordering::SeqCst) {
+        return Err(Stop::TooLarge);
+    }
+    Ok(std::process::Output {
+        status,
+        stdout: out,
+        stderr: err,
     })
 }

@@ -19,13 +19,29 @@ pub struct RouteRequest {
     pub keys_file: Option<PathBuf>,
     pub command: String,
     pub proxy: Option<String>,
-    pub config: Option<PathBuf>,
+    /// `--proxy-config FILE.lua`.
+    pub proxy_config: Option<PathBuf>,
     pub libs: Vec<PathBuf>,
     pub env: Vec<String>,
     pub tag: String,
-    pub stats: Option<usize>,
+    pub stats: Option<u64>,
     pub fail: Option<String>,
 }
+
+/// The most synthetic keys `--stats` takes. They are made one at a time, so
+/// memory does not depend on N; time does (about a second per million keys
+/// for `--stats`, a few for `--fail`, on a 2-core machine).
+pub const MAX_STATS_KEYS: u64 = 10_000_000;
+
+/// The most keys `--stats N` takes as prefixes of its synthetic keys.
+pub const MAX_KEY_PREFIXES: usize = 10_000;
+
+/// memcached's longest key, in bytes (KEY_MAX_LENGTH).
+pub const MAX_KEY_BYTES: usize = 250;
+
+/// A keys-file line longer than this is not read whole: it is refused as too
+/// long (memory stays bounded whatever the file holds).
+const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// One key's route.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +51,9 @@ pub struct Placement {
     pub route: String,
     pub backends: Vec<PlacedBackend>,
     pub error: Option<String>,
+    /// Why memcached refuses the key, or what is wrong with it even though
+    /// the 1.6.38 proxy takes it.
+    pub key_problem: Option<String>,
     /// Where the real proxy's order is not fixed (so the backends' order, or
     /// the answer, differs between worker threads).
     pub notes: Vec<String>,
@@ -65,13 +84,57 @@ pub struct Outage {
     pub command: String,
     pub keys: usize,
     /// In the model's order (children of a pool set or map in name order).
+    /// A pod-local cache (see `local`) is counted empty.
     pub answer: Answer,
+    /// Writes: how many of a key's copies were stored (`stored` of `copies`)
+    /// and the share of keys for which that is so, most copies first.
+    pub copies: Vec<CopiesStored>,
+    /// Reads through a cache local to the proxy's pod (a loopback backend):
+    /// it holds only what this pod wrote within its TTL, so the answer above
+    /// counts it empty; this is the answer for keys this pod wrote that recently.
+    pub local: Option<LocalCache>,
     /// When the answer depends on an order the proxy leaves to each worker
     /// thread: the least and the most of each share over the orders tried
     /// (each unordered child list rotated so every child comes last once).
     pub range: Option<(Answer, Answer)>,
     /// Why the answer depends on the worker thread.
     pub notes: Vec<String>,
+}
+
+/// How many copies of a key a write stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopiesStored {
+    pub stored: usize,
+    pub copies: usize,
+    pub share: f64,
+}
+
+/// A cache reached over loopback: the proxy's own pod's, not shared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalCache {
+    pub backends: Vec<String>,
+    /// The TTL writes to it are given (`route_ttl`), when the config says.
+    pub ttl: Option<String>,
+    /// The answer for keys this pod wrote within that TTL.
+    pub recent: Answer,
+}
+
+/// What one given key gets with the backend down.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyOutcome {
+    pub key: String,
+    pub command: &'static str,
+    pub route: String,
+    pub answer: Answer,
+    /// Over the worker-thread orders, when they differ.
+    pub range: Option<(Answer, Answer)>,
+    /// Writes: copies stored, of the copies the write makes.
+    pub copies: Option<(usize, usize)>,
+    /// Reads through a pod-local cache: the answer when this pod wrote the key
+    /// within the cache's TTL (the main answer counts the cache empty).
+    pub recent: Option<Answer>,
+    /// Why memcached refuses the key (then nothing else is filled).
+    pub key_problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,31 +147,77 @@ pub enum RouteOutput {
         unrouted: usize,
     },
     Fail {
+        /// As given on the command line.
         backend: String,
+        /// The backend addresses it names.
+        down: Vec<String>,
         keys: usize,
+        /// Synthetic keys (`--stats`), or the keys given.
+        synthetic: bool,
+        /// Given keys memcached refuses (not counted in `keys`).
+        refused: usize,
         outages: Vec<Outage>,
+        /// Per given key (empty with --stats).
+        per_key: Vec<KeyOutcome>,
     },
 }
 
-/// Finds the config, runs it and answers the request, with every placement
-/// collected (see [`run_with`] to stream them).
-pub fn run(req: &RouteRequest) -> anyhow::Result<RouteOutput> {
-    let mut list = Vec::new();
-    let out = run_with(req, &mut |p| {
-        list.push(p.clone());
-        Ok(())
-    })?;
-    Ok(out.unwrap_or(RouteOutput::Placements(list)))
+/// One result handed over as it is made: a key's placement, or what a key
+/// gets with `--fail` (in the order given).
+pub enum Streamed<'s> {
+    Placement(&'s Placement),
+    Outcome(&'s KeyOutcome),
 }
 
-/// Finds the config and answers the request. Placements of keys are handed to
-/// `sink` one by one as they are made (so a million keys take no more memory
-/// than one), and `None` is returned; `--stats` and `--fail` return their
-/// summary.
+/// Finds the config, runs it and answers the request, with every placement
+/// (and every given key's `--fail` outcome) collected (see [`run_with`] to
+/// stream them).
+pub fn run(req: &RouteRequest) -> anyhow::Result<RouteOutput> {
+    let mut list = Vec::new();
+    let mut outcomes = Vec::new();
+    let out = run_with(req, &mut |item| {
+        match item {
+            Streamed::Placement(p) => list.push(p.clone()),
+            Streamed::Outcome(o) => outcomes.push(o.clone()),
+        }
+        Ok(())
+    })?;
+    Ok(match out {
+        Some(RouteOutput::Fail {
+            backend,
+            down,
+            keys,
+            synthetic,
+            refused,
+            outages,
+            ..
+        }) => RouteOutput::Fail {
+            backend,
+            down,
+            keys,
+            synthetic,
+            refused,
+            outages,
+            per_key: outcomes,
+        },
+        Some(o) => o,
+        None => RouteOutput::Placements(list),
+    })
+}
+
+/// Finds the config and answers the request. Placements of keys (and, with
+/// `--fail`, each given key's outcome) are handed to `sink` one by one as they
+/// are made (so a million keys take no more memory than one); `--stats` and
+/// `--fail` return their summary.
 pub fn run_with(
     req: &RouteRequest,
-    sink: &mut dyn FnMut(&Placement) -> anyhow::Result<()>,
+    sink: &mut dyn FnMut(Streamed) -> anyhow::Result<()>,
 ) -> anyhow::Result<Option<RouteOutput>> {
+    if let Some(n) = req.stats
+        && !(1..=MAX_STATS_KEYS).contains(&n)
+    {
+        bail!("--stats {n}: give between 1 and {MAX_STATS_KEYS} synthetic keys");
+    }
     let cfg = load_config(req)?;
     if let Some(f) = &cfg.failure {
         bail!(
@@ -123,7 +232,7 @@ pub fn run_with(
         .with_context(|| {
             format!(
                 "unknown --command `{}` (one of: {})",
-                req.command,
+                shown(&req.command),
                 super::model::COMMANDS
                     .iter()
                     .map(|(n, _)| *n)
@@ -132,40 +241,261 @@ pub fn run_with(
             )
         })?;
     let engine = Engine::new(&cfg, &req.tag).map_err(anyhow::Error::msg)?;
-    let file_text = match &req.keys_file {
-        Some(f) => std::fs::read_to_string(f)
-            .with_context(|| format!("reading --keys-file {}", f.display()))?,
-        None => String::new(),
+    let given = GivenKeys {
+        keys: &req.keys,
+        file: req.keys_file.as_deref(),
     };
-    let keys = req
-        .keys
-        .iter()
-        .map(String::as_str)
-        .chain(keys_in(&file_text));
-    if let Some(backend) = &req.fail {
-        let n = req.stats.unwrap_or(10_000);
-        let templates: Vec<String> = keys.map(str::to_string).collect();
-        return fail(&engine, backend, &synthetic(&templates, n)).map(Some);
-    }
     if let Some(n) = req.stats {
-        let templates: Vec<String> = keys.map(str::to_string).collect();
-        return Ok(Some(stats(
-            &engine,
-            cmd,
-            &req.command,
-            &synthetic(&templates, n),
-        )));
+        let mut prefixes = Vec::new();
+        given.for_each(&mut |k, _| {
+            if prefixes.len() == MAX_KEY_PREFIXES {
+                bail!(
+                    "--stats takes at most {MAX_KEY_PREFIXES} keys as prefixes of its synthetic keys"
+                );
+            }
+            prefixes.push(k.to_string());
+            Ok(())
+        })?;
+        let synthetic = Synthetic { prefixes, n };
+        if let Some(backend) = &req.fail {
+            return fail(&engine, backend, &synthetic, true, &mut |_| Ok(())).map(Some);
+        }
+        return Ok(Some(stats(&engine, cmd, &req.command, &synthetic)?));
+    }
+    if let Some(backend) = &req.fail {
+        if given.is_empty() {
+            bail!(
+                "--fail {}: give the keys to answer for (--key, --keys-file), or --stats N for the share of N synthetic keys",
+                shown(backend)
+            );
+        }
+        return fail(&engine, backend, &given, false, sink).map(Some);
+    }
+    if given.is_empty() {
+        bail!("give keys with --key or --keys-file (or ask for --stats N)");
     }
     let mut placer = Placements::new(&engine, cmd);
-    let mut any = false;
-    for k in keys {
-        any = true;
-        sink(placer.place(k))?;
+    given.for_each(&mut |k, problem| {
+        let p = placer.place_checked(k, problem);
+        sink(Streamed::Placement(p))
+    })?;
+    Ok(None)
+}
+
+/// Keys to go through more than once, made or read one at a time.
+trait KeySource {
+    /// Calls `f` with each key and, when the key could not be read as given,
+    /// why (for instance a keys-file line that is not UTF-8).
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&str, Option<String>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()>;
+}
+
+/// `--key` values, then the lines of `--keys-file`.
+struct GivenKeys<'r> {
+    keys: &'r [String],
+    file: Option<&'r std::path::Path>,
+}
+
+impl GivenKeys<'_> {
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.file.is_none()
     }
-    if !any {
-        bail!("give keys with --key or --keys-file (or ask for --stats N or --fail BACKEND)");
+}
+
+impl KeySource for GivenKeys<'_> {
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&str, Option<String>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        for k in self.keys {
+            f(k, None)?;
+        }
+        if let Some(path) = self.file {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("reading --keys-file {}", path.display()))?;
+            let meta = file
+                .metadata()
+                .with_context(|| format!("reading --keys-file {}", path.display()))?;
+            if meta.is_dir() {
+                bail!("--keys-file {}: a directory, not a file", path.display());
+            }
+            read_key_lines(std::io::BufReader::new(file), &mut |line, n, full_len| {
+                let problem = if full_len > line.len() {
+                    Some(format!(
+                        "line {n} is {full_len} bytes, longer than memcached's {MAX_KEY_BYTES}-byte keys (only its start is shown)"
+                    ))
+                } else {
+                    None
+                };
+                match std::str::from_utf8(line) {
+                    Ok(k) => f(k, problem),
+                    Err(_) => f(
+                        &String::from_utf8_lossy(line),
+                        Some(problem.unwrap_or_else(|| {
+                            format!("line {n} is not UTF-8 text; mclint routes text keys only")
+                        })),
+                    ),
+                }
+            })
+            .with_context(|| format!("reading --keys-file {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits a stream into lines (`\n`, one trailing `\r` removed, empty lines
+/// skipped) without ever holding more than [`MAX_LINE_BYTES`] of one line:
+/// `f(start of the line, line number, its whole length)`.
+/// Called with the start of a line, its number and its whole length.
+type LineSink<'f> = dyn FnMut(&[u8], usize, usize) -> anyhow::Result<()> + 'f;
+
+fn read_key_lines(mut r: impl std::io::BufRead, f: &mut LineSink) -> anyhow::Result<()> {
+    let mut line = Vec::new();
+    let mut len = 0usize;
+    let mut n = 0usize;
+    let mut flush = |line: &mut Vec<u8>, len: &mut usize, n: &mut usize| -> anyhow::Result<()> {
+        *n += 1;
+        if *len == line.len() && line.last() == Some(&b'\r') {
+            line.pop();
+            *len -= 1;
+        }
+        if *len > 0 {
+            f(line, *n, *len)?;
+        }
+        line.clear();
+        *len = 0;
+        Ok(())
+    };
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            if len > 0 {
+                flush(&mut line, &mut len, &mut n)?;
+            }
+            return Ok(());
+        }
+        let (chunk, ends) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], i + 1),
+            None => (buf, buf.len()),
+        };
+        let room = MAX_LINE_BYTES.saturating_sub(line.len());
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        len += chunk.len();
+        let newline = ends > chunk.len();
+        r.consume(ends);
+        if newline {
+            flush(&mut line, &mut len, &mut n)?;
+        }
+    }
+}
+
+/// `n` keys: `key:0`, `key:1`, ... or, with prefixes given, `<prefix>0`,
+/// `<prefix>1`, ... taking the prefixes in turn.
+struct Synthetic {
+    prefixes: Vec<String>,
+    n: u64,
+}
+
+impl KeySource for Synthetic {
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&str, Option<String>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        use std::fmt::Write as _;
+        let default = ["key:".to_string()];
+        let prefixes: &[String] = if self.prefixes.is_empty() {
+            &default
+        } else {
+            &self.prefixes
+        };
+        let mut key = String::new();
+        for i in 0..self.n {
+            key.clear();
+            key.push_str(&prefixes[(i % prefixes.len() as u64) as usize]);
+            let _ = write!(key, "{i}");
+            f(&key, None)?;
+        }
+        Ok(())
+    }
+}
+
+/// What memcached (through the 1.6.38 proxy, measured) does with a key:
+/// `Err(reply)` when it refuses the request, `Ok(Some(why))` when it takes it
+/// although the protocol forbids it, `Ok(None)` for a good key.
+pub fn check_key(key: &str) -> Result<Option<String>, String> {
+    let b = key.as_bytes();
+    if b.is_empty() {
+        return Err(
+            "an empty key: the proxy answers CLIENT_ERROR parsing request (memcached has no empty key)"
+                .into(),
+        );
+    }
+    if b.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "{} bytes, longer than memcached's {MAX_KEY_BYTES}: the proxy answers CLIENT_ERROR bad command line format",
+            b.len()
+        ));
+    }
+    if b.contains(&b'\n') {
+        return Err(
+            "a newline ends the request line: the proxy takes the key to stop there and the rest as another command"
+                .into(),
+        );
+    }
+    if b.contains(&0) {
+        return Err("a NUL byte: the proxy answers ERROR".into());
+    }
+    if b.contains(&b' ') {
+        return Err(
+            "a space separates keys: a get asks for each part as its own key, a set is refused (CLIENT_ERROR)"
+                .into(),
+        );
+    }
+    if key.chars().any(char::is_control) {
+        return Ok(Some(
+            "control characters: the 1.6.38 proxy takes the key, but memcached's protocol forbids them and most clients refuse them"
+                .into(),
+        ));
     }
     Ok(None)
+}
+
+/// `s` safe to print to a terminal or a CI log: control characters, line
+/// and paragraph separators and bidirectional overrides as escapes (`\n`,
+/// `\u{1b}`, ...), and a backslash as `\\` when anything else was escaped
+/// (so an escape in the text cannot pass for one of ours).
+pub fn shown(s: &str) -> std::borrow::Cow<'_, str> {
+    escaped(s, false)
+}
+
+/// As [`shown`], but a tab is left as it is (lines of a config or manifest,
+/// where tabs are indentation and cannot forge anything).
+pub fn shown_keeping_tabs(s: &str) -> std::borrow::Cow<'_, str> {
+    escaped(s, true)
+}
+
+fn escaped(s: &str, keep_tabs: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| -> bool {
+        (c.is_control() && !(keep_tabs && c == '\t'))
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' if !keep_tabs => out.push_str("\\t"),
+            '\\' => out.push_str("\\\\"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The keys of a keys file: one per line, `\r\n` or `\n`, empty lines skipped.
@@ -223,13 +553,40 @@ impl<'e, 'a> Placements<'e, 'a> {
                 route: String::new(),
                 backends: Vec::new(),
                 error: None,
+                key_problem: None,
                 notes: Vec::new(),
             },
         }
     }
 
-    /// The route and ordered backends of `key`.
+    /// The route and ordered backends of `key`, or, when memcached refuses
+    /// the key, why (and no backends).
     pub fn place(&mut self, key: &str) -> &Placement {
+        self.place_checked(key, None)
+    }
+
+    /// As [`Self::place`], with a problem found while reading the key (a
+    /// keys-file line that is not UTF-8 or too long), which refuses it.
+    pub fn place_checked(&mut self, key: &str, problem: Option<String>) -> &Placement {
+        let refused = match problem {
+            Some(p) => Err(p),
+            None => check_key(key),
+        };
+        let p = &mut self.current;
+        p.key_problem = match &refused {
+            Ok(w) => w.clone(),
+            Err(e) => Some(e.clone()),
+        };
+        if refused.is_err() {
+            p.key.clear();
+            p.key.push_str(key);
+            p.command.clone_from(&self.command);
+            p.route.clear();
+            p.backends.clear();
+            p.notes.clear();
+            p.error = Some("memcached refuses this key; the request reaches no backend".into());
+            return &self.current;
+        }
         let engine = self.engine;
         let cmd = self.cmd;
         let sel = engine.select(key.as_bytes(), cmd);
@@ -268,18 +625,6 @@ impl<'e, 'a> Placements<'e, 'a> {
         }
         &self.current
     }
-}
-
-/// `N` keys: `key:0`, `key:1`, ... or, with --key given, `<key>0`, `<key>1`, ...
-fn synthetic(templates: &[String], n: usize) -> Vec<String> {
-    let prefixes: Vec<&str> = if templates.is_empty() {
-        vec!["key:"]
-    } else {
-        templates.iter().map(String::as_str).collect()
-    };
-    (0..n)
-        .map(|i| format!("{}{i}", prefixes[i % prefixes.len()]))
-        .collect()
 }
 
 /// What the backends list alone does not say: a TTL rewritten on the way, a
@@ -353,7 +698,12 @@ fn describe_hop(cfg: &ProxyConfig, h: &Hop) -> PlacedBackend {
     }
 }
 
-fn stats(engine: &Engine, cmd: u8, command: &str, keys: &[String]) -> RouteOutput {
+fn stats(
+    engine: &Engine,
+    cmd: u8,
+    command: &str,
+    keys: &dyn KeySource,
+) -> anyhow::Result<RouteOutput> {
     let cfg = engine.cfg;
     let mut counts: Vec<Vec<usize>> = cfg
         .pools
@@ -361,24 +711,27 @@ fn stats(engine: &Engine, cmd: u8, command: &str, keys: &[String]) -> RouteOutpu
         .map(|p| vec![0; p.backends.len()])
         .collect();
     let mut unrouted = 0;
+    let mut total = 0;
     let mut hops = Vec::new();
-    for k in keys {
+    keys.for_each(&mut |k, _| {
+        total += 1;
         hops.clear();
         let sel = engine.select(k.as_bytes(), cmd);
         let Some(r) = sel.route else {
             unrouted += 1;
-            continue;
+            return Ok(());
         };
         if engine.hops(r, k.as_bytes(), cmd, &mut hops).is_err() {
             unrouted += 1;
-            continue;
+            return Ok(());
         }
         for h in &hops {
             if let Some(p) = h.pool {
                 counts[p][h.backend] += 1;
             }
         }
-    }
+        Ok(())
+    })?;
     let pools = cfg
         .pools
         .iter()
@@ -401,43 +754,216 @@ fn stats(engine: &Engine, cmd: u8, command: &str, keys: &[String]) -> RouteOutpu
             }
         })
         .collect();
-    RouteOutput::Stats {
-        keys: keys.len(),
+    Ok(RouteOutput::Stats {
+        keys: total,
         command: command.to_string(),
         pools,
         unrouted,
+    })
+}
+
+/// Is `host` this pod's own (a cache reached over loopback is a sidecar in
+/// the proxy's pod: each proxy pod has its own, holding only what it wrote)?
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The backend addresses `--fail NAME` means: an address (`host:port`) or a
+/// label as written, else a host, else a pod name (the host's first DNS
+/// label). Several addresses, or none, is an error listing the candidates.
+pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> anyhow::Result<Vec<String>> {
+    let backends: Vec<&super::model::Backend> =
+        cfg.pools.iter().flat_map(|p| p.backends.iter()).collect();
+    let pod = |host: &str| -> Option<String> {
+        (host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('['))
+            .then(|| host.split('.').next().unwrap_or(host).to_string())
+    };
+    let tiers: [&dyn Fn(&super::model::Backend) -> bool; 3] = [
+        &|b| b.address() == name || b.written == name || b.label == name,
+        &|b| b.host == name,
+        &|b| pod(&b.host).as_deref() == Some(name),
+    ];
+    for matches in tiers {
+        let mut found: Vec<String> = backends
+            .iter()
+            .filter(|b| matches(b))
+            .map(|b| b.address())
+            .collect();
+        found.sort();
+        found.dedup();
+        match found.len() {
+            0 => continue,
+            1 => return Ok(found),
+            _ => bail!(
+                "--fail {}: several backends match; name one (host:port): {}",
+                shown(name),
+                found
+                    .iter()
+                    .map(|f| shown(f).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+    let mut names: Vec<String> = Vec::new();
+    for b in &backends {
+        let mut n = b.address();
+        if let Some(p) = pod(&b.host)
+            && p != b.host
+        {
+            n = format!("{p} ({n})");
+        }
+        if b.label != b.address() {
+            n = format!("{n} label {}", b.label);
+        }
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    bail!(
+        "--fail {}: no backend has that address, host, pod name or label; backends: {}",
+        shown(name),
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names
+                .iter()
+                .map(|n| shown(n).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    )
+}
+
+/// Per (route, command): keys, summed answers, summed answers when a local
+/// cache holds the key, copies stored per write.
+#[derive(Default, Clone)]
+struct RouteSums {
+    keys: usize,
+    answer: Answer,
+    recent: Answer,
+    local: bool,
+    copies: BTreeMap<(usize, usize), usize>,
+}
+
+type ByRoute = BTreeMap<(String, &'static str), RouteSums>;
+
+fn add(a: &mut Answer, b: Answer) {
+    a.hit += b.hit;
+    a.miss += b.miss;
+    a.err += b.err;
+}
+
+fn scaled(a: Answer, n: usize) -> Answer {
+    let n = n.max(1) as f64;
+    Answer {
+        hit: a.hit / n,
+        miss: a.miss / n,
+        err: a.err / n,
     }
 }
 
-fn fail(engine: &Engine, backend: &str, keys: &[String]) -> anyhow::Result<RouteOutput> {
+/// (route label, command, answer, copies stored and made (writes), answer if
+/// the local cache holds the key (reads through one)).
+type KeyRow = (
+    String,
+    &'static str,
+    Answer,
+    Option<(usize, usize)>,
+    Option<Answer>,
+);
+
+/// What one key gets, per command, under one worker-thread order.
+struct KeyAnswers {
+    /// (route label, command, answer, copies stored and made (writes),
+    /// answer if the local cache holds the key (reads through one)).
+    rows: Vec<KeyRow>,
+}
+
+fn answer_key(
+    engine: &Engine,
+    down: &dyn Fn(Option<usize>, usize) -> bool,
+    key: &[u8],
+) -> KeyAnswers {
     let cfg = engine.cfg;
-    let matches = |p: Option<usize>, b: usize| -> bool {
-        p.is_some_and(|p| {
-            let be = &cfg.pools[p].backends[b];
-            be.address() == backend || be.written == backend || be.label == backend
-        })
-    };
-    if !cfg
-        .pools
-        .iter()
-        .enumerate()
-        .any(|(p, pool)| (0..pool.backends.len()).any(|b| matches(Some(p), b)))
-    {
-        let all: Vec<String> = cfg
-            .pools
-            .iter()
-            .flat_map(|p| p.backends.iter().map(|b| b.address()))
-            .collect();
-        bail!(
-            "--fail {backend}: no pool has that backend (backends: {})",
-            all.join(", ")
-        );
+    let read = command_id("get").unwrap_or(7);
+    let write = command_id("set").unwrap_or(9);
+    let local =
+        |p: Option<usize>, b: usize| p.is_some_and(|p| is_loopback(&cfg.pools[p].backends[b].host));
+    // Where the key was stored while everything was up.
+    let mut hops = Vec::new();
+    let wsel = engine.select(key, write);
+    if let Some(r) = wsel.route {
+        let _ = engine.hops(r, key, write, &mut hops);
     }
+    let mut stored: Vec<(Option<usize>, usize)> = hops
+        .iter()
+        .filter(|h| h.role != Role::Failover)
+        .map(|h| (h.pool, h.backend))
+        .collect();
+    stored.sort();
+    stored.dedup();
+    let holds = |p: Option<usize>, b: usize| stored.contains(&(p, b));
+    // A pod-local cache holds only what this pod wrote lately: counted empty.
+    let holds_remote = |p: Option<usize>, b: usize| holds(p, b) && !local(p, b);
+    let sc = Scenario {
+        down,
+        holds: &holds_remote,
+    };
+    let sc_recent = Scenario {
+        down,
+        holds: &holds,
+    };
+    let mut rows = Vec::with_capacity(2);
+    for (cmd, name) in [(read, "get"), (write, "set")] {
+        let sel = engine.select(key, cmd);
+        let (a, recent) = match sel.route {
+            Some(r) => {
+                let a = engine.answer(r, key, cmd, !is_read(cmd), &sc);
+                let through_local = is_read(cmd) && stored.iter().any(|&(p, b)| local(p, b));
+                let recent = through_local.then(|| engine.answer(r, key, cmd, false, &sc_recent));
+                (a, recent)
+            }
+            None => (
+                Answer {
+                    err: 1.0,
+                    ..Answer::default()
+                },
+                None,
+            ),
+        };
+        let copies = (cmd == write).then(|| {
+            let up = stored.iter().filter(|&&(p, b)| !down(p, b)).count();
+            (up, stored.len())
+        });
+        rows.push((sel.label.into_owned(), name, a, copies, recent));
+    }
+    KeyAnswers { rows }
+}
+
+fn fail(
+    engine: &Engine,
+    backend: &str,
+    keys: &dyn KeySource,
+    synthetic: bool,
+    sink: &mut dyn FnMut(Streamed) -> anyhow::Result<()>,
+) -> anyhow::Result<RouteOutput> {
+    let cfg = engine.cfg;
+    let down_addrs = resolve_down(cfg, backend)?;
+    let matches = |p: Option<usize>, b: usize| -> bool {
+        p.is_some_and(|p| down_addrs.contains(&cfg.pools[p].backends[b].address()))
+    };
     // Every order a worker thread may walk unordered child lists in: enough
     // rotations for each child of the longest such list to come last once.
     let mut notes: BTreeMap<(String, &'static str), Vec<String>> = BTreeMap::new();
     let mut orders = 1;
-    for k in keys {
+    keys.for_each(&mut |k, problem| {
+        if problem.is_some() || check_key(k).is_err() {
+            return Ok(());
+        }
         for (cmd, name) in [
             (command_id("get").unwrap_or(7), "get"),
             (command_id("set").unwrap_or(9), "set"),
@@ -455,108 +981,176 @@ fn fail(engine: &Engine, backend: &str, keys: &[String]) -> anyhow::Result<Route
                 }
             }
         }
-    }
-    let base = fail_once(engine, &matches, keys);
-    let mut lo = base.clone();
-    let mut hi = base.clone();
-    for k in 1..orders {
-        let other = fail_once(&engine.rotated(k), &matches, keys);
-        for (route, (_, a)) in other {
-            if let (Some((_, l)), Some((_, h))) = (lo.get_mut(&route), hi.get_mut(&route)) {
-                for (x, y, v) in [
-                    (&mut l.hit, &mut h.hit, a.hit),
-                    (&mut l.miss, &mut h.miss, a.miss),
-                    (&mut l.err, &mut h.err, a.err),
-                ] {
-                    *x = x.min(v);
-                    *y = y.max(v);
+        Ok(())
+    })?;
+    let engines: Vec<Engine> = (0..orders).map(|k| engine.rotated(k)).collect();
+    let mut by_order: Vec<ByRoute> = vec![ByRoute::new(); orders];
+    let (mut total, mut refused) = (0usize, 0usize);
+    let mut outcome = KeyOutcome {
+        key: String::new(),
+        command: "get",
+        route: String::new(),
+        answer: Answer::default(),
+        range: None,
+        copies: None,
+        recent: None,
+        key_problem: None,
+    };
+    keys.for_each(&mut |k, problem| {
+        let checked = match problem {
+            Some(p) => Err(p),
+            None => check_key(k),
+        };
+        if let Err(why) = checked {
+            refused += 1;
+            if !synthetic {
+                outcome.key.clear();
+                outcome.key.push_str(k);
+                outcome.route.clear();
+                outcome.answer = Answer::default();
+                outcome.range = None;
+                outcome.copies = None;
+                outcome.recent = None;
+                outcome.key_problem = Some(why);
+                sink(Streamed::Outcome(&outcome))?;
+            }
+            return Ok(());
+        }
+        total += 1;
+        let per_order: Vec<KeyAnswers> = engines
+            .iter()
+            .map(|e| answer_key(e, &matches, k.as_bytes()))
+            .collect();
+        for (o, answers) in per_order.iter().enumerate() {
+            for (route, name, a, copies, recent) in &answers.rows {
+                let e = by_order[o].entry((route.clone(), name)).or_default();
+                e.keys += 1;
+                add(&mut e.answer, *a);
+                if let Some(r) = recent {
+                    e.local = true;
+                    add(&mut e.recent, *r);
+                } else {
+                    add(&mut e.recent, *a);
+                }
+                if let Some(c) = copies {
+                    *e.copies.entry(*c).or_default() += 1;
                 }
             }
         }
-    }
+        if !synthetic {
+            for (i, (route, name, a, copies, recent)) in per_order[0].rows.iter().enumerate() {
+                let (mut lo, mut hi) = (*a, *a);
+                for other in &per_order[1..] {
+                    let b = other.rows[i].2;
+                    for (x, y, v) in [
+                        (&mut lo.hit, &mut hi.hit, b.hit),
+                        (&mut lo.miss, &mut hi.miss, b.miss),
+                        (&mut lo.err, &mut hi.err, b.err),
+                    ] {
+                        *x = x.min(v);
+                        *y = y.max(v);
+                    }
+                }
+                outcome.key.clear();
+                outcome.key.push_str(k);
+                outcome.command = name;
+                outcome.route.clone_from(route);
+                outcome.answer = *a;
+                outcome.range = (lo != hi).then_some((lo, hi));
+                outcome.copies = *copies;
+                outcome.recent = *recent;
+                outcome.key_problem = check_key(k).ok().flatten();
+                sink(Streamed::Outcome(&outcome))?;
+            }
+        }
+        Ok(())
+    })?;
+    let mut by_order = by_order.into_iter();
+    let base = by_order.next().unwrap_or_default();
+    let others: Vec<ByRoute> = by_order.collect();
+    let local_backends: Vec<String> = cfg
+        .pools
+        .iter()
+        .flat_map(|p| p.backends.iter())
+        .filter(|b| is_loopback(&b.host))
+        .map(|b| b.address())
+        .collect();
+    let ttl = local_ttl(cfg);
     let outages = base
         .into_iter()
-        .map(|(route, (n, answer))| {
-            let (l, h) = (lo[&route].1, hi[&route].1);
-            let differs = (h.hit - l.hit).abs() > 1e-12
-                || (h.miss - l.miss).abs() > 1e-12
-                || (h.err - l.err).abs() > 1e-12;
+        .map(|(route, sums)| {
+            let answer = scaled(sums.answer, sums.keys);
+            let (mut lo, mut hi) = (answer, answer);
+            for o in &others {
+                if let Some(s) = o.get(&route) {
+                    let b = scaled(s.answer, s.keys);
+                    for (x, y, v) in [
+                        (&mut lo.hit, &mut hi.hit, b.hit),
+                        (&mut lo.miss, &mut hi.miss, b.miss),
+                        (&mut lo.err, &mut hi.err, b.err),
+                    ] {
+                        *x = x.min(v);
+                        *y = y.max(v);
+                    }
+                }
+            }
+            let differs = (hi.hit - lo.hit).abs() > 1e-12
+                || (hi.miss - lo.miss).abs() > 1e-12
+                || (hi.err - lo.err).abs() > 1e-12;
+            let mut copies: Vec<CopiesStored> = sums
+                .copies
+                .iter()
+                .map(|(&(stored, copies), &n)| CopiesStored {
+                    stored,
+                    copies,
+                    share: n as f64 / sums.keys.max(1) as f64,
+                })
+                .collect();
+            copies.sort_by_key(|c| std::cmp::Reverse((c.copies, c.stored)));
+            let local = sums.local.then(|| LocalCache {
+                backends: local_backends.clone(),
+                ttl: ttl.clone(),
+                recent: scaled(sums.recent, sums.keys),
+            });
             Outage {
                 notes: notes.remove(&route).unwrap_or_default(),
                 route: route.0,
                 command: route.1.to_string(),
-                keys: n,
+                keys: sums.keys,
                 answer,
-                range: differs.then_some((l, h)),
+                copies,
+                local,
+                range: differs.then_some((lo, hi)),
             }
         })
         .collect();
     Ok(RouteOutput::Fail {
         backend: backend.to_string(),
-        keys: keys.len(),
+        down: down_addrs.clone(),
+        keys: total,
+        synthetic,
+        refused,
         outages,
+        per_key: Vec::new(),
     })
 }
 
-type ByRoute = BTreeMap<(String, &'static str), (usize, Answer)>;
-
-/// Share of hit / miss / error per (route, command) with the matching backends
-/// down, in the order `engine` walks children.
-fn fail_once(
-    engine: &Engine,
-    matches: &dyn Fn(Option<usize>, usize) -> bool,
-    keys: &[String],
-) -> ByRoute {
-    let read = command_id("get").unwrap_or(7);
-    let write = command_id("set").unwrap_or(9);
-    let mut by_route: ByRoute = BTreeMap::new();
-    let mut hops = Vec::new();
-    for k in keys {
-        let key = k.as_bytes();
-        // Where the key was stored while everything was up.
-        hops.clear();
-        let wsel = engine.select(key, write);
-        if let Some(r) = wsel.route {
-            let _ = engine.hops(r, key, write, &mut hops);
+/// The TTL a write gives the pod-local cache: the `ttl` of a `route_ttl`
+/// whose child is a pool with a loopback backend, in any route of the config.
+fn local_ttl(cfg: &ProxyConfig) -> Option<String> {
+    use super::model::{HandlerKind, SlotValue, Target};
+    let mut found = None;
+    cfg.routes(&mut |r| {
+        if found.is_none()
+            && r.kind == HandlerKind::Builtin
+            && r.handler == "ttl"
+            && let Some(SlotValue::Single(Target::Pool(i))) = r.slot("child")
+            && cfg.pools[*i].backends.iter().any(|b| is_loopback(&b.host))
+        {
+            found = r.arg("ttl").map(|v| v.show());
         }
-        let stored: Vec<(Option<usize>, usize)> = hops
-            .iter()
-            .filter(|h| h.role != Role::Failover)
-            .map(|h| (h.pool, h.backend))
-            .collect();
-        let holds = |p: Option<usize>, b: usize| stored.contains(&(p, b));
-        let down = |p: Option<usize>, b: usize| matches(p, b);
-        let sc = Scenario {
-            down: &down,
-            holds: &holds,
-        };
-        for (cmd, name) in [(read, "get"), (write, "set")] {
-            let sel = engine.select(key, cmd);
-            let a = match sel.route {
-                Some(r) => engine.answer(r, key, cmd, !is_read(cmd), &sc),
-                None => Answer {
-                    err: 1.0,
-                    ..Answer::default()
-                },
-            };
-            let e = by_route
-                .entry((sel.label.into_owned(), name))
-                .or_insert((0, Answer::default()));
-            e.0 += 1;
-            e.1.hit += a.hit;
-            e.1.miss += a.miss;
-            e.1.err += a.err;
-        }
-    }
-    for (n, sum) in by_route.values_mut() {
-        let n = *n as f64;
-        *sum = Answer {
-            hit: sum.hit / n,
-            miss: sum.miss / n,
-            err: sum.err / n,
-        };
-    }
-    by_route
+    });
+    found
 }
 
 /// A proxy config that can be loaded on demand.
@@ -585,9 +1179,9 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
                 .with_context(|| format!("reading --lib {}", l.display()))?,
         });
     }
-    if let Some(path) = &req.config {
+    if let Some(path) = &req.proxy_config {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading --config {}", path.display()))?;
+            .with_context(|| format!("reading --proxy-config {}", path.display()))?;
         return Ok(super::load(
             &path.display().to_string(),
             &text,
@@ -598,7 +1192,7 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
     }
     if req.paths.is_empty() {
         bail!(
-            "give a proxy config with --config FILE.lua, or rendered manifests / .lua files as PATHS"
+            "give a proxy config with --proxy-config FILE.lua, or rendered manifests / .lua files as PATHS"
         );
     }
     let (inputs, errors) = read_inputs(&req.paths, &mut std::io::stdin().lock());
@@ -708,7 +1302,7 @@ impl From<&crate::cli::RouteArgs> for RouteRequest {
             keys_file: a.keys_file.clone(),
             command: a.command.clone(),
             proxy: a.proxy.clone(),
-            config: a.config.clone(),
+            proxy_config: a.proxy_config.clone(),
             libs: a.lib.clone(),
             env: a.env.clone(),
             tag: a.tag.clone(),

@@ -12,7 +12,8 @@ pub enum RouteFormat {
     Text,
     Json,
 }
-use crate::proxy::route_cmd::{Placement, RouteOutput};
+use crate::proxy::eval::Answer;
+use crate::proxy::route_cmd::{KeyOutcome, Placement, RouteOutput, Streamed, shown};
 
 /// A placement as a JSON line. Fields in name order (the order the format has
 /// always had), borrowed: writing a million of them allocates nothing.
@@ -23,6 +24,8 @@ struct PlacementJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
     key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_problem: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notes: &'a [String],
     route: &'a str,
@@ -55,6 +58,7 @@ pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) 
                 command: &p.command,
                 error: p.error.as_deref(),
                 key: &p.key,
+                key_problem: p.key_problem.as_deref(),
                 notes: &p.notes,
                 route: &p.route,
             };
@@ -62,26 +66,146 @@ pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) 
             writeln!(out)
         }
         RouteFormat::Text => {
-            write!(out, "{} {}  route {}  -> ", p.command, p.key, p.route)?;
-            if p.backends.is_empty() {
+            if p.route.is_empty() && p.backends.is_empty() {
+                write!(out, "{} {}  -> (not sent)", p.command, shown(&p.key))?;
+            } else {
+                write!(
+                    out,
+                    "{} {}  route {}  -> ",
+                    p.command,
+                    shown(&p.key),
+                    shown(&p.route)
+                )?;
+            }
+            if p.backends.is_empty() && !p.route.is_empty() {
                 write!(out, "(no backend)")?;
             }
             for (i, b) in p.backends.iter().enumerate() {
                 if i > 0 {
                     write!(out, ", ")?;
                 }
-                write!(out, "{} {}", b.pool, b.backend)?;
+                write!(out, "{} {}", shown(&b.pool), shown(&b.backend))?;
                 if b.label != b.backend {
-                    write!(out, " [{}]", b.label)?;
+                    write!(out, " [{}]", shown(&b.label))?;
                 }
                 write!(out, " ({})", b.role)?;
             }
             match &p.error {
-                Some(e) => writeln!(out, "  ERROR: {e}")?,
+                Some(e) => writeln!(out, "  ERROR: {}", shown(e))?,
                 None => writeln!(out)?,
             }
+            if let Some(k) = &p.key_problem {
+                writeln!(out, "  key: {}", shown(k))?;
+            }
             for n in &p.notes {
-                writeln!(out, "  note: {n}")?;
+                writeln!(out, "  note: {}", shown(n))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes what `run_with` streams: a placement, or a given key's outcome
+/// with a backend down.
+pub fn write_streamed(format: RouteFormat, item: &Streamed, out: &mut dyn Write) -> io::Result<()> {
+    match item {
+        Streamed::Placement(p) => write_placement(format, p, out),
+        Streamed::Outcome(o) => write_outcome(format, o, out),
+    }
+}
+
+fn answer_json(a: &Answer) -> serde_json::Value {
+    json!({"hit": a.hit, "miss": a.miss, "error": a.err})
+}
+
+/// One answer in words: `hit`, `miss`, `error`, or the shares when they mix.
+fn answer_text(a: &Answer, write: bool) -> String {
+    let one = |x: f64| (x - 1.0).abs() < 1e-9;
+    if one(a.hit) {
+        if write { "STORED" } else { "hit" }.to_string()
+    } else if one(a.miss) {
+        if write { "not stored" } else { "miss" }.to_string()
+    } else if one(a.err) {
+        "an error (SERVER_ERROR)".to_string()
+    } else {
+        format!(
+            "{:.2}% hit, {:.2}% miss, {:.2}% error",
+            100.0 * a.hit,
+            100.0 * a.miss,
+            100.0 * a.err
+        )
+    }
+}
+
+/// A given key's outcome with the backend down: a JSON line, or text.
+pub fn write_outcome(format: RouteFormat, o: &KeyOutcome, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        RouteFormat::Json => {
+            let mut v = json!({"key": o.key});
+            if let Some(p) = &o.key_problem {
+                v["key_problem"] = json!(p);
+            }
+            if !o.route.is_empty() || o.key_problem.is_none() {
+                v["command"] = json!(o.command);
+                v["route"] = json!(o.route);
+                v["hit"] = json!(o.answer.hit);
+                v["miss"] = json!(o.answer.miss);
+                v["error"] = json!(o.answer.err);
+                if let Some((lo, hi)) = &o.range {
+                    v["range"] = json!({
+                        "hit": [lo.hit, hi.hit],
+                        "miss": [lo.miss, hi.miss],
+                        "error": [lo.err, hi.err],
+                    });
+                }
+                if let Some((stored, copies)) = o.copies {
+                    v["copies"] = json!({"stored": stored, "of": copies});
+                }
+                if let Some(r) = &o.recent {
+                    v["written_here_recently"] = answer_json(r);
+                }
+            } else {
+                v["refused"] = json!(true);
+            }
+            serde_json::to_writer(&mut *out, &v)?;
+            writeln!(out)
+        }
+        RouteFormat::Text => {
+            if o.route.is_empty()
+                && let Some(p) = &o.key_problem
+            {
+                return writeln!(out, "{}  refused: {}", shown(&o.key), shown(p));
+            }
+            let write = o.command == "set";
+            write!(
+                out,
+                "{} {}  route {}: {}",
+                o.command,
+                shown(&o.key),
+                shown(&o.route),
+                answer_text(&o.answer, write)
+            )?;
+            if let Some((lo, hi)) = &o.range {
+                write!(
+                    out,
+                    " (by worker thread: {} to {})",
+                    answer_text(lo, write),
+                    answer_text(hi, write)
+                )?;
+            }
+            if let Some((stored, copies)) = o.copies {
+                write!(out, "; the data: stored on {stored} of {copies} copies")?;
+            }
+            if let Some(r) = &o.recent {
+                write!(
+                    out,
+                    "; {} if this pod wrote it within the local cache's TTL",
+                    answer_text(r, false)
+                )?;
+            }
+            writeln!(out)?;
+            if let Some(p) = &o.key_problem {
+                writeln!(out, "  key: {}", shown(p))?;
             }
             Ok(())
         }
@@ -156,13 +280,23 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
             RouteFormat::Json,
             RouteOutput::Fail {
                 backend,
+                down,
                 keys,
+                synthetic,
+                refused,
                 outages,
+                per_key,
             },
         ) => {
+            for o in per_key {
+                write_outcome(format, o, out)?;
+            }
             let v = json!({
                 "down": backend,
+                "down_backends": down,
                 "keys": keys,
+                "synthetic": synthetic,
+                "refused": refused,
                 "routes": outages.iter().map(|o| {
                     let mut r = json!({
                         "route": o.route,
@@ -180,6 +314,20 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
                             "error": [lo.err, hi.err],
                         });
                     }
+                    if !o.copies.is_empty() {
+                        r["copies"] = json!(o.copies.iter().map(|c| json!({
+                            "stored": c.stored,
+                            "of": c.copies,
+                            "share": c.share,
+                        })).collect::<Vec<_>>());
+                    }
+                    if let Some(l) = &o.local {
+                        r["local_cache"] = json!({
+                            "backends": l.backends,
+                            "ttl": l.ttl,
+                            "written_here_recently": answer_json(&l.recent),
+                        });
+                    }
                     if !o.notes.is_empty() {
                         r["notes"] = json!(o.notes);
                     }
@@ -193,16 +341,44 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
             RouteFormat::Text,
             RouteOutput::Fail {
                 backend,
+                down,
                 keys,
+                synthetic,
+                refused,
                 outages,
+                per_key,
             },
         ) => {
-            writeln!(
-                out,
-                "{backend} down, {keys} synthetic keys stored while it was up:"
-            )?;
+            for o in per_key {
+                write_outcome(format, o, out)?;
+            }
+            let named = if down.len() == 1 && down[0] == *backend {
+                shown(backend).into_owned()
+            } else {
+                format!(
+                    "{} ({})",
+                    shown(backend),
+                    down.iter()
+                        .map(|d| shown(d).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let what = if *synthetic {
+                format!("{keys} synthetic keys")
+            } else if *keys == 1 {
+                "the given key".to_string()
+            } else {
+                format!("the {keys} given keys")
+            };
+            let refused = if *refused > 0 {
+                format!(" ({refused} keys memcached refuses not counted)")
+            } else {
+                String::new()
+            };
+            writeln!(out, "{named} down, {what} stored while it was up{refused}:")?;
             for o in outages {
-                let range = |f: fn(&crate::proxy::eval::Answer) -> f64| match &o.range {
+                let range = |f: fn(&Answer) -> f64| match &o.range {
                     Some((lo, hi)) if (f(hi) - f(lo)).abs() > 1e-12 => {
                         format!(
                             " ({:.2}% to {:.2}% by worker thread)",
@@ -216,25 +392,58 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
                 if o.command == "set" {
                     writeln!(
                         out,
-                        "  {} route {}: {:.2}% of writes fail{err}",
+                        "  {} route {}: the client sees {:.2}% of writes fail{err}",
                         o.command,
-                        o.route,
+                        shown(&o.route),
                         100.0 * o.answer.err
                     )?;
+                    if !o.copies.is_empty() {
+                        let spread = o
+                            .copies
+                            .iter()
+                            .map(|c| {
+                                format!(
+                                    "{} of {} copies stored for {:.2}% of keys",
+                                    c.stored,
+                                    c.copies,
+                                    100.0 * c.share
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        writeln!(out, "    the data: {spread}")?;
+                    }
                 } else {
                     writeln!(
                         out,
                         "  {} route {}: {:.2}% fail{err}, {:.2}% miss{miss}, {:.2}% hit",
                         o.command,
-                        o.route,
+                        shown(&o.route),
                         100.0 * o.answer.err,
                         100.0 * o.answer.miss,
                         100.0 * o.answer.hit
                     )?;
+                    if let Some(l) = &o.local {
+                        let ttl = l
+                            .ttl
+                            .as_ref()
+                            .map(|t| format!("in the last {} s (its TTL)", shown(t)))
+                            .unwrap_or_else(|| "lately (no route_ttl gives it a TTL)".into());
+                        writeln!(
+                            out,
+                            "    the local cache {} holds only what this pod wrote {ttl}: counted empty above, so the cluster answers these reads; keys this pod wrote that recently: {:.2}% hit",
+                            l.backends
+                                .iter()
+                                .map(|b| shown(b).into_owned())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            100.0 * l.recent.hit
+                        )?;
+                    }
                 }
                 if o.range.is_some() {
                     for n in &o.notes {
-                        writeln!(out, "    note: {n}")?;
+                        writeln!(out, "    note: {}", shown(n))?;
                     }
                 }
             }
