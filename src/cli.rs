@@ -32,6 +32,8 @@ pub enum Command {
     Route(RouteArgs),
     /// Draw the rendered topology (apps, proxies, routes, pools, cache pods) as Mermaid, DOT or SVG.
     Graph(crate::graph::GraphArgs),
+    /// Check values files against a chart's values.schema.json, merged as `helm install -f` merges them.
+    Values(ValuesArgs),
     /// Print one rule's documentation.
     Explain {
         /// The rule id, as `mclint rules` lists it.
@@ -146,4 +148,22 @@ pub struct RouteArgs {
     /// Text for people, or JSON lines (`{"key","command","route","backends":[...]}`).
     #[arg(long, short = 'f', value_enum, default_value_t = crate::report::route::RouteFormat::Text)]
     pub format: crate::report::route::RouteFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    /// A values file (repeatable; later files override earlier ones, as with helm; `-` reads standard input).
+    #[arg(long = "values", short = 'f', value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The chart directory: its values.schema.json and values.yaml (the defaults the files override).
+    #[arg(long, value_name = "DIR")]
+    pub chart: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
 }

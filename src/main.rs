@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Route(args) => run_route(args),
         Command::Diff(args) => run_diff(&args),
         Command::Graph(args) => run_graph(&args),
+        Command::Values(args) => run_values(&args),
     };
     match result {
         Ok(code) => code,
@@ -146,6 +147,52 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `mclint values`: exit codes as `check` (0 clean, 1 findings at or above
+/// --fail-on, 2 could not run).
+fn run_values(args: &mclint::cli::ValuesArgs) -> anyhow::Result<ExitCode> {
+    let request = mclint::values::ValuesRequest {
+        files: args.files.clone(),
+        chart: args.chart.clone(),
+    };
+    let report = mclint::values::run(&request, &mut std::io::stdin().lock())?;
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    report::write(
+        args.format,
+        &report,
+        &TextStyle {
+            color,
+            ..TextStyle::default()
+        },
+        &mut out,
+    )
+    .context("writing the report")?;
+    out.flush().context("writing the report")?;
+    Ok(
+        if fail_level(args.fail_on).is_some_and(|l| report.fails(l)) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+fn fail_level(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    }
+}
+
 /// `mclint diff`: 0 done, 1 a route moves more than --max-remap, 2 could not run.
 fn run_diff(args: &mclint::diff::DiffArgs) -> anyhow::Result<ExitCode> {
     let report = mclint::diff::run(args, &mut std::io::stdin().lock())?;
@@ -227,9 +274,18 @@ fn explain(id: &str) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            let near = mclint::suggest::nearest(id, RULES.iter().map(|r| r.id))
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
+            let near = mclint::suggest::nearest_ids(id, RULES.iter().map(|r| r.id), 5);
+            let near = match near.as_slice() {
+                [] => String::new(),
+                [one] => format!("; did you mean `{one}`?"),
+                many => format!(
+                    "; did you mean one of {}?",
+                    many.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             eprintln!(
                 "mclint: unknown rule `{}`{near} (see `mclint rules`)",
                 escape::line(id)

@@ -1542,6 +1542,39 @@ mod tests {
     }
 
     #[test]
+    fn the_last_spelling_wins_as_with_getopt() {
+        for (list, m) in [
+            (&["--memory-limit=2048", "-m1024"][..], 1024),
+            (&["-m2048", "--memory-limit", "512"][..], 512),
+            (&["-vm2048", "--memory-l=300"][..], 300),
+            (&["-m", "1024", "-c", "10", "-m", "2048"][..], 2048),
+        ] {
+            let a = p(list);
+            assert_eq!(a.memory_mib.value, m, "{list:?}");
+            assert_eq!(a.opts.iter().filter(|o| o.short == 'm').count(), 2);
+            assert_eq!(
+                crate::memcached::memory::estimate(&a),
+                crate::memcached::memory::estimate(&p(&["-m", &m.to_string()]))
+            );
+        }
+        let a = p(&[
+            "-t",
+            "2",
+            "--threads=8",
+            "-c",
+            "64",
+            "-c128",
+            "-I",
+            "2m",
+            "-I1m",
+        ]);
+        assert_eq!(
+            (a.threads.value, a.conn_limit.value, a.max_item_size.value),
+            (8, 128, 1 << 20)
+        );
+    }
+
+    #[test]
     fn extended_options_lists_and_repeats() {
         let a = p(&[
             "-o",

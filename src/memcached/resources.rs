@@ -21,7 +21,8 @@ pub struct MemoryField {
 }
 
 impl MemoryField {
-    fn read(base: &str, json: &Value, kind: &str) -> MemoryField {
+    /// The field `kind` (`requests` or `limits`) of the `resources` of `json`, found at `base`.
+    pub fn read(base: &str, json: &Value, kind: &str) -> MemoryField {
         let pointer = format!("{base}/resources/{kind}/memory");
         let value = json.pointer(&format!("/resources/{kind}/memory"));
         MemoryField {
@@ -41,6 +42,39 @@ impl MemoryField {
 
     pub fn is_set(&self) -> bool {
         self.raw.is_some()
+    }
+
+    /// The quantity read with the binary unit next to the decimal one it was
+    /// written with (`256M` as `256Mi`, `1.5G` as `1.5Gi`), or, for a plain
+    /// whole number below 1 MiB, as that many MiB (the unit of `-m`): what the
+    /// number means to someone who thinks in memcached's MiB. Returns the bytes
+    /// and the spelling; `None` for binary units, exponents, `m` and larger
+    /// plain numbers (bytes written out in full).
+    pub fn binary_reading(&self) -> Option<(u64, String)> {
+        let raw = self.raw.as_deref()?;
+        let suffix_at = raw
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(raw.len());
+        let (number, suffix) = raw.split_at(suffix_at);
+        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return None;
+        }
+        let binary = match suffix {
+            "k" => format!("{number}Ki"),
+            "M" | "G" | "T" | "P" | "E" => format!("{number}{suffix}i"),
+            "" => {
+                let n: u64 = number.parse().ok()?;
+                if n >= 1 << 20 {
+                    return None;
+                }
+                format!("{n}Mi")
+            }
+            _ => return None,
+        };
+        let bytes = super::quantity::Quantity::parse(&binary)
+            .ok()?
+            .to_bytes_ceil()?;
+        Some((bytes, binary))
     }
 
     /// Written with a decimal suffix (`M`, `G`, `k`, ...) or none.
@@ -179,5 +213,39 @@ mod tests {
         assert!(f("1E").is_decimal());
         assert!(!f("256Mi").is_decimal());
         assert!(!f("2.5e8").is_decimal());
+    }
+
+    #[test]
+    fn binary_readings() {
+        let f = |raw: &str| MemoryField {
+            pointer: String::new(),
+            raw: Some(raw.into()),
+            bytes: None,
+        };
+        let mib = 1u64 << 20;
+        assert_eq!(
+            f("256M").binary_reading(),
+            Some((256 * mib, "256Mi".into()))
+        );
+        assert_eq!(
+            f("1.5G").binary_reading(),
+            Some((1536 * mib, "1.5Gi".into()))
+        );
+        assert_eq!(
+            f("512k").binary_reading(),
+            Some((512 * 1024, "512Ki".into()))
+        );
+        assert_eq!(
+            f("1024").binary_reading(),
+            Some((1024 * mib, "1024Mi".into()))
+        );
+        // Bytes written out in full, binary units, exponents and millis: no other reading.
+        assert_eq!(f("268435456").binary_reading(), None);
+        assert_eq!(f("256Mi").binary_reading(), None);
+        assert_eq!(f("2.5e8").binary_reading(), None);
+        assert_eq!(f("1e9").binary_reading(), None);
+        assert_eq!(f("100m").binary_reading(), None);
+        assert_eq!(f("-256M").binary_reading(), None);
+        assert_eq!(f("0.5").binary_reading(), None);
     }
 }

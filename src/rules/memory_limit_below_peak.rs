@@ -14,7 +14,9 @@ slab page every other slab class takes, the hash table grown for the most
 items `-m` can hold, `-c` connections each holding a 16 KiB read buffer (or
 `-o read_buf_mem_limit`), `-t` worker threads and the process baseline. The
 constants come from measurements of memcached 1.6.38 (`docs/memory-model.md`).
-The rule fires when `resources.limits.memory` is below that peak.
+The rule fires when `resources.limits.memory` is below that peak, whatever
+the reason: it does not defer to `memory-unit-slip` (a `256M` limit on
+`-m 256` gets both findings, and ignoring one leaves the other).
 
 ## Why it matters
 memcached never gives memory back: once the cache is full it stays at its
@@ -35,11 +37,6 @@ set `-o read_buf_mem_limit`.
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (obj, cm, e, limit) in estimated_with_limit(&ctx.objects) {
-        // A limit below -m itself is `memory-unit-slip`'s finding.
-        if cm.mc.role == crate::memcached::Role::Cache && limit < cm.mc.args.memory_mib.value << 20
-        {
-            continue;
-        }
         if limit < e.total_peak {
             out.push(RULE.on(
                 obj,

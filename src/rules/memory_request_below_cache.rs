@@ -1,6 +1,5 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::memcached::Role;
 use crate::memcached::quantity::{mi_ceil, mib};
 use crate::memcached::resources::analyze;
 
@@ -12,7 +11,8 @@ pub const RULE: Rule = Rule {
 That `resources.requests.memory` of a memcached container covers what the
 process holds once the cache is full: `-m`, the hash table for the items it
 can hold, the worker threads and the process baseline (for a proxy: the
-baseline and its threads).
+baseline and its threads). It fires on any request below that, including
+one below `-m` itself, whether or not `memory-unit-slip` also fires.
 
 ## Why it matters
 The scheduler places pods by their requests. A request below the cache's
@@ -37,10 +37,6 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 continue;
             };
             let needed = e.recommended_request();
-            // Below -m itself is `memory-unit-slip`'s finding.
-            if cm.mc.role == Role::Cache && request < cm.mc.args.memory_mib.value << 20 {
-                continue;
-            }
             if request < needed {
                 out.push(RULE.on(
                     obj,

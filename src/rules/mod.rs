@@ -33,7 +33,9 @@ mod memory_estimate_unknown;
 mod memory_limit_below_peak;
 mod memory_limit_missing;
 mod memory_limit_oversized;
+mod memory_option_repeated;
 mod memory_pod_limit_below_peak;
+mod memory_request_above_limit;
 mod memory_request_below_cache;
 mod memory_request_missing;
 mod memory_unit_slip;
@@ -186,11 +188,13 @@ pub static RULES: &[&Rule] = &[
     &memory_limit_below_peak::RULE,
     &memory_unit_slip::RULE,
     &memory_pod_limit_below_peak::RULE,
+    &memory_request_above_limit::RULE,
     &memory_request_below_cache::RULE,
     &memory_limit_missing::RULE,
     &memory_request_missing::RULE,
     &memory_connection_buffers_unbounded::RULE,
     &memory_estimate_unknown::RULE,
+    &memory_option_repeated::RULE,
     &memory_limit_oversized::RULE,
     &memory_cache_size_default::RULE,
     &proxy_lua_error::RULE,
