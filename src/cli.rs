@@ -84,6 +84,10 @@ pub struct CheckArgs {
     /// Exit 0 instead of 2 when the input holds no documents at all.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Skip documents with neither `apiVersion` nor `kind` (docker-compose, CI
+    /// configs, values files) instead of reporting them; they are counted in the summary.
+    #[arg(long)]
+    pub skip_non_k8s: bool,
     /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
