@@ -59,6 +59,9 @@ pub struct CheckOptions {
     pub schema_dir: Option<std::path::PathBuf>,
     /// The namespace objects without `metadata.namespace` land in (default: `default`).
     pub namespace: Option<String>,
+    /// Skip (and count) documents that are not Kubernetes objects: no
+    /// `apiVersion` and no `kind` (a docker-compose file, a CI config, values).
+    pub skip_non_k8s: bool,
 }
 
 #[derive(Debug, Default)]
@@ -69,6 +72,9 @@ pub struct Report {
     /// Configs given as `.lua` files.
     pub configs: usize,
     pub suppressed: usize,
+    /// Documents skipped as not Kubernetes objects (`--skip-non-k8s`); not in
+    /// `documents`.
+    pub skipped: usize,
     /// Every document and `.lua` config checked, in input order, for writers that
     /// list what passed too (junit).
     pub checked: Vec<Checked>,
@@ -142,6 +148,11 @@ pub fn check(inputs: &[Input], options: &CheckOptions) -> Report {
             InputKind::Lua => lua.push(input.clone()),
         }
     }
+    let before = documents.len();
+    if options.skip_non_k8s {
+        documents.retain(|d| !is_non_k8s(d));
+    }
+    let skipped = before - documents.len();
     let ctx = Context::new(&documents, &lua, options);
     let mut findings = Vec::new();
     for rule in RULES {
@@ -188,8 +199,23 @@ pub fn check(inputs: &[Input], options: &CheckOptions) -> Report {
         objects: ctx.objects.len(),
         configs: lua.len(),
         suppressed,
+        skipped,
         checked,
     }
+}
+
+/// A document that parsed, is not empty, and has neither `apiVersion` nor
+/// `kind` at its top level (a list or a scalar has neither). Documents that
+/// did not parse are kept, so their YAML errors are still reported.
+fn is_non_k8s(doc: &Document) -> bool {
+    let Some(root) = &doc.root else {
+        return false;
+    };
+    if matches!(root.kind, crate::yaml::NodeKind::Null) {
+        return false;
+    }
+    !matches!(root.kind, crate::yaml::NodeKind::Map(_))
+        || (root.get("apiVersion").is_none() && root.get("kind").is_none())
 }
 
 fn is_suppressed(ctx: &Context, f: &Finding) -> bool {
@@ -275,6 +301,47 @@ mod tests {
         assert_eq!(
             report.suppressed,
             report.findings.iter().filter(|f| f.suppressed).count()
+        );
+    }
+
+    #[test]
+    fn skip_non_k8s_skips_and_counts_documents_without_api_version_and_kind() {
+        let yaml = "services:\n  web: {image: nginx}\n---\n- a list\n---\napiVersion: v1\nmetadata: {name: no-kind}\n---\nkind: ConfigMap\nmetadata: {name: no-api-version}\n---\na: [1\n";
+        let inputs = [input("mixed.yaml", InputKind::Yaml, yaml)];
+        let options = CheckOptions {
+            select: vec!["not-an-object".into()],
+            ..CheckOptions::default()
+        };
+        // Without the flag the compose file and the list are errors.
+        let all = check(&inputs, &options);
+        assert_eq!(all.skipped, 0);
+        assert_eq!(all.documents, 5);
+        assert_eq!(
+            all.findings
+                .iter()
+                .filter(|f| f.rule == "not-an-object")
+                .count(),
+            3
+        );
+        let skip = check(
+            &inputs,
+            &CheckOptions {
+                skip_non_k8s: true,
+                ..options
+            },
+        );
+        assert_eq!(skip.skipped, 2);
+        assert_eq!(skip.documents, 3);
+        // A document with only one of the two is still checked (and lacks a
+        // kind); the one that does not parse is still checked too.
+        let docs: Vec<Option<usize>> = skip.checked.iter().map(|c| c.document).collect();
+        assert_eq!(docs, [Some(2), Some(3), Some(4)]);
+        assert_eq!(
+            skip.findings
+                .iter()
+                .filter(|f| f.rule == "not-an-object")
+                .count(),
+            1
         );
     }
 }

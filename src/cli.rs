@@ -90,6 +90,10 @@ pub struct CheckArgs {
     /// this size (`300M`, `1G`, or bytes; default 256M).
     #[arg(long, value_name = "SIZE", value_parser = crate::manifest::parse_size)]
     pub max_input_size: Option<u64>,
+    /// Skip documents with neither `apiVersion` nor `kind` (docker-compose, CI
+    /// configs, values files) instead of reporting them; they are counted in the summary.
+    #[arg(long)]
+    pub skip_non_k8s: bool,
     /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,

@@ -68,6 +68,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     options.kube_version = args.kube_version.clone();
     options.schema_dir = args.schema_dir.clone();
     options.namespace = args.namespace.clone();
+    options.skip_non_k8s = args.skip_non_k8s;
     mclint::schema::prepare(&options)?.compile_dir_schemas()?;
 
     let limits = InputLimits {
@@ -80,7 +81,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         eprintln!("mclint: {}", escape::line(&e.to_string()));
     }
     let report = check(&inputs, &options);
-    if report.documents == 0 && report.configs == 0 {
+    if report.documents == 0 && report.configs == 0 && report.skipped == 0 {
         if !errors.is_empty() {
             return Ok(ExitCode::from(2));
         }

@@ -3,6 +3,10 @@
 //! bundled chart and on a scratch chart with a finding, with fake
 //! GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files.
 //!
+//! Also: charts with a local (`file://`) dependency, library charts, paths
+//! with spaces, failing renderings, and hostile helm output that must not
+//! become workflow commands.
+//!
 //! Not tested here (no GitHub runner): the `cargo install` step, the
 //! azure/setup-helm and github/codeql-action/upload-sarif steps.
 
@@ -85,7 +89,11 @@ print(json.dumps(a))
         text.contains("cargo install --locked --quiet --path"),
         "{text}"
     );
-    assert!(text.contains("github/codeql-action/upload-sarif"), "{text}");
+    assert!(
+        text.contains("github/codeql-action/upload-sarif@v4"),
+        "{text}"
+    );
+    assert!(!text.contains("upload-sarif@v3"), "{text}");
     // Every step of a composite action that runs a command needs a shell.
     for s in steps {
         if s.get("run").is_some() {
@@ -250,4 +258,315 @@ fn a_finding_fails_the_job_and_is_listed_at_its_template() {
         "{}",
         run.stderr
     );
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A helm for the tests: the project's helm, plus `dependency build` (which
+/// the project's helm-compatible shim lacks) through the same Helm engine,
+/// and `HOSTILE_HELM_STDERR`: print it on stderr and fail, as a helm error
+/// would. Every call is logged to `helm.log`.
+fn test_helm(dir: &Path) -> PathBuf {
+    let py = repo().join(".tools/venv/bin/python");
+    assert!(py.is_file(), "run scripts/setup first");
+    let helm = dir.join("helm");
+    let log = dir.join("helm.log");
+    write(
+        &helm,
+        &format!(
+            r#"#!/usr/bin/env bash
+printf '%s\n' "$*" >> '{log}'
+if [ -n "${{HOSTILE_HELM_STDERR:-}}" ]; then printf '%s\n' "$HOSTILE_HELM_STDERR" >&2; exit 1; fi
+if [ "$1" = dependency ] && [ "$2" = build ]; then
+  exec '{py}' -c 'import sys, helm_python as h; h.dependency_build(sys.argv[1])' "$3"
+fi
+exec '{real}' "$@"
+"#,
+            log = log.display(),
+            py = py.display(),
+            real = repo().join("scripts/helm").display()
+        ),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    helm
+}
+
+/// What a runner makes of the script's standard output: the workflow
+/// commands it would run (`stop-commands` honoured), in order.
+fn commands_run(stdout: &str) -> Vec<String> {
+    let mut stopped_by: Option<String> = None;
+    let mut run = Vec::new();
+    for line in stdout.lines() {
+        if let Some(tok) = &stopped_by {
+            if line == format!("::{tok}::") {
+                stopped_by = None;
+            }
+            continue;
+        }
+        if let Some(tok) = line.strip_prefix("::stop-commands::") {
+            assert!(tok.len() >= 16, "a guessable token: {line}");
+            stopped_by = Some(tok.to_string());
+            continue;
+        }
+        if line.starts_with("::") {
+            run.push(line.to_string());
+        }
+    }
+    run
+}
+
+const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ include \"common.name\" . }}\n  namespace: web\ndata: {}\n";
+
+#[test]
+fn dependencies_are_built_library_charts_skipped_and_paths_may_hold_spaces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let helm = test_helm(tmp.path());
+    let ws = tmp.path().join("ws");
+    // A library chart, and an application chart using it through a local
+    // dependency that charts/ does not hold yet.
+    write(
+        &ws.join("libs/common/Chart.yaml"),
+        "apiVersion: v2\nname: common\nversion: 1.0.0\ntype: library\n",
+    );
+    write(
+        &ws.join("libs/common/templates/_names.tpl"),
+        "{{- define \"common.name\" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}\n",
+    );
+    let app = ws.join("my charts/web app");
+    write(
+        &app.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 0.1.0\ndependencies:\n  - name: common\n    version: 1.0.0\n    repository: file://../../libs/common\n",
+    );
+    write(&app.join("templates/cm.yaml"), CM);
+    write(&app.join("ci/with space-values.yaml"), "{}\n");
+    write(&ws.join("values/prod values.yaml"), "{}\n");
+
+    // Every chart found; the dependency built first; the library skipped.
+    let run = action_run(
+        &ws,
+        &tmp.path().join("out1"),
+        &[("HELM_BIN", helm.to_str().unwrap())],
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let log = std::fs::read_to_string(tmp.path().join("helm.log")).unwrap();
+    assert!(
+        log.lines()
+            .next()
+            .unwrap()
+            .starts_with("dependency build my charts/web app"),
+        "{log}"
+    );
+    assert!(app.join("charts").read_dir().unwrap().next().is_some());
+    assert!(
+        run.summary
+            .contains("| libs/common | – | – | – | – | skipped: library chart (not installable) |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains(
+            "| my charts/web app | my charts/web app/ci/with space-values.yaml | 0 | 0 | 0 |"
+        ),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary
+            .contains("in 2 chart(s), 1 rendering(s), 1 library chart(s) skipped."),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.stdout
+            .contains("libs/common: a library chart, not rendered")
+    );
+
+    // Inputs one per line, spaces kept; the dependency is there now.
+    std::fs::remove_file(tmp.path().join("helm.log")).unwrap();
+    let run = action_run(
+        &ws,
+        &tmp.path().join("out2"),
+        &[
+            ("HELM_BIN", helm.to_str().unwrap()),
+            ("MCLINT_CHARTS", "\n  my charts/web app  \n# a comment\n\n"),
+            ("MCLINT_VALUES", "values/prod values.yaml\n"),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let log = std::fs::read_to_string(tmp.path().join("helm.log")).unwrap();
+    assert!(!log.contains("dependency build"), "{log}");
+    assert!(
+        log.contains("template release my charts/web app --namespace default --values values/prod values.yaml"),
+        "{log}"
+    );
+    assert!(
+        run.summary
+            .contains("| my charts/web app | values/prod values.yaml | 0 | 0 | 0 |"),
+        "{}",
+        run.summary
+    );
+    // A path that does not exist is refused by name, spaces and all.
+    let run = action_run(
+        &ws,
+        &tmp.path().join("out3"),
+        &[
+            ("HELM_BIN", helm.to_str().unwrap()),
+            (
+                "MCLINT_VALUES",
+                "values/prod values.yaml\nvalues/no such.yaml",
+            ),
+        ],
+    );
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr
+            .contains("values/no such.yaml: values file not found"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_dependency_that_cannot_be_built_fails_the_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let helm = test_helm(tmp.path());
+    let ws = tmp.path().join("ws");
+    write(
+        &ws.join("app/Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: gone\n    version: 1.0.0\n    repository: file://../nowhere\n",
+    );
+    write(&ws.join("app/templates/cm.yaml"), CM);
+    let run = action_run(
+        &ws,
+        &tmp.path().join("out"),
+        &[("HELM_BIN", helm.to_str().unwrap())],
+    );
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.summary
+            .contains("| app | – | – | – | – | helm dependency build failed:"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn findings_and_failures_show_per_rendering_in_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let chart = ws.join("web");
+    write(
+        &chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    );
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: web\ndata: {}\n";
+    write(&chart.join("templates/a.yaml"), cm);
+    write(&chart.join("templates/b.yaml"), cm);
+    write(
+        &chart.join("templates/check.yaml"),
+        "{{- if .Values.refuse }}{{ fail \"set refuse to false\" }}{{ end }}\n",
+    );
+    write(&chart.join("ci/ok-values.yaml"), "refuse: false\n");
+    write(&chart.join("ci/refused-values.yaml"), "refuse: true\n");
+    let run = action_run(&ws, &tmp.path().join("out"), &[]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    // The rendering that worked: its counts and its first finding.
+    assert!(
+        run.summary.contains(
+            "| web | web/ci/ok-values.yaml | 1 | 0 | 0 | error `duplicate-object` `web/templates/b.yaml:4`: "
+        ),
+        "{}",
+        run.summary
+    );
+    // The one the chart refused: helm's message.
+    assert!(
+        run.summary.contains(
+            "| web | web/ci/refused-values.yaml | – | – | – | helm template failed: Error: execution error at (web/templates/check.yaml:1:"
+        ),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("set refuse to false"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn hostile_helm_output_never_becomes_a_workflow_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let helm = test_helm(tmp.path());
+    let ws = tmp.path().join("ws");
+    let chart = ws.join("web");
+    write(
+        &chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    );
+    // A chart's `fail` message with workflow commands in it.
+    write(
+        &chart.join("templates/a.yaml"),
+        "{{ fail \"bad\\n::add-mask::hunter2\\n::error file=README.md,line=1::forged\\r\\n::set-output name=status::0 100%\" }}\n",
+    );
+    let hostile = [
+        ("GITHUB_ACTIONS", "true"),
+        ("HELM_BIN", helm.to_str().unwrap()),
+    ];
+    let run = action_run(&ws, &tmp.path().join("out1"), &hostile);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let cmds = commands_run(&run.stdout);
+    assert_eq!(cmds.len(), 1, "{cmds:#?}\n{}", run.stdout);
+    // (A CR LF from helm is read as one line break, then escaped.)
+    assert_eq!(
+        cmds[0],
+        "::error title=chart-fail,file=web/templates/a.yaml,line=1::the chart refuses defaults: bad%0A::add-mask::hunter2%0A::error file=README.md,line=1::forged%0A::set-output name=status::0 100%25"
+    );
+    // The text is still shown, inert and without a raw carriage return.
+    assert!(
+        run.stdout.contains("    ::add-mask::hunter2"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\r'));
+    // The summary is Markdown, not HTML, with no raw line breaks in a row.
+    assert!(
+        run.summary
+            .lines()
+            .any(|l| l.starts_with("| web | defaults |") && l.contains("::add-mask::hunter2"))
+    );
+
+    // Helm's own error (not the chart's fail), and a chart directory whose
+    // name is a workflow command: nothing runs but the error annotation.
+    let odd = ws.join("::warning::x");
+    write(
+        &odd.join("Chart.yaml"),
+        "apiVersion: v2\nname: odd\nversion: 1.0.0\n",
+    );
+    let run = action_run(
+        &ws,
+        &tmp.path().join("out2"),
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("HELM_BIN", helm.to_str().unwrap()),
+            ("MCLINT_CHARTS", "::warning::x"),
+            (
+                "HOSTILE_HELM_STDERR",
+                "Error: boom\n::add-mask::hunter2\n\u{1b}]52;c;aGk=\u{7}::error::forged",
+            ),
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let cmds = commands_run(&run.stdout);
+    assert_eq!(cmds.len(), 1, "{cmds:#?}\n{}", run.stdout);
+    assert!(
+        cmds[0].starts_with("::error title=helm template failed::::warning::x with defaults: Error: boom%0A::add-mask::hunter2%0A"),
+        "{}",
+        cmds[0]
+    );
+    assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
+    assert!(!run.summary.contains('\u{1b}'), "{}", run.summary);
 }

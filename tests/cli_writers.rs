@@ -179,6 +179,7 @@ fn report() -> Report {
         objects: 4,
         configs: 1,
         suppressed: 1,
+        skipped: 0,
         checked,
     }
 }

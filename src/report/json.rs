@@ -31,7 +31,7 @@ pub fn finding_json(f: &Finding) -> serde_json::Value {
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let doc = json!({
+    let mut doc = json!({
         "findings": report.visible().map(finding_json).collect::<Vec<_>>(),
         "summary": {
             "documents": report.documents,
@@ -42,6 +42,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "suppressed": report.suppressed,
         }
     });
+    // Only with `--skip-non-k8s` skipping something, so reports without it keep their shape.
+    if report.skipped > 0 {
+        doc["summary"]["skipped"] = json!(report.skipped);
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

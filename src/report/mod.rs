@@ -66,8 +66,8 @@ pub fn count_of(n: usize, noun: &str) -> String {
 }
 
 /// The summary line of `text` and `github`: `2 documents, 1 object: 1 error,
-/// 0 warnings, 0 infos`, then ` (1 proxy config)` and `, 3 suppressed` when
-/// there are any.
+/// 0 warnings, 0 infos`, then ` (1 proxy config)`, `, 3 suppressed` and
+/// `, 2 documents skipped (not Kubernetes objects)` when there are any.
 pub fn summary(report: &Report) -> String {
     use crate::finding::Severity;
     let mut s = format!(
@@ -83,6 +83,17 @@ pub fn summary(report: &Report) -> String {
     }
     if report.suppressed > 0 {
         s.push_str(&format!(", {} suppressed", report.suppressed));
+    }
+    if report.skipped > 0 {
+        let what = if report.skipped == 1 {
+            "not a Kubernetes object"
+        } else {
+            "not Kubernetes objects"
+        };
+        s.push_str(&format!(
+            ", {} skipped ({what})",
+            count_of(report.skipped, "document")
+        ));
     }
     s
 }
