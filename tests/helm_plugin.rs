@@ -6,7 +6,10 @@
 //! Not tested here (no real `helm` binary and no network on the test
 //! machines): `helm plugin install` itself, and the install hook's download of
 //! a release binary. The install hook's other path — building with
-//! `cargo install --path` — is exercised (MCLINT_PLUGIN_DOWNLOAD=never).
+//! `cargo install --path` — is exercised (MCLINT_PLUGIN_DOWNLOAD=never)
+//! with a fake `cargo` first on PATH that records its arguments and installs
+//! this test's already-built binary, so the test does not build the crate a
+//! second time (that took minutes on a fresh clone).
 
 mod support;
 
@@ -80,28 +83,110 @@ fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
     )
 }
 
+/// A `cargo` that logs its arguments and, for `cargo install ... --root
+/// ROOT`, puts this test's mclint at ROOT/bin/mclint, as the real one would
+/// after building it.
+fn fake_cargo(dir: &Path) -> (PathBuf, PathBuf) {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = dir.join("cargo.log");
+    let script = format!(
+        r#"#!/usr/bin/env bash
+printf '%s\n' "$*" >> '{log}'
+root=""
+while [ $# -gt 0 ]; do
+  if [ "$1" = --root ]; then root="$2"; fi
+  shift
+done
+[ -n "$root" ] || {{ echo "fake cargo: no --root" >&2; exit 101; }}
+mkdir -p "$root/bin"
+cp '{mclint}' "$root/bin/mclint"
+printf '[v1]\n' > "$root/.crates.toml"
+"#,
+        log = log.display(),
+        mclint = env!("CARGO_BIN_EXE_mclint")
+    );
+    std::fs::write(bin.join("cargo"), script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("cargo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, log)
+}
+
 #[test]
 fn install_hook_builds_mclint_and_the_command_lints_a_chart() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = plugin_dir(tmp.path());
-    // The cargo-build path, in the dev profile, reusing this build's
-    // dependencies (the release build the hook does by default takes minutes).
-    let (code, _, err) = run(Command::new(dir.join("scripts/helm-plugin-install"))
-        .env("HELM_PLUGIN_DIR", &dir)
-        .env("MCLINT_PLUGIN_DOWNLOAD", "never")
-        .env("MCLINT_INSTALL_PROFILE", "debug")
-        .env("CARGO_TARGET_DIR", repo().join("target")));
-    assert_eq!(code, Some(0), "install hook failed:\n{err}");
-    let bin = dir.join("bin/mclint");
-    assert!(bin.is_file(), "{err}");
-    assert!(
-        err.contains(&format!("mclint {}", cargo_version())),
-        "the hook prints the installed version: {err}"
+    let (fake_bin, log) = fake_cargo(tmp.path());
+    let path = format!(
+        "{}:{}",
+        fake_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
     );
+    // The cargo-build path, in both profiles: the hook's arguments to cargo
+    // (locked, only the mclint binary, into a scratch root, not the plugin).
+    for (profile, debug) in [("release", ""), ("debug", " --debug")] {
+        let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_file(dir.join("bin/mclint"));
+        let (code, _, err) = run(Command::new(dir.join("scripts/helm-plugin-install"))
+            .env("PATH", &path)
+            .env("HELM_PLUGIN_DIR", &dir)
+            .env("MCLINT_PLUGIN_DOWNLOAD", "never")
+            .env("MCLINT_INSTALL_PROFILE", profile));
+        assert_eq!(code, Some(0), "install hook failed:\n{err}");
+        let calls = std::fs::read_to_string(&log).unwrap();
+        let calls: Vec<&str> = calls.lines().collect();
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        let root = calls[0]
+            .split(" --root ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .unwrap();
+        assert_eq!(
+            calls[0],
+            format!(
+                "install --quiet --locked{debug} --path {} --root {root} --bin mclint",
+                dir.display()
+            )
+        );
+        assert!(!Path::new(root).starts_with(&dir), "{root}");
+        assert!(
+            !Path::new(root).exists(),
+            "the scratch root is removed: {root}"
+        );
+        assert!(
+            err.contains("building mclint 0.1.0 with cargo install"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("mclint {}", cargo_version())),
+            "the hook prints the installed version: {err}"
+        );
+    }
+    let bin = dir.join("bin/mclint");
+    assert!(bin.is_file());
     assert!(
         !dir.join(".crates.toml").exists(),
         "cargo bookkeeping leaked into the plugin"
     );
+    // No cargo at all: a clear failure.
+    let empty = tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    for tool in [
+        "bash", "sed", "head", "uname", "mktemp", "rm", "git", "dirname", "cut",
+    ] {
+        if let Some(p) = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+        {
+            std::os::unix::fs::symlink(p, empty.join(tool)).unwrap();
+        }
+    }
+    let (code, _, err) = run(Command::new(dir.join("scripts/helm-plugin-install"))
+        .env("PATH", &empty)
+        .env("HELM_PLUGIN_DIR", &dir)
+        .env("MCLINT_PLUGIN_DOWNLOAD", "never"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("cargo is not installed"), "{err}");
 
     let helm = |args: &[&str]| {
         run(Command::new(dir.join("scripts/helm-mclint"))
@@ -214,4 +299,51 @@ fn release_workflow_builds_every_target_the_install_hook_downloads() {
     assert!(wf_text.contains(r#"name="mclint-$VERSION-$TARGET""#));
     assert!(hook.contains(r#"local name="mclint-$version-$target.tar.gz""#));
     assert!(hook.contains(r#""$tmp/mclint-$version-$target/mclint""#));
+}
+
+/// Users pin `vX.Y.Z` (pre-commit `rev:`, the Action's `@`), and the plugin's
+/// install hook downloads the binaries of `plugin.yaml`'s version: every place
+/// that names the version follows Cargo.toml (docs/releasing.md).
+#[test]
+fn versions_agree_across_the_release_files() {
+    let v = cargo_version();
+    let plugin = std::fs::read_to_string(repo().join("plugin.yaml")).unwrap();
+    assert_eq!(field(&plugin, "version"), Some(v.as_str()), "plugin.yaml");
+    let tag = format!("v{v}");
+    // Every `rev: vX.Y.Z` and `distributed-memcached@vX.Y.Z` in the files
+    // users copy from.
+    let mut seen = 0;
+    for file in ["README.md", "action.yml", ".pre-commit-hooks.yaml"] {
+        let text = std::fs::read_to_string(repo().join(file)).unwrap();
+        for (marker, stop) in [
+            ("rev: ", &[' ', '\n', '#'][..]),
+            ("distributed-memcached@", &[' ', '\n', '`'][..]),
+        ] {
+            for (i, _) in text.match_indices(marker) {
+                let rest = &text[i + marker.len()..];
+                let found = rest.split(stop).next().unwrap().trim();
+                if !found.starts_with('v') || !found[1..].starts_with(|c: char| c.is_ascii_digit())
+                {
+                    continue;
+                }
+                seen += 1;
+                assert_eq!(
+                    found, tag,
+                    "{file}: {marker}{found} but Cargo.toml says {v}"
+                );
+            }
+        }
+    }
+    assert!(seen >= 4, "the examples were not found ({seen})");
+    let changelog = std::fs::read_to_string(repo().join("CHANGELOG.md")).unwrap();
+    assert!(
+        changelog.contains(&format!("## [{v}]")) || changelog.contains("## [Unreleased]"),
+        "CHANGELOG.md has no section for {v}"
+    );
+    assert!(
+        changelog.contains(&format!("[{v}]: ")),
+        "CHANGELOG.md links no {v}"
+    );
+    let releasing = std::fs::read_to_string(repo().join("docs/releasing.md")).unwrap();
+    assert!(releasing.contains("git tag -a vX.Y.Z"), "docs/releasing.md");
 }
