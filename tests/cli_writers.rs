@@ -739,6 +739,7 @@ fn hostile_report() -> Report {
         objects: 1,
         configs: 0,
         suppressed: 0,
+        skipped: 0,
     }
 }
 
