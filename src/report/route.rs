@@ -67,7 +67,7 @@ pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) 
         }
         RouteFormat::Text => {
             if p.route.is_empty() && p.backends.is_empty() {
-                write!(out, "{} {}  -> (not sent)", p.command, shown(&p.key))?;
+                write!(out, "{} {}  -> (not sent)", p.command, key_text(&p.key))?;
             } else {
                 write!(
                     out,
@@ -102,6 +102,15 @@ pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) 
             }
             Ok(())
         }
+    }
+}
+
+/// A key for a terminal: escaped, and `""` when empty.
+fn key_text(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.is_empty() {
+        "\"\"".into()
+    } else {
+        shown(key)
     }
 }
 
@@ -174,7 +183,7 @@ pub fn write_outcome(format: RouteFormat, o: &KeyOutcome, out: &mut dyn Write) -
             if o.route.is_empty()
                 && let Some(p) = &o.key_problem
             {
-                return writeln!(out, "{}  refused: {}", shown(&o.key), shown(p));
+                return writeln!(out, "{}  refused: {}", key_text(&o.key), shown(p));
             }
             let write = o.command == "set";
             write!(
