@@ -997,3 +997,64 @@ fn the_lua_string_helper_round_trips_any_string_through_the_real_proxy() {
     let log = proxy.log();
     assert!(!log.contains("rror"), "{}", shown(&log));
 }
+
+/// Without values.schema.json (a parent chart or `--skip-schema-validation`),
+/// the chart's own `validateValues` still refuses every hostile name, label,
+/// annotation and image reference, naming the value.
+#[test]
+fn names_labels_and_images_are_refused_without_the_schema_too() {
+    let checked_by_the_chart = [
+        "cache.priorityClassName",
+        "app.priorityClassName",
+        "image.tag",
+        "image.repository",
+        "image.digest",
+        "metrics.image.tag",
+        "tests.image.repository",
+        "serviceAccount.name",
+        "nameOverride",
+        "fullnameOverride",
+        "clusterDomain",
+        "externalCache.statefulSetName",
+        "externalCache.serviceName",
+        "externalCache.namespace",
+        "commonLabels",
+        "cache.podLabels",
+        "cache.podAnnotations",
+        "proxy.daemonset.podAnnotations",
+        "serviceAccount.annotations",
+        "cache.copies",
+        "cache.resources.limits.memory",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart");
+    chart_copy_with(&chart, &[]);
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (n, c) in cases().iter().enumerate() {
+        let Refused(words) = c.expect else { continue };
+        if !words.iter().all(|w| checked_by_the_chart.contains(w)) {
+            continue;
+        }
+        checked += 1;
+        let file = dir.path().join(format!("case-{n}.yaml"));
+        std::fs::write(&file, &c.values).unwrap();
+        let out = helm()
+            .args(["template", RELEASE])
+            .arg(&chart)
+            .args(["-n", NAMESPACE])
+            .args(base_args(c.mode))
+            .arg("-f")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            failures.push(format!("{}: accepted without the schema", c.name));
+        } else if !words.iter().all(|w| stderr.contains(w)) {
+            failures.push(format!("{}: {}", c.name, shown(&stderr)));
+        }
+    }
+    assert!(checked >= 25, "only {checked} cases checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
