@@ -215,3 +215,232 @@ fn local_cache_and_proxy_resources_satisfy_the_memory_rules_across_sizes() {
     assert_eq!(checked, 45);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// A Kubernetes memory quantity in bytes (the forms the chart renders and the
+/// tests below write).
+fn quantity_bytes(q: &str) -> f64 {
+    let (num, factor) = [
+        ("Ki", 1024f64),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ]
+    .iter()
+    .find_map(|(s, f)| q.strip_suffix(s).map(|n| (n, *f)))
+    .unwrap_or((q, 1.0));
+    num.parse::<f64>()
+        .unwrap_or_else(|_| panic!("not a quantity: {q}"))
+        * factor
+}
+
+/// Every container's memory request in a rendering is at most its limit.
+fn requests_within_limits(rendered: &str) -> Vec<String> {
+    let input = mclint::manifest::Input {
+        name: std::sync::Arc::from("rendering"),
+        kind: mclint::manifest::InputKind::Yaml,
+        text: rendered.to_string(),
+    };
+    let mut out = Vec::new();
+    for doc in mclint::manifest::parse_stream(&input) {
+        let Some(Ok(o)) = mclint::manifest::as_object(&doc) else {
+            continue;
+        };
+        let v = &o.json;
+        let spec = v
+            .pointer("/spec/template/spec")
+            .or_else(|| v.pointer("/spec"))
+            .cloned()
+            .unwrap_or_default();
+        for key in ["containers", "initContainers"] {
+            for c in spec[key].as_array().into_iter().flatten() {
+                let req = c
+                    .pointer("/resources/requests/memory")
+                    .and_then(|q| q.as_str());
+                let lim = c
+                    .pointer("/resources/limits/memory")
+                    .and_then(|q| q.as_str());
+                if let (Some(req), Some(lim)) = (req, lim)
+                    && quantity_bytes(req) > quantity_bytes(lim)
+                {
+                    out.push(format!("{}: request {req} > limit {lim}", c["name"]));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn template_result(args: &[&str]) -> (bool, String, String) {
+    let out = support::helm()
+        .args(["template", "r"])
+        .arg(support::repo().join("charts/distributed-memcached"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The chart never renders a memory request above its limit: for the cache,
+/// the local cache and the proxy, a derived request over a set limit, a set
+/// request over the derived limit, and both set, are refused with the values
+/// to change; equal or lower ones render.
+#[test]
+fn the_chart_never_renders_a_memory_request_above_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_values(dir.path());
+    let app = app.to_str().unwrap();
+    // (container values key, mode, its derived request, its derived limit)
+    let containers = [
+        ("cache", "cache", "--set=cache.memoryMiB=1024"),
+        (
+            "localCache",
+            "sidecar-failover",
+            "--set=localCache.memoryMiB=256",
+        ),
+        ("proxy", "daemonset", "--set=proxy.maxConnections=8192"),
+    ];
+    let mut failures = Vec::new();
+    for (key, mode, size) in containers {
+        let base = ["--set", &format!("mode={mode}"), "-f", app, size];
+        let (ok, rendered, err) = template_result(&base);
+        assert!(ok, "{key}: {err}");
+        assert!(requests_within_limits(&rendered).is_empty());
+        // (extra values, refused?, words the message must contain)
+        let combos: Vec<(Vec<String>, bool, Vec<String>)> = vec![
+            // A derived request above a limit set too low.
+            (
+                vec![format!("{key}.resources.limits.memory=4Mi")],
+                true,
+                vec![
+                    format!("{key}.resources.limits.memory"),
+                    format!("{key}.resources.requests.memory to at most 4Mi"),
+                    "derived from".into(),
+                ],
+            ),
+            // A set request above the derived limit.
+            (
+                vec![format!("{key}.resources.requests.memory=64Gi")],
+                true,
+                vec![
+                    format!("lower {key}.resources.requests.memory"),
+                    format!("{key}.resources.limits.memory to at least 64Gi"),
+                ],
+            ),
+            // Both set, the request above the limit (in other units).
+            (
+                vec![
+                    format!("{key}.resources.requests.memory=1100M"),
+                    format!("{key}.resources.limits.memory=1Gi"),
+                ],
+                true,
+                vec![
+                    format!("raise {key}.resources.limits.memory to at least 1100M"),
+                    format!("lower {key}.resources.requests.memory to at most 1Gi"),
+                ],
+            ),
+            // Equal in other units: fine.
+            (
+                vec![
+                    format!("{key}.resources.requests.memory=1Gi"),
+                    format!("{key}.resources.limits.memory=1024Mi"),
+                ],
+                false,
+                vec![],
+            ),
+            // Below: fine.
+            (
+                vec![
+                    format!("{key}.resources.requests.memory=1G"),
+                    format!("{key}.resources.limits.memory=1Gi"),
+                ],
+                false,
+                vec![],
+            ),
+            // A small set request under the derived limit: fine.
+            (
+                vec![format!("{key}.resources.requests.memory=1Mi")],
+                false,
+                vec![],
+            ),
+        ];
+        for (sets, refused, words) in combos {
+            let mut args: Vec<&str> = base.to_vec();
+            for s in &sets {
+                args.push("--set");
+                args.push(s);
+            }
+            let (ok, rendered, err) = template_result(&args);
+            let label = format!("{mode} {sets:?}");
+            if refused {
+                if ok {
+                    failures.push(format!(
+                        "{label}: rendered {:?}",
+                        requests_within_limits(&rendered)
+                    ));
+                    continue;
+                }
+                for w in &words {
+                    if !err.contains(w.as_str()) {
+                        failures.push(format!("{label}: message lacks `{w}`: {err}"));
+                    }
+                }
+            } else if !ok {
+                failures.push(format!("{label}: refused: {err}"));
+            } else {
+                let over = requests_within_limits(&rendered);
+                if !over.is_empty() {
+                    failures.push(format!("{label}: {over:?}"));
+                }
+            }
+        }
+    }
+    // Every problem at once: the three containers in one rendering.
+    let (ok, _, err) = template_result(&[
+        "--set",
+        "mode=sidecar-failover",
+        "-f",
+        app,
+        "--set",
+        "cache.resources.limits.memory=1Mi,localCache.resources.limits.memory=1Mi,proxy.resources.limits.memory=1Mi",
+    ]);
+    assert!(!ok);
+    for key in ["cache", "localCache", "proxy"] {
+        assert!(
+            err.contains(&format!("{key}.resources: the memory request")),
+            "{key} not reported: {err}"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Across modes and sizes, no rendering has a request above its limit.
+#[test]
+fn no_rendering_has_a_request_above_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_values(dir.path());
+    let app = app.to_str().unwrap();
+    for mode in [
+        "cache",
+        "daemonset",
+        "sidecar-failover",
+        "replicated-sharded",
+    ] {
+        for mib in [64, 1024, 65536] {
+            let set = format!(
+                "mode={mode},cache.memoryMiB={mib},localCache.memoryMiB={}",
+                mib.min(4096)
+            );
+            let rendered = support::helm_template("r", "cache", &["--set", &set, "-f", app]);
+            let over = requests_within_limits(&rendered);
+            assert!(over.is_empty(), "{set}: {over:?}");
+        }
+    }
+}
