@@ -722,3 +722,59 @@ routes { default = route_failover { children = { "a", route_split { child_a = "b
         [("a:1", "primary"), ("b:1", "failover"), ("c:1", "failover")]
     );
 }
+
+#[test]
+fn a_backend_marked_down_answers_errors_in_stats_and_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.lua",
+        r#"pools {
+    main = { backends = { "a:1", "b:1_down_" } },
+    spare = { backends = { "s:1" } },
+}
+routes {
+    map = { fo = route_failover { children = { "main", "spare" } } },
+    default = route_direct { child = "main" },
+}"#,
+    );
+    let path = cfg.to_str().unwrap();
+    // --stats: the down backend gets no keys; its keys are unrouted.
+    let v = route_json(&["--config", path, "--stats", "20000"]);
+    let main = v["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pool"] == "main")
+        .unwrap();
+    let down = main["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["backend"] == "b:1")
+        .unwrap();
+    assert_eq!(down["keys"], 0, "{main}");
+    let unrouted = v["unrouted"].as_u64().unwrap();
+    assert!((9_000..11_000).contains(&unrouted), "{v}");
+    // --fail of the other backend: the default route fails for every key
+    // (half on the outage, half on the down backend); the failover route
+    // reaches the spare pool for all of them.
+    let v = route_json(&[
+        "--config", path, "--fail", "a:1", "--key", "fo/", "--stats", "4000",
+    ]);
+    let fo = v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["route"] == "fo" && r["command"] == "set")
+        .unwrap();
+    assert!(fo["hit"].as_f64().unwrap() > 0.999, "{fo}");
+    let v = route_json(&["--config", path, "--fail", "a:1", "--stats", "4000"]);
+    let direct = v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["route"] == "default" && r["command"] == "set")
+        .unwrap();
+    assert!(direct["error"].as_f64().unwrap() > 0.999, "{direct}");
+}

@@ -42,7 +42,7 @@ fn spec(cfg: &ProxyConfig) -> ProxySpec {
         .iter()
         .map(|p| PoolSpec {
             name: p.reference(),
-            backends: p.backends.iter().map(|b| b.address()).collect(),
+            backends: p.backends.iter().map(|b| b.identity()).collect(),
             placer: p.placer.as_ref().ok().cloned(),
             unmodeled: p.placer.as_ref().err().cloned(),
         })

@@ -15,8 +15,8 @@ use crate::memcached::cmdline::{self, Role as McRole};
 use crate::proxy::eval::Engine;
 use crate::proxy::manifest::{FoundProxy, is_loopback, pod_host, replicas, service_host};
 use crate::proxy::model::{
-    COMMANDS, HandlerKind, ListForm, MapEntry, Pool, ProxyConfig, Route, Router, RouterMode,
-    SlotValue, Target,
+    COMMANDS, HandlerKind, MapEntry, Pool, ProxyConfig, Route, Router, RouterMode, SlotValue,
+    Target,
 };
 use crate::proxy::vm::Lv;
 use crate::proxy::{Origin, Proxies};
@@ -1152,6 +1152,13 @@ fn pool_lines(pool: &Pool, local_zone: Option<&str>) -> Vec<String> {
         second.push_str(&format!(" · seed \"{seed}\""));
     }
     lines.push(second);
+    let down = pool.backends.iter().filter(|b| b.down).count();
+    if down > 0 {
+        lines.push(format!(
+            "{down} down: {} keys answer SERVER_ERROR",
+            if down == 1 { "its" } else { "their" }
+        ));
+    }
     match &pool.filter {
         crate::proxy::model::KeyFilter::None => {}
         crate::proxy::model::KeyFilter::Stop(s) => lines.push(format!(
@@ -1317,7 +1324,7 @@ pub fn route_text(cfg: &ProxyConfig, engine: &Engine, r: &Route, depth: usize) -
     for slot in &r.slots {
         match &slot.value {
             SlotValue::Single(t) => parts.push(short_target(cfg, engine, t, depth)),
-            SlotValue::Many(list, ListForm::Set) => {
+            SlotValue::Many(list, form) if form.names_set() => {
                 let set = list
                     .first()
                     .and_then(|(_, t)| match t {

@@ -55,6 +55,31 @@ pub struct Hop {
     pub role: Role,
 }
 
+/// Why following a route stopped.
+#[derive(Debug)]
+enum Halt {
+    /// The key reached a backend marked down (`_down_`, `down = true`): the
+    /// proxy answers SERVER_ERROR without contacting anything, and a route
+    /// that fails over (or fans out) goes on with its other children.
+    Down(String),
+    /// The request fails, or mclint cannot follow it.
+    Fail(String),
+}
+
+impl From<String> for Halt {
+    fn from(s: String) -> Halt {
+        Halt::Fail(s)
+    }
+}
+
+impl Halt {
+    fn message(self) -> String {
+        match self {
+            Halt::Down(m) | Halt::Fail(m) => m,
+        }
+    }
+}
+
 /// The proxy's index for `CMD_ANY_STORAGE` in a cmdmap.
 const ANY: u8 = CMD_ANY_STORAGE;
 
@@ -162,7 +187,7 @@ impl<'a> Engine<'a> {
             let how = match form {
                 ListForm::Set => "walks the pool set with pairs()",
                 ListForm::Map => "walks its children map with pairs()",
-                ListForm::List => "",
+                ListForm::List | ListForm::ArraySet => "",
             };
             let shuffle = shuffles(r);
             let n = list.len();
@@ -171,17 +196,17 @@ impl<'a> Engine<'a> {
             });
             let line = r.line.map(|l| format!(" (line {l})")).unwrap_or_default();
             let note = match r.handler.as_str() {
-                "allsync" if *form != ListForm::List && n > 1 => format!(
+                "allsync" if !form.is_ordered() && n > 1 => format!(
                     "route_allsync{line} {how}: each worker thread orders the children its own way, and allsync answers with its last child, so whether a failed write is reported differs between connections (shown in name order)"
                 ),
                 "failover" if shuffle && n > 1 => format!(
                     "route_failover{line} has shuffle = true: each worker thread tries the children in its own random order (shown unshuffled)"
                 ),
-                "failover" if *form != ListForm::List && (if zoned { n > 2 } else { n > 1 }) => format!(
+                "failover" if !form.is_ordered() && (if zoned { n > 2 } else { n > 1 }) => format!(
                     "route_failover{line} {how}: each worker thread tries {} in its own order (shown in name order)",
                     if zoned { "the zones after its local zone" } else { "the children" }
                 ),
-                "zfailover" if n > 2 => format!(
+                "zfailover" if !form.is_ordered() && n > 2 => format!(
                     "route_zfailover{line} {how}: when no zone has the key, the answer is that of the far zone each worker thread walks last (miss or error; shown in name order)"
                 ),
                 _ => return,
@@ -279,6 +304,7 @@ impl<'a> Engine<'a> {
         out: &mut Vec<Hop>,
     ) -> Result<(), String> {
         self.route_hops(route, key, cmd, Role::Primary, out, 0)
+            .map_err(Halt::message)
     }
 
     fn target_hops(
@@ -289,10 +315,13 @@ impl<'a> Engine<'a> {
         role: Role,
         out: &mut Vec<Hop>,
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Halt> {
         match t {
             Target::Pool(i) => {
                 let b = self.place(*i, key)?;
+                if let Some(why) = self.down(*i, b) {
+                    return Err(Halt::Down(why));
+                }
                 out.push(Hop {
                     pool: Some(*i),
                     backend: b,
@@ -309,10 +338,26 @@ impl<'a> Engine<'a> {
                 Ok(())
             }
             Target::Route(r) => self.route_hops(r, key, cmd, role, out, depth + 1),
-            Target::Set(s) => Err(format!("a single child names the pool set {s}")),
-            Target::Missing(_, why) => Err(why.clone()),
-            Target::Invalid(what) => Err(format!("invalid child {what}")),
+            Target::Set(s) => Err(format!("a single child names the pool set {s}").into()),
+            Target::Missing(_, why) => Err(why.clone().into()),
+            Target::Invalid(what) => Err(format!("invalid child {what}").into()),
         }
+    }
+
+    /// Why backend `b` of pool `i` answers without being contacted: routelib
+    /// marks a backend written `host:port_down_` (or a table with
+    /// `down = true`) down, and the proxy answers `SERVER_ERROR backend
+    /// failure` for every key placed on it (measured with the real 1.6.38 proxy).
+    pub fn down(&self, i: usize, b: usize) -> Option<String> {
+        let p = &self.cfg.pools[i];
+        let be = p.backends.get(b)?;
+        be.down.then(|| {
+            format!(
+                "the key's backend {} in pool {} is marked down: the proxy answers SERVER_ERROR and contacts nothing",
+                be.address(),
+                p.reference()
+            )
+        })
     }
 
     /// The backend index in pool `i` for `key`.
@@ -349,7 +394,7 @@ impl<'a> Engine<'a> {
                 .unwrap_or_default();
         };
         let zone = self.route_zone(r);
-        let unordered = *form != ListForm::List;
+        let unordered = !form.is_ordered();
         let mut v: Vec<&Target> = Vec::with_capacity(list.len());
         if let Some(z) = zone
             && let Some((_, t)) = list.iter().find(|(k, _)| is_zone(k, z))
@@ -388,9 +433,9 @@ impl<'a> Engine<'a> {
         role: Role,
         out: &mut Vec<Hop>,
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Halt> {
         if depth > 32 {
-            return Err("routes nested too deep".into());
+            return Err(Halt::Fail("routes nested too deep".into()));
         }
         let sub = |inner: Role| role.max(inner);
         match (r.kind, r.handler.as_str()) {
@@ -399,15 +444,15 @@ impl<'a> Engine<'a> {
             }
             (HandlerKind::Builtin, "ttl") => {
                 if !is_ttl_command(cmd) && cmd != ANY {
-                    return Err(format!(
+                    return Err(Halt::Fail(format!(
                         "route_ttl answers SERVER_ERROR to {} (it handles ms, set, add and cas only)",
                         command_name(cmd)
-                    ));
+                    )));
                 }
                 if r.arg("ttl").is_none() {
-                    return Err(
+                    return Err(Halt::Fail(
                         "route_ttl has no ttl: the proxy answers SERVER_ERROR lua failure".into(),
-                    );
+                    ));
                 }
                 self.slot_hops(r, "child", key, cmd, role, out, depth)
             }
@@ -416,25 +461,73 @@ impl<'a> Engine<'a> {
                 // child_a's copy is sent: child_a gets a malformed command.
                 let b_is_ttl =
                     matches!(r.slot("child_b"), Some(SlotValue::Single(t)) if is_ttl_route(t));
-                if !(b_is_ttl && is_ttl_command(cmd)) {
-                    self.slot_hops(r, "child_a", key, cmd, role, out, depth)?;
+                let a = if !(b_is_ttl && is_ttl_command(cmd)) {
+                    self.slot_hops(r, "child_a", key, cmd, role, out, depth)
+                } else {
+                    Ok(())
+                };
+                // A copy sent to a down backend is simply not sent; the
+                // answer is child_a's.
+                match self.slot_hops(r, "child_b", key, cmd, sub(Role::Async), out, depth) {
+                    Ok(()) | Err(Halt::Down(_)) => a,
+                    Err(e) => Err(e),
                 }
-                self.slot_hops(r, "child_b", key, cmd, sub(Role::Async), out, depth)
             }
             (HandlerKind::Builtin, "null") => Ok(()),
             (HandlerKind::Builtin, "failover" | "zfailover") => {
                 let children = self.ordered(r);
                 if r.handler == "zfailover" && children.is_empty() {
-                    return Err("route_zfailover has no children".into());
+                    return Err(Halt::Fail("route_zfailover has no children".into()));
                 }
                 if r.handler == "zfailover" {
                     self.zfailover_near(r)?;
                 }
-                for (i, t) in children.into_iter().enumerate() {
-                    let rl = if i == 0 { role } else { sub(Role::Failover) };
-                    self.target_hops(t, key, cmd, rl, out, depth)?;
+                // A child whose key is on a down backend fails at once, so the
+                // next one is asked for every such key and takes its role.
+                if r.handler == "zfailover" {
+                    let Some((near, far)) = children.split_first() else {
+                        return Ok(());
+                    };
+                    let near_down = match self.target_hops(near, key, cmd, role, out, depth) {
+                        Ok(()) => None,
+                        Err(Halt::Down(m)) => Some(m),
+                        Err(e) => return Err(e),
+                    };
+                    // With the near zone down, every far zone is asked at once.
+                    let far_role = match (&near_down, far.len()) {
+                        (None, _) => sub(Role::Failover),
+                        (Some(_), 1) => role,
+                        (Some(_), _) => sub(Role::All),
+                    };
+                    let mut reached = false;
+                    for t in far {
+                        match self.target_hops(t, key, cmd, far_role, out, depth) {
+                            Ok(()) => reached = true,
+                            Err(Halt::Down(_)) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    return match near_down {
+                        Some(m) if !reached => Err(Halt::Down(m)),
+                        _ => Ok(()),
+                    };
                 }
-                Ok(())
+                let mut first_down = None;
+                let mut reached = false;
+                for t in children {
+                    let rl = if reached { sub(Role::Failover) } else { role };
+                    match self.target_hops(t, key, cmd, rl, out, depth) {
+                        Ok(()) => reached = true,
+                        Err(Halt::Down(m)) => {
+                            first_down.get_or_insert(m);
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                match first_down {
+                    Some(m) if !reached => Err(Halt::Down(m)),
+                    _ => Ok(()),
+                }
             }
             (HandlerKind::Builtin, "allsync" | "allfastest" | "allasync" | "random") => {
                 let each = match r.handler.as_str() {
@@ -452,10 +545,23 @@ impl<'a> Engine<'a> {
                 } else {
                     0
                 };
+                // Children whose backend is down are not contacted; the
+                // request fails only when no child is.
+                let mut first_down = None;
+                let mut reached = false;
                 for t in &children[first_ttl..] {
-                    self.target_hops(t, key, cmd, sub(each), out, depth)?;
+                    match self.target_hops(t, key, cmd, sub(each), out, depth) {
+                        Ok(()) => reached = true,
+                        Err(Halt::Down(m)) => {
+                            first_down.get_or_insert(m);
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                Ok(())
+                match first_down {
+                    Some(m) if !reached => Err(Halt::Down(m)),
+                    _ => Ok(()),
+                }
             }
             _ => {
                 // A handler mclint does not model: every child, in order.
@@ -496,10 +602,9 @@ impl<'a> Engine<'a> {
 
     fn many<'r>(&self, r: &'r Route, arg: &str) -> Result<Vec<&'r Target>, String> {
         match r.slot(arg) {
-            Some(SlotValue::Many(list, form)) => Ok(self.arrange(
-                list.iter().map(|(_, t)| t).collect(),
-                *form != ListForm::List,
-            )),
+            Some(SlotValue::Many(list, form)) => {
+                Ok(self.arrange(list.iter().map(|(_, t)| t).collect(), !form.is_ordered()))
+            }
             Some(SlotValue::Single(t)) => Err(format!(
                 "route_{} {arg} must be a list or a pool set, not {}",
                 r.handler,
@@ -519,18 +624,18 @@ impl<'a> Engine<'a> {
         role: Role,
         out: &mut Vec<Hop>,
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Halt> {
         match r.slot(arg) {
             Some(SlotValue::Single(t)) => self.target_hops(t, key, cmd, role, out, depth),
-            Some(SlotValue::Many(_, ListForm::Set)) => Err(format!(
+            Some(SlotValue::Many(_, form)) if form.names_set() => Err(Halt::Fail(format!(
                 "route_{} {arg} names a pool set, not a pool",
                 r.handler
-            )),
-            Some(SlotValue::Many(..)) => Err(format!(
+            ))),
+            Some(SlotValue::Many(..)) => Err(Halt::Fail(format!(
                 "route_{} {arg} is a list; it takes one pool or route",
                 r.handler
-            )),
-            None => Err(format!("route_{} has no {arg}", r.handler)),
+            ))),
+            None => Err(Halt::Fail(format!("route_{} has no {arg}", r.handler))),
         }
     }
 }
@@ -628,7 +733,7 @@ impl Engine<'_> {
         match t {
             Target::Pool(i) => match self.place(*i, key) {
                 Ok(b) => {
-                    if (sc.down)(Some(*i), b) {
+                    if (sc.down)(Some(*i), b) || self.down(*i, b).is_some() {
                         Answer::ERR
                     } else if write || (sc.holds)(Some(*i), b) {
                         Answer::HIT

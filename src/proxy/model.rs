@@ -121,6 +121,17 @@ impl Backend {
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
+
+    /// `host:port`, with ` (down)` for a backend marked down: keys placed
+    /// on it get SERVER_ERROR, so marking a backend down loses its keys as
+    /// surely as removing it (what `mclint diff` counts).
+    pub fn identity(&self) -> String {
+        if self.down {
+            format!("{} (down)", self.address())
+        } else {
+            self.address()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,8 +182,12 @@ impl Pool {
 pub struct PoolSet {
     pub name: String,
     pub line: Option<u32>,
-    /// Indices into `ProxyConfig::pools`, zones sorted by name.
+    /// Indices into `ProxyConfig::pools`, zones sorted by name (an array
+    /// set's by index).
     pub zones: Vec<usize>,
+    /// Written as an array (`set_x = { {...}, {...} }`): zones are 1, 2, ...
+    /// and walked in that order.
+    pub array: bool,
 }
 
 /// What a child argument names.
@@ -198,6 +213,23 @@ pub enum ListForm {
     Map,
     /// `children = "set_x"`: the set's zones, pairs() order, unspecified.
     Set,
+    /// `children = "set_x"` where `set_x` is an array of pools
+    /// (`set_x = { {...}, {...} }`): routelib copies it with `pairs()`, which
+    /// walks an array's part in index order, so every worker thread takes the
+    /// array's order (measured with the real 1.6.38 proxy).
+    ArraySet,
+}
+
+impl ListForm {
+    /// Does every worker thread walk the children in the same, written order?
+    pub fn is_ordered(self) -> bool {
+        matches!(self, ListForm::List | ListForm::ArraySet)
+    }
+
+    /// Did the argument name a pool set?
+    pub fn names_set(self) -> bool {
+        matches!(self, ListForm::Set | ListForm::ArraySet)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -457,6 +489,7 @@ fn build_pools(cfg: &mut ProxyConfig, d: &Declared, gpo: &Table, gbo: &Table) {
                 name,
                 line,
                 zones: idx,
+                array: !zones.entries.is_empty() && zones.is_list(),
             });
         } else {
             let pool = make_pool(cfg, &name, None, line, conf, gpo, gbo);
@@ -965,18 +998,26 @@ fn make_route(cfg: &mut ProxyConfig, call: &RouteCall, depth: usize) -> Route {
         let value = match &v {
             Lv::Str(name) => match resolve(cfg, name) {
                 Target::Set(set) => {
-                    let zones = cfg
+                    let (zones, array) = cfg
                         .sets
                         .iter()
                         .find(|s| s.name == set)
-                        .map(|s| s.zones.clone())
+                        .map(|s| (s.zones.clone(), s.array))
                         .unwrap_or_default();
+                    let key = |name: &str| match name.parse::<i64>() {
+                        Ok(n) if array => Key::Int(n),
+                        _ => Key::Str(name.to_string()),
+                    };
                     SlotValue::Many(
                         zones
                             .into_iter()
-                            .map(|i| (Key::Str(cfg.pools[i].name.clone()), Target::Pool(i)))
+                            .map(|i| (key(&cfg.pools[i].name), Target::Pool(i)))
                             .collect(),
-                        ListForm::Set,
+                        if array {
+                            ListForm::ArraySet
+                        } else {
+                            ListForm::Set
+                        },
                     )
                 }
                 t => SlotValue::Single(t),

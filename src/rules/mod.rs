@@ -58,6 +58,7 @@ mod proxy_ring_unfilled;
 mod proxy_same_seed;
 mod proxy_set_name;
 mod proxy_tags_filter_repeat;
+mod proxy_tls_not_compiled;
 mod proxy_unknown_key;
 mod proxy_unused_pool;
 mod route_allasync;
@@ -208,6 +209,7 @@ pub static RULES: &[&Rule] = &[
     &proxy_same_seed::RULE,
     &proxy_tags_filter_repeat::RULE,
     &proxy_option_invalid::RULE,
+    &proxy_tls_not_compiled::RULE,
     &proxy_ring_unfilled::RULE,
     &proxy_unknown_key::RULE,
     &proxy_unused_pool::RULE,

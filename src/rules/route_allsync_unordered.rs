@@ -8,8 +8,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "route_allsync over a pool set (or a map of children) answers with whichever child each worker thread walks last.",
     docs: r#"## What it checks
-`route_allsync { children = "set_x" }`, or `children` given as a map
-(`{ a = "pool_a", b = "pool_b" }`), with more than one child.
+`route_allsync { children = "set_x" }` where `set_x` is keyed by zone name,
+or `children` given as a map (`{ a = "pool_a", b = "pool_b" }`), with more
+than one child. A set written as an array (`set_x = { {...}, {...} }`) is not
+reported: `pairs()` walks an array in index order, and with the real 1.6.38
+proxy (16 worker threads, 32 connections) every connection answered from the
+array's last pool.
 
 ## Why it matters
 route_allsync sends the request to every child, waits for all of them, and
@@ -17,7 +21,7 @@ answers with the result of its last child: an error from an earlier child is
 not returned (measured with the real 1.6.38 proxy: with the first of two
 copies down every write answers `STORED`, with the last one down the failed
 writes answer `SERVER_ERROR`). routelib builds the child list with `pairs()`,
-so for a set name or a map each worker thread has its own order. With one copy
+so for a set keyed by name or a map each worker thread has its own order. With one copy
 down, the same write is reported as failed on some connections and as stored
 on others, and `mclint route --fail` can only give the range.
 
@@ -41,7 +45,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let Some(SlotValue::Many(list, form)) = r.slot("children") else {
                 return;
             };
-            if *form == ListForm::List || list.len() < 2 {
+            if form.is_ordered() || list.len() < 2 {
                 return;
             }
             let what = match (form, r.arg("children")) {

@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::eval::describe;
-use crate::proxy::model::{ListForm, SlotValue, Target};
+use crate::proxy::model::{SlotValue, Target};
 
 pub const RULE: Rule = Rule {
     id: "route-child-kind",
@@ -33,7 +33,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let line = m.find_line(r.line, &s.arg).or(r.line);
             let plural = s.arg == "children";
             match (&s.value, plural) {
-                (SlotValue::Many(_, ListForm::Set), false) => out.push(c.finding(
+                (SlotValue::Many(_, form), false) if form.names_set() => out.push(c.finding(
                     ctx,
                     &RULE,
                     line,

@@ -15,10 +15,16 @@ In routelib 1.6.38 a request over the limit is meant to get an empty ("null")
 answer, but the handler calls its response mutator with the request only
 (`null(r)` instead of `null(nres, r)`), which raises a Lua error: the client
 gets `SERVER_ERROR lua failure` (measured with the real proxy: a bucket that
-is empty answers every get that way). The token bucket also starts empty and
-fills at `fillrate` per `tickrate` milliseconds, so right after a start or a
-reload the first requests are over the limit. Clients that retry on server
-errors then add load where the limiter was meant to shed it.
+is empty answers every get that way). Clients that retry on server errors
+then add load where the limiter was meant to shed it.
+
+The token bucket starts full (at `limit`), but a request takes a token only
+while more than one is left, so a bucket lets `limit - 1` requests through
+before it refills by `fillrate` per `tickrate` milliseconds (measured with the
+real proxy: right after start, 999 of 1,100 pipelined sets passed with
+`limit = 1000`; `limit = 1` passes nothing). Without `global = true` each
+worker thread has its own bucket, so the proxy as a whole passes up to
+`threads × (limit - 1)` at once.
 `fail_until_limit = true` takes the other branch, which answers correctly
 (`END` to a get, `NOT_STORED` to a set) but inverts the limiter.
 
@@ -45,7 +51,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     ctx,
                     &RULE,
                     r.line,
-                    "route_ratelim: requests over the limit answer SERVER_ERROR lua failure (routelib 1.6.38 calls its null-response mutator wrongly), and the token bucket starts empty",
+                    "route_ratelim: requests over the limit answer SERVER_ERROR lua failure (routelib 1.6.38 calls its null-response mutator wrongly); the bucket starts full and passes limit - 1 requests before refilling",
                 ));
             }
         });

@@ -1,5 +1,6 @@
--- route_ratelim over its limit: the token bucket starts empty, and a limited
--- request gets a Lua error, not the empty answer routelib means to give.
+-- route_ratelim over its limit: the bucket starts full, but a request passes
+-- only while more than one token is left, so limit = 1 passes nothing; a
+-- limited request gets a Lua error, not the empty answer routelib means to give.
 -- expect: loads
 -- mclint: finding:route-ratelim-limited-error
 -- request: get k
