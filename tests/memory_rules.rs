@@ -113,6 +113,7 @@ fn a_decimal_limit_below_m_is_both_and_each_survives_the_other_ignored() {
         [
             "memory-limit-below-peak",
             "memory-request-above-limit",
+            "memory-request-below-cache",
             "memory-unit-slip"
         ]
     );

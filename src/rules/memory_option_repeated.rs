@@ -86,7 +86,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         cm.describe(),
                         all.len(),
                         earlier.iter().map(|&o| shown(o)).collect::<Vec<_>>().join(", "),
-                        shown(*last),
+                        shown(last),
                         if same {
                             " (the same value, for now)"
                         } else {
@@ -116,7 +116,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         cm.describe(),
                         all.len(),
                         earlier.iter().map(|&s| shown(s)).collect::<Vec<_>>().join(", "),
-                        shown(*last),
+                        shown(last),
                         if same {
                             " (the same value, for now)"
                         } else {
