@@ -45,7 +45,6 @@ pub fn make_strict(mut root: Value, api_version: &str, kind: &str) -> Result<Val
     }
     obj.remove("title");
     tighten(&mut root);
-    crate::enums::apply(&mut root);
 
     let obj = root.as_object_mut().expect("still an object");
     let props = obj
