@@ -879,9 +879,9 @@ mod tests {
 
     #[test]
     fn go_yaml_reads_flow_mappings_continued_at_the_key_column() {
-        let p = parse_document("a:\n  b: {x: 1,\n  y: 2}\nc: 3\n", 1).unwrap();
+        let p = parse_document("a:\n  b: {x: 1,\n  z: 2}\nc: 3\n", 1).unwrap();
         let json = p.root.unwrap().to_json();
-        assert_eq!(json["a"]["b"], serde_json::json!({"x": 1, "y": 2}));
+        assert_eq!(json["a"]["b"], serde_json::json!({"x": 1, "z": 2}));
         assert_eq!(json["c"], 3);
         assert_eq!(p.issues.len(), 1);
     }

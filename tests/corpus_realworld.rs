@@ -25,6 +25,11 @@ const RULES: &[&str] = &[
 /// The error classes the corpus is known to hold.
 const DOCUMENTED: &[&str] = &["api-version-not-served", "yaml-duplicate-key"];
 
+/// Single documents the API server refuses too: `(file suffix, message part)`.
+/// nfs-client-provisioner's defaults render `nfs.server:` empty, and the API
+/// server answers `spec.template.spec.volumes[0].nfs.server: Required value`.
+const KNOWN_BAD: &[(&str, &str)] = &[("helm-stable/00419.yaml", "missing required field `server`")];
+
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realworld-manifests");
     dir.join("index.jsonl").is_file().then_some(dir)
@@ -49,6 +54,11 @@ fn real_world_manifests_raise_only_documented_errors() {
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error && !DOCUMENTED.contains(&f.rule))
+        .filter(|f| {
+            !KNOWN_BAD
+                .iter()
+                .any(|(file, m)| f.location.file.ends_with(file) && f.message.contains(m))
+        })
         .map(|f| {
             format!(
                 "{} line {:?}: {} {}",
