@@ -188,6 +188,9 @@ pub struct Object<'a> {
     /// namespace the rendering is applied to (`mclint check -n NS`, as with
     /// `helm install -n NS` or `kubectl apply -n NS`).
     pub default_namespace: std::sync::Arc<str>,
+    /// JSON pointer of the object in its document: empty, or `/items/3` for an
+    /// item of a typed list (`ConfigMapList`, `v1/List`).
+    pub base: String,
 }
 
 impl Object<'_> {
@@ -207,7 +210,11 @@ impl Object<'_> {
     }
 
     pub fn location(&self, path: &str) -> Location {
-        self.doc.location(path)
+        if self.base.is_empty() {
+            self.doc.location(path)
+        } else {
+            self.doc.location(&format!("{}{path}", self.base))
+        }
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
@@ -528,7 +535,66 @@ impl std::fmt::Display for NotObject {
 
 /// Reads the identifying fields of a document.
 pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
-    let root = doc.root.as_ref()?;
+    object_at(doc, doc.root.as_ref()?, String::new())
+}
+
+/// Is this object a list kubectl unpacks (a kind ending in `List` with an
+/// `items` sequence: `v1/List`, `ConfigMapList`, a custom `FooList`)?
+pub fn is_list(obj: &Object) -> bool {
+    obj.kind.ends_with("List")
+        && obj
+            .root
+            .get("items")
+            .is_some_and(|i| matches!(i.kind, NodeKind::Seq(_)))
+}
+
+/// The objects a document holds, as kubectl reads it: the document itself, or
+/// each item of a typed list (located at `/items/N`). Items that are not
+/// objects are left out here and reported by `not-an-object`.
+pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
+    let Some(Ok(obj)) = as_object(doc) else {
+        return Vec::new();
+    };
+    if !is_list(&obj) {
+        return vec![obj];
+    }
+    let Some(NodeKind::Seq(items)) = obj.root.get("items").map(|i| &i.kind) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| object_at(doc, item, format!("/items/{i}")))
+        .filter_map(Result::ok)
+        .collect()
+}
+
+/// The items of a typed list that are not objects: `(pointer, why)`.
+pub fn list_item_problems(doc: &Document) -> Vec<(String, NotObject)> {
+    let Some(Ok(obj)) = as_object(doc) else {
+        return Vec::new();
+    };
+    let Some(NodeKind::Seq(items)) = obj.root.get("items").map(|i| &i.kind) else {
+        return Vec::new();
+    };
+    if !is_list(&obj) {
+        return Vec::new();
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| match object_at(doc, item, String::new()) {
+            Some(Err(e)) => Some((format!("/items/{i}"), e)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn object_at<'a>(
+    doc: &'a Document,
+    root: &'a Node,
+    base: String,
+) -> Option<Result<Object<'a>, NotObject>> {
     if !matches!(root.kind, NodeKind::Map(_)) {
         return Some(Err(NotObject::NotMapping(root.type_name())));
     }
@@ -564,6 +630,7 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
         name,
         namespace,
         default_namespace: std::sync::Arc::from("default"),
+        base,
     }))
 }
 

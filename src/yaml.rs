@@ -63,6 +63,10 @@ pub struct YamlIssue {
 pub enum YamlIssueKind {
     DuplicateKey,
     NonScalarKey,
+    /// A flow collection (`[...]`, `{...}`) continued on lines indented no
+    /// deeper than its key: go-yaml (kubectl, Helm) and PyYAML read it, the
+    /// YAML spec and saphyr do not. Read as go-yaml reads it.
+    FlowIndentation,
 }
 
 /// A document that could not be parsed at all.
@@ -316,6 +320,31 @@ fn count_nodes(node: &Node) -> usize {
     n
 }
 
+/// `text` for a message: control characters escaped, at most 40 characters.
+fn shown(text: &str) -> String {
+    let escaped: String = text.chars().flat_map(char::escape_debug).collect();
+    if escaped.chars().count() > 40 {
+        let cut: String = escaped.chars().take(39).collect();
+        format!("{cut}…")
+    } else {
+        escaped
+    }
+}
+
+/// A value in a few words: `` `400Mi` ``, `a mapping of 2 keys`, `a list of 3 items`.
+fn summary(node: &Node) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match &node.kind {
+        NodeKind::Null => "null".into(),
+        NodeKind::Bool(b) => format!("`{b}`"),
+        NodeKind::Int(i) => format!("`{i}`"),
+        NodeKind::Float(f) => format!("`{f}`"),
+        NodeKind::Str(s) => format!("`{}`", shown(s)),
+        NodeKind::Seq(items) => format!("a list of {} item{}", items.len(), plural(items.len())),
+        NodeKind::Map(e) => format!("a mapping of {} key{}", e.len(), plural(e.len())),
+    }
+}
+
 impl Builder {
     fn path(&self) -> String {
         let mut p = String::new();
@@ -365,13 +394,22 @@ impl Builder {
                             format!("<complex key at line {}>", node.line)
                         }
                     };
-                    if let Some((first, _)) = seen.get(&key) {
+                    if let Some(&(first, index)) = seen.get(&key) {
                         let p = format!("{}/{}", path, key.replace('~', "~0").replace('/', "~1"));
+                        // The value that loses is the one the mapping holds now
+                        // (the latest earlier occurrence).
+                        let (lost_line, lost) = entries
+                            .get(index)
+                            .filter(|e| e.key == key)
+                            .map(|e| (e.key_line, summary(&e.value)))
+                            .unwrap_or((first, "its value".to_string()));
                         self.issues.push(YamlIssue {
                             kind: YamlIssueKind::DuplicateKey,
                             line: node.line,
                             message: format!(
-                                "key `{key}` appears twice in one mapping (first at line {first}); kubectl rejects this and other tools silently keep only one value"
+                                "key `{}` appears again (first at line {first}); kubectl and Helm keep the last value silently, so this one (line {}) wins and {lost} from line {lost_line} is lost",
+                                shown(&key),
+                                node.line
                             ),
                             path: p,
                         });
@@ -553,6 +591,140 @@ fn unprintable(text: &str) -> Option<YamlError> {
 /// Parses the text of ONE document (the caller splits streams on `---`).
 /// `first_line` is the line number of the text's first line in its file.
 pub fn parse_document(text: &str, first_line: u32) -> Result<Parsed, YamlError> {
+    match parse_strict(text, first_line) {
+        Ok(parsed) => Ok(parsed),
+        Err(e) => {
+            // go-yaml's leniency: a flow collection continued at its key's
+            // indentation. Indent those lines and try again; keep the
+            // original error when that does not help.
+            let Some((relaxed, lines)) = relax_flow_indentation(text) else {
+                return Err(e);
+            };
+            let Ok(mut parsed) = parse_strict(&relaxed, first_line) else {
+                return Err(e);
+            };
+            let offset = first_line.saturating_sub(1);
+            for (line, key_line) in lines {
+                parsed.issues.push(YamlIssue {
+                    kind: YamlIssueKind::FlowIndentation,
+                    line: line + offset,
+                    message: format!(
+                        "this line continues the flow collection opened on line {} but is not indented deeper than its key; kubectl and Helm (go-yaml) accept it, stricter YAML parsers reject it",
+                        key_line + offset
+                    ),
+                    path: String::new(),
+                });
+            }
+            Ok(parsed)
+        }
+    }
+}
+
+/// Most lines `relax_flow_indentation` looks at (bounded work on hostile input).
+const MAX_RELAX_LINES: usize = 100_000;
+
+/// Re-indents the continuation lines of flow collections (`[`/`{` opened as a
+/// value) that sit at or left of their key's column, one column deeper than
+/// the key. Returns the new text and, per changed line, `(line, line of the
+/// key)` (1-based, in `text`), or `None` when nothing changes. Lines are never
+/// added or removed, so every line number stays right.
+fn relax_flow_indentation(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = Vec::new();
+    let mut depth = 0usize;
+    let mut key_col = 0usize;
+    let mut key_line = 0u32;
+    let mut quote: Option<char> = None;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i >= MAX_RELAX_LINES {
+            return None;
+        }
+        let number = i as u32 + 1;
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.trim().is_empty() || line.trim_start().starts_with('#');
+        if depth > 0 && quote.is_none() && !blank && indent <= key_col {
+            out.extend(std::iter::repeat_n(' ', key_col + 1 - indent));
+            changed.push((number, key_line));
+        }
+        out.push_str(line);
+        let chars: Vec<char> = line.chars().collect();
+        let mut j = 0;
+        if depth == 0 && quote.is_none() {
+            let Some((col, start)) = flow_start(&chars, indent) else {
+                continue;
+            };
+            key_col = col;
+            key_line = number;
+            j = start;
+        }
+        while j < chars.len() {
+            let c = chars[j];
+            match quote {
+                Some('"') if c == '\\' => j += 1,
+                Some('\'') if c == '\'' && chars.get(j + 1) == Some(&'\'') => j += 1,
+                Some(open) if c == open => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '"' | '\'' => quote = Some(c),
+                    '#' if j == 0 || chars[j - 1] == ' ' => break,
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                },
+            }
+            j += 1;
+        }
+    }
+    if changed.is_empty() {
+        None
+    } else {
+        Some((out, changed))
+    }
+}
+
+/// In a block-context line, where a flow collection opens as a value (right
+/// after `- ` or `key: `): `(column of the key or item, index of the bracket)`.
+fn flow_start(chars: &[char], indent: usize) -> Option<(usize, usize)> {
+    let opener = |c: Option<&char>| matches!(c, Some('[') | Some('{'));
+    let mut k = indent;
+    while chars.get(k) == Some(&'-') && chars.get(k + 1) == Some(&' ') {
+        k += 2;
+        while chars.get(k) == Some(&' ') {
+            k += 1;
+        }
+    }
+    let col = k;
+    if opener(chars.get(k)) {
+        return Some((col, k));
+    }
+    let mut quote: Option<char> = None;
+    while k < chars.len() {
+        let c = chars[k];
+        match quote {
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '#' => return None,
+            None if c == ':' && chars.get(k + 1) == Some(&' ') => {
+                let mut v = k + 1;
+                while chars.get(v) == Some(&' ') {
+                    v += 1;
+                }
+                return opener(chars.get(v)).then_some((col, v));
+            }
+            None => {}
+        }
+        k += 1;
+    }
+    None
+}
+
+fn parse_strict(text: &str, first_line: u32) -> Result<Parsed, YamlError> {
     let mut builder = Builder {
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -663,6 +835,71 @@ mod tests {
         assert_eq!(p.issues[0].line, 3);
         assert_eq!(p.issues[0].path, "/a");
         assert_eq!(p.root.unwrap().to_json()["a"], 3);
+    }
+
+    // One test per go-yaml leniency mclint follows (what kubectl and Helm read).
+
+    #[test]
+    fn go_yaml_keeps_the_last_repeated_key_and_the_message_names_the_loss() {
+        let p = parse_document("a: {x: 1, y: 2}\nb: 2\na: 3\na: \"four\"\n", 1).unwrap();
+        assert_eq!(p.root.unwrap().to_json()["a"], "four");
+        assert_eq!(p.issues.len(), 2);
+        let m = &p.issues[0].message;
+        assert!(m.contains("keep the last value"), "{m}");
+        assert!(m.contains("(line 3) wins"), "{m}");
+        assert!(m.contains("a mapping of 2 keys from line 1 is lost"), "{m}");
+        let m = &p.issues[1].message;
+        assert!(
+            m.contains("(line 4) wins and `3` from line 3 is lost"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn go_yaml_reads_flow_sequences_continued_at_the_key_column() {
+        let text = "spec:\n  containers:\n  - name: x\n    command: [ \"/bin/sh\",\n    \"-c\", \"echo [hi]\" ]\n    args: [a,\n  b]\n    env: []\n";
+        let p = parse_document(text, 10).unwrap();
+        let json = p.root.unwrap().to_json();
+        let c = &json["spec"]["containers"][0];
+        assert_eq!(
+            c["command"],
+            serde_json::json!(["/bin/sh", "-c", "echo [hi]"])
+        );
+        assert_eq!(c["args"], serde_json::json!(["a", "b"]));
+        assert_eq!(c["env"], serde_json::json!([]));
+        let lines: Vec<u32> = p.issues.iter().map(|i| i.line).collect();
+        assert_eq!(lines, vec![14, 16]);
+        assert!(
+            p.issues
+                .iter()
+                .all(|i| i.kind == YamlIssueKind::FlowIndentation)
+        );
+        assert!(p.issues[0].message.contains("opened on line 13"));
+    }
+
+    #[test]
+    fn go_yaml_reads_flow_mappings_continued_at_the_key_column() {
+        let p = parse_document("a:\n  b: {x: 1,\n  z: 2}\nc: 3\n", 1).unwrap();
+        let json = p.root.unwrap().to_json();
+        assert_eq!(json["a"]["b"], serde_json::json!({"x": 1, "z": 2}));
+        assert_eq!(json["c"], 3);
+        assert_eq!(p.issues.len(), 1);
+    }
+
+    #[test]
+    fn a_real_indentation_error_is_still_an_error() {
+        assert!(parse_document("a:\n  b: 1\n c: 2\n", 1).is_err());
+        // A bracket in a plain scalar opens nothing.
+        assert!(parse_document("a: x[1\nb: 2\n", 1).is_ok());
+    }
+
+    #[test]
+    fn go_yaml_reads_yaml_1_1_scalars() {
+        let n = parse("a: yes\nb: off\nc: 0755\nd: 0x1F\n").to_json();
+        assert_eq!(
+            n,
+            serde_json::json!({"a": true, "b": false, "c": 493, "d": 31})
+        );
     }
 
     #[test]

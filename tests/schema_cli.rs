@@ -320,7 +320,7 @@ fn api_versions_not_served_list_the_served_ones() {
             "api-version-not-served",
             "-",
         ]),
-        b"apiVersion: apps/v1beta1\nkind: StatefulSet\nmetadata: {name: a}\n",
+        b"apiVersion: apps/v1beta3\nkind: StatefulSet\nmetadata: {name: a}\n",
     );
     assert_eq!(r.code, 1, "{}", r.snapshot());
     let f = findings(&r.stdout);
@@ -328,7 +328,7 @@ fn api_versions_not_served_list_the_served_ones() {
     assert_eq!(f[0]["line"], 1);
     assert_eq!(
         f[0]["message"],
-        "Kubernetes 1.37 does not serve StatefulSet as `apps/v1beta1`; it serves it as `apps/v1`"
+        "Kubernetes 1.37 does not serve StatefulSet as `apps/v1beta3`; it serves it as `apps/v1`"
     );
 }
 

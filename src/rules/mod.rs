@@ -4,13 +4,17 @@
 use crate::finding::{Finding, Location, Severity};
 use crate::manifest::{Document, Input, Object};
 
+mod api_version_missing;
 mod api_version_not_served;
 mod duplicate_object;
 mod not_an_object;
+mod object_name_invalid;
+mod port_name_invalid;
 mod schema_violation;
 mod suppression_unknown_rule;
 mod unknown_kind;
 mod yaml_duplicate_key;
+mod yaml_flow_indentation;
 mod yaml_syntax;
 // Cross-object rules and what they share.
 mod configmap_key_missing;
@@ -147,7 +151,7 @@ impl<'a> Context<'a> {
             std::sync::Arc::from(options.namespace.as_deref().unwrap_or("default"));
         let objects = documents
             .iter()
-            .filter_map(|d| crate::manifest::as_object(d).and_then(Result::ok))
+            .flat_map(crate::manifest::objects_in)
             .map(|mut o| {
                 o.default_namespace = default_namespace.clone();
                 o
@@ -167,11 +171,15 @@ impl<'a> Context<'a> {
 pub static RULES: &[&Rule] = &[
     &yaml_syntax::RULE,
     &yaml_duplicate_key::RULE,
+    &yaml_flow_indentation::RULE,
     &not_an_object::RULE,
     &duplicate_object::RULE,
     &schema_violation::RULE,
     &api_version_not_served::RULE,
+    &api_version_missing::RULE,
     &unknown_kind::RULE,
+    &object_name_invalid::RULE,
+    &port_name_invalid::RULE,
     &suppression_unknown_rule::RULE,
     &selector_mismatches_template::RULE,
     &service_selects_no_pods::RULE,

@@ -7,7 +7,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "A document is not a Kubernetes object (a list, a scalar, or no string `kind`).",
     docs: r#"## What it checks
-That every non-empty document is a mapping with a string `kind`.
+That every non-empty document is a mapping with a string `kind`, and so is
+every item of a typed list (`ConfigMapList`, `v1/List`: kubectl unpacks the
+items and applies each; mclint checks each item as an object of its own,
+located at `/items/N`).
 
 ## Why it matters
 `kubectl apply` fails on such a document; in rendered charts it usually means a
@@ -38,6 +41,14 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 ""
             };
             out.push(RULE.on_document(doc, path, why.to_string()));
+        }
+        for (at, why) in crate::manifest::list_item_problems(doc) {
+            let path = if matches!(why, crate::manifest::NotObject::KindNotString(_)) {
+                format!("{at}/kind")
+            } else {
+                at.clone()
+            };
+            out.push(RULE.on_document(doc, &path, format!("list item {at}: {why}")));
         }
     }
 }

@@ -38,7 +38,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         return; // schema-violation reports why
     };
     for obj in &ctx.objects {
-        if set.lookup(&obj.api_version, &obj.kind) != Lookup::Unknown {
+        if obj.api_version.is_empty() // api-version-missing
+            || set.lookup(&obj.api_version, &obj.kind) != Lookup::Unknown
+            || super::api_version_not_served::reported(&obj.api_version, &obj.kind, set.version())
+        {
             continue;
         }
         let api = if obj.api_version.is_empty() {

@@ -10,10 +10,11 @@ pub const RULE: Rule = Rule {
 That no mapping repeats a key, and that every key is a scalar.
 
 ## Why it matters
-The API server's strict decoding and `kubectl apply` reject duplicate keys,
-while many other YAML readers keep the last value silently: two tools then
-disagree about what the manifest says (a second `resources:` block quietly
-replacing the first is a classic).
+kubectl and Helm keep the last value of a repeated key silently
+(kubernetes/kubernetes#67477, #89303): the earlier value is lost without a
+word, and other tools may keep a different one (a second `resources:` block
+quietly replacing the first is a classic). The message names the value that
+is lost and the line of the one that wins.
 
 ## Example
 ```yaml

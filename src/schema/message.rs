@@ -289,8 +289,28 @@ pub(super) fn describe(
                 .as_array()
                 .map(|a| a.iter().map(show_json).collect::<Vec<_>>().join(", "))
                 .unwrap_or_else(|| options.to_string());
+            // A did-you-mean among the allowed strings (case slips count:
+            // `always` for `Always`).
+            let near = value
+                .as_str()
+                .and_then(|v| {
+                    let allowed: Vec<&str> = options
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    allowed
+                        .iter()
+                        .find(|a| a.eq_ignore_ascii_case(v))
+                        .copied()
+                        .or_else(|| crate::suggest::nearest(v, allowed.iter().copied()))
+                })
+                .filter(|n| Some(*n) != value.as_str())
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
             one(format!(
-                "`{field}` must be one of {list}, got {}",
+                "`{field}` must be one of {list}, got {}{near}",
                 got(value)
             ))
         }

@@ -13,6 +13,7 @@
 pub mod embedded;
 mod message;
 pub mod quantity;
+pub mod removed;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,182 @@
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "object-name-invalid",
+    severity: Severity::Error,
+    summary: "An object's name breaks the API server's naming rules for its kind, or a controller's length limit.",
+    docs: r#"## What it checks
+`metadata.name` of the common built-in kinds, as the API server validates it
+(`ValidateObjectMeta` with the kind's name function in kubernetes'
+`pkg/apis/*/validation`):
+
+- most kinds: a DNS-1123 subdomain (at most 253 characters of lower-case
+  letters, digits, `-` and `.`, starting and ending with a letter or digit);
+- `Namespace`: a DNS-1123 label (at most 63 characters, no `.`);
+- `Service`: a DNS-1035 label (a DNS-1123 label that starts with a letter);
+- `CronJob`: at most 52 characters (the API server refuses more: the Jobs it
+  creates append 11 characters);
+- `StatefulSet`: at most 52 characters, which the API server accepts but the
+  controller cannot use: each revision is labelled
+  `controller-revision-hash: <name>-<hash>`, and a label value over 63
+  characters makes every pod creation fail.
+
+RBAC kinds (whose names may hold `:`) and custom resources are not checked.
+
+## Why it matters
+`helm install` fails on the first object the API server refuses, and a
+StatefulSet with an over-long name is created but never gets a pod.
+
+## Example
+```yaml
+kind: Service
+metadata:
+  name: 1-memcached        # a Service name must start with a letter
+```
+
+## Fix
+Shorten or rename the object (in a chart, `fullnameOverride` or the name
+template's `trunc`).
+"#,
+    fix: "Rename the object to fit its kind's naming rule (lower case, digits, '-'; the length limit in the message).",
+    check,
+};
+
+/// A DNS-1123 label: 1-63 of `[a-z0-9-]`, alphanumeric at both ends.
+pub fn is_dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A DNS-1123 subdomain: at most 253 characters, dot-separated labels.
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
+}
+
+/// A DNS-1035 label: a DNS-1123 label that starts with a letter.
+pub fn is_dns1035_label(s: &str) -> bool {
+    is_dns1123_label(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+type NameCheck = fn(&str) -> bool;
+
+/// The rule for a kind's names: `(check, description)`, or `None` when not checked.
+fn rule_for(api_version: &str, kind: &str) -> Option<(NameCheck, &'static str)> {
+    let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    let known_group = matches!(
+        group,
+        "" | "apps" | "batch" | "policy" | "autoscaling" | "networking.k8s.io"
+    );
+    if !known_group {
+        return None;
+    }
+    match kind {
+        "Namespace" => Some((
+            is_dns1123_label as NameCheck,
+            "a DNS-1123 label (at most 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit)",
+        )),
+        "Service" => Some((
+            is_dns1035_label as NameCheck,
+            "a DNS-1035 label (at most 63 characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit)",
+        )),
+        "Pod"
+        | "ConfigMap"
+        | "Secret"
+        | "ServiceAccount"
+        | "PersistentVolumeClaim"
+        | "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "CronJob"
+        | "PodDisruptionBudget"
+        | "HorizontalPodAutoscaler"
+        | "Ingress"
+        | "NetworkPolicy"
+        | "IngressClass"
+        | "ReplicationController"
+        | "PodTemplate"
+        | "LimitRange"
+        | "ResourceQuota"
+        | "Endpoints" => Some((
+            is_dns1123_subdomain as NameCheck,
+            "a DNS-1123 subdomain (at most 253 characters: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
+        )),
+        _ => None,
+    }
+}
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for obj in &ctx.objects {
+        let name = obj.name.as_str();
+        if name.is_empty() {
+            continue; // schema-violation: metadata.name is required
+        }
+        let shown: String = name.chars().flat_map(char::escape_debug).take(80).collect();
+        if let Some((valid, what)) = rule_for(&obj.api_version, &obj.kind)
+            && !valid(name)
+        {
+            out.push(RULE.on(
+                obj,
+                "/metadata/name",
+                format!("{} name `{shown}` is not {what}", obj.kind),
+            ));
+            continue;
+        }
+        let limit = match (obj.kind.as_str(), obj.api_version.as_str()) {
+            ("CronJob", "batch/v1") => Some((
+                52,
+                "the API server refuses a CronJob name over 52 characters (its Jobs append 11)",
+            )),
+            ("StatefulSet", "apps/v1") => Some((
+                52,
+                "the controller labels each revision `controller-revision-hash: <name>-<hash of up to 10 characters>`, and a label value over 63 characters makes every pod creation fail",
+            )),
+            _ => None,
+        };
+        if let Some((max, why)) = limit
+            && name.len() > max
+        {
+            out.push(RULE.on(
+                obj,
+                "/metadata/name",
+                format!(
+                    "{} name `{shown}` has {} characters, over {max}: {why}",
+                    obj.kind,
+                    name.len()
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_api_server() {
+        assert!(is_dns1123_subdomain("cache-0.memcached"));
+        assert!(!is_dns1123_subdomain("Cache"));
+        assert!(!is_dns1123_subdomain("cache..x"));
+        assert!(!is_dns1123_subdomain(&"a".repeat(254)));
+        assert!(is_dns1123_label(&"a".repeat(63)));
+        assert!(!is_dns1123_label(&"a".repeat(64)));
+        assert!(!is_dns1123_label("a.b"));
+        assert!(!is_dns1123_label("-a"));
+    }
+}
