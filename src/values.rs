@@ -195,6 +195,11 @@ fn read_values(
                 "Keep one of the keys: Helm silently uses the last.".into()
             }
             YamlIssueKind::NonScalarKey => "Use a plain string as the key.".into(),
+            YamlIssueKind::FlowIndentation => {
+                "Indent the continuation lines of a flow list or map deeper than its key: \
+                 Helm reads it, stricter YAML readers do not."
+                    .into()
+            }
         });
         report.findings.push(f);
     }
