@@ -165,8 +165,16 @@ pub fn check(inputs: &[Input], options: &CheckOptions) -> Report {
             f.severity = *s;
         }
     }
+    // Objects by (file, document), to find each finding's annotations at once.
+    let by_document: HashMap<(&str, usize), Vec<&crate::manifest::Object>> =
+        ctx.objects.iter().fold(HashMap::new(), |mut m, o| {
+            m.entry((o.doc.file.as_ref(), o.doc.index))
+                .or_default()
+                .push(o);
+            m
+        });
     for f in &mut findings {
-        if is_suppressed(&ctx, f) {
+        if is_suppressed(&by_document, f) {
             f.suppressed = true;
         }
     }
@@ -218,21 +226,29 @@ fn is_non_k8s(doc: &Document) -> bool {
         || (root.get("apiVersion").is_none() && root.get("kind").is_none())
 }
 
-fn is_suppressed(ctx: &Context, f: &Finding) -> bool {
+fn is_suppressed(
+    by_document: &HashMap<(&str, usize), Vec<&crate::manifest::Object>>,
+    f: &Finding,
+) -> bool {
     let Some(obj_ref) = &f.object else {
         return false;
     };
-    ctx.objects.iter().any(|o| {
-        o.doc.file.as_ref() == f.location.file
-            && Some(o.doc.index) == f.location.document
-            && o.kind == obj_ref.kind.as_deref().unwrap_or_default()
-            && o.annotation(IGNORE_ANNOTATION).is_some_and(|v| {
-                parse_ignore(v)
-                    .ids
-                    .iter()
-                    .any(|id| *id == f.rule || *id == "all")
-            })
-    })
+    let Some(document) = f.location.document else {
+        return false;
+    };
+    by_document
+        .get(&(f.location.file.as_str(), document))
+        .into_iter()
+        .flatten()
+        .any(|o| {
+            o.kind == obj_ref.kind.as_deref().unwrap_or_default()
+                && o.annotation(IGNORE_ANNOTATION).is_some_and(|v| {
+                    parse_ignore(v)
+                        .ids
+                        .iter()
+                        .any(|id| *id == f.rule || *id == "all")
+                })
+        })
 }
 
 #[cfg(test)]

@@ -60,8 +60,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let Some(cm_name) = cm.get("name").and_then(Value::as_str) else {
                 continue;
             };
-            let Some(cm_obj) = xref::objects_of(ctx, "ConfigMap", ns).find(|o| o.name == cm_name)
-            else {
+            let Some(cm_obj) = xref::object_named(ctx, "ConfigMap", ns, cm_name) else {
                 continue; // configmap-not-rendered says so
             };
             let mut keys = BTreeSet::new();

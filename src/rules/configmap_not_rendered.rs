@@ -97,8 +97,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
         }
         for (pointer, name, what) in refs {
-            if BUILT_IN.contains(&name)
-                || xref::objects_of(ctx, "ConfigMap", ns).any(|o| o.name == name)
+            if BUILT_IN.contains(&name) || xref::object_named(ctx, "ConfigMap", ns, name).is_some()
             {
                 continue;
             }

@@ -155,10 +155,7 @@ fn check_container(
             ));
         }
     }
-    for (svc, selector) in xref::selecting_services(ctx) {
-        if svc.effective_namespace() != t.namespace() || !selector.matches(t.labels) {
-            continue;
-        }
+    for (svc, _) in xref::services_selecting(ctx, t) {
         let svc_ports = svc.json.pointer("/spec/ports").and_then(Value::as_array);
         for (j, sp) in svc_ports.into_iter().flatten().enumerate() {
             let target = sp.get("targetPort").or_else(|| sp.get("port"));

@@ -139,6 +139,9 @@ pub struct Context<'a> {
     pub options: &'a crate::check::CheckOptions,
     /// Proxy configs, loaded once on first use (`crate::proxy::proxies`).
     pub proxies: std::cell::OnceCell<crate::proxy::Proxies>,
+    /// What cross-object rules look objects up by, built once on first use
+    /// ([`xref::index`]).
+    pub index: std::cell::OnceCell<xref::Index>,
 }
 
 impl<'a> Context<'a> {
@@ -163,6 +166,7 @@ impl<'a> Context<'a> {
             lua_inputs,
             options,
             proxies: std::cell::OnceCell::new(),
+            index: std::cell::OnceCell::new(),
         }
     }
 }

@@ -182,10 +182,11 @@ pub(super) fn port_problems<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PortProblem<'c,
     // Service target ports.
     for (svc, sel) in xref::selecting_services(ctx) {
         let ns = svc.effective_namespace();
-        let selected: Vec<&xref::PodTemplate> = templates
-            .iter()
-            .filter(|t| t.namespace() == ns && sel.matches(t.labels))
-            .collect();
+        let selected: Vec<&xref::PodTemplate> =
+            xref::templates_selected(ctx, &templates, Some(ns), &sel)
+                .into_iter()
+                .map(|i| &templates[i])
+                .collect();
         if selected.is_empty() {
             continue;
         }

@@ -43,7 +43,6 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         .filter(|o| o.kind == "PodDisruptionBudget")
     {
         let ns = pdb.effective_namespace();
-        let in_ns: Vec<&PodTemplate> = templates.iter().filter(|t| t.namespace() == ns).collect();
         let sel = match pdb.json.pointer("/spec/selector") {
             None | Some(serde_json::Value::Null) => {
                 out.push(RULE.on(
@@ -71,7 +70,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         pdb.reference()
                     ),
                 ));
-            } else if in_ns.is_empty() {
+            } else if xref::templates_in(ctx, ns).is_empty() {
                 out.push(RULE.on(
                     pdb,
                     "/spec/selector",
@@ -80,17 +79,23 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
             continue;
         }
-        if in_ns.iter().any(|t| sel.matches(t.labels)) {
+        if !xref::templates_selected(ctx, &templates, Some(ns), &sel).is_empty() {
             continue;
         }
+        let in_ns: Vec<&PodTemplate> = xref::templates_in(ctx, ns)
+            .iter()
+            .map(|&i| &templates[i])
+            .collect();
+
         let mut msg = format!(
             "{} selects pods labelled `{}`, but no pod template in namespace `{ns}` has these labels, so it protects nothing",
             pdb.reference(),
             sel.describe()
         );
-        if let Some(other) = templates
-            .iter()
-            .find(|t| t.namespace() != ns && sel.matches(t.labels))
+        if let Some(other) = xref::templates_selected(ctx, &templates, None, &sel)
+            .into_iter()
+            .map(|i| &templates[i])
+            .find(|t| t.namespace() != ns)
         {
             msg.push_str(&format!(
                 "; {} has them, but a budget covers only pods of its own namespace",

@@ -41,18 +41,22 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let templates = xref::pod_templates(ctx);
     for (svc, sel) in xref::selecting_services(ctx) {
         let ns = svc.effective_namespace();
-        let in_ns: Vec<&PodTemplate> = templates.iter().filter(|t| t.namespace() == ns).collect();
-        if in_ns.iter().any(|t| sel.matches(t.labels)) {
+        if !xref::templates_selected(ctx, &templates, Some(ns), &sel).is_empty() {
             continue;
         }
+        let in_ns: Vec<&PodTemplate> = xref::templates_in(ctx, ns)
+            .iter()
+            .map(|&i| &templates[i])
+            .collect();
         let mut msg = format!(
             "{} selects pods labelled `{}`, but no pod template in namespace `{ns}` has these labels, so it has no endpoints",
             svc.reference(),
             sel.describe()
         );
-        if let Some(other) = templates
-            .iter()
-            .find(|t| t.namespace() != ns && sel.matches(t.labels))
+        if let Some(other) = xref::templates_selected(ctx, &templates, None, &sel)
+            .into_iter()
+            .map(|i| &templates[i])
+            .find(|t| t.namespace() != ns)
         {
             msg.push_str(&format!(
                 "; {} has them, but a Service selects only pods of its own namespace",

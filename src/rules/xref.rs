@@ -3,6 +3,12 @@
 //!
 //! Objects with no `metadata.namespace` count as `default`, where
 //! `kubectl apply` without `-n` puts them.
+//!
+//! Lookups go through an [`Index`] built once per run (by kind, namespace and
+//! name; pod templates by namespace and label; selecting Services by their
+//! first selector label), so no rule is quadratic in the number of objects.
+
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -233,17 +239,21 @@ pub fn selecting_services<'c, 'a>(
 ) -> impl Iterator<Item = (&'c Object<'a>, Selector)> {
     ctx.objects
         .iter()
-        .filter(|o| o.kind == "Service")
-        .filter(|svc| {
-            svc.json.pointer("/spec/type").and_then(Value::as_str) != Some("ExternalName")
-        })
-        .filter_map(|svc| {
-            let sel = svc
-                .json
-                .pointer("/spec/selector")
-                .and_then(Selector::from_map)?;
-            (!sel.is_empty()).then_some((svc, sel))
-        })
+        .filter_map(|svc| Some((svc, service_selector(svc)?)))
+}
+
+/// The selector of a Service that routes to pods (see [`selecting_services`]).
+fn service_selector(svc: &Object) -> Option<Selector> {
+    if svc.kind != "Service"
+        || svc.json.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName")
+    {
+        return None;
+    }
+    let sel = svc
+        .json
+        .pointer("/spec/selector")
+        .and_then(Selector::from_map)?;
+    (!sel.is_empty()).then_some(sel)
 }
 
 /// StatefulSets that name a governing Service, each with the text of its
@@ -266,7 +276,182 @@ pub fn service_in_namespace_of<'c, 'a>(
     obj: &'c Object<'a>,
     name: &str,
 ) -> Option<&'c Object<'a>> {
-    objects_of(ctx, "Service", obj.effective_namespace()).find(|s| s.name == name)
+    object_named(ctx, "Service", obj.effective_namespace(), name)
+}
+
+/// What cross-object rules look objects up by. Positions are indexes into
+/// [`pod_templates`] (in input order) and into `ctx.objects`; each list is in
+/// input order, so an indexed lookup finds what a scan in input order found.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// `kind \0 namespace \0 name` → objects.
+    by_name: HashMap<String, Vec<usize>>,
+    /// namespace → pod templates.
+    templates_in: HashMap<String, Vec<usize>>,
+    /// `namespace \0 key \0 value` → pod templates with that label.
+    templates_by_label: HashMap<String, Vec<usize>>,
+    /// `key \0 value` → pod templates with that label, in any namespace.
+    templates_by_label_anywhere: HashMap<String, Vec<usize>>,
+    /// Selecting Services: (object, selector), in input order.
+    services: Vec<(usize, Selector)>,
+    /// `namespace \0 key \0 value` of each selecting Service's first label →
+    /// positions in `services`.
+    services_by_label: HashMap<String, Vec<usize>>,
+}
+
+fn label_key(ns: &str, key: &str, value: &str) -> String {
+    let mut s = String::with_capacity(ns.len() + key.len() + value.len() + 2);
+    s.push_str(ns);
+    s.push('\0');
+    s.push_str(key);
+    s.push('\0');
+    s.push_str(value);
+    s
+}
+
+fn name_key(kind: &str, ns: &str, name: &str) -> String {
+    label_key(kind, ns, name)
+}
+
+impl Index {
+    fn build(ctx: &Context) -> Index {
+        let mut index = Index::default();
+        for (i, o) in ctx.objects.iter().enumerate() {
+            index
+                .by_name
+                .entry(name_key(&o.kind, o.effective_namespace(), &o.name))
+                .or_default()
+                .push(i);
+        }
+        for (i, t) in pod_templates(ctx).iter().enumerate() {
+            let ns = t.namespace();
+            index
+                .templates_in
+                .entry(ns.to_string())
+                .or_default()
+                .push(i);
+            for (k, v) in t.labels.into_iter().flatten() {
+                let Some(v) = label_text(v) else { continue };
+                index
+                    .templates_by_label
+                    .entry(label_key(ns, k, &v))
+                    .or_default()
+                    .push(i);
+                index
+                    .templates_by_label_anywhere
+                    .entry(label_key("", k, &v))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        for (i, svc) in ctx.objects.iter().enumerate() {
+            let Some(sel) = service_selector(svc) else {
+                continue;
+            };
+            let at = index.services.len();
+            if let Some((k, v)) = sel.labels.first() {
+                index
+                    .services_by_label
+                    .entry(label_key(svc.effective_namespace(), k, v))
+                    .or_default()
+                    .push(at);
+            }
+            index.services.push((i, sel));
+        }
+        index
+    }
+}
+
+/// The index of the rendering, built on first use.
+pub fn index<'c>(ctx: &'c Context) -> &'c Index {
+    ctx.index.get_or_init(|| Index::build(ctx))
+}
+
+/// The first object of `kind` called `name` in namespace `ns`, in input order.
+pub fn object_named<'c, 'a>(
+    ctx: &'c Context<'a>,
+    kind: &str,
+    ns: &str,
+    name: &str,
+) -> Option<&'c Object<'a>> {
+    index(ctx)
+        .by_name
+        .get(&name_key(kind, ns, name))
+        .and_then(|v| v.first())
+        .map(|&i| &ctx.objects[i])
+}
+
+/// Positions (in [`pod_templates`]) of the pod templates of namespace `ns`.
+pub fn templates_in<'c>(ctx: &'c Context, ns: &str) -> &'c [usize] {
+    index(ctx).templates_in.get(ns).map_or(&[], Vec::as_slice)
+}
+
+/// Positions (in `templates`, which is [`pod_templates`]) of the templates in
+/// namespace `ns` that `sel` selects (`None` for `ns`: any namespace), in
+/// input order. An empty selector selects every template of the namespace.
+pub fn templates_selected(
+    ctx: &Context,
+    templates: &[PodTemplate],
+    ns: Option<&str>,
+    sel: &Selector,
+) -> Vec<usize> {
+    let index = index(ctx);
+    let candidates: Box<dyn Iterator<Item = usize>> = match (sel.labels.first(), ns) {
+        (Some((k, v)), Some(ns)) => Box::new(
+            index
+                .templates_by_label
+                .get(&label_key(ns, k, v))
+                .into_iter()
+                .flatten()
+                .copied(),
+        ),
+        (Some((k, v)), None) => Box::new(
+            index
+                .templates_by_label_anywhere
+                .get(&label_key("", k, v))
+                .into_iter()
+                .flatten()
+                .copied(),
+        ),
+        (None, Some(ns)) => Box::new(templates_in(ctx, ns).iter().copied()),
+        (None, None) => Box::new(0..templates.len()),
+    };
+    candidates
+        .filter(|&i| {
+            let t = &templates[i];
+            ns.is_none_or(|ns| t.namespace() == ns) && sel.matches(t.labels)
+        })
+        .collect()
+}
+
+/// The selecting Services (see [`selecting_services`]) that select the pods
+/// of `t`: in its namespace, every label of the selector on the template. In
+/// input order.
+pub fn services_selecting<'c, 'a>(
+    ctx: &'c Context<'a>,
+    t: &PodTemplate,
+) -> Vec<(&'c Object<'a>, &'c Selector)> {
+    let index = index(ctx);
+    let ns = t.namespace();
+    let mut found: Vec<usize> = Vec::new();
+    for (k, v) in t.labels.into_iter().flatten() {
+        let Some(v) = label_text(v) else { continue };
+        if let Some(services) = index.services_by_label.get(&label_key(ns, k, &v)) {
+            found.extend(services.iter().copied().filter(|&s| {
+                let (o, sel) = &index.services[s];
+                ctx.objects[*o].effective_namespace() == ns && sel.matches(t.labels)
+            }));
+        }
+    }
+    // A Service is filed under one label only, so each is found at most once.
+    found.sort_unstable();
+    found
+        .into_iter()
+        .map(|s| {
+            let (o, sel) = &index.services[s];
+            (&ctx.objects[*o], sel)
+        })
+        .collect()
 }
 
 /// `Kind name` for messages, with the template it came from when helm said.
