@@ -8,10 +8,12 @@
 //! than [`Limits::instructions`] VM instructions or longer than
 //! [`Limits::time`], and the allocator refuses memory past [`Limits::memory`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(not(unix))]
+use std::time::Instant;
 
 use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table as LuaTable, Value, VmState};
 
@@ -275,6 +277,206 @@ pub fn run(
 }
 
 type Notes = Rc<RefCell<Vec<VmNote>>>;
+/// What the message handler saw: the raising frame (chunk index, line) and
+/// the error's text.
+type Raised = Option<(Option<(usize, u32)>, String)>;
+
+/// The sandbox's accounting: instructions (and C work charged as
+/// instructions), time, and the limit that stopped the config, if any. Once a
+/// limit trips, every later hook call and every charge fails at once, and
+/// `pcall`/`xpcall` rethrow, so the config cannot run again.
+struct Guard {
+    limits: Limits,
+    started: CpuClock,
+    count: Cell<u64>,
+    stopped: RefCell<Option<String>>,
+    /// Where user code was when the hook or a charge last ran (chunk index,
+    /// line): a memory error carries no position of its own.
+    last_at: Cell<Option<(usize, u32)>>,
+    /// `last_at` when the limit tripped: the error may surface later in the
+    /// prelude (a rethrow) with no user frame on the stack.
+    stopped_at: Cell<Option<(usize, u32)>>,
+}
+
+impl Guard {
+    /// Records `why` as the limit that stopped the config (the first one
+    /// wins) and returns the error that unwinds it.
+    fn stop(&self, why: String) -> mlua::Error {
+        let mut stopped = self.stopped.borrow_mut();
+        if stopped.is_none() {
+            self.stopped_at.set(self.last_at.get());
+        }
+        let msg = stopped.get_or_insert(why).clone();
+        mlua::Error::runtime(msg)
+    }
+
+    fn stopped(&self) -> bool {
+        self.stopped.borrow().is_some()
+    }
+
+    /// Adds `units` of work; fails when the config is over a limit.
+    fn charge(&self, units: u64, what: Option<&str>) -> mlua::Result<()> {
+        if let Some(msg) = self.stopped.borrow().as_ref() {
+            return Err(mlua::Error::runtime(msg.clone()));
+        }
+        let limit = self.limits.instructions;
+        let before = self.count.get();
+        let after = before.saturating_add(units);
+        self.count.set(after);
+        if after > limit {
+            return Err(self.stop(match what {
+                Some(what) if units > limit / 4 => format!(
+                    "{SANDBOX}{what} is more work than the sandbox allows (about {units} steps; \
+                     the whole config may take {limit})"
+                ),
+                _ => format!(
+                    "{SANDBOX}the config ran more than {limit} Lua instructions (an endless loop?)"
+                ),
+            }));
+        }
+        if self.started.elapsed() > self.limits.time {
+            return Err(self.stop(format!(
+                "{SANDBOX}the config ran longer than {} ms of CPU time (an endless loop?)",
+                self.limits.time.as_millis()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The time the config has run: the CPU time of this thread where the
+/// platform has it, so that a loaded machine (a busy CI runner) does not stop
+/// a config that a quiet one runs; wall time elsewhere.
+struct CpuClock {
+    #[cfg(unix)]
+    start: Duration,
+    #[cfg(not(unix))]
+    start: Instant,
+}
+
+impl CpuClock {
+    #[cfg(unix)]
+    fn thread_cpu() -> Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes the timespec it is given.
+        let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        if r != 0 {
+            return Duration::ZERO;
+        }
+        Duration::new(
+            ts.tv_sec.max(0) as u64,
+            ts.tv_nsec.clamp(0, 999_999_999) as u32,
+        )
+    }
+
+    fn now() -> CpuClock {
+        #[cfg(unix)]
+        return CpuClock {
+            start: Self::thread_cpu(),
+        };
+        #[cfg(not(unix))]
+        return CpuClock {
+            start: Instant::now(),
+        };
+    }
+
+    fn elapsed(&self) -> Duration {
+        #[cfg(unix)]
+        return Self::thread_cpu().saturating_sub(self.start);
+        #[cfg(not(unix))]
+        return self.start.elapsed();
+    }
+}
+
+const SANDBOX: &str = "mclint sandbox: ";
+const MEMORY_MESSAGE: &str =
+    "mclint sandbox: the config allocated more memory than allowed (a runaway table or string?)";
+/// Lua's own message for a failed allocation.
+const LUA_MEMERR: &str = "not enough memory";
+/// Instructions between two runs of the hook: small enough that C work inside
+/// one instruction (copying or comparing long strings) cannot add up to much
+/// before the clock is read again.
+const HOOK_STEP: u32 = 100;
+
+/// Longest message kept from the config (an error string can be megabytes).
+const MAX_MESSAGE: usize = 400;
+
+/// `s` cut to [`MAX_MESSAGE`] bytes (at a character boundary).
+fn clip(s: &str) -> String {
+    if s.len() <= MAX_MESSAGE {
+        return s.to_string();
+    }
+    let mut end = MAX_MESSAGE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &s[..end], s.len())
+}
+
+/// Every user chunk's name as Lua reports it ("=name"), libraries first.
+struct ChunkNames(Vec<String>);
+
+impl ChunkNames {
+    fn index(&self, source: &str) -> Option<usize> {
+        self.0.iter().position(|n| n == source)
+    }
+    fn plain(&self, i: usize) -> &str {
+        &self.0[i][1..]
+    }
+}
+
+/// The innermost stack frame that runs in a user chunk (config or library):
+/// its chunk index and line. Frames of the prelude, of chunks made by `load`
+/// and of C functions are skipped.
+fn user_frame(lua: &Lua, names: &ChunkNames) -> Option<(usize, u32)> {
+    for level in 0..256 {
+        let found = lua.inspect_stack(level, |d| {
+            let i = d.source().source.as_deref().and_then(|s| names.index(s))?;
+            let line = d.current_line()?;
+            Some((i, u32::try_from(line).unwrap_or(u32::MAX)))
+        })?;
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// The text of an error value, without running any of the config's code (a
+/// table's `__tostring` is not called) and without heap addresses.
+fn error_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string_lossy(),
+        Value::Integer(i) => i.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Error(e) => mlua_error_text(e),
+        Value::Nil => "error object is nil".to_string(),
+        other => format!("error object is a {} value", other.type_name()),
+    }
+}
+
+fn mlua_error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => mlua_error_text(cause),
+        mlua::Error::RuntimeError(m) | mlua::Error::SyntaxError { message: m, .. } => m.clone(),
+        mlua::Error::MemoryError(_) => MEMORY_MESSAGE.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn is_memory_error(v: &Value) -> bool {
+    match v {
+        Value::String(s) => *s.as_bytes() == *LUA_MEMERR.as_bytes(),
+        Value::Error(e) => {
+            matches!(e.as_ref(), mlua::Error::MemoryError(_))
+                || matches!(e.as_ref(), mlua::Error::CallbackError { cause, .. } if matches!(cause.as_ref(), mlua::Error::MemoryError(_)))
+        }
+        _ => false,
+    }
+}
 
 fn run_inner(
     config: Chunk,
@@ -296,13 +498,7 @@ fn run_inner(
         "print",
         lua.create_function(|_, _: mlua::MultiValue| Ok(()))?,
     )?;
-    let raw_load: mlua::Function = globals.get("load")?;
-    let text_load = lua.create_function(
-        move |_, (chunk, name, _mode, env): (Value, Value, Value, Value)| {
-            raw_load.call::<mlua::MultiValue>((chunk, name, "t", env))
-        },
-    )?;
-    globals.raw_set("load", text_load)?;
+    let raw_xpcall: mlua::Function = globals.get("xpcall")?;
     let os = lua.create_table()?;
     let env_map = match env {
         EnvSource::Known(m) => Some(m.clone()),
@@ -317,15 +513,24 @@ fn run_inner(
     )?;
     globals.raw_set("os", os)?;
 
-    let chunk_names: Rc<Vec<String>> = Rc::new(
+    let names = Rc::new(ChunkNames(
         libs.iter()
             .map(|c| format!("={}", c.name))
             .chain(std::iter::once(format!("={}", config.name)))
             .collect(),
-    );
-    let config_source = format!("={}", config.name);
+    ));
+    let config_index = names.0.len() - 1;
+    let guard = Rc::new(Guard {
+        limits,
+        started: CpuClock::now(),
+        count: Cell::new(0),
+        stopped: RefCell::new(None),
+        last_at: Cell::new(None),
+        stopped_at: Cell::new(None),
+    });
+
     let line_fn = {
-        let config_source = config_source.clone();
+        let names = names.clone();
         lua.create_function(move |lua, ()| {
             // The first frame in the config itself; else the first in any user chunk.
             let mut fallback = None;
@@ -336,11 +541,12 @@ fn run_inner(
                     break;
                 };
                 let Some(src) = src else { continue };
-                if src == config_source {
-                    return Ok(line.map(|l| l as u32));
-                }
-                if src != PRELUDE_NAME && fallback.is_none() && line.is_some() {
-                    fallback = line.map(|l| l as u32);
+                match names.index(&src) {
+                    Some(i) if i == config_index => return Ok(line.map(|l| l as u32)),
+                    Some(_) if fallback.is_none() && line.is_some() => {
+                        fallback = line.map(|l| l as u32);
+                    }
+                    _ => {}
                 }
             }
             Ok(fallback)
@@ -366,21 +572,77 @@ fn run_inner(
     let note_fn = {
         let notes = notes.clone();
         lua.create_function(
-            move |_, (kind, line, message): (String, Option<u32>, String)| {
+            move |_, (kind, line, message): (String, Option<u32>, mlua::LuaString)| {
                 notes.borrow_mut().push(VmNote {
                     kind,
                     line,
-                    message,
+                    message: clip(&message.to_string_lossy()),
                 });
                 Ok(())
             },
         )?
     };
+    // The prelude's view of the guard: charge C work before doing it, stop
+    // the config, and rethrow a caught limit error.
+    let sandbox = lua.create_table()?;
+    {
+        let g = guard.clone();
+        let names = names.clone();
+        sandbox.raw_set(
+            "charge",
+            lua.create_function(move |lua, (units, what): (f64, Option<String>)| {
+                if let Some(at) = user_frame(lua, &names) {
+                    g.last_at.set(Some(at));
+                }
+                // NaN and negatives come from arguments the C function refuses.
+                let units = if units.is_nan() {
+                    u64::MAX
+                } else {
+                    units.clamp(0.0, u64::MAX as f64) as u64
+                };
+                g.charge(units, what.as_deref())
+            })?,
+        )?;
+        let g = guard.clone();
+        sandbox.raw_set(
+            "stop",
+            lua.create_function(move |_, why: String| -> mlua::Result<()> {
+                Err(g.stop(format!("{SANDBOX}{why}")))
+            })?,
+        )?;
+        let g = guard.clone();
+        sandbox.raw_set(
+            "stopped",
+            lua.create_function(move |_, ()| Ok(g.stopped()))?,
+        )?;
+        let g = guard.clone();
+        sandbox.raw_set(
+            "rethrow",
+            lua.create_function(move |_, err: Value| {
+                if is_memory_error(&err) {
+                    return Err(g.stop(MEMORY_MESSAGE.to_string()));
+                }
+                match g.stopped.borrow().as_ref() {
+                    Some(msg) => Err(mlua::Error::runtime(msg.clone())),
+                    None => Ok(()),
+                }
+            })?,
+        )?;
+        sandbox.raw_set(
+            "has_metatable",
+            lua.create_function(|_, v: Value| {
+                Ok(match v {
+                    Value::Table(t) => t.metatable().is_some(),
+                    _ => false,
+                })
+            })?,
+        )?;
+    }
 
     let prelude: mlua::MultiValue = lua
         .load(PRELUDE)
         .set_name(PRELUDE_NAME)
-        .call((line_fn, env_fn, note_fn))?;
+        .call((line_fn, env_fn, note_fn, sandbox))?;
     let mut it = prelude.into_iter();
     let finish = match it.next() {
         Some(Value::Function(f)) => f,
@@ -395,126 +657,244 @@ fn run_inner(
         cmdmap: table_of(it.next())?,
         constant: table_of(it.next())?,
     };
+    let state = table_of(it.next())?;
 
-    // Limits apply to user code only.
+    // The limits hold from here until the VM is gone: through the config, the
+    // copy out, and closing the state.
     lua.set_memory_limit(limits.memory)?;
-    let started = Instant::now();
-    let count = Rc::new(RefCell::new(0u64));
-    // Where user code was when the hook last ran (an index into chunk_names
-    // and a line): a limit hit there is reported at that line (a memory error
-    // carries no position of its own). Nothing is allocated per hook call.
-    let last_at: Rc<RefCell<Option<(usize, u32)>>> = Rc::new(RefCell::new(None));
-    let step = 1000u32;
     {
-        let count = count.clone();
-        let last_at = last_at.clone();
-        let chunk_names = chunk_names.clone();
+        let guard = guard.clone();
+        let names = names.clone();
         lua.set_hook(
-            HookTriggers::new().every_nth_instruction(step),
-            move |_, debug| {
-                let src = debug.source();
-                if let (Some(name), Some(line)) = (src.source.as_deref(), debug.current_line())
-                    && let Some(i) = chunk_names.iter().position(|n| n == name)
-                {
-                    *last_at.borrow_mut() = Some((i, u32::try_from(line).unwrap_or(u32::MAX)));
-                }
-                let mut c = count.borrow_mut();
-                *c += u64::from(step);
-                let stop = if *c > limits.instructions {
-                    format!(
-                        "the config ran more than {} Lua instructions (an endless loop?)",
-                        limits.instructions
-                    )
-                } else if started.elapsed() > limits.time {
-                    format!(
-                        "the config ran longer than {} ms (an endless loop?)",
-                        limits.time.as_millis()
-                    )
-                } else {
-                    return Ok(VmState::Continue);
+            HookTriggers::new().every_nth_instruction(HOOK_STEP),
+            move |lua, debug| {
+                // The running function when it is user code, else the
+                // innermost user frame below it (a prelude or C caller).
+                let here = debug
+                    .source()
+                    .source
+                    .as_deref()
+                    .and_then(|s| names.index(s))
+                    .zip(debug.current_line());
+                let at = match here {
+                    Some((i, line)) => Some((i, u32::try_from(line).unwrap_or(u32::MAX))),
+                    None => user_frame(lua, &names),
                 };
-                let at = last_at
-                    .borrow()
-                    .map(|(i, l)| format!("{}:{l}: ", &chunk_names[i][1..]))
-                    .unwrap_or_default();
-                Err(mlua::Error::runtime(format!("{at}mclint sandbox: {stop}")))
+                if at.is_some() {
+                    guard.last_at.set(at);
+                }
+                guard.charge(u64::from(HOOK_STEP), None)?;
+                Ok(VmState::Continue)
             },
         )?;
     }
 
-    let last_position = || {
-        last_at
-            .borrow()
-            .map(|(i, l)| (chunk_names[i][1..].to_string(), l))
+    // Chunks run under xpcall with a message handler written in Rust: it runs
+    // no Lua instruction (so no hook can interrupt it), calls no metamethod
+    // of the error value, and reads the position from the stack rather than
+    // from the message.
+    let raised: Rc<RefCell<Raised>> = Rc::new(RefCell::new(None));
+    let handler = {
+        let raised = raised.clone();
+        let names = names.clone();
+        lua.create_function(move |lua, err: Value| {
+            let at = user_frame(lua, &names);
+            *raised.borrow_mut() = Some((at, error_text(&err)));
+            Ok(err)
+        })?
     };
+    let protected = |f: &mlua::Function| -> Option<LuaFailure> {
+        raised.borrow_mut().take();
+        let (ok, err) = match raw_xpcall.call::<(bool, Value)>((f, &handler)) {
+            Ok(r) => r,
+            // xpcall itself failed (no memory for its results).
+            Err(e) => (false, Value::Error(Box::new(e))),
+        };
+        if ok {
+            return None;
+        }
+        let memory = is_memory_error(&err) && raised.borrow().is_none();
+        if memory {
+            let _ = guard.stop(MEMORY_MESSAGE.to_string());
+        }
+        let (at, text) = match raised.borrow_mut().take() {
+            Some(r) => r,
+            None => (guard.last_at.get(), error_text(&err)),
+        };
+        // A limit is reported where it tripped, wherever the error surfaced.
+        let at = match guard.stopped_at.get() {
+            Some(s) if guard.stopped() => Some(s),
+            _ => at,
+        };
+        let text = if memory {
+            MEMORY_MESSAGE.to_string()
+        } else {
+            text
+        };
+        Some(failure_at(&names, config_index, at, &text, guard.stopped()))
+    };
+
     let mut failure = None;
     for chunk in libs.iter().chain(std::iter::once(&config)) {
-        let r = lua
+        let f = lua
             .load(chunk.text)
             .set_name(format!("={}", chunk.name))
             .set_mode(mlua::chunk::ChunkMode::Text)
-            .exec();
-        if let Err(e) = r {
-            failure = Some(failure_of(&e, chunk.name, &chunk_names, last_position()));
+            .into_function();
+        let f = match f {
+            Ok(f) => f,
+            Err(e) => {
+                let memory = matches!(e, mlua::Error::MemoryError(_));
+                if memory {
+                    let _ = guard.stop(MEMORY_MESSAGE.to_string());
+                }
+                failure = Some(syntax_failure(&e, chunk.name, memory));
+                break;
+            }
+        };
+        if let Some(f) = protected(&f) {
+            failure = Some(f);
             break;
         }
     }
-    let state: Value = match finish.call::<Value>(()) {
-        Ok(v) => v,
-        Err(e) => {
-            if failure.is_none() {
-                failure = Some(failure_of(&e, config.name, &chunk_names, last_position()));
-            }
-            Value::Nil
-        }
+    // A limit error swallowed where the config cannot rethrow it (a `load`
+    // reader) still ends the run.
+    if failure.is_none()
+        && let Some(msg) = guard.stopped.borrow().clone()
+    {
+        failure = Some(failure_at(
+            &names,
+            config_index,
+            guard.stopped_at.get(),
+            &msg,
+            true,
+        ));
+    }
+    // After a limit the config's code (custom handlers' _conf) must not run
+    // again: what was declared so far is read without running `finish`.
+    if !guard.stopped()
+        && let Some(f) = protected(&finish)
+        && failure.is_none()
+    {
+        failure = Some(f);
+    }
+
+    // Copying out runs no Lua code but needs a little memory for references.
+    let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
+    let mut conv = Converter {
+        metas: &metas,
+        path: HashSet::new(),
+        values: 0,
+        bytes: 0,
     };
-    lua.remove_hook();
-    // Copying out may allocate; the config is done, so lift the limit.
-    let _ = lua.set_memory_limit(0);
-    let mut declared = Declared::default();
-    if let Value::Table(s) = state {
-        let mut conv = Converter {
-            metas: &metas,
-            path: HashSet::new(),
-        };
-        declared.pools = keyed(&mut conv, &s, "pools", "pool_lines")?;
-        declared.routes = keyed(&mut conv, &s, "routes", "route_lines")?;
-        let settings: Value = s.get("settings")?;
-        if !settings.is_nil() {
-            declared.settings = Some((
-                conv.value(&settings, 0),
-                s.get::<Option<u32>>("settings_line")?,
-            ));
-        }
-        if let Value::Table(z) = s.get::<Value>("zone")? {
-            declared.zone = Some(ZoneDecl {
-                value: match z.get::<Value>("value")? {
-                    Value::String(v) => Some(v.to_string_lossy()),
-                    Value::Nil | Value::Boolean(false) => None,
-                    other => Some(conv.value(&other, 0).show()),
-                },
-                from: z.get::<Option<String>>("from")?.unwrap_or_default(),
-                arg: match z.get::<Value>("arg")? {
-                    Value::String(v) => Some(v.to_string_lossy()),
-                    _ => None,
-                },
-                line: z.get::<Option<u32>>("line")?,
-            });
-        }
-        if let Value::Table(c) = s.get::<Value>("custom")? {
-            for pair in c.pairs::<Value, Value>() {
-                let (k, _) = pair?;
-                if let Value::String(k) = k {
-                    declared.custom_handlers.push(k.to_string_lossy());
-                }
-            }
-            declared.custom_handlers.sort();
-        }
-        declared.verbose = s.get::<Value>("verbose")?.as_boolean().unwrap_or(false);
-        declared.debug = s.get::<Value>("debug")?.as_boolean().unwrap_or(false);
+    let (declared, over) = declare(&mut conv, &state);
+    let mut declared = declared?;
+    if let Some(line) = over
+        && failure.is_none()
+    {
+        failure = Some(LuaFailure {
+            file: config.name.to_string(),
+            line,
+            message: conv.over_message(),
+            limit: true,
+        });
+        declared = Declared::default();
     }
     declared.notes = notes.borrow().clone();
     Ok((declared, failure))
+}
+
+/// A failure at `at` (the frame that raised it). A message that starts with
+/// the position it was raised at, or with the prelude's, loses that prefix;
+/// any other "file:line:" text stays part of the message and is never taken
+/// as a position.
+fn failure_at(
+    names: &ChunkNames,
+    config_index: usize,
+    at: Option<(usize, u32)>,
+    text: &str,
+    limit: bool,
+) -> LuaFailure {
+    let first = text.lines().next().unwrap_or("").trim();
+    let message = strip_position(first, &PRELUDE_NAME[1..], None)
+        .or_else(|| at.and_then(|(i, l)| strip_position(first, names.plain(i), Some(l))))
+        .unwrap_or(first);
+    let message = if message.is_empty() {
+        "error (no message)".to_string()
+    } else {
+        clip(message)
+    };
+    let (file, line) = match at {
+        Some((i, l)) => (names.plain(i).to_string(), Some(l)),
+        None => (names.plain(config_index).to_string(), None),
+    };
+    LuaFailure {
+        file,
+        line,
+        message,
+        limit,
+    }
+}
+
+/// `message` without the "chunk:line:" Lua put in front of it for `chunk` at
+/// `line` (any line when `None`). Lua cuts long chunk names short, so a
+/// prefix of the name counts.
+fn strip_position<'m>(message: &'m str, chunk: &str, line: Option<u32>) -> Option<&'m str> {
+    let (n, rest) = split_position(message, chunk)?;
+    line.is_none_or(|l| l == n).then_some(rest)
+}
+
+/// The line and the rest of a message that starts "chunk:line:" (the chunk
+/// name possibly cut short).
+fn split_position<'m>(message: &'m str, chunk: &str) -> Option<(u32, &'m str)> {
+    let bytes = message.as_bytes();
+    let mut k = message.find(':')?;
+    loop {
+        let digits = bytes[k + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits > 0 && bytes.get(k + 1 + digits) == Some(&b':') {
+            let head = &message[..k];
+            let n: u32 = message[k + 1..k + 1 + digits].parse().ok()?;
+            return (!head.is_empty() && chunk.starts_with(head))
+                .then(|| (n, message[k + 2 + digits..].trim_start()));
+        }
+        k += 1 + message[k + 1..].find(':')?;
+    }
+}
+
+/// A chunk that does not compile: Lua's message names the chunk and line.
+fn syntax_failure(e: &mlua::Error, chunk: &str, memory: bool) -> LuaFailure {
+    if memory {
+        return LuaFailure {
+            file: chunk.to_string(),
+            line: None,
+            message: MEMORY_MESSAGE.to_string(),
+            limit: true,
+        };
+    }
+    let text = mlua_error_text(e);
+    let first = text.lines().next().unwrap_or("").trim();
+    if let Some((line, msg)) = split_position(first, chunk) {
+        return LuaFailure {
+            file: chunk.to_string(),
+            line: Some(line),
+            message: clip(msg),
+            limit: false,
+        };
+    }
+    let message = if first == "C stack overflow" {
+        "C stack overflow while parsing: expressions or tables nested too deeply".to_string()
+    } else {
+        clip(first)
+    };
+    LuaFailure {
+        file: chunk.to_string(),
+        line: None,
+        message,
+        limit: false,
+    }
 }
 
 fn table_of(v: Option<Value>) -> mlua::Result<LuaTable> {
@@ -526,22 +906,90 @@ fn table_of(v: Option<Value>) -> mlua::Result<LuaTable> {
     }
 }
 
-fn keyed(
-    conv: &mut Converter,
-    state: &LuaTable,
-    field: &str,
-    lines: &str,
-) -> mlua::Result<Vec<(Key, Lv, Option<u32>)>> {
-    let t: LuaTable = state.get(field)?;
-    let l: LuaTable = state.get(lines)?;
-    let mut out = Vec::new();
-    for pair in t.pairs::<Value, Value>() {
-        let (k, v) = pair?;
-        let line: Option<u32> = l.get(k.clone()).ok().flatten();
-        out.push((conv.key(&k), conv.value(&v, 0), line));
+/// Copies the prelude's record of the config into Rust values. The second
+/// value is set when the copy went over its budget: the line of the
+/// declaration being copied then (if known).
+fn declare(conv: &mut Converter, s: &LuaTable) -> (mlua::Result<Declared>, Option<Option<u32>>) {
+    let mut declared = Declared::default();
+    macro_rules! budget {
+        ($line:expr) => {
+            if conv.over() {
+                return (Ok(declared), Some($line));
+            }
+        };
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    macro_rules! tri {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(e) => return (Err(e), None),
+            }
+        };
+    }
+    for (field, lines, out) in [
+        ("pools", "pool_lines", 0usize),
+        ("routes", "route_lines", 1usize),
+    ] {
+        let t: LuaTable = tri!(s.raw_get(field));
+        let l: LuaTable = tri!(s.raw_get(lines));
+        let mut list = Vec::new();
+        for pair in t.pairs::<Value, Value>() {
+            let (k, v) = tri!(pair);
+            let line: Option<u32> = l.raw_get(k.clone()).ok().flatten();
+            let key = conv.key(&k);
+            let value = conv.value(&v, 0);
+            budget!(line);
+            list.push((key, value, line));
+        }
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        if out == 0 {
+            declared.pools = list;
+        } else {
+            declared.routes = list;
+        }
+    }
+    let settings: Value = tri!(s.raw_get("settings"));
+    if !settings.is_nil() {
+        let line = tri!(s.raw_get::<Option<u32>>("settings_line"));
+        let v = conv.value(&settings, 0);
+        budget!(line);
+        declared.settings = Some((v, line));
+    }
+    if let Value::Table(z) = tri!(s.raw_get::<Value>("zone")) {
+        let line = tri!(z.raw_get::<Option<u32>>("line"));
+        declared.zone = Some(ZoneDecl {
+            value: match tri!(z.raw_get::<Value>("value")) {
+                Value::String(v) => Some(conv.string(&v)),
+                Value::Nil | Value::Boolean(false) => None,
+                other => Some(conv.value(&other, 0).show()),
+            },
+            from: tri!(z.raw_get::<Option<String>>("from")).unwrap_or_default(),
+            arg: match tri!(z.raw_get::<Value>("arg")) {
+                Value::String(v) => Some(conv.string(&v)),
+                _ => None,
+            },
+            line,
+        });
+        budget!(line);
+    }
+    if let Value::Table(c) = tri!(s.raw_get::<Value>("custom")) {
+        for pair in c.pairs::<Value, Value>() {
+            let (k, _) = tri!(pair);
+            if let Value::String(k) = k {
+                let k = conv.string(&k);
+                budget!(None);
+                declared.custom_handlers.push(k);
+            }
+        }
+        declared.custom_handlers.sort();
+    }
+    declared.verbose = tri!(s.raw_get::<Value>("verbose"))
+        .as_boolean()
+        .unwrap_or(false);
+    declared.debug = tri!(s.raw_get::<Value>("debug"))
+        .as_boolean()
+        .unwrap_or(false);
+    (Ok(declared), None)
 }
 
 struct Metas {
@@ -551,18 +999,57 @@ struct Metas {
 }
 
 const MAX_DEPTH: usize = 64;
+/// The copy out of Lua: at most this many values (a table counts each time
+/// it is reached, so a shared table cannot multiply the work unseen) ...
+pub const MAX_VALUES: u64 = 200_000;
+/// ... and this many bytes of strings (keys included, again per reference).
+pub const MAX_BYTES: u64 = 16 << 20;
 
 struct Converter<'a> {
     metas: &'a Metas,
     /// Tables on the current path (cycle guard).
     path: HashSet<usize>,
+    values: u64,
+    bytes: u64,
 }
 
 impl Converter<'_> {
-    fn key(&self, k: &Value) -> Key {
+    fn over(&self) -> bool {
+        self.values > MAX_VALUES || self.bytes > MAX_BYTES
+    }
+
+    fn over_message(&self) -> String {
+        if self.bytes > MAX_BYTES {
+            format!(
+                "{SANDBOX}the config declares more than {} MiB of strings (a string counts each \
+                 time a table refers to it); mclint stopped copying them out",
+                MAX_BYTES >> 20
+            )
+        } else {
+            format!(
+                "{SANDBOX}the config declares more than {MAX_VALUES} values (a shared table counts \
+                 each time it is referred to); mclint stopped copying them out"
+            )
+        }
+    }
+
+    /// Counts and copies a string; an empty one once over the budget.
+    fn string(&mut self, s: &mlua::LuaString) -> String {
+        let b = s.as_bytes();
+        let b: &[u8] = &b;
+        self.values += 1;
+        self.bytes += b.len() as u64;
+        if self.over() {
+            return String::new();
+        }
+        String::from_utf8_lossy(b).into_owned()
+    }
+
+    fn key(&mut self, k: &Value) -> Key {
+        self.values += 1;
         match k {
             Value::Integer(i) => Key::Int(*i),
-            Value::String(s) => Key::Str(s.to_string_lossy()),
+            Value::String(s) => Key::Str(self.string(s)),
             Value::Number(n) => Key::Other(n.to_string()),
             Value::Boolean(b) => Key::Other(b.to_string()),
             other => Key::Other(other.type_name().to_string()),
@@ -570,12 +1057,16 @@ impl Converter<'_> {
     }
 
     fn value(&mut self, v: &Value, depth: usize) -> Lv {
+        self.values += 1;
+        if self.over() {
+            return Lv::Nil;
+        }
         match v {
             Value::Nil => Lv::Nil,
             Value::Boolean(b) => Lv::Bool(*b),
             Value::Integer(i) => Lv::Int(*i),
             Value::Number(n) => Lv::Num(*n),
-            Value::String(s) => Lv::Str(s.to_string_lossy()),
+            Value::String(s) => Lv::Str(self.string(s)),
             Value::Table(t) => self.table_value(t, depth),
             Value::Function(_) => Lv::Other("function"),
             Value::Thread(_) => Lv::Other("thread"),
@@ -594,7 +1085,10 @@ impl Converter<'_> {
         }
         let out = match t.metatable() {
             Some(m) if m == self.metas.route => {
-                let handler: String = t.raw_get("f").unwrap_or_default();
+                let handler = match t.raw_get::<Value>("f") {
+                    Ok(Value::String(s)) => self.string(&s),
+                    _ => String::new(),
+                };
                 let args: Value = t.raw_get("a").unwrap_or(Value::Nil);
                 Lv::Route(Box::new(RouteCall {
                     handler,
@@ -611,14 +1105,18 @@ impl Converter<'_> {
                     _ => Lv::CmdMap(Table::default(), line),
                 }
             }
-            Some(m) if m == self.metas.constant => {
-                Lv::Const(t.raw_get::<String>("name").unwrap_or_default())
-            }
+            Some(m) if m == self.metas.constant => Lv::Const(match t.raw_get::<Value>("name") {
+                Ok(Value::String(s)) => self.string(&s),
+                _ => String::new(),
+            }),
             _ => {
                 let mut entries = Vec::new();
                 for (k, v) in t.pairs::<Value, Value>().flatten() {
                     let key = self.key(&k);
                     let val = self.value(&v, depth + 1);
+                    if self.over() {
+                        break;
+                    }
                     entries.push((key, val));
                 }
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -630,54 +1128,143 @@ impl Converter<'_> {
     }
 }
 
-fn failure_of(
-    e: &mlua::Error,
-    current: &str,
-    names: &[String],
-    last_at: Option<(String, u32)>,
-) -> LuaFailure {
-    let limit =
-        matches!(e, mlua::Error::MemoryError(_)) || e.to_string().contains("mclint sandbox:");
-    let text = match e {
-        mlua::Error::MemoryError(_) => {
-            "mclint sandbox: the config allocated more memory than allowed (a runaway table or string?)".to_string()
-        }
-        mlua::Error::SyntaxError { message, .. } => message.clone(),
-        mlua::Error::CallbackError { cause, .. } => {
-            return failure_of(cause, current, names, last_at);
-        }
-        mlua::Error::RuntimeError(m) => m.clone(),
-        other => other.to_string(),
-    };
-    // Messages read "name:LINE: text" (chunk names are given as "=name").
-    let first = text.lines().next().unwrap_or("").to_string();
-    for n in names {
-        let plain = &n[1..];
-        if let Some(rest) = first.strip_prefix(&format!("{plain}:"))
-            && let Some((num, msg)) = rest.split_once(':')
-            && let Ok(line) = num.parse::<u32>()
-        {
-            return LuaFailure {
-                file: plain.to_string(),
-                line: Some(line),
-                message: msg.trim().to_string(),
-                limit,
-            };
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_config(text: &str) -> (Declared, Option<LuaFailure>) {
+        run(
+            Chunk {
+                name: "c.lua",
+                text,
+            },
+            &[],
+            &EnvSource::Unknown,
+            Limits::default(),
+        )
+    }
+
+    fn failure(text: &str) -> LuaFailure {
+        run_config(text).1.expect("the config fails")
+    }
+
+    #[test]
+    fn load_gives_the_chunk_the_globals_unless_an_env_is_passed() {
+        let (d, f) = run_config(
+            "local p = load(\"return pools\")()\np { main = { backends = { \"a:1\" } } }",
+        );
+        assert_eq!(f, None);
+        assert_eq!(d.pools.len(), 1);
+        let f = failure("load(\"return pools\", \"x\", \"t\", nil)()()");
+        assert!(f.message.contains("_ENV"), "{}", f.message);
+        assert_eq!(f.line, Some(1));
+    }
+
+    #[test]
+    fn load_renames_file_like_chunk_names() {
+        let f = failure("\nload(\"error('x')\", \"=c.lua\")()");
+        assert_eq!((f.file.as_str(), f.line), ("c.lua", Some(2)));
+        assert_eq!(f.message, "(load) c.lua:1: x");
+    }
+
+    #[test]
+    fn an_error_object_is_named_by_its_type_without_running_it() {
+        let f =
+            failure("\nerror(setmetatable({}, { __tostring = function() while true do end end }))");
+        assert_eq!(f.message, "error object is a table value");
+        assert_eq!(f.line, Some(2));
+        assert!(!f.limit);
+    }
+
+    #[test]
+    fn a_position_in_the_message_is_text_not_a_location() {
+        let f = failure("local x = 1\nerror(\"c.lua:1: forged\", 0)");
+        assert_eq!(f.line, Some(2));
+        assert_eq!(f.message, "c.lua:1: forged");
+        let f = failure("local x = 1\nlocal y = nil + 1");
+        assert_eq!(f.line, Some(2));
+        assert!(
+            f.message.starts_with("attempt to perform arithmetic"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn a_limit_cannot_be_caught() {
+        for text in [
+            "while true do pcall(function() while true do end end) end",
+            "while true do xpcall(function() while true do end end, function() return 1 end) end",
+            "xpcall(error, function() while true do end end)",
+            "while true do pcall(string.rep, \"x\", 1e18) end",
+        ] {
+            let f = failure(text);
+            assert!(f.limit, "{text}: {f:?}");
+            assert_eq!(f.line, Some(1), "{text}");
         }
     }
-    // A memory limit has no position: the last line the hook saw running.
-    if limit && let Some((file, line)) = last_at {
-        return LuaFailure {
-            file,
-            line: Some(line),
-            message: first.trim().to_string(),
-            limit,
+
+    #[test]
+    fn finalizers_are_refused() {
+        let f =
+            failure("local t = 1\nsetmetatable({}, { __gc = function() while true do end end })");
+        assert!(f.limit && f.message.contains("__gc"), "{f:?}");
+        assert_eq!(f.line, Some(2));
+    }
+
+    #[test]
+    fn the_copy_out_has_a_budget() {
+        let f = failure(
+            "local a = \"10.0.0.1:11211\"\nfor i = 1, 30 do a = { a, a } end\npools { q = { backends = a } }",
+        );
+        assert!(f.limit && f.message.contains("values"), "{f:?}");
+        assert_eq!(f.line, Some(3));
+        let f = failure(
+            "local s = string.rep(\"x\", 2^24)\nlocal t = {}\nfor i = 1, 2000 do t[i] = s end\npools { q = { backends = t } }",
+        );
+        assert!(f.limit && f.message.contains("MiB"), "{f:?}");
+        assert_eq!(f.line, Some(4));
+    }
+
+    #[test]
+    fn c_functions_are_bounded_before_they_run() {
+        for text in [
+            "string.rep(\"\", 1e18)",
+            "table.move({}, 1, 1 << 62, 1, {})",
+            "local x = (\"a\"):rep(3e5):find(\"a.-b\")",
+            "local x = string.rep(\"(\", 1e6):gsub(\"%b()\", \"\")",
+            "table.unpack({}, 1, 1e8)",
+        ] {
+            let f = failure(text);
+            assert!(f.limit && f.message.contains("more work"), "{text}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_library_calls_still_work() {
+        let (d, f) = run_config(
+            r#"
+local host, port = ("cache-0.cache:11211"):match("^(.+):(%d+)$")
+local t = { 3, 1, 2 }
+table.sort(t)
+table.insert(t, 1, 0)
+local parts = {}
+for w in ("a,b,c"):gmatch("[^,]+") do parts[#parts + 1] = w end
+local ok, err = pcall(error, "caught")
+assert(not ok and err:find("caught"))
+pools { main = { backends = { host .. ":" .. port, table.concat(t, "") .. ":1", table.concat(parts) .. ":2" } } }
+"#,
+        );
+        assert_eq!(f, None);
+        let Lv::Table(conf) = &d.pools[0].1 else {
+            panic!("a table")
         };
-    }
-    LuaFailure {
-        file: current.to_string(),
-        line: None,
-        message: first.trim().to_string(),
-        limit,
+        assert_eq!(
+            conf.get("backends").unwrap().as_table().unwrap().entries[..]
+                .iter()
+                .map(|(_, v)| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>(),
+            ["cache-0.cache:11211", "0123:1", "abc:2"]
+        );
     }
 }

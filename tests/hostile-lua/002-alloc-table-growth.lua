@@ -1,0 +1,2 @@
+local t, i = {}, 0
+while true do i = i + 1 t[i] = i end --!

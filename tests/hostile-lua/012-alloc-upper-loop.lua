@@ -1,0 +1,2 @@
+local s = ("x"):rep(1e7)
+while true do local u = s:upper() end --!

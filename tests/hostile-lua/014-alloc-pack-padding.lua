@@ -1,0 +1,1 @@
+local s = string.pack("c2000000000", "") --!

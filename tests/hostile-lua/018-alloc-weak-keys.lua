@@ -1,0 +1,2 @@
+local t = setmetatable({}, { __mode = "k" })
+for i = 1, 1e12 do t[{}] = i end --!

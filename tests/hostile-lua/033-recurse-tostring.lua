@@ -1,0 +1,3 @@
+local m = {}
+m.__tostring = function(t) return tostring(t) end --!
+local x = tostring(setmetatable({}, m))

@@ -1,0 +1,2 @@
+local f = setmetatable({}, { __call = function(self) return self() end }) --!
+f()

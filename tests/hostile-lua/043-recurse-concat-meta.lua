@@ -1,0 +1,3 @@
+local m = {}
+m.__concat = function(a, b) return a .. b end --!
+local x = setmetatable({}, m) .. "a"

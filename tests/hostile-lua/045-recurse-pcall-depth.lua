@@ -1,0 +1,2 @@
+local function f() while true do pcall(f) end end --!
+f()

@@ -1,0 +1,2 @@
+local s = ("a"):rep(3e5)
+local x = s:find("a.-b") --!

@@ -1,0 +1,1 @@
+local x = ("a"):rep(3e5):match("(.-)b") --!

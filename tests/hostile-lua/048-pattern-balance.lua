@@ -1,0 +1,1 @@
+local x = string.rep("(", 1e6):gsub("%b()", "") --!

@@ -1,0 +1,1 @@
+local x = ("a"):rep(1e5):find("(a*)%1b") --!

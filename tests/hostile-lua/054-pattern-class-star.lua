@@ -1,0 +1,1 @@
+local x = ("x"):rep(2e5):find("[%w_]*[^x]y") --!

@@ -1,0 +1,1 @@
+local x = ("abc"):gsub(".", function() while true do end end) --!

@@ -1,0 +1,2 @@
+local s = ("a"):rep(2000)
+while true do s:find("a-b") end --!

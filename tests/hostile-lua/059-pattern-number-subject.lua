@@ -1,0 +1,1 @@
+local x = string.find(string.rep(1, 3e5), "1.-2") --!

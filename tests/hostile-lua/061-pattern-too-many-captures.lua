@@ -1,0 +1,1 @@
+local x = ("a"):rep(1000):match(("(a)"):rep(40)) --!

@@ -1,0 +1,2 @@
+local t = setmetatable({}, { __len = function() while true do end end }) --!
+local x = #t

@@ -1,0 +1,2 @@
+local t = setmetatable({}, { __len = function() return 1e8 end })
+local x = table.unpack(t) --!

@@ -1,0 +1,2 @@
+local f = setmetatable({}, { __call = function() while true do end end }) --!
+f()

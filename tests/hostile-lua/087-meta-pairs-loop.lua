@@ -1,0 +1,1 @@
+pools(setmetatable({}, { __pairs = function() while true do end end })) --!

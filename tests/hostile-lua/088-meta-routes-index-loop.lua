@@ -1,0 +1,1 @@
+routes(setmetatable({}, { __index = function() while true do end end })) --!

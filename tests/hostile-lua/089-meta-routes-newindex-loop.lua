@@ -1,0 +1,1 @@
+routes(setmetatable({}, { __newindex = function() while true do end end })) --!

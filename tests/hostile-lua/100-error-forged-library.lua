@@ -1,0 +1,1 @@
+error("routelib.lua:999: x", 0) --!

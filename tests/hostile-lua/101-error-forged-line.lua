@@ -1,0 +1,4 @@
+local pad = 1
+
+
+error("config.lua:1: forged", 0) --!

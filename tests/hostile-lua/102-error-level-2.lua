@@ -1,0 +1,1 @@
+error("from above", 2) --!

@@ -1,0 +1,1 @@
+error("far away", 99) --!

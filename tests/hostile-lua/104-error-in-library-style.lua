@@ -1,0 +1,2 @@
+local function lib() error("routelib.lua:42: inside", 2) end --!
+lib()

@@ -1,0 +1,1 @@
+pcall(setmetatable, {}, { __gc = function() while true do end end }) --!

@@ -1,0 +1,2 @@
+pcall = function(f, ...) return true, f(...) end
+while true do end --!

@@ -1,0 +1,2 @@
+local keep
+setmetatable({}, { __gc = function(o) keep = o setmetatable(o, getmetatable(o)) end }) --!

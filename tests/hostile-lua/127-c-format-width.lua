@@ -1,0 +1,1 @@
+local x = string.format("%9999999d", 1) --!

@@ -1,0 +1,1 @@
+local x = table.unpack({}, 1, 1e8) --!

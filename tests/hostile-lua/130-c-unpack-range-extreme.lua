@@ -1,0 +1,1 @@
+local x = table.unpack({}, math.mininteger, math.maxinteger) --!

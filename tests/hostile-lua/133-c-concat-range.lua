@@ -1,0 +1,1 @@
+local x = table.concat({}, "", 1, 1 << 40) --!

@@ -1,0 +1,1 @@
+local x = select(-1e9, 1) --!

@@ -1,0 +1,1 @@
+local f = load(function() while true do end end) --!

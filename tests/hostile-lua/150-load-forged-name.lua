@@ -1,0 +1,2 @@
+local f = load("error('x')", "=config.lua")
+f() --!

@@ -1,0 +1,1 @@
+load("return pools", "x", "t", nil)()() --!

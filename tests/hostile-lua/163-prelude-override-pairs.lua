@@ -1,0 +1,2 @@
+pairs = function() while true do end end --!
+pools { x = {} }

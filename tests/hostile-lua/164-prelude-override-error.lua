@@ -1,0 +1,2 @@
+error = function() while true do end end --!
+register_route_handlers(1)

@@ -1,0 +1,2 @@
+type = nil
+pools {} --!

@@ -1,0 +1,4 @@
+pools {}
+--[[ never closed
+
+ --!
