@@ -128,10 +128,23 @@ fn read_schema(path: &Path, shown: &str) -> Result<Value, ValuesError> {
             reason: format!("larger than {} MiB", MAX_SCHEMA_BYTES >> 20),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| ValuesError::Unreadable {
+    // The size above is 0 for a device or a pipe (a values.schema.json linked
+    // to /dev/zero): bound the read itself too.
+    let mut text = String::new();
+    let read = std::fs::File::open(path).and_then(|f| {
+        use std::io::Read;
+        f.take(MAX_SCHEMA_BYTES + 1).read_to_string(&mut text)
+    });
+    read.map_err(|e| ValuesError::Unreadable {
         file: shown.to_string(),
         reason: e.to_string(),
     })?;
+    if text.len() as u64 > MAX_SCHEMA_BYTES {
+        return Err(ValuesError::BadSchema {
+            file: shown.to_string(),
+            reason: format!("larger than {} MiB", MAX_SCHEMA_BYTES >> 20),
+        });
+    }
     serde_json::from_str(&text).map_err(|e| ValuesError::BadSchema {
         file: shown.to_string(),
         reason: e.to_string(),
