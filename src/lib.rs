@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod escape;
 pub mod finding;
 pub mod graph;
 pub mod k8s;

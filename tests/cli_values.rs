@@ -169,6 +169,25 @@ fn what_cannot_be_checked_exits_2() {
     assert_eq!(r.code, 2);
 }
 
+/// A chart is input too: a values.schema.json linked to a device is read up
+/// to the limit and refused, not read forever.
+#[cfg(unix)]
+#[test]
+fn a_schema_linked_to_a_device_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("values.schema.json")).unwrap();
+    std::fs::write(dir.path().join("v.yaml"), "mode: cache\n").unwrap();
+    let r = run(
+        mclint()
+            .current_dir(dir.path())
+            .args(["values", "-f", "v.yaml", "--chart", "."]),
+        b"",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("values.schema.json"), "{}", r.stderr);
+    assert!(r.stderr.contains("larger than 8 MiB"), "{}", r.stderr);
+}
+
 #[test]
 fn explain_suggests_the_nearest_ids_for_unknown_or_partial_ones() {
     let partial = run(mclint().args(["explain", "unit-slip"]), b"");

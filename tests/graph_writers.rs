@@ -466,6 +466,39 @@ fn a_lua_config_alone_is_drawn_with_addresses() {
     edge(&g, "every command", "pool main");
 }
 
+/// Names from a hostile rendering (an OSC 52 clipboard write, a screen
+/// clear, a bidi override, a line separator) reach no writer raw.
+#[test]
+fn hostile_names_are_escaped_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let lua = dir.path().join("edge.lua");
+    std::fs::write(
+        &lua,
+        "pools { [\"ev\\27]52;c;eA==\\7il\"] = { backends = { \"10.0.0.1\\27[2J:11211\", \"10.0.0.2\\226\\128\\168:11211\" } } }\n\
+         routes { default = route_direct { child = \"ev\\27]52;c;eA==\\7il\" } }\n",
+    )
+    .unwrap();
+    let g = graph_of(&[lua], &mut std::io::empty(), &BuildOptions::default()).unwrap();
+    let raw: String = g
+        .nodes
+        .iter()
+        .flat_map(|n| n.lines.iter().cloned())
+        .collect();
+    assert!(
+        raw.contains('\u{1b}'),
+        "the test must reach the writers with ESC: {raw:?}"
+    );
+    for format in [GraphFormat::Mermaid, GraphFormat::Dot, GraphFormat::Svg] {
+        let out = render(&g, format);
+        let bad: Vec<char> = out
+            .chars()
+            .filter(|c| *c != '\n' && mclint::escape::is_unsafe(*c))
+            .collect();
+        assert!(bad.is_empty(), "{format:?} prints {bad:?} raw:\n{out}");
+        assert!(out.contains("u{1b}"), "{format:?} shows the escape:\n{out}");
+    }
+}
+
 #[test]
 fn cache_only_renderings_draw_clients_service_and_pods() {
     // The shop rendering without the proxy's Deployment and ConfigMap.

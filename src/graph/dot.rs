@@ -13,6 +13,11 @@ fn quote(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            // Control, bidi and separator characters from the rendering are
+            // shown as `\u{..}` (a literal backslash in DOT).
+            c if crate::escape::is_unsafe(c) => {
+                out.push_str(&crate::escape::line(&c.to_string()).replace('\\', "\\\\"))
+            }
             c => out.push(c),
         }
     }

@@ -257,8 +257,11 @@ pub fn layout(g: &Graph) -> Layout {
     out
 }
 
+/// Text content or an attribute value: control characters as `\u{..}` (XML
+/// cannot hold most of them), then the XML specials.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
+    crate::escape::line(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

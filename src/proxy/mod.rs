@@ -10,6 +10,7 @@
 pub mod eval;
 pub mod hash;
 pub mod lint;
+pub mod lines;
 pub mod manifest;
 pub mod model;
 pub mod placement;

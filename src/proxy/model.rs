@@ -6,6 +6,7 @@
 //! unspecified) the model sorts keys, so it is deterministic; rules report
 //! those places.
 
+use super::lines::LineIndex;
 use super::vm::{Declared, Key, LuaFailure, Lv, RouteCall, Table, ZoneDecl};
 
 /// Memcached command ids, as the proxy numbers them (`proxy.h`).
@@ -355,6 +356,8 @@ pub struct ProxyConfig {
     pub problems: Vec<Problem>,
     /// The Lua error that stopped the config, if any.
     pub failure: Option<LuaFailure>,
+    /// Where tokens are written in `text`, built on first use.
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl ProxyConfig {
@@ -371,22 +374,17 @@ impl ProxyConfig {
 
     /// The line of the first occurrence of `needle` at or after `from`.
     pub fn find_line(&self, from: Option<u32>, needle: &str) -> Option<u32> {
-        find_line(&self.text, from, needle)
+        self.line_index().find(&self.text, from, needle)
+    }
+
+    fn line_index(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// Would the real proxy load it? (Only the problems mclint models.)
     pub fn refused(&self) -> bool {
         self.failure.is_some() || !self.problems.is_empty()
     }
-}
-
-pub fn find_line(text: &str, from: Option<u32>, needle: &str) -> Option<u32> {
-    let from = from.unwrap_or(1).max(1);
-    text.lines()
-        .enumerate()
-        .skip(from as usize - 1)
-        .find(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i as u32 + 1)
 }
 
 /// Builds the model from what the VM recorded.
@@ -442,13 +440,18 @@ fn global_options(d: &Declared) -> (Table, Table) {
     (get("pool_options"), get("backend_options"))
 }
 
+/// `base` with `over`'s entries on top, sorted by key (linear after the sort:
+/// an options table of 100,000 keys is hostile input, not a reason to wait).
 fn overlay(base: &Table, over: &Table) -> Table {
-    let mut out = base.clone();
-    for (k, v) in &over.entries {
-        if let Some(slot) = out.entries.iter_mut().find(|(ek, _)| ek == k) {
-            slot.1 = v.clone();
-        } else {
-            out.entries.push((k.clone(), v.clone()));
+    let mut slots: std::collections::HashMap<&Key, usize> = std::collections::HashMap::new();
+    let mut out = Table::default();
+    for (k, v) in base.entries.iter().chain(&over.entries) {
+        match slots.get(k) {
+            Some(&i) => out.entries[i].1 = v.clone(),
+            None => {
+                slots.insert(k, out.entries.len());
+                out.entries.push((k.clone(), v.clone()));
+            }
         }
     }
     out.entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -461,7 +464,7 @@ fn build_pools(cfg: &mut ProxyConfig, d: &Declared, gpo: &Table, gbo: &Table) {
             Key::Str(s) => s.clone(),
             other => other.to_string(),
         };
-        let line = find_line(&cfg.text, *call_line, &name).or(*call_line);
+        let line = cfg.find_line(*call_line, &name).or(*call_line);
         if name.starts_with("set_") {
             let Lv::Table(zones) = conf else {
                 cfg.bad_pools.push((
@@ -480,7 +483,7 @@ fn build_pools(cfg: &mut ProxyConfig, d: &Declared, gpo: &Table, gbo: &Table) {
                     Key::Str(s) => s.clone(),
                     other => other.to_string(),
                 };
-                let zline = find_line(&cfg.text, line, &zone).or(line);
+                let zline = cfg.find_line(line, &zone).or(line);
                 let pool = make_pool(cfg, &zone, Some(&name), zline, zconf, gpo, gbo);
                 cfg.pools.push(pool);
                 idx.push(cfg.pools.len() - 1);
@@ -535,7 +538,7 @@ fn make_pool(
     };
     let backends = list
         .iter()
-        .map(|b| make_backend(&cfg.text, line, b, &bopts))
+        .map(|b| make_backend(cfg, line, b, &bopts))
         .collect();
     let seed = effective
         .get("seed")
@@ -582,7 +585,7 @@ fn make_pool(
 
 /// routelib's make_backend: a string `host:port`, `host:port label`, a string
 /// ending in `_down_`, or a table `{ host =, port =, label = ... }`.
-fn make_backend(text: &str, pool_line: Option<u32>, v: &Lv, bopts: &Table) -> Backend {
+fn make_backend(cfg: &ProxyConfig, pool_line: Option<u32>, v: &Lv, bopts: &Table) -> Backend {
     let mut b = Backend {
         written: String::new(),
         host: String::new(),
@@ -625,12 +628,12 @@ fn make_backend(text: &str, pool_line: Option<u32>, v: &Lv, bopts: &Table) -> Ba
             }
             b.written = format!("{}:{}", b.host, b.port);
             if let Some(h) = t.get("host").and_then(Lv::as_str) {
-                b.line = find_line(text, pool_line, h).or(pool_line);
+                b.line = cfg.find_line(pool_line, h).or(pool_line);
             }
         }
         Lv::Str(s) => {
             b.written = s.clone();
-            b.line = find_line(text, pool_line, s).or(pool_line);
+            b.line = cfg.find_line(pool_line, s).or(pool_line);
             if s.ends_with("_down_") {
                 b.down = true;
             }

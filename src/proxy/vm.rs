@@ -126,7 +126,7 @@ impl Lv {
 }
 
 /// A table key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Key {
     Int(i64),
     Str(String),
@@ -169,12 +169,16 @@ impl Table {
 
     /// The length operator `#` on this table (its border, for a proper list).
     pub fn len(&self) -> usize {
-        let mut n = 0;
-        while self
+        let ints: std::collections::HashSet<i64> = self
             .entries
             .iter()
-            .any(|(k, _)| *k == Key::Int(n as i64 + 1))
-        {
+            .filter_map(|(k, _)| match k {
+                Key::Int(i) => Some(*i),
+                _ => None,
+            })
+            .collect();
+        let mut n = 0;
+        while ints.contains(&(n as i64 + 1)) {
             n += 1;
         }
         n

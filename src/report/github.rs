@@ -8,13 +8,13 @@
 //! become `%25`, `%0D` and `%0A`; in property values (`file`, `title`), `:` and
 //! `,` also become `%3A` and `%2C`. Before that, every other control character
 //! and Unicode bidi control or line separator from the input is escaped (see
-//! [`super::escape`]), so nothing but the runner's own escapes reach the log.
+//! [`crate::escape`]), so nothing but the runner's own escapes reach the log.
 
 use std::io::{self, Write};
 
 use super::TextStyle;
-use super::escape;
 use crate::check::Report;
+use crate::escape;
 use crate::finding::Severity;
 
 /// Workflow-command data (the message): line breaks kept as `%0A`, other

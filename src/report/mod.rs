@@ -1,6 +1,6 @@
 //! One writer per output format. Only this module and `main.rs` print.
 
-pub mod escape;
+pub use crate::escape;
 mod github;
 mod json;
 mod junit;

@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use super::TextStyle;
-use super::escape;
 use crate::check::Report;
+use crate::escape;
 use crate::finding::Severity;
 
 fn paint(style: &TextStyle, code: &str, s: &str) -> String {
