@@ -6,46 +6,11 @@ use std::collections::HashMap;
 
 use crate::finding::{Finding, Severity};
 use crate::manifest::{Document, Input, InputKind, parse_stream};
+use crate::rendering::{Rendering, Settings};
 use crate::rules::{Context, RULES, Rule};
+use crate::schema::SchemaSet;
 
-/// The annotation that suppresses rules for one object:
-/// `mclint.io/ignore: "memory-limit-below-peak, proxy-unused-pool -- reason"`.
-/// See [`parse_ignore`] for the grammar.
-pub const IGNORE_ANNOTATION: &str = "mclint.io/ignore";
-
-/// The value of a `mclint.io/ignore` annotation, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IgnoreAnnotation<'a> {
-    /// The rule ids (`all` included as written), in order.
-    pub ids: Vec<&'a str>,
-    /// The text after the separator, trimmed; `None` when empty or absent.
-    pub reason: Option<&'a str>,
-}
-
-/// Parses `ID[, ID...] [-- REASON]`, the documented grammar. Tolerated too:
-/// ids separated by whitespace instead of (or besides) commas, and `:` as the
-/// separator (`id1, id2: reason`). The ids end at the first `--` or `:`,
-/// whichever comes first; rule ids contain neither.
-pub fn parse_ignore(value: &str) -> IgnoreAnnotation<'_> {
-    let cut = [value.find("--"), value.find(':')]
-        .into_iter()
-        .flatten()
-        .min();
-    let (ids, reason) = match cut {
-        Some(i) => {
-            let sep = if value[i..].starts_with("--") { 2 } else { 1 };
-            (&value[..i], Some(value[i + sep..].trim()))
-        }
-        None => (value, None),
-    };
-    IgnoreAnnotation {
-        ids: ids
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|id| !id.is_empty())
-            .collect(),
-        reason: reason.filter(|r| !r.is_empty()),
-    }
-}
+pub use crate::rules::suppression::{IGNORE_ANNOTATION, IgnoreAnnotation, parse_ignore};
 
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -116,6 +81,15 @@ impl Report {
 pub struct UnknownRule(pub String, pub String);
 
 impl CheckOptions {
+    /// What the rendering is judged under.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            kube_version: self.kube_version.clone(),
+            schema_dir: self.schema_dir.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), UnknownRule> {
         for id in self
             .select
@@ -140,6 +114,16 @@ impl CheckOptions {
 }
 
 pub fn check(inputs: &[Input], options: &CheckOptions) -> Report {
+    check_with(inputs, options, None)
+}
+
+/// [`check`] with the schema set already loaded (`mclint check` loads it first,
+/// so a broken `--schema-dir` stops the run before any input is read).
+pub fn check_with(
+    inputs: &[Input],
+    options: &CheckOptions,
+    schemas: Option<std::sync::Arc<SchemaSet>>,
+) -> Report {
     let mut documents: Vec<Document> = Vec::new();
     let mut lua: Vec<Input> = Vec::new();
     for input in inputs {
@@ -153,7 +137,11 @@ pub fn check(inputs: &[Input], options: &CheckOptions) -> Report {
         documents.retain(|d| !is_non_k8s(d));
     }
     let skipped = before - documents.len();
-    let ctx = Context::new(&documents, &lua, options);
+    let rendering = Rendering::new(&documents, &lua, options.settings());
+    let ctx = match schemas {
+        Some(set) => Context::with_schemas(rendering, set),
+        None => Context::new(rendering),
+    };
     let mut findings = Vec::new();
     for rule in RULES {
         if options.enabled(rule) {
@@ -263,25 +251,6 @@ mod tests {
             kind,
             text: text.to_string(),
         }
-    }
-
-    #[test]
-    fn ignore_annotations_parse_leniently() {
-        let p = parse_ignore("memory-limit-below-peak,proxy-unused-pool -- the pool is for later");
-        assert_eq!(p.ids, ["memory-limit-below-peak", "proxy-unused-pool"]);
-        assert_eq!(p.reason, Some("the pool is for later"));
-        let p = parse_ignore(" a , b\tc: why -- not: the ids");
-        assert_eq!(p.ids, ["a", "b", "c"]);
-        assert_eq!(p.reason, Some("why -- not: the ids"));
-        let p = parse_ignore("a b -- x: y");
-        assert_eq!(p.ids, ["a", "b"]);
-        assert_eq!(p.reason, Some("x: y"));
-        let p = parse_ignore("all");
-        assert_eq!(p.ids, ["all"]);
-        assert_eq!(p.reason, None);
-        let p = parse_ignore("-- only a reason");
-        assert!(p.ids.is_empty());
-        assert_eq!(parse_ignore("x --").reason, None);
     }
 
     #[test]

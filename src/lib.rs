@@ -12,6 +12,7 @@ pub mod k8s;
 pub mod manifest;
 pub mod memcached;
 pub mod proxy;
+pub mod rendering;
 pub mod report;
 pub mod rules;
 pub mod schema;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 
-use mclint::check::{CheckOptions, check};
+use mclint::check::{CheckOptions, check_with};
 use mclint::cli::{CheckArgs, Cli, Color, Command, FailOn, RulesFormat};
 use mclint::finding::Severity;
 use mclint::manifest::{InputLimits, read_inputs_with};
@@ -69,7 +69,8 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     options.schema_dir = args.schema_dir.clone();
     options.namespace = args.namespace.clone();
     options.skip_non_k8s = args.skip_non_k8s;
-    mclint::schema::prepare(&options)?.compile_dir_schemas()?;
+    let schemas = mclint::schema::load(&options.settings())?;
+    schemas.compile_dir_schemas()?;
 
     let limits = InputLimits {
         max_bytes: args
@@ -80,7 +81,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     for e in &errors {
         eprintln!("mclint: {}", escape::line(&e.to_string()));
     }
-    let report = check(&inputs, &options);
+    let report = check_with(&inputs, &options, Some(schemas));
     if report.documents == 0 && report.configs == 0 && report.skipped == 0 {
         if !errors.is_empty() {
             return Ok(ExitCode::from(2));

@@ -17,9 +17,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 
-use crate::check::CheckOptions;
 use crate::manifest::{InputKind, parse_stream, read_inputs};
-use crate::rules::Context;
+use crate::rendering::{Rendering, Settings};
 
 pub use model::{BuildOptions, Graph};
 
@@ -81,9 +80,8 @@ pub fn graph_of(
             ));
         }
     }
-    let check_options = CheckOptions::default();
-    let ctx = Context::new(&docs, &lua, &check_options);
-    if ctx.objects.is_empty() && lua.is_empty() {
+    let rendering = Rendering::new(&docs, &lua, Settings::default());
+    if rendering.objects.is_empty() && lua.is_empty() {
         let what = if paths.is_empty() || paths.iter().any(|p| p.as_os_str() == "-") {
             "standard input".to_string()
         } else {
@@ -97,8 +95,8 @@ pub fn graph_of(
             "{what} holds no Kubernetes objects or proxy configs to draw; if it came from `helm template`, that command failed"
         );
     }
-    let proxies = crate::proxy::proxies(&ctx);
-    let mut g = model::build(&ctx.objects, proxies, options).map_err(anyhow::Error::msg)?;
+    let proxies = crate::proxy::load_all(&rendering);
+    let mut g = model::build(&rendering.objects, &proxies, options).map_err(anyhow::Error::msg)?;
     warnings.append(&mut g.warnings);
     g.warnings = warnings;
     Ok(g)

@@ -9,8 +9,8 @@
 
 pub mod eval;
 pub mod hash;
-pub mod lint;
 pub mod lines;
+pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod placement;
@@ -46,8 +46,7 @@ pub fn load(
     model::build(name, text, declared, failure)
 }
 
-use crate::finding::{Finding, ObjectRef};
-use crate::rules::{Context, Rule};
+use crate::rendering::Rendering;
 
 /// Where a loaded config came from.
 #[derive(Debug, Clone)]
@@ -68,111 +67,42 @@ pub struct Loaded {
     pub model: ProxyConfig,
 }
 
-/// Every proxy and config of one `mclint check` run, loaded once and shared by
-/// the rules.
+/// Every proxy of a rendering and every config it runs (`.lua` inputs first).
 #[derive(Debug, Default)]
 pub struct Proxies {
     pub found: Vec<manifest::FoundProxy>,
     pub configs: Vec<Loaded>,
 }
 
-/// The proxies of a check run (loaded on first use).
-pub fn proxies<'c>(ctx: &'c Context) -> &'c Proxies {
-    ctx.proxies.get_or_init(|| {
-        let mut p = Proxies {
-            found: manifest::find_proxies(&ctx.objects),
-            configs: Vec::new(),
-        };
-        for input in ctx.lua_inputs {
-            p.configs.push(Loaded {
-                origin: Origin::File(input.name.to_string()),
-                model: load(
-                    &input.name,
-                    &input.text,
-                    &[],
-                    &EnvSource::Unknown,
-                    Limits::default(),
-                ),
-            });
-        }
-        for (i, f) in p.found.iter().enumerate() {
-            if let (Ok(m), Some(model)) = (&f.config, f.load(&ctx.objects)) {
-                p.configs.push(Loaded {
-                    origin: Origin::Manifest {
-                        proxy: i,
-                        mounted: m.clone(),
-                    },
-                    model,
-                });
-            }
-        }
-        p
-    })
-}
-
-impl Loaded {
-    /// A finding of `rule` at `line` of this config. For a ConfigMap it points at
-    /// the rendered line (and the template) and names the config line.
-    pub fn finding(
-        &self,
-        ctx: &Context,
-        rule: &Rule,
-        line: Option<u32>,
-        message: impl Into<String>,
-    ) -> Finding {
-        let message = message.into();
-        match &self.origin {
-            Origin::File(name) => rule.on_file(name, line, message),
-            Origin::Manifest { mounted, .. } => {
-                let cm = &ctx.objects[mounted.configmap];
-                let at = match line {
-                    Some(n) => format!("{} line {n}: ", mounted.key),
-                    None => format!("{}: ", mounted.key),
-                };
-                let mut f = Finding::new(rule.id, rule.severity, format!("{at}{message}"));
-                f.object = Some(ObjectRef { ..cm.reference() });
-                f.location = manifest::location(&ctx.objects, mounted, line);
-                f.help = Some(rule.fix.to_string());
-                f
-            }
-        }
-    }
-}
-
-/// The configs mounted into proxies of the manifests (`.lua` inputs left
-/// out), each with its proxy and the object that runs it.
-pub fn manifest_configs<'c, 'a>(
-    ctx: &'c Context<'a>,
-) -> impl Iterator<
-    Item = (
-        &'c Loaded,
-        &'c manifest::FoundProxy,
-        &'c crate::manifest::Object<'a>,
-    ),
-> {
-    let proxies = proxies(ctx);
-    proxies.configs.iter().filter_map(move |c| {
-        let Origin::Manifest { proxy, .. } = &c.origin else {
-            return None;
-        };
-        let f = &proxies.found[*proxy];
-        Some((c, f, &ctx.objects[f.object]))
-    })
-}
-
-/// Calls `f` with each builtin (`route_*`) handler of every loaded config,
-/// and the config it is in.
-pub fn builtin_routes<'c>(ctx: &'c Context, f: &mut dyn FnMut(&'c Loaded, &'c model::Route)) {
-    for c in configs(ctx) {
-        c.model.routes(&mut |r| {
-            if r.kind == model::HandlerKind::Builtin {
-                f(c, r);
-            }
+/// Finds the proxies of a rendering and loads every config: the `.lua`
+/// inputs, then each config mounted into a proxy of the manifests.
+pub fn load_all(rendering: &Rendering) -> Proxies {
+    let mut p = Proxies {
+        found: manifest::find_proxies(&rendering.objects),
+        configs: Vec::new(),
+    };
+    for input in rendering.lua_inputs {
+        p.configs.push(Loaded {
+            origin: Origin::File(input.name.to_string()),
+            model: load(
+                &input.name,
+                &input.text,
+                &[],
+                &EnvSource::Unknown,
+                Limits::default(),
+            ),
         });
     }
-}
-
-/// Every loaded config, with a finding builder, for rules.
-pub fn configs<'c>(ctx: &'c Context) -> impl Iterator<Item = &'c Loaded> {
-    proxies(ctx).configs.iter()
+    for (i, f) in p.found.iter().enumerate() {
+        if let (Ok(m), Some(model)) = (&f.config, f.load(&rendering.objects)) {
+            p.configs.push(Loaded {
+                origin: Origin::Manifest {
+                    proxy: i,
+                    mounted: m.clone(),
+                },
+                model,
+            });
+        }
+    }
+    p
 }

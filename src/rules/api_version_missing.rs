@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::schema::{self, Lookup};
+use crate::schema::Lookup;
 
 pub const RULE: Rule = Rule {
     id: "api-version-missing",
@@ -31,7 +31,7 @@ Add the `apiVersion` of the kind (`monitoring.coreos.com/v1`, say).
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let set = schema::prepare(ctx.options).ok();
+    let set = ctx.schemas().ok();
     for obj in &ctx.objects {
         if !obj.api_version.is_empty() {
             continue;

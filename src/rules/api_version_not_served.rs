@@ -38,7 +38,7 @@ changed between versions.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let Ok(set) = schema::prepare(ctx.options) else {
+    let Ok(set) = ctx.schemas() else {
         return; // schema-violation reports why
     };
     let version = set.version();

@@ -1,8 +1,14 @@
 //! The rule table. Each rule lives in its own file with its docs beside its
 //! code; this file lists them and holds what every rule shares.
 
+use std::cell::OnceCell;
+use std::sync::Arc;
+
 use crate::finding::{Finding, Location, Severity};
-use crate::manifest::{Document, Input, Object};
+use crate::manifest::{Document, Object};
+use crate::proxy::Proxies;
+use crate::rendering::Rendering;
+use crate::schema::{SchemaError, SchemaSet};
 
 mod api_version_missing;
 mod api_version_not_served;
@@ -44,6 +50,7 @@ mod memory_request_below_cache;
 mod memory_request_missing;
 mod memory_unit_slip;
 // Proxy (routelib) rules.
+pub mod proxies;
 mod proxy_backend_external;
 mod proxy_backend_malformed;
 mod proxy_backend_not_a_pod;
@@ -83,6 +90,7 @@ mod route_unknown_pool;
 mod route_zfailover_stats;
 mod route_zfailover_without_zone;
 mod route_zoned_set_without_zone;
+pub mod suppression;
 pub mod xref;
 
 /// One check over the whole object set.
@@ -130,44 +138,56 @@ impl Rule {
     }
 }
 
-/// Everything a rule may look at.
+/// Everything a rule may look at: the rendering, and the domain models built
+/// from it on first use.
 pub struct Context<'a> {
-    pub documents: &'a [Document],
-    pub objects: Vec<Object<'a>>,
-    /// `.lua` proxy configs given directly.
-    pub lua_inputs: &'a [Input],
-    pub options: &'a crate::check::CheckOptions,
-    /// Proxy configs, loaded once on first use (`crate::proxy::proxies`).
-    pub proxies: std::cell::OnceCell<crate::proxy::Proxies>,
+    pub rendering: Rendering<'a>,
+    /// Proxy configs, loaded once on first use ([`Context::proxies`]).
+    proxies: OnceCell<Proxies>,
+    /// The schema set, loaded once on first use ([`Context::schemas`]).
+    schemas: OnceCell<Result<Arc<SchemaSet>, SchemaError>>,
     /// What cross-object rules look objects up by, built once on first use
     /// ([`xref::index`]).
-    pub index: std::cell::OnceCell<xref::Index>,
+    pub index: OnceCell<xref::Index>,
+}
+
+impl<'a> std::ops::Deref for Context<'a> {
+    type Target = Rendering<'a>;
+
+    fn deref(&self) -> &Rendering<'a> {
+        &self.rendering
+    }
 }
 
 impl<'a> Context<'a> {
-    pub fn new(
-        documents: &'a [Document],
-        lua_inputs: &'a [Input],
-        options: &'a crate::check::CheckOptions,
-    ) -> Context<'a> {
-        let default_namespace: std::sync::Arc<str> =
-            std::sync::Arc::from(options.namespace.as_deref().unwrap_or("default"));
-        let objects = documents
-            .iter()
-            .flat_map(crate::manifest::objects_in)
-            .map(|mut o| {
-                o.default_namespace = default_namespace.clone();
-                o
-            })
-            .collect();
+    pub fn new(rendering: Rendering<'a>) -> Context<'a> {
         Context {
-            documents,
-            objects,
-            lua_inputs,
-            options,
-            proxies: std::cell::OnceCell::new(),
-            index: std::cell::OnceCell::new(),
+            rendering,
+            proxies: OnceCell::new(),
+            schemas: OnceCell::new(),
+            index: OnceCell::new(),
         }
+    }
+
+    /// A context whose schema set is already loaded (and its `--schema-dir`
+    /// schemas compiled, so their errors surfaced before the run).
+    pub fn with_schemas(rendering: Rendering<'a>, schemas: Arc<SchemaSet>) -> Context<'a> {
+        let ctx = Context::new(rendering);
+        let _ = ctx.schemas.set(Ok(schemas));
+        ctx
+    }
+
+    /// Every proxy of the rendering and every config, loaded once.
+    pub fn proxies(&self) -> &Proxies {
+        self.proxies
+            .get_or_init(|| crate::proxy::load_all(&self.rendering))
+    }
+
+    /// The schema set of the rendering's settings, loaded once.
+    pub fn schemas(&self) -> Result<Arc<SchemaSet>, SchemaError> {
+        self.schemas
+            .get_or_init(|| crate::schema::load(&self.rendering.settings))
+            .clone()
     }
 }
 

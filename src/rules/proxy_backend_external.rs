@@ -39,7 +39,7 @@ together: `mclint check proxy.yaml cache.yaml`) to let mclint verify it.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (c, _, obj) in crate::proxy::manifest_configs(ctx) {
+    for (c, _, obj) in super::proxies::manifest_configs(ctx) {
         let ns = obj.effective_namespace();
         for p in &c.model.pools {
             for b in p.backends.iter().filter(|b| b.problem.is_none()) {

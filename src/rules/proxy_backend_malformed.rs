@@ -38,7 +38,7 @@ use a table `{ host = "...", port = 11211, label = "..." }`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         for p in &c.model.pools {
             for b in &p.backends {
                 let at = format!("pool {}: backend {}", p.reference(), b.written);

@@ -38,7 +38,7 @@ serviceName, a headless Service, and memcached's port.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (c, _, obj) in crate::proxy::manifest_configs(ctx) {
+    for (c, _, obj) in super::proxies::manifest_configs(ctx) {
         let ns = obj.effective_namespace().to_string();
         for p in &c.model.pools {
             for b in p.backends.iter().filter(|b| b.problem.is_none()) {

@@ -27,7 +27,7 @@ sure the key exists.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for f in &crate::proxy::proxies(ctx).found {
+    for f in &ctx.proxies().found {
         let obj = &ctx.objects[f.object];
         for r in std::iter::once(&f.config).chain(f.libs.iter()) {
             if let Err(e) = r {

@@ -26,7 +26,7 @@ List each server once.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         for p in &c.model.pools {
             let mut seen: HashMap<String, usize> = HashMap::new();
             for (i, b) in p.backends.iter().enumerate() {

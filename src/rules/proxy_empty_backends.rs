@@ -25,7 +25,7 @@ List at least one backend; guard templates against zero replicas.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         for p in &c.model.pools {
             let msg = match p.backends_form {
                 BackendsForm::Missing => "has no `backends`: routelib fails to load the config",

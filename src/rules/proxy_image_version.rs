@@ -53,7 +53,7 @@ fn tag_and_digest(image: &str) -> (Option<&str>, bool) {
 }
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for f in &crate::proxy::proxies(ctx).found {
+    for f in &ctx.proxies().found {
         let obj = &ctx.objects[f.object];
         let Some(image) = &f.image else { continue };
         let (tag, digest) = tag_and_digest(image);

@@ -27,7 +27,7 @@ Point the backend at the local cache container's port, or add the container.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (c, f, obj) in crate::proxy::manifest_configs(ctx) {
+    for (c, f, obj) in super::proxies::manifest_configs(ctx) {
         let caches: Vec<_> = memcached_containers(obj)
             .into_iter()
             .filter(|m| m.role == Role::Cache)

@@ -28,7 +28,7 @@ Fix the Lua at the line named; `luac -p FILE` checks the syntax.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         if let Some(f) = &c.model.failure {
             let msg = if f.file != c.model.name {
                 format!(

@@ -27,7 +27,7 @@ Write backends as a list, in a fixed order (StatefulSet ordinal order).
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         for p in &c.model.pools {
             if p.backends_form == BackendsForm::Map && p.backends.len() > 1 {
                 out.push(c.finding(

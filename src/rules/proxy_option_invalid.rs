@@ -33,7 +33,7 @@ Use the type and range the message names.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         let mut bad = |line: Option<u32>, msg: String| out.push(c.finding(ctx, &RULE, line, msg));
         if let Some((v, line)) = &m.settings {

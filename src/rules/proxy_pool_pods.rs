@@ -27,7 +27,7 @@ Generate the list from `replicas`, in ordinal order.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (c, _, obj) in crate::proxy::manifest_configs(ctx) {
+    for (c, _, obj) in super::proxies::manifest_configs(ctx) {
         let ns = obj.effective_namespace().to_string();
         for p in &c.model.pools {
             let hosts: Vec<_> = p

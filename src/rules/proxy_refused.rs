@@ -32,7 +32,7 @@ Change the config as the message says.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         for p in &m.problems {
             if matches!(p.kind, ProblemKind::Refused | ProblemKind::CustomConf) {

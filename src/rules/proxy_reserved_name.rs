@@ -23,7 +23,7 @@ Rename the pool.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         for p in c
             .model
             .pools

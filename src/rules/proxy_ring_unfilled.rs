@@ -36,7 +36,7 @@ jump hash.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         for p in &c.model.pools {
             if p.dist != Dist::Ring {
                 continue;

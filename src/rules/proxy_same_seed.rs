@@ -27,7 +27,7 @@ Give each copy its own `options = { seed = "<copy name>" }`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         let pools: Vec<(usize, &crate::proxy::model::Pool)> = m
             .pools

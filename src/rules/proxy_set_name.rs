@@ -29,7 +29,7 @@ Name sets `set_` plus letters and digits only: `set_mycache`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         for s in &m.sets {
             if let Some((set, zone)) = split_set_zone(&s.name) {

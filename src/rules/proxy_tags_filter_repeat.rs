@@ -26,7 +26,7 @@ Use two different characters, such as `{}`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         for p in &c.model.pools {
             if let (Some(Lv::Str(f)), Some(Lv::Str(conf))) =
                 (p.effective.get("filter"), p.effective.get("filter_conf"))

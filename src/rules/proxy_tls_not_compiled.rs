@@ -36,7 +36,7 @@ ignored for it), or drop backend TLS and protect the traffic otherwise
 const NEEDS: &str = "needs memcached built with --enable-proxy-tls, which the official memcached image is not: the proxy refuses the config (TLS support not compiled)";
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         if let Some((Lv::Table(s), line)) = &m.settings
             && s.get("backend_use_tls")

@@ -78,7 +78,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         .collect();
     let backend: Vec<&str> = BACKEND_OPTIONS.iter().map(|(k, _)| *k).collect();
     let none = |_: &str| String::new();
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         let mut o = Out {
             ctx,

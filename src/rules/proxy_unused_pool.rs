@@ -27,7 +27,7 @@ Remove the pool, or route to it.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         if m.failure.is_some() || m.routers.is_empty() {
             continue;

@@ -26,7 +26,7 @@ or register it yourself in a library: `register_route_handlers({ "allasync" })`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         if m.custom_handlers.iter().any(|h| h == "allasync") {
             continue; // a library registered it

@@ -36,7 +36,7 @@ costs the slowest copy's round trip instead of the fastest's; add
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         m.routes(&mut |r| {
             if r.kind != HandlerKind::Builtin

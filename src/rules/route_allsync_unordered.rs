@@ -37,7 +37,7 @@ last: `children = { "set_copies_a", "set_copies_b" }`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         c.model.routes(&mut |r| {
             if r.kind != HandlerKind::Builtin || r.handler != "allsync" {
                 return;

@@ -29,7 +29,7 @@ Use the type the handler expects.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    crate::proxy::builtin_routes(ctx, &mut |c, r| {
+    super::proxies::builtin_routes(ctx, &mut |c, r| {
         let m = &c.model;
         let Some(spec) = handler_args(&r.handler) else {
             return;

@@ -27,7 +27,7 @@ Name one zone (`set_main_east`) for a child; wrap a single pool in a table
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    crate::proxy::builtin_routes(ctx, &mut |c, r| {
+    super::proxies::builtin_routes(ctx, &mut |c, r| {
         let m = &c.model;
         for s in &r.slots {
             let line = m.find_line(r.line, &s.arg).or(r.line);

@@ -26,7 +26,7 @@ Use `route_zfailover`, or pass `local_zone = "east"` to route_failover.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         let Some(z) = &m.local_zone else { continue };
         m.routes(&mut |r| {

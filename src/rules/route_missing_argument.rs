@@ -40,7 +40,7 @@ Give the handler its target: `child = "main"` (a pool name or a route), or
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         m.routes(&mut |r| {
             for miss in missing_required(r) {

@@ -40,7 +40,7 @@ retry it at once), or rate-limit in the application until routelib is fixed.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         c.model.routes(&mut |r| {
             if r.kind == HandlerKind::Builtin
                 && r.handler == "ratelim"

@@ -43,7 +43,7 @@ happens after the others have sent it: a small handler that calls
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         m.routes(&mut |r| {
             if r.kind != HandlerKind::Builtin {

@@ -110,7 +110,7 @@ fn ttl_reached(c: &crate::proxy::Loaded, ctx: &Context, out: &mut Vec<Finding>) 
 }
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         ttl_reached(c, ctx, out);
         let m = &c.model;
         for r in m.routers.iter().filter(|r| r.default.is_none()) {

@@ -32,7 +32,7 @@ many zones route_zfailover asks, give it a set with fewer zones.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    crate::proxy::builtin_routes(ctx, &mut |c, r| {
+    super::proxies::builtin_routes(ctx, &mut |c, r| {
         let m = &c.model;
         let Some(spec) = handler_args(&r.handler) else {
             return;

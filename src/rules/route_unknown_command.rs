@@ -29,7 +29,7 @@ Use a known command name; use `default` for "every other command".
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         let names: Vec<&str> = crate::proxy::model::COMMANDS
             .iter()

@@ -29,7 +29,7 @@ Use a defined handler, or load the library that defines it
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         let known: Vec<String> = crate::proxy::lint::REGISTERED
             .iter()

@@ -26,7 +26,7 @@ Use a defined pool, or define the pool.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         let names: Vec<String> = m
             .pools

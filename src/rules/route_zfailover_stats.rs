@@ -33,7 +33,7 @@ mistaken for a live one.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         m.routes(&mut |r| {
             if r.kind == HandlerKind::Builtin

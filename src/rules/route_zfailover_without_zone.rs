@@ -27,7 +27,7 @@ Set `local_zone(...)` to one of the set's zone names, or pass `local_zone =`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         let global = m.local_zone.as_ref();
         m.routes(&mut |r| {

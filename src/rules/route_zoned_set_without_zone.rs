@@ -31,7 +31,7 @@ global `local_zone()`), or list children in order: `children = { "set_cache_a", 
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for c in crate::proxy::configs(ctx) {
+    for c in super::proxies::configs(ctx) {
         let m = &c.model;
         if m.local_zone.is_some() {
             continue; // route-failover-global-zone reports those

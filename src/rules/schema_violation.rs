@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::schema::{self, Lookup};
+use crate::schema::Lookup;
 
 pub const RULE: Rule = Rule {
     id: "schema-violation",
@@ -48,7 +48,7 @@ the nearest allowed name), the type, or the quantity.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let set = match schema::prepare(ctx.options) {
+    let set = match ctx.schemas() {
         Ok(set) => set,
         Err(e) => {
             if let Some(doc) = ctx.documents.first() {

@@ -1,5 +1,5 @@
+use super::suppression::{IGNORE_ANNOTATION, parse_ignore};
 use super::{Context, RULES, Rule};
-use crate::check::{IGNORE_ANNOTATION, parse_ignore};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {

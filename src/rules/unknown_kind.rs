@@ -34,7 +34,7 @@ Pass `--schema-dir DIR` with the resource's schema as
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let Ok(set) = schema::prepare(ctx.options) else {
+    let Ok(set) = ctx.schemas() else {
         return; // schema-violation reports why
     };
     for obj in &ctx.objects {

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-use crate::check::CheckOptions;
+use crate::rendering::Settings;
 
 /// Why the schemas could not be set up. Each names the version, directory or file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -134,23 +134,26 @@ pub struct SchemaSet {
     compiled: Mutex<HashMap<String, Result<Arc<Compiled>, SchemaError>>>,
 }
 
-type CacheKey = (&'static str, Option<PathBuf>);
-
-fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<SchemaSet>>> {
-    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<SchemaSet>>>> = OnceLock::new();
+/// The embedded sets, by version: immutable data, built once per process and
+/// shared. A set with `--schema-dir` is read anew by each [`load`], since the
+/// directory may change between runs in one process.
+fn embedded_cache() -> &'static Mutex<HashMap<&'static str, Arc<SchemaSet>>> {
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, Arc<SchemaSet>>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// The schema set for these options, built once per process and shared.
-pub fn prepare(options: &CheckOptions) -> Result<Arc<SchemaSet>, SchemaError> {
-    let version = resolve_version(options.kube_version.as_deref())?;
-    let key = (version, options.schema_dir.clone());
-    let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(set) = cache.get(&key) {
+/// The schema set a rendering is judged against.
+pub fn load(settings: &Settings) -> Result<Arc<SchemaSet>, SchemaError> {
+    let version = resolve_version(settings.kube_version.as_deref())?;
+    if let Some(dir) = &settings.schema_dir {
+        return Ok(Arc::new(SchemaSet::load(version, Some(dir))?));
+    }
+    let mut cache = embedded_cache().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(set) = cache.get(version) {
         return Ok(set.clone());
     }
-    let set = Arc::new(SchemaSet::load(version, options.schema_dir.as_deref())?);
-    cache.insert(key, set.clone());
+    let set = Arc::new(SchemaSet::load(version, None)?);
+    cache.insert(version, set.clone());
     Ok(set)
 }
 
