@@ -3,7 +3,7 @@
 //! Each group times one pass over a 1,000,000-key file, with
 //! `Throughput::Elements` so criterion reports keys/s. The file is written
 //! once to a temporary directory and read back as `mclint route --keys-file`
-//! reads it (`route_cmd::keys_in`):
+//! reads it (`route::keys_in`):
 //!
 //! - `sharded_pool`: one pool of 8 backends behind `route_direct` (seeded), the
 //!   routing `mclint route` does per key (router lookup, route tree,
@@ -33,9 +33,9 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use mclint::proxy::eval::{Engine, Hop};
 use mclint::proxy::hash::{place, seed_hash};
 use mclint::proxy::model::{KeyFilter, command_id};
-use mclint::proxy::route_cmd::{Placements, keys_in};
 use mclint::proxy::{EnvSource, Limits, ProxyConfig, load};
 use mclint::report::route::{RouteFormat, write_placement};
+use mclint::route::{Placements, keys_in};
 
 /// Keys per pass.
 const KEYS: usize = 1_000_000;

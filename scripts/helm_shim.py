@@ -26,7 +26,9 @@ import fnmatch
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 try:
@@ -364,6 +366,18 @@ def cmd_template(pos: list[str], opts: dict) -> int:
         raise HelmCLIError(f'path "{chart_ref}" not found' if "/" in chart_ref or chart_ref.startswith(".")
                            else f"non-absolute URLs should be in form of repo_name/path_to_chart, got: {chart_ref}")
     vals = merge_values(opts)
+    with tempfile.TemporaryDirectory(prefix="helm-shim-") as scratch:
+        if opts["skip_schema_validation"] and os.path.isdir(chart_ref):
+            # The engine's render always validates against values.schema.json:
+            # render a copy without the schemas (this chart's and its subcharts').
+            copy = os.path.join(scratch, os.path.basename(os.path.abspath(chart_ref)))
+            shutil.copytree(chart_ref, copy, symlinks=True,
+                            ignore=shutil.ignore_patterns("values.schema.json"))
+            chart_ref = copy
+        return _template(chart_ref, name, namespace, vals, opts)
+
+
+def _template(chart_ref: str, name: str, namespace: str, vals: dict, opts: dict) -> int:
     try:
         chart = helm.Chart.load(chart_ref)
     except helm.HelmError as exc:
@@ -379,10 +393,11 @@ def cmd_template(pos: list[str], opts: dict) -> int:
                 "An error occurred while checking for chart dependencies. You may need to run "
                 "`helm dependency build` to fetch missing dependencies: found in Chart.yaml, but "
                 f"missing in charts/ directory: {', '.join(missing)}")
-        try:
-            chart.validate_schema(vals)
-        except helm.HelmError as exc:
-            raise HelmCLIError(str(exc)) from exc
+        if not opts["skip_schema_validation"]:
+            try:
+                chart.validate_schema(vals)
+            except helm.HelmError as exc:
+                raise HelmCLIError(str(exc)) from exc
 
         render_opts: dict[str, Any] = {"name": name, "namespace": namespace, "revision": 1}
         if opts["is_upgrade"]:

@@ -87,6 +87,39 @@ pub fn lines(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` safe to print to a terminal or a CI log: control characters, line
+/// and paragraph separators and bidirectional overrides as escapes (`\n`,
+/// `\u{1b}`, ...), and a backslash as `\\` when anything else was escaped
+/// (so an escape in the text cannot pass for one of ours).
+pub fn shown(s: &str) -> std::borrow::Cow<'_, str> {
+    escaped(s, false)
+}
+
+/// As [`shown`], but a tab is left as it is (lines of a config or manifest,
+/// where tabs are indentation and cannot forge anything).
+pub fn shown_keeping_tabs(s: &str) -> std::borrow::Cow<'_, str> {
+    escaped(s, true)
+}
+
+fn escaped(s: &str, keep_tabs: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| -> bool { is_unsafe(c) && !(keep_tabs && c == '\t') };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' if !keep_tabs => out.push_str("\\t"),
+            '\\' => out.push_str("\\\\"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod memcached;
 pub mod proxy;
 pub mod rendering;
 pub mod report;
+pub mod route;
 pub mod rules;
 pub mod schema;
 pub mod suggest;

@@ -112,14 +112,15 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let format: report::Format = args.format.into();
     report::write(
-        args.format,
+        format,
         &report,
         &TextStyle {
             color,
             chart_dir: args.chart_dir.clone(),
             // Template lines for the formats that annotate template files.
-            template_lines: match args.format {
+            template_lines: match format {
                 report::Format::Sarif | report::Format::Github => report::template_lines::resolve(
                     &report,
                     &inputs,
@@ -167,7 +168,7 @@ fn run_values(args: &mclint::cli::ValuesArgs) -> anyhow::Result<ExitCode> {
     };
     let mut out = std::io::stdout().lock();
     report::write(
-        args.format,
+        args.format.into(),
         &report,
         &TextStyle {
             color,
@@ -196,13 +197,14 @@ fn fail_level(fail_on: FailOn) -> Option<Severity> {
 }
 
 /// `mclint diff`: 0 done, 1 a route moves more than --max-remap, 2 could not run.
-fn run_diff(args: &mclint::diff::DiffArgs) -> anyhow::Result<ExitCode> {
-    let report = mclint::diff::run(args, &mut std::io::stdin().lock())?;
+fn run_diff(args: &mclint::cli::DiffArgs) -> anyhow::Result<ExitCode> {
+    let req = mclint::diff::DiffRequest::from(args);
+    let report = mclint::diff::run(&req, &mut std::io::stdin().lock())?;
     for w in &report.warnings {
         eprintln!("mclint: {}", escape::lines(w));
     }
     let mut out = std::io::stdout().lock();
-    mclint::diff::write(args.format, &report, &mut out).context("writing the report")?;
+    mclint::diff::write(req.format, &report, &mut out).context("writing the report")?;
     out.flush().context("writing the report")?;
     Ok(if report.exceeded.is_empty() {
         ExitCode::SUCCESS
@@ -212,8 +214,11 @@ fn run_diff(args: &mclint::diff::DiffArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `mclint graph`: 0 drawn, 2 could not run.
-fn run_graph(args: &mclint::graph::GraphArgs) -> anyhow::Result<ExitCode> {
-    let output = mclint::graph::run(args, &mut std::io::stdin().lock())?;
+fn run_graph(args: &mclint::cli::GraphArgs) -> anyhow::Result<ExitCode> {
+    let output = mclint::graph::run(
+        &mclint::graph::GraphRequest::from(args),
+        &mut std::io::stdin().lock(),
+    )?;
     for w in &output.warnings {
         eprintln!("mclint: warning: {}", escape::lines(w));
     }
@@ -225,14 +230,16 @@ fn run_graph(args: &mclint::graph::GraphArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_route(args: mclint::cli::RouteArgs) -> anyhow::Result<ExitCode> {
-    let req = mclint::proxy::route_cmd::RouteRequest::from(&args);
+    let req = mclint::route::RouteRequest::from(&args);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     // Placements are written as they are made; --stats and --fail summarise.
-    let summary = mclint::proxy::route_cmd::run_with(&req, &mut |item| {
-        report::route::write_streamed(args.format, &item, &mut out).context("writing the routes")
+    let summary = mclint::route::run_with(&req, &mut |item| {
+        report::route::write_streamed(args.format.into(), &item, &mut out)
+            .context("writing the routes")
     })?;
     if let Some(summary) = summary {
-        report::route::write(args.format, &summary, &mut out).context("writing the routes")?;
+        report::route::write(args.format.into(), &summary, &mut out)
+            .context("writing the routes")?;
     }
     out.flush().context("writing the routes")?;
     Ok(ExitCode::SUCCESS)

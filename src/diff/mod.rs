@@ -16,68 +16,49 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use clap::{Args, ValueEnum};
 
 use objects::{ConfigTextChange, ObjectDiff, Side};
 use remap::RouteRemap;
 
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Exit status: 0 done, 1 a route moves more than --max-remap, 2 could not run."
-)]
-pub struct DiffArgs {
+/// What `mclint diff` compares and how (built by the command line).
+#[derive(Debug, Clone)]
+pub struct DiffRequest {
     /// The old rendering: a file, a directory or `-` (standard input).
-    #[arg(required_unless_present = "chart", conflicts_with = "chart")]
     pub old: Option<PathBuf>,
     /// The new rendering: a file, a directory or `-`.
-    #[arg(required_unless_present = "chart", conflicts_with = "chart")]
     pub new: Option<PathBuf>,
     /// Render this chart at --base and in the working tree, and compare.
-    #[arg(long, requires = "base")]
     pub chart: Option<PathBuf>,
     /// Git ref (branch, tag, commit) of the old rendering, with --chart.
-    #[arg(long, requires = "chart")]
     pub base: Option<String>,
     /// Values file for both renderings (repeatable). One tracked in git is read
     /// at --base for the old rendering.
-    #[arg(long = "values", short = 'f', requires = "chart")]
     pub values: Vec<PathBuf>,
     /// `--set` for both renderings (repeatable).
-    #[arg(long, requires = "chart")]
     pub set: Vec<String>,
     /// `--set-string` for both renderings (repeatable).
-    #[arg(long, requires = "chart")]
     pub set_string: Vec<String>,
     /// Release name for both renderings.
-    #[arg(long, default_value = "release")]
     pub release: String,
     /// Namespace for both renderings.
-    #[arg(long, short = 'n', default_value = "default")]
     pub namespace: String,
     /// The Helm command (default: $HELM_BIN, else `helm`).
-    #[arg(long)]
     pub helm: Option<PathBuf>,
     /// Seconds each `helm template` may take before it is killed (with the
     /// processes it started), with --chart.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub helm_timeout: u64,
     /// Number of deterministic synthetic keys to route through both configs.
-    #[arg(long, default_value_t = 100_000)]
     pub keys: usize,
     /// Real keys to route instead, one per line.
-    #[arg(long)]
     pub keys_file: Option<PathBuf>,
     /// Exit 1 when a route moves more than this percentage of keys.
-    #[arg(long, value_name = "PERCENT")]
     pub max_remap: Option<f64>,
-    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
     /// Lines of context in object diffs.
-    #[arg(long, default_value_t = 3)]
     pub context: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFormat {
     Text,
     Json,
@@ -115,7 +96,7 @@ pub struct DiffReport {
 }
 
 /// Runs the whole command; returns the report (main prints it).
-pub fn run(args: &DiffArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<DiffReport> {
+pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> anyhow::Result<DiffReport> {
     if let Some(m) = args.max_remap
         && !(0.0..=100.0).contains(&m)
     {

@@ -79,11 +79,7 @@ pub fn text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
             c.lines_removed
         )?;
         for line in c.diff.lines() {
-            writeln!(
-                out,
-                "  {}",
-                crate::proxy::route_cmd::shown_keeping_tabs(line)
-            )?;
+            writeln!(out, "  {}", crate::route::shown_keeping_tabs(line))?;
         }
     }
     for c in &r.config_texts {
@@ -95,11 +91,7 @@ pub fn text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
             c.lines_removed
         )?;
         for line in c.diff.lines() {
-            writeln!(
-                out,
-                "  {}",
-                crate::proxy::route_cmd::shown_keeping_tabs(line)
-            )?;
+            writeln!(out, "  {}", crate::route::shown_keeping_tabs(line))?;
         }
     }
     writeln!(out)?;
@@ -387,7 +379,7 @@ pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
 
 /// Text from the inputs (names, labels, diff lines) safe for a terminal.
 fn shown(s: &str) -> std::borrow::Cow<'_, str> {
-    crate::proxy::route_cmd::shown(s)
+    crate::route::shown(s)
 }
 
 fn html(s: &str) -> String {

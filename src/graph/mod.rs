@@ -15,26 +15,23 @@ pub mod svg;
 use std::path::PathBuf;
 
 use anyhow::bail;
-use clap::{Args, ValueEnum};
 
 use crate::manifest::{InputKind, parse_stream, read_inputs};
 use crate::rendering::{Rendering, Settings};
 
 pub use model::{BuildOptions, Graph};
 
-#[derive(Debug, Args)]
-#[command(after_help = "Exit status: 0 drawn, 2 could not run.")]
-pub struct GraphArgs {
+/// What `mclint graph` draws (built by the command line).
+#[derive(Debug, Clone)]
+pub struct GraphRequest {
     /// Rendered manifests (files, directories, or `-` for stdin) and `.lua` proxy configs.
     pub paths: Vec<PathBuf>,
-    #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
     /// Draw only this proxy (workload, container or file name, or a part of it).
-    #[arg(long)]
     pub proxy: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GraphFormat {
     /// A Mermaid flowchart (renders in GitHub Markdown).
     Mermaid,
@@ -112,7 +109,7 @@ pub fn render(g: &Graph, format: GraphFormat) -> String {
 }
 
 /// The whole command.
-pub fn run(args: &GraphArgs, stdin: &mut dyn std::io::Read) -> anyhow::Result<Output> {
+pub fn run(args: &GraphRequest, stdin: &mut dyn std::io::Read) -> anyhow::Result<Output> {
     let g = graph_of(
         &args.paths,
         stdin,

@@ -4,8 +4,8 @@
 //! `proxy_arg` points) runs in a sandboxed Lua VM ([`vm`]) against mclint's own
 //! model of routelib's configuration API; [`model`] turns what it declared into
 //! Rust data; [`hash`] and [`eval`] place keys and follow routes without Lua;
-//! [`manifest`] finds proxies in rendered manifests; [`route_cmd`] is
-//! `mclint route`.
+//! [`manifest`] finds proxies in rendered manifests (`mclint route` is
+//! `crate::route`).
 
 pub mod eval;
 pub mod hash;
@@ -14,7 +14,6 @@ pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod placement;
-pub mod route_cmd;
 pub mod vm;
 
 pub use model::ProxyConfig;

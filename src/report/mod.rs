@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use crate::check::Report;
 use crate::finding::Finding;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// For people: grouped by template, coloured on a terminal.
     Text,

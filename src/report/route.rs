@@ -7,13 +7,13 @@ use std::io::{self, Write};
 use serde_json::json;
 
 /// `mclint route` writes data, not findings: text for people, JSON lines for tools.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteFormat {
     Text,
     Json,
 }
 use crate::proxy::eval::Answer;
-use crate::proxy::route_cmd::{KeyOutcome, Placement, RouteOutput, Streamed, shown};
+use crate::route::{KeyOutcome, Placement, RouteOutput, Streamed, shown};
 
 /// A placement as a JSON line. Fields in name order (the order the format has
 /// always had), borrowed: writing a million of them allocates nothing.

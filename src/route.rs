@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 
-use super::eval::{Answer, Engine, Hop, Role, Scenario};
-use super::model::{ProxyConfig, command_id, is_read, is_ttl_command};
-use super::{EnvSource, Library, Limits};
 use crate::manifest::{InputKind, as_object, parse_stream, read_inputs};
+use crate::proxy::eval::{Answer, Engine, Hop, Role, Scenario};
+use crate::proxy::model::{ProxyConfig, command_id, is_read, is_ttl_command};
+use crate::proxy::{EnvSource, Library, Limits};
 
 /// What `mclint route` was asked (built from the command line).
 #[derive(Debug, Clone, Default)]
@@ -229,12 +229,12 @@ pub fn run_with(
         );
     }
     let cmd = command_id(&req.command)
-        .filter(|&c| c != super::model::CMD_ANY_STORAGE)
+        .filter(|&c| c != crate::proxy::model::CMD_ANY_STORAGE)
         .with_context(|| {
             format!(
                 "unknown --command `{}` (one of: {})",
                 shown(&req.command),
-                super::model::COMMANDS
+                crate::proxy::model::COMMANDS
                     .iter()
                     .map(|(n, _)| *n)
                     .collect::<Vec<_>>()
@@ -463,41 +463,7 @@ pub fn check_key(key: &str) -> Result<Option<String>, String> {
     Ok(None)
 }
 
-/// `s` safe to print to a terminal or a CI log: control characters, line
-/// and paragraph separators and bidirectional overrides as escapes (`\n`,
-/// `\u{1b}`, ...), and a backslash as `\\` when anything else was escaped
-/// (so an escape in the text cannot pass for one of ours).
-pub fn shown(s: &str) -> std::borrow::Cow<'_, str> {
-    escaped(s, false)
-}
-
-/// As [`shown`], but a tab is left as it is (lines of a config or manifest,
-/// where tabs are indentation and cannot forge anything).
-pub fn shown_keeping_tabs(s: &str) -> std::borrow::Cow<'_, str> {
-    escaped(s, true)
-}
-
-fn escaped(s: &str, keep_tabs: bool) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| -> bool {
-        (c.is_control() && !(keep_tabs && c == '\t'))
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' if !keep_tabs => out.push_str("\\t"),
-            '\\' => out.push_str("\\\\"),
-            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
+pub use crate::escape::{shown, shown_keeping_tabs};
 
 /// The keys of a keys file: one per line, `\r\n` or `\n`, empty lines skipped.
 pub fn keys_in(text: &str) -> impl Iterator<Item = &str> {
@@ -514,7 +480,7 @@ pub struct Placements<'e, 'a> {
     cmd: u8,
     command: String,
     described: Vec<Vec<PlacedBackend>>,
-    notes: HashMap<*const super::model::Route, Vec<String>>,
+    notes: HashMap<*const crate::proxy::model::Route, Vec<String>>,
     hops: Vec<Hop>,
     current: Placement,
 }
@@ -544,7 +510,7 @@ impl<'e, 'a> Placements<'e, 'a> {
         Placements {
             engine,
             cmd,
-            command: super::model::command_name(cmd),
+            command: crate::proxy::model::command_name(cmd),
             described,
             notes: HashMap::new(),
             hops: Vec::new(),
@@ -632,11 +598,11 @@ impl<'e, 'a> Placements<'e, 'a> {
 /// handler mclint does not model.
 fn behaviour_notes(
     cfg: &ProxyConfig,
-    r: &super::model::Route,
+    r: &crate::proxy::model::Route,
     cmd: u8,
     out: &mut Vec<(String, usize)>,
 ) {
-    use super::model::{HandlerKind, SlotValue};
+    use crate::proxy::model::{HandlerKind, SlotValue};
     r.walk(&mut |r| {
         let line = r.line.map(|l| format!(" (line {l})")).unwrap_or_default();
         match r.kind {
@@ -646,7 +612,7 @@ fn behaviour_notes(
                     .map(|v| v.show())
                     .unwrap_or_else(|| "nil".into());
                 let to = match r.slot("child") {
-                    Some(SlotValue::Single(t)) => super::eval::describe(cfg, t),
+                    Some(SlotValue::Single(t)) => crate::proxy::eval::describe(cfg, t),
                     _ => "its child".into(),
                 };
                 out.push((
@@ -657,7 +623,7 @@ fn behaviour_notes(
             HandlerKind::Builtin
                 if r.handler == "allfastest"
                     && is_read(cmd)
-                    && !r.arg("miss").is_some_and(super::vm::Lv::truthy) =>
+                    && !r.arg("miss").is_some_and(crate::proxy::vm::Lv::truthy) =>
             {
                 out.push((
                     format!(
@@ -792,13 +758,13 @@ fn has_pod_local_cache(cfg: &ProxyConfig) -> bool {
 /// label as written, else a host, else a pod name (the host's first DNS
 /// label). Several addresses, or none, is an error listing the candidates.
 pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> anyhow::Result<Vec<String>> {
-    let backends: Vec<&super::model::Backend> =
+    let backends: Vec<&crate::proxy::model::Backend> =
         cfg.pools.iter().flat_map(|p| p.backends.iter()).collect();
     let pod = |host: &str| -> Option<String> {
         (host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('['))
             .then(|| host.split('.').next().unwrap_or(host).to_string())
     };
-    let tiers: [&dyn Fn(&super::model::Backend) -> bool; 3] = [
+    let tiers: [&dyn Fn(&crate::proxy::model::Backend) -> bool; 3] = [
         &|b| b.address() == name || b.written == name || b.label == name,
         &|b| b.host == name,
         &|b| pod(&b.host).as_deref() == Some(name),
@@ -1157,7 +1123,7 @@ fn fail(
 /// The TTL a write gives the pod-local cache: the `ttl` of a `route_ttl`
 /// whose child is a pool with a loopback backend, in any route of the config.
 fn local_ttl(cfg: &ProxyConfig) -> Option<String> {
-    use super::model::{HandlerKind, SlotValue, Target};
+    use crate::proxy::model::{HandlerKind, SlotValue, Target};
     let mut found = None;
     cfg.routes(&mut |r| {
         if found.is_none()
@@ -1201,7 +1167,7 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
     if let Some(path) = &req.proxy_config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading --proxy-config {}", path.display()))?;
-        return Ok(super::load(
+        return Ok(crate::proxy::load(
             &path.display().to_string(),
             &text,
             &libs,
@@ -1228,7 +1194,7 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
         .iter()
         .filter_map(|d| as_object(d).and_then(Result::ok))
         .collect();
-    let found = super::manifest::find_proxies(&objects);
+    let found = crate::proxy::manifest::find_proxies(&objects);
     let mut candidates: Vec<(String, Candidate)> = Vec::new();
     for l in &lua {
         let libs = &libs;
@@ -1236,7 +1202,7 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
         candidates.push((
             l.name.to_string(),
             Box::new(move || {
-                Ok(super::load(
+                Ok(crate::proxy::load(
                     &l.name,
                     &l.text,
                     libs,
@@ -1311,22 +1277,4 @@ fn same_config(picked: &[(String, Candidate)]) -> bool {
         }
     }
     true
-}
-
-impl From<&crate::cli::RouteArgs> for RouteRequest {
-    fn from(a: &crate::cli::RouteArgs) -> RouteRequest {
-        RouteRequest {
-            paths: a.paths.clone(),
-            keys: a.keys.clone(),
-            keys_file: a.keys_file.clone(),
-            command: a.command.clone(),
-            proxy: a.proxy.clone(),
-            proxy_config: a.proxy_config.clone(),
-            libs: a.lib.clone(),
-            env: a.env.clone(),
-            tag: a.tag.clone(),
-            stats: a.stats,
-            fail: a.fail.clone(),
-        }
-    }
 }
