@@ -241,7 +241,7 @@ pub fn run_with(
                     .join(", ")
             )
         })?;
-    let engine = Engine::new(&cfg, &req.tag).map_err(anyhow::Error::msg)?;
+    let engine = Engine::new(&cfg, &req.tag)?;
     let given = GivenKeys {
         keys: &req.keys,
         file: req.keys_file.as_deref(),
@@ -569,7 +569,10 @@ impl<'e, 'a> Placements<'e, 'a> {
                 "no route handles this command: the proxy answers SERVER_ERROR lua start failure"
                     .to_string(),
             ),
-            Some(r) => engine.hops(r, key.as_bytes(), cmd, &mut self.hops).err(),
+            Some(r) => engine
+                .hops(r, key.as_bytes(), cmd, &mut self.hops)
+                .err()
+                .map(|h| h.0),
         };
         p.notes.clear();
         if let Some(r) = sel.route {

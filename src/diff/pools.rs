@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use super::objects::LuaConfig;
 use super::remap::{PoolSpec, ProxySpec, RouteSpec};
 use crate::proxy::model::{self, MapEntry, ProxyConfig, Route, SlotValue, Target};
+use crate::proxy::placement::Placer;
 use crate::proxy::{EnvSource, Limits};
 
 /// A config that holds pools or routes, or why it cannot be used.
@@ -40,11 +41,14 @@ fn spec(cfg: &ProxyConfig) -> ProxySpec {
     let pools = cfg
         .pools
         .iter()
-        .map(|p| PoolSpec {
-            name: p.reference(),
-            backends: p.backends.iter().map(|b| b.identity()).collect(),
-            placer: p.placer.as_ref().ok().cloned(),
-            unmodeled: p.placer.as_ref().err().cloned(),
+        .map(|p| {
+            let placer = Placer::for_pool(p);
+            PoolSpec {
+                name: p.reference(),
+                backends: p.backends.iter().map(|b| b.identity()).collect(),
+                unmodeled: placer.as_ref().err().map(ToString::to_string),
+                placer: placer.ok(),
+            }
         })
         .collect();
     let mut routes = Vec::new();

@@ -93,7 +93,7 @@ pub fn graph_of(
         );
     }
     let proxies = crate::proxy::load_all(&rendering);
-    let mut g = model::build(&rendering.objects, &proxies, options).map_err(anyhow::Error::msg)?;
+    let mut g = model::build(&rendering.objects, &proxies, options)?;
     warnings.append(&mut g.warnings);
     g.warnings = warnings;
     Ok(g)

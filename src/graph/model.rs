@@ -218,11 +218,25 @@ pub struct BuildOptions {
 }
 
 /// Builds the graph of the objects and proxy configs of a context.
+/// Why a graph cannot be drawn.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    #[error(
+        "--proxy {want}: the input has no proxy (a container running memcached -o proxy_config=routelib,proxy_arg=PATH, or a .lua config)"
+    )]
+    NoProxies { want: String },
+    #[error("--proxy {want}: no proxy matches; proxies: {}", candidates.join("; "))]
+    NoMatch {
+        want: String,
+        candidates: Vec<String>,
+    },
+}
+
 pub fn build(
     objects: &[Object],
     proxies: &Proxies,
     options: &BuildOptions,
-) -> Result<Graph, String> {
+) -> Result<Graph, GraphError> {
     let mut b = Builder::new(objects);
     b.run(proxies, options)?;
     Ok(b.finish())
@@ -405,7 +419,7 @@ impl<'o, 'a> Builder<'o, 'a> {
         c
     }
 
-    fn run(&mut self, proxies: &Proxies, options: &BuildOptions) -> Result<(), String> {
+    fn run(&mut self, proxies: &Proxies, options: &BuildOptions) -> Result<(), GraphError> {
         let objects = self.objects;
         // The proxies to draw: not in helm test hooks, and matching --proxy.
         let mut candidates: Vec<String> = Vec::new();
@@ -442,14 +456,12 @@ impl<'o, 'a> Builder<'o, 'a> {
             && files.is_empty()
         {
             return Err(if candidates.is_empty() {
-                format!(
-                    "--proxy {want}: the input has no proxy (a container running memcached -o proxy_config=routelib,proxy_arg=PATH, or a .lua config)"
-                )
+                GraphError::NoProxies { want: want.clone() }
             } else {
-                format!(
-                    "--proxy {want}: no proxy matches; proxies: {}",
-                    candidates.join("; ")
-                )
+                GraphError::NoMatch {
+                    want: want.clone(),
+                    candidates,
+                }
             });
         }
         let excluded: Vec<usize> = proxies
@@ -491,7 +503,7 @@ impl<'o, 'a> Builder<'o, 'a> {
             };
             match &f.config {
                 Err(why) => {
-                    self.g.warnings.push(why.clone());
+                    self.g.warnings.push(why.to_string());
                     self.g.nodes[proxy_node]
                         .lines
                         .push("config not found".into());

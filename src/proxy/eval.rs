@@ -5,12 +5,14 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::hash::FilterCrash;
 use super::model::{
     CMD_ANY_STORAGE, CMD_END_STORAGE, HandlerKind, ListForm, MapEntry, ProxyConfig, Route, Router,
     RouterMode, SlotValue, Target, command_name, is_ttl_command,
 };
+use super::placement::{PlacementError, Placer};
 use super::vm::{Key, Lv};
 
 /// A route_ttl child.
@@ -66,6 +68,46 @@ enum Halt {
     Fail(String),
 }
 
+/// Why the engine cannot route with a config.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("{config}: the config defines no routes")]
+    NoRoutes { config: String },
+    #[error("{config}: no routes{{}} with tag `{tag}` (tags: {})", tags.join(", "))]
+    NoTag {
+        config: String,
+        tag: String,
+        tags: Vec<String>,
+    },
+}
+
+/// Why a key has no backend in a pool.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlaceError {
+    #[error("pool {pool}: {why}")]
+    Unplaceable { pool: String, why: PlacementError },
+    #[error("pool {pool}: its ring has no backend for this key (the proxy answers with an error)")]
+    RingGap { pool: String },
+    #[error("pool {pool} has no backends: the proxy crashes on this request")]
+    NoBackends { pool: String },
+    #[error(
+        "pool {pool}: its tags filter uses the same delimiter twice and the proxy crashes on this key"
+    )]
+    FilterCrash { pool: String },
+}
+
+/// Why a request stops: it fails at the proxy (SERVER_ERROR, a crash), or
+/// mclint cannot follow it; the message says which.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RouteHalt(pub String);
+
+impl From<PlaceError> for Halt {
+    fn from(e: PlaceError) -> Halt {
+        Halt::Fail(e.to_string())
+    }
+}
+
 impl From<String> for Halt {
     fn from(s: String) -> Halt {
         Halt::Fail(s)
@@ -96,6 +138,9 @@ pub struct Engine<'a> {
     /// rotated: each worker thread of the real proxy walks them in its own
     /// order; 0 is the model's (sorted) order.
     rotation: usize,
+    /// How keys reach each pool's backends, built once per engine (a ring is
+    /// hundreds of MD5 digests); `Err` says why mclint cannot place its keys.
+    placers: Arc<Vec<Result<Placer, PlacementError>>>,
 }
 
 /// What the router picked for a key.
@@ -108,17 +153,19 @@ pub struct Selected<'a> {
 }
 
 impl<'a> Engine<'a> {
-    pub fn new(cfg: &'a ProxyConfig, tag: &str) -> Result<Engine<'a>, String> {
+    pub fn new(cfg: &'a ProxyConfig, tag: &str) -> Result<Engine<'a>, EngineError> {
         let router = cfg.routers.iter().find(|r| r.tag == tag).ok_or_else(|| {
-            let tags: Vec<&str> = cfg.routers.iter().map(|r| r.tag.as_str()).collect();
+            let tags: Vec<String> = cfg.routers.iter().map(|r| r.tag.clone()).collect();
             if tags.is_empty() {
-                format!("{}: the config defines no routes", cfg.name)
+                EngineError::NoRoutes {
+                    config: cfg.name.clone(),
+                }
             } else {
-                format!(
-                    "{}: no routes{{}} with tag `{tag}` (tags: {})",
-                    cfg.name,
-                    tags.join(", ")
-                )
+                EngineError::NoTag {
+                    config: cfg.name.clone(),
+                    tag: tag.to_string(),
+                    tags,
+                }
             }
         })?;
         let mut map = HashMap::new();
@@ -138,6 +185,7 @@ impl<'a> Engine<'a> {
             map,
             cmap,
             rotation: 0,
+            placers: Arc::new(cfg.pools.iter().map(Placer::for_pool).collect()),
         })
     }
 
@@ -151,6 +199,7 @@ impl<'a> Engine<'a> {
             map: self.map.clone(),
             cmap: self.cmap,
             rotation: k,
+            placers: self.placers.clone(),
         }
     }
 
@@ -302,9 +351,9 @@ impl<'a> Engine<'a> {
         key: &[u8],
         cmd: u8,
         out: &mut Vec<Hop>,
-    ) -> Result<(), String> {
+    ) -> Result<(), RouteHalt> {
         self.route_hops(route, key, cmd, Role::Primary, out, 0)
-            .map_err(Halt::message)
+            .map_err(|h| RouteHalt(h.message()))
     }
 
     fn target_hops(
@@ -361,26 +410,28 @@ impl<'a> Engine<'a> {
     }
 
     /// The backend index in pool `i` for `key`.
-    pub fn place(&self, i: usize, key: &[u8]) -> Result<usize, String> {
+    pub fn place(&self, i: usize, key: &[u8]) -> Result<usize, PlaceError> {
         let p = &self.cfg.pools[i];
-        let placer = match &p.placer {
+        let placer = match &self.placers[i] {
             Ok(placer) => placer,
-            Err(why) => return Err(format!("pool {}: {why}", p.reference())),
+            Err(why) => {
+                return Err(PlaceError::Unplaceable {
+                    pool: p.reference(),
+                    why: why.clone(),
+                });
+            }
         };
         match placer.place(key) {
             Ok(Some(b)) => Ok(b as usize),
-            Ok(None) if !p.backends.is_empty() => Err(format!(
-                "pool {}: its ring has no backend for this key (the proxy answers with an error)",
-                p.reference()
-            )),
-            Ok(None) => Err(format!(
-                "pool {} has no backends: the proxy crashes on this request",
-                p.reference()
-            )),
-            Err(FilterCrash) => Err(format!(
-                "pool {}: its tags filter uses the same delimiter twice and the proxy crashes on this key",
-                p.reference()
-            )),
+            Ok(None) if !p.backends.is_empty() => Err(PlaceError::RingGap {
+                pool: p.reference(),
+            }),
+            Ok(None) => Err(PlaceError::NoBackends {
+                pool: p.reference(),
+            }),
+            Err(FilterCrash) => Err(PlaceError::FilterCrash {
+                pool: p.reference(),
+            }),
         }
     }
 

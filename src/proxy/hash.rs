@@ -6,7 +6,15 @@
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use super::model::KeyFilter;
+/// A key filter: which part of the key is hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFilter {
+    None,
+    /// Hash up to the first occurrence of the string.
+    Stop(Vec<u8>),
+    /// Hash what lies between the first byte `.0` and the next byte `.1`.
+    Tags(u8, u8),
+}
 
 /// Longest key memcached accepts; the stop filter leaves longer keys alone.
 pub const KEY_MAX_LENGTH: usize = 250;

@@ -56,9 +56,9 @@ pub struct FoundProxy {
     pub proxy_config: String,
     pub proxy_arg: Option<String>,
     /// The config, or why it cannot be read (a message naming file, object and field).
-    pub config: Result<Mounted, String>,
+    pub config: Result<Mounted, MountError>,
     /// Libraries besides routelib, in the order the proxy loads them.
-    pub libs: Vec<Result<Mounted, String>>,
+    pub libs: Vec<Result<Mounted, MountError>>,
     pub env: BTreeMap<String, String>,
 }
 
@@ -117,11 +117,9 @@ pub fn find_proxies(objects: &[Object]) -> Vec<FoundProxy> {
             }
             let config = match &proxy_arg {
                 Some(p) => mount(objects, i, &mc, p),
-                None => Err(format!(
-                    "{} container {}: -o proxy_config=routelib without proxy_arg: routelib has no config file to load",
-                    obj.reference(),
-                    mc.container.name
-                )),
+                None => Err(MountError::NoProxyArg {
+                    who: format!("{} container {}", obj.reference(), mc.container.name),
+                }),
             };
             let arg_pointer = mc.pointer(mc.args.proxy_arg.from.or(mc.args.proxy_config.from));
             out.push(FoundProxy {
@@ -157,13 +155,73 @@ fn literal_env(container: &Value) -> BTreeMap<String, String> {
     out
 }
 
+/// Why a proxy's config (or library) cannot be read from the manifests; each
+/// names the workload and container (`who`), the path and the volume.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MountError {
+    #[error(
+        "{who}: -o proxy_config=routelib without proxy_arg: routelib has no config file to load"
+    )]
+    NoProxyArg { who: String },
+    #[error("{who}: {path} is not under any volumeMount, so the proxy cannot read it")]
+    NotMounted { who: String, path: String },
+    #[error("{who}: volumeMount `{volume}` (for {path}) names no volume of the pod")]
+    NoVolume {
+        who: String,
+        path: String,
+        volume: String,
+    },
+    #[error("{who}: {path} is the mount point of volume `{volume}` itself, not a file in it")]
+    MountPoint {
+        who: String,
+        path: String,
+        volume: String,
+    },
+    #[error(
+        "{who}: {path} comes from volume `{volume}` of type {kind}; mclint reads proxy configs from ConfigMaps only"
+    )]
+    NotConfigMap {
+        who: String,
+        path: String,
+        volume: String,
+        kind: String,
+    },
+    #[error(
+        "{who}: {path} is key `{key}` of ConfigMap {configmap} (volume `{volume}`), which is not in the manifests"
+    )]
+    ConfigMapMissing {
+        who: String,
+        path: String,
+        key: String,
+        configmap: String,
+        volume: String,
+    },
+    #[error(
+        "{who}: {path} is key `{key}` of ConfigMap {configmap}, which has no such key (keys: {})",
+        if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+    )]
+    KeyMissing {
+        who: String,
+        path: String,
+        key: String,
+        configmap: String,
+        keys: Vec<String>,
+    },
+    #[error("{who}: {path} is not a key of any ConfigMap projected by volume `{volume}`")]
+    NotProjected {
+        who: String,
+        path: String,
+        volume: String,
+    },
+}
+
 /// Follows `path` through the container's volumeMounts to a ConfigMap key.
 fn mount(
     objects: &[Object],
     obj_index: usize,
     mc: &MemcachedContainer,
     path: &str,
-) -> Result<Mounted, String> {
+) -> Result<Mounted, MountError> {
     let obj = &objects[obj_index];
     let c = &mc.container;
     let who = format!("{} container {}", obj.reference(), c.name);
@@ -200,9 +258,10 @@ fn mount(
         }
     }
     let Some((m, rel)) = best else {
-        return Err(format!(
-            "{who}: {path} is not under any volumeMount, so the proxy cannot read it"
-        ));
+        return Err(MountError::NotMounted {
+            who,
+            path: path.to_string(),
+        });
     };
     let vol_name = m.get("name").and_then(Value::as_str).unwrap_or("");
     let sub_path = m
@@ -218,9 +277,11 @@ fn mount(
                 .find(|v| v.get("name").and_then(Value::as_str) == Some(vol_name))
         });
     let Some(volume) = volume else {
-        return Err(format!(
-            "{who}: volumeMount `{vol_name}` (for {path}) names no volume of the pod"
-        ));
+        return Err(MountError::NoVolume {
+            who,
+            path: path.to_string(),
+            volume: vol_name.to_string(),
+        });
     };
     // The path inside the volume.
     let inner = match sub_path {
@@ -229,9 +290,11 @@ fn mount(
         None => rel.clone(),
     };
     if inner.is_empty() {
-        return Err(format!(
-            "{who}: {path} is the mount point of volume `{vol_name}` itself, not a file in it"
-        ));
+        return Err(MountError::MountPoint {
+            who,
+            path: path.to_string(),
+            volume: vol_name.to_string(),
+        });
     }
     // configMap, or projected sources' configMaps.
     let sources: Vec<&Value> = if let Some(cm) = volume.get("configMap") {
@@ -246,9 +309,12 @@ fn mount(
             .as_object()
             .and_then(|o| o.keys().find(|k| *k != "name").cloned())
             .unwrap_or_else(|| "unknown".into());
-        return Err(format!(
-            "{who}: {path} comes from volume `{vol_name}` of type {kind}; mclint reads proxy configs from ConfigMaps only"
-        ));
+        return Err(MountError::NotConfigMap {
+            who,
+            path: path.to_string(),
+            volume: vol_name.to_string(),
+            kind,
+        });
     };
     let ns = obj.effective_namespace();
     for src in sources {
@@ -270,9 +336,13 @@ fn mount(
         let Some(ci) = objects.iter().position(|o| {
             o.kind == "ConfigMap" && o.name == cm_name && o.effective_namespace() == ns
         }) else {
-            return Err(format!(
-                "{who}: {path} is key `{key}` of ConfigMap {ns}/{cm_name} (volume `{vol_name}`), which is not in the manifests"
-            ));
+            return Err(MountError::ConfigMapMissing {
+                who,
+                path: path.to_string(),
+                key,
+                configmap: format!("{ns}/{cm_name}"),
+                volume: vol_name.to_string(),
+            });
         };
         let cm = &objects[ci];
         let ptr = format!("/data/{}", key.replace('~', "~0").replace('/', "~1"));
@@ -283,14 +353,13 @@ fn mount(
                 .and_then(Value::as_object)
                 .map(|d| d.keys().cloned().collect())
                 .unwrap_or_default();
-            return Err(format!(
-                "{who}: {path} is key `{key}` of ConfigMap {ns}/{cm_name}, which has no such key (keys: {})",
-                if keys.is_empty() {
-                    "none".to_string()
-                } else {
-                    keys.join(", ")
-                }
-            ));
+            return Err(MountError::KeyMissing {
+                who,
+                path: path.to_string(),
+                key,
+                configmap: format!("{ns}/{cm_name}"),
+                keys,
+            });
         };
         let key_line = cm.root.line_of(&ptr);
         // A multi-line value is (in rendered charts) a block scalar whose lines
@@ -305,9 +374,11 @@ fn mount(
             block,
         });
     }
-    Err(format!(
-        "{who}: {path} is not a key of any ConfigMap projected by volume `{vol_name}`"
-    ))
+    Err(MountError::NotProjected {
+        who,
+        path: path.to_string(),
+        volume: vol_name.to_string(),
+    })
 }
 
 /// Where a line of a mounted config is in the rendered manifests.

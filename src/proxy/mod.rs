@@ -7,10 +7,10 @@
 //! [`manifest`] finds proxies in rendered manifests (`mclint route` is
 //! `crate::route`).
 
+pub mod api;
 pub mod eval;
 pub mod hash;
 pub mod lines;
-pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod placement;

@@ -6,6 +6,8 @@
 //! unspecified) the model sorts keys, so it is deterministic; rules report
 //! those places.
 
+use super::api::{self, MissingArg};
+pub use super::hash::KeyFilter;
 use super::lines::LineIndex;
 use super::vm::{Declared, Key, LuaFailure, Lv, RouteCall, Table, ZoneDecl};
 
@@ -83,16 +85,6 @@ pub struct Problem {
     pub message: String,
 }
 
-/// A key filter: which part of the key is hashed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyFilter {
-    None,
-    /// Hash up to the first occurrence of the string.
-    Stop(Vec<u8>),
-    /// Hash what lies between the first byte `.0` and the next byte `.1`.
-    Tags(u8, u8),
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dist {
     Jump,
@@ -164,9 +156,6 @@ pub struct Pool {
     pub seed_hash: u64,
     pub filter: KeyFilter,
     pub dist: Dist,
-    /// How keys reach the backends, built once with the pool (a ring is
-    /// hundreds of MD5 digests); `Err` says why mclint cannot place its keys.
-    pub placer: Result<super::placement::Placer, String>,
 }
 
 impl Pool {
@@ -268,6 +257,40 @@ pub struct Route {
 }
 
 impl Route {
+    /// The required arguments `route` lacks (none for custom or unknown handlers,
+    /// or when it was not given a table at all, which is reported elsewhere).
+    pub fn missing_required(&self) -> Vec<MissingArg> {
+        let route = self;
+        if route.kind != HandlerKind::Builtin || route.args_not_table.is_some() {
+            return Vec::new();
+        }
+        let Some(spec) = api::handler_args(&route.handler) else {
+            return Vec::new();
+        };
+        let names: Vec<&str> = spec.iter().map(|(n, _)| *n).collect();
+        let unknown: Vec<&str> = route
+            .args
+            .str_keys()
+            .map(|(k, _)| k)
+            .filter(|k| !names.contains(k))
+            .collect();
+        api::required_args(&route.handler)
+            .iter()
+            .filter(|a| route.arg(a).is_none())
+            .map(|&arg| {
+                // A near-miss of this argument, else (for a child slot) another
+                // `child...` key: routelib resolves any such key, but this
+                // handler never reads it (`child` given to route_failover).
+                let near = unknown
+                    .iter()
+                    .find(|k| crate::suggest::nearest(k, [arg]).is_some())
+                    .or_else(|| unknown.iter().find(|k| k.starts_with("child")))
+                    .map(|k| k.to_string());
+                MissingArg { arg, near }
+            })
+            .collect()
+    }
+
     pub fn arg(&self, name: &str) -> Option<&Lv> {
         self.args.get(name).filter(|v| !matches!(v, Lv::Nil))
     }
@@ -563,7 +586,7 @@ fn make_pool(
         Some(Lv::Const(c)) if c == "dist_ring_hash" => Dist::Ring,
         Some(other) => Dist::Other(other.show()),
     };
-    let mut pool = Pool {
+    Pool {
         name: name.to_string(),
         set: set.map(str::to_string),
         line,
@@ -577,10 +600,7 @@ fn make_pool(
         seed_hash,
         filter,
         dist,
-        placer: Err(String::new()),
-    };
-    pool.placer = super::placement::Placer::for_pool(&pool);
-    pool
+    }
 }
 
 /// routelib's make_backend: a string `host:port`, `host:port label`, a string
@@ -970,7 +990,7 @@ fn router_mode(cfg: &mut ProxyConfig, t: &Table, line: Option<u32>, has_map: boo
 fn make_route(cfg: &mut ProxyConfig, call: &RouteCall, depth: usize) -> Route {
     let kind = if call.unknown {
         HandlerKind::Unknown
-    } else if super::lint::handler_args(&call.handler).is_none() {
+    } else if api::handler_args(&call.handler).is_none() {
         HandlerKind::Custom
     } else {
         HandlerKind::Builtin

@@ -89,25 +89,40 @@ impl RingMode {
     }
 }
 
+/// Why mclint cannot place a pool's keys.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlacementError {
+    /// A ring option the proxy refuses while loading: the option (`omode` or
+    /// `obuckets`) and the proxy's error.
+    #[error("{message}")]
+    RingOption {
+        option: &'static str,
+        message: String,
+    },
+    #[error(
+        "a ring of {buckets} points for each of {backends} backends is larger than mclint models ({MAX_RING_POINTS} points)"
+    )]
+    RingTooLarge { buckets: i64, backends: usize },
+    #[error("dist {0}, which mclint cannot place keys with")]
+    UnknownDist(String),
+}
+
 /// The ring options of a pool, as `mcp.dist_ring_hash.new` reads them from the
-/// pool options; `Err` is the option (`omode` or `obuckets`) and the error the
-/// proxy raises while loading.
-pub fn ring_options(options: &super::vm::Table) -> Result<(RingMode, i64), (&'static str, String)> {
+/// pool options; `Err` is [`PlacementError::RingOption`].
+pub fn ring_options(options: &super::vm::Table) -> Result<(RingMode, i64), PlacementError> {
     let mode = match options.get("omode") {
         None | Some(Lv::Nil) => RingMode::Default,
-        Some(Lv::Str(s)) => RingMode::parse(s).ok_or_else(|| {
-            (
-                "omode",
-                format!(
-                    "ring_hash: bad omode argument \"{s}\" (default, ketama, twemproxy or evcache)"
-                ),
-            )
+        Some(Lv::Str(s)) => RingMode::parse(s).ok_or_else(|| PlacementError::RingOption {
+            option: "omode",
+            message: format!(
+                "ring_hash: bad omode argument \"{s}\" (default, ketama, twemproxy or evcache)"
+            ),
         })?,
         Some(other) => {
-            return Err((
-                "omode",
-                format!("ring_hash: omode is {}; it must be a string", other.show()),
-            ));
+            return Err(PlacementError::RingOption {
+                option: "omode",
+                message: format!("ring_hash: omode is {}; it must be a string", other.show()),
+            });
         }
     };
     let buckets = match options.get("obuckets") {
@@ -115,13 +130,13 @@ pub fn ring_options(options: &super::vm::Table) -> Result<(RingMode, i64), (&'st
         Some(v) => match lua_integer(v) {
             Some(n) if n >= 1 => n,
             _ => {
-                return Err((
-                    "obuckets",
-                    format!(
+                return Err(PlacementError::RingOption {
+                    option: "obuckets",
+                    message: format!(
                         "ring_hash: obuckets is {}; it must be a positive integer",
                         v.show()
                     ),
-                ));
+                });
             }
         },
     };
@@ -155,15 +170,17 @@ pub struct Ring {
 
 impl Ring {
     /// Builds the ring for backends given as `(host, port)` in pool order.
-    pub fn build(mode: RingMode, buckets: i64, backends: &[(&str, &str)]) -> Result<Ring, String> {
+    pub fn build(
+        mode: RingMode,
+        buckets: i64,
+        backends: &[(&str, &str)],
+    ) -> Result<Ring, PlacementError> {
         let total = buckets
             .checked_mul(backends.len() as i64)
             .filter(|&t| t <= MAX_RING_POINTS)
-            .ok_or_else(|| {
-                format!(
-                    "a ring of {buckets} points for each of {} backends is larger than mclint models ({MAX_RING_POINTS} points)",
-                    backends.len()
-                )
+            .ok_or(PlacementError::RingTooLarge {
+                buckets,
+                backends: backends.len(),
             })?;
         let mut points = vec![(0u32, 0u32); total as usize];
         let mut cont = 0usize;
@@ -248,7 +265,7 @@ pub struct Placer {
 impl Placer {
     /// The placer for a pool of the model; `Err` says why mclint cannot place
     /// its keys (an unknown `dist`, a ring the proxy refuses or that is too big).
-    pub fn for_pool(p: &Pool) -> Result<Placer, String> {
+    pub fn for_pool(p: &Pool) -> Result<Placer, PlacementError> {
         let hash = match p.effective.get("hash") {
             Some(Lv::Const(c)) if c == "dist_ring_hash.hash" => KeyHash::Md5,
             _ => KeyHash::Xxh3(p.seed_hash),
@@ -256,7 +273,7 @@ impl Placer {
         let spread = match &p.dist {
             Dist::Jump => Spread::Jump,
             Dist::Ring => {
-                let (mode, buckets) = ring_options(&p.effective).map_err(|(_, why)| why)?;
+                let (mode, buckets) = ring_options(&p.effective)?;
                 let backends: Vec<(&str, &str)> = p
                     .backends
                     .iter()
@@ -264,7 +281,7 @@ impl Placer {
                     .collect();
                 Spread::Ring(Ring::build(mode, buckets, &backends)?)
             }
-            Dist::Other(d) => return Err(format!("dist {d}, which mclint cannot place keys with")),
+            Dist::Other(d) => return Err(PlacementError::UnknownDist(d.clone())),
         };
         Ok(Placer {
             filter: p.filter.clone(),
@@ -369,12 +386,17 @@ mod tests {
         assert!(
             ring_options(&half)
                 .unwrap_err()
-                .1
+                .to_string()
                 .contains("positive integer")
         );
         assert!(ring_options(&t(&[("obuckets", Lv::Int(0))])).is_err());
         let bad = t(&[("omode", Lv::Str("libketama".into()))]);
-        assert!(ring_options(&bad).unwrap_err().1.contains("bad omode"));
+        assert!(
+            ring_options(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("bad omode")
+        );
     }
 
     #[test]

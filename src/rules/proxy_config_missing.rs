@@ -31,7 +31,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let obj = &ctx.objects[f.object];
         for r in std::iter::once(&f.config).chain(f.libs.iter()) {
             if let Err(e) = r {
-                out.push(RULE.on(obj, &f.arg_pointer, e.clone()));
+                out.push(RULE.on(obj, &f.arg_pointer, e.to_string()));
             }
         }
     }

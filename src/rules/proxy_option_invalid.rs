@@ -1,8 +1,8 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::lint::{ArgTy, BACKEND_OPTIONS, SETTINGS};
+use crate::proxy::api::{ArgTy, BACKEND_OPTIONS, SETTINGS};
 use crate::proxy::model::Dist;
-use crate::proxy::placement::ring_options;
+use crate::proxy::placement::{PlacementError, ring_options};
 use crate::proxy::vm::Lv;
 
 pub const RULE: Rule = Rule {
@@ -131,7 +131,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 ),
             }
             if p.dist == Dist::Ring
-                && let Err((key, why)) = ring_options(o)
+                && let Err(PlacementError::RingOption {
+                    option: key,
+                    message: why,
+                }) = ring_options(o)
             {
                 bad(at(key), format!("pool {name}: {why}"));
             }

@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::Loaded;
-use crate::proxy::lint::{
+use crate::proxy::api::{
     BACKEND_OPTIONS, POOL_KEYS, POOL_OPTIONS, ROUTER_CONF_KEYS, ROUTES_KEYS, SETTINGS, did_you_mean,
 };
 use crate::proxy::vm::{Key, Lv, Table};

@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::lint::handler_args;
+use crate::proxy::api::handler_args;
 use crate::proxy::vm::Lv;
 
 pub const RULE: Rule = Rule {

@@ -1,6 +1,5 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::lint::missing_required;
 use crate::proxy::model::{ProxyConfig, Route};
 
 pub const RULE: Rule = Rule {
@@ -43,7 +42,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for c in super::proxies::configs(ctx) {
         let m = &c.model;
         m.routes(&mut |r| {
-            for miss in missing_required(r) {
+            for miss in r.missing_required() {
                 let why = if r.handler == "zfailover" && r.arg("failover_count").is_none() {
                     "routelib's route_zfailover_conf takes its length (\"attempt to get length of a nil value\")"
                 } else if miss.arg == "children" {

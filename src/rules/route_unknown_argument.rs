@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::lint::{did_you_mean, handler_args, ignored_args, missing_required};
+use crate::proxy::api::{did_you_mean, handler_args, ignored_args};
 use crate::proxy::vm::Key;
 
 pub const RULE: Rule = Rule {
@@ -39,7 +39,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         // Keys given instead of a required argument are reported (as an
         // error) by route-missing-argument.
-        let instead: Vec<String> = missing_required(r)
+        let instead: Vec<String> = r
+            .missing_required()
             .into_iter()
             .filter_map(|m| m.near)
             .collect();

@@ -42,7 +42,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .filter(|p| p.kind == ProblemKind::UnknownCommand)
         {
             let word = p.message.rsplit(' ').next().unwrap_or("");
-            let hint = crate::proxy::lint::did_you_mean(word, names.iter().copied());
+            let hint = crate::proxy::api::did_you_mean(word, names.iter().copied());
             out.push(c.finding(ctx, &RULE, p.line, format!("{}{hint}", p.message)));
         }
         for r in &m.routers {

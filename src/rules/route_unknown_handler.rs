@@ -31,7 +31,7 @@ Use a defined handler, or load the library that defines it
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for c in super::proxies::configs(ctx) {
         let m = &c.model;
-        let known: Vec<String> = crate::proxy::lint::REGISTERED
+        let known: Vec<String> = crate::proxy::api::REGISTERED
             .iter()
             .map(|s| format!("route_{s}"))
             .chain(m.custom_handlers.iter().map(|h| format!("route_{h}")))
@@ -39,8 +39,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         m.routes(&mut |r| {
             if r.kind == HandlerKind::Unknown {
                 let name = format!("route_{}", r.handler);
-                let hint =
-                    crate::proxy::lint::did_you_mean(&name, known.iter().map(String::as_str));
+                let hint = crate::proxy::api::did_you_mean(&name, known.iter().map(String::as_str));
                 out.push(c.finding(
                     ctx,
                     &RULE,

@@ -42,10 +42,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 };
                 for t in targets {
                     if let Target::Missing(name, why) = t {
-                        let hint = crate::proxy::lint::did_you_mean(
-                            name,
-                            names.iter().map(String::as_str),
-                        );
+                        let hint =
+                            crate::proxy::api::did_you_mean(name, names.iter().map(String::as_str));
                         out.push(c.finding(
                             ctx,
                             &RULE,

@@ -132,39 +132,6 @@ pub struct MissingArg {
     pub near: Option<String>,
 }
 
-/// The required arguments `route` lacks (none for custom or unknown handlers,
-/// or when it was not given a table at all, which is reported elsewhere).
-pub fn missing_required(route: &super::model::Route) -> Vec<MissingArg> {
-    if route.kind != super::model::HandlerKind::Builtin || route.args_not_table.is_some() {
-        return Vec::new();
-    }
-    let Some(spec) = handler_args(&route.handler) else {
-        return Vec::new();
-    };
-    let names: Vec<&str> = spec.iter().map(|(n, _)| *n).collect();
-    let unknown: Vec<&str> = route
-        .args
-        .str_keys()
-        .map(|(k, _)| k)
-        .filter(|k| !names.contains(k))
-        .collect();
-    required_args(&route.handler)
-        .iter()
-        .filter(|a| route.arg(a).is_none())
-        .map(|&arg| {
-            // A near-miss of this argument, else (for a child slot) another
-            // `child...` key: routelib resolves any such key, but this
-            // handler never reads it (`child` given to route_failover).
-            let near = unknown
-                .iter()
-                .find(|k| crate::suggest::nearest(k, [arg]).is_some())
-                .or_else(|| unknown.iter().find(|k| k.starts_with("child")))
-                .map(|k| k.to_string());
-            MissingArg { arg, near }
-        })
-        .collect()
-}
-
 /// Handlers routelib 1.6.38 registers (`route_allasync` is defined but not registered).
 pub const REGISTERED: &[&str] = &[
     "failover",
