@@ -72,6 +72,48 @@ pub struct Location {
     pub line: Option<u32>,
 }
 
+/// How a template line was found (see `crate::template_lines`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// The rendered line itself matched.
+    Line,
+    /// An enclosing rendered line matched (the key whose block a helper wrote).
+    Enclosing,
+    /// The template was read but no line matched: line 1.
+    Unmatched,
+    /// The template was not found on disk: line 1.
+    NoTemplate,
+}
+
+impl How {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            How::Line => "line",
+            How::Enclosing => "enclosing",
+            How::Unmatched => "unmatched",
+            How::NoTemplate => "template-not-found",
+        }
+    }
+}
+
+/// Where in the chart a finding's rendered line comes from: filled by
+/// `crate::template_lines::enrich` and read by every writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateLine {
+    /// The file, relative to the chart directory (`templates/_cache.tpl`).
+    pub file: String,
+    /// 1-based; 1 when nothing matched.
+    pub line: u32,
+    /// Last line of the region, when it spans the action lines after `line`.
+    pub end_line: Option<u32>,
+    pub how: How,
+    /// When the match is in a named template: the line of the `# Source:`
+    /// template (chart-relative file, line) that includes it.
+    pub via: Option<(String, u32)>,
+    /// The chart directory on disk, when found (for the message of `NoTemplate`).
+    pub looked_in: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub rule: &'static str,
@@ -81,6 +123,8 @@ pub struct Finding {
     pub location: Location,
     /// How to fix it.
     pub help: Option<String>,
+    /// The template line, once mapped (`crate::template_lines::enrich`).
+    pub template: Option<TemplateLine>,
     /// Set when an annotation or config suppressed this finding; suppressed findings
     /// are counted, not shown.
     pub suppressed: bool,
@@ -95,6 +139,7 @@ impl Finding {
             object: None,
             location: Location::default(),
             help: None,
+            template: None,
             suppressed: false,
         }
     }

@@ -18,5 +18,6 @@ pub mod route;
 pub mod rules;
 pub mod schema;
 pub mod suggest;
+pub mod template_lines;
 pub mod values;
 pub mod yaml;

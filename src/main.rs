@@ -113,22 +113,19 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let format: report::Format = args.format.into();
+    let mut report = report;
+    mclint::template_lines::enrich(
+        &mut report.findings,
+        &inputs,
+        args.chart_dir.as_deref(),
+        &std::env::current_dir().unwrap_or_default(),
+    );
     report::write(
         format,
         &report,
         &TextStyle {
             color,
             chart_dir: args.chart_dir.clone(),
-            // Template lines for the formats that annotate template files.
-            template_lines: match format {
-                report::Format::Sarif | report::Format::Github => report::template_lines::resolve(
-                    &report,
-                    &inputs,
-                    args.chart_dir.as_deref(),
-                    &std::env::current_dir().unwrap_or_default(),
-                ),
-                _ => Default::default(),
-            },
         },
         &mut out,
     )

@@ -1,4 +1,5 @@
-//! Rendered line → template line, for the locations of `sarif` and `github`.
+//! Rendered line → template line: one enrichment step after the rules ran,
+//! which fills [`Finding::template`] for every writer (and the JSON).
 //!
 //! A finding's line is a line of the rendered stream; code-scanning UIs show it
 //! on the template helm's `# Source:` names. A template does not map to its
@@ -23,50 +24,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::check::Report;
 use crate::finding::{Finding, Location};
 use crate::manifest::Input;
 
-/// How a template line was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum How {
-    /// The rendered line itself matched.
-    Line,
-    /// An enclosing rendered line matched (the key whose block a helper wrote).
-    Enclosing,
-    /// The template was read but no line matched: line 1.
-    Unmatched,
-    /// The template was not found on disk: line 1.
-    NoTemplate,
-}
-
-impl How {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            How::Line => "line",
-            How::Enclosing => "enclosing",
-            How::Unmatched => "unmatched",
-            How::NoTemplate => "template-not-found",
-        }
-    }
-}
-
-/// Where in the chart a finding's rendered line comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mapped {
-    /// The file, relative to the chart directory (`templates/_cache.tpl`).
-    pub file: String,
-    /// 1-based; 1 when nothing matched.
-    pub line: u32,
-    /// Last line of the region, when it spans the action lines after `line`.
-    pub end_line: Option<u32>,
-    pub how: How,
-    /// When the match is in a named template: the line of the `# Source:`
-    /// template (chart-relative file, line) that includes it.
-    pub via: Option<(String, u32)>,
-    /// The chart directory on disk, when found (for the message of `NoTemplate`).
-    pub looked_in: Option<String>,
-}
+pub use crate::finding::{How, TemplateLine as Mapped};
 
 /// The template line of each finding, by its location.
 #[derive(Debug, Clone, Default)]
@@ -93,6 +54,17 @@ impl TemplateLines {
     }
 }
 
+/// Fills the template line of every finding that names a template
+/// (`# Source:`) and has a line; see [`resolve`] for where the chart is looked for.
+pub fn enrich(findings: &mut [Finding], inputs: &[Input], chart_dir: Option<&str>, cwd: &Path) {
+    let lines = resolve(findings, inputs, chart_dir, cwd);
+    for f in findings {
+        if let Some(m) = lines.get(f) {
+            f.template = Some(m.clone());
+        }
+    }
+}
+
 /// Maps every finding that names a template (`# Source:`) and has a line.
 ///
 /// The chart is looked for in this order: `chart_dir` (`--chart-dir`, relative
@@ -100,7 +72,7 @@ impl TemplateLines {
 /// parents, a directory whose `Chart.yaml` has that name, or its
 /// `charts/<chart name>`.
 pub fn resolve(
-    report: &Report,
+    findings: &[Finding],
     inputs: &[Input],
     chart_dir: Option<&str>,
     cwd: &Path,
@@ -108,7 +80,7 @@ pub fn resolve(
     let mut out = TemplateLines::default();
     let mut charts: HashMap<String, Option<Chart>> = HashMap::new();
     let mut rendered: HashMap<&str, Vec<&str>> = HashMap::new();
-    for f in &report.findings {
+    for f in findings {
         let (Some(source), Some(line)) = (&f.location.source, f.location.line) else {
             continue;
         };
@@ -1081,10 +1053,7 @@ spec:
             path: "/spec/template/spec/containers/0/resources/limits/memory".into(),
             line: Some(18),
         };
-        let report = Report {
-            findings: vec![f.clone()],
-            ..Report::default()
-        };
+        let report = vec![f.clone()];
         let inputs = [input];
         // Found with --chart-dir, and by walking up from inside the chart.
         let by_dir = resolve(&report, &inputs, Some("deploy/cache"), dir.path());

@@ -5,7 +5,7 @@
 
 use mclint::check::{Checked, Report};
 use mclint::finding::{Finding, ObjectRef, Severity};
-use mclint::report::template_lines::{How, Mapped, TemplateLines};
+use mclint::finding::{How, TemplateLine as Mapped};
 use mclint::report::{self, Format, TextStyle};
 use mclint::rules::RULES;
 use serde_json::{Value, json};
@@ -186,17 +186,18 @@ fn report() -> Report {
 
 fn render(format: Format, style: &TextStyle) -> String {
     let mut out = Vec::new();
-    report::write(format, &report(), style, &mut out).unwrap();
+    report::write(format, &mapped_report(), style, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
-/// Template lines as `template_lines::resolve` finds them: the Service's
-/// selector on its template's line; the probe port in a named template that
-/// the StatefulSet template includes; the suppressed duplicate on the key
-/// holding an include. The duplicate port is left unmapped (line 1, with a note).
-fn template_lines() -> TemplateLines {
-    let findings = report().findings;
-    let mut lines = TemplateLines::default();
+/// [`report`] with template lines as `template_lines::enrich` finds them: the
+/// Service's selector on its template's line; the probe port in a named
+/// template that the StatefulSet template includes; the suppressed duplicate
+/// on the key holding an include. The duplicate port is left unmapped (line 1,
+/// with a note).
+fn mapped_report() -> Report {
+    let mut report = report();
+    let lines = &mut report.findings;
     let mapped = |file: &str, line, end_line, how, via: Option<(&str, u32)>| Mapped {
         file: file.to_string(),
         line,
@@ -205,38 +206,32 @@ fn template_lines() -> TemplateLines {
         via: via.map(|(f, l)| (f.to_string(), l)),
         looked_in: Some("charts/distributed-memcached".into()),
     };
-    lines.insert(
-        findings[0].location.clone(),
-        mapped("templates/cache-service.yaml", 14, None, How::Line, None),
-    );
-    lines.insert(
-        findings[1].location.clone(),
-        mapped(
-            "templates/_cache.tpl",
-            44,
-            None,
-            How::Line,
-            Some(("templates/cache-statefulset.yaml", 69)),
-        ),
-    );
-    lines.insert(
-        findings[5].location.clone(),
-        mapped(
-            "templates/cache-service.yaml",
-            5,
-            Some(6),
-            How::Enclosing,
-            None,
-        ),
-    );
-    lines
+    lines[0].template = Some(mapped(
+        "templates/cache-service.yaml",
+        14,
+        None,
+        How::Line,
+        None,
+    ));
+    lines[1].template = Some(mapped(
+        "templates/_cache.tpl",
+        44,
+        None,
+        How::Line,
+        Some(("templates/cache-statefulset.yaml", 69)),
+    ));
+    lines[5].template = Some(mapped(
+        "templates/cache-service.yaml",
+        5,
+        Some(6),
+        How::Enclosing,
+        None,
+    ));
+    report
 }
 
 fn plain() -> TextStyle {
-    TextStyle {
-        template_lines: template_lines(),
-        ..TextStyle::default()
-    }
+    TextStyle::default()
 }
 
 #[test]

@@ -15,9 +15,32 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("rendering", &["manifest", "k8s", "rendering"]),
     ("domain models", &["schema", "memcached", "proxy"]),
     ("rules", &["rules"]),
-    ("commands", &["check", "values", "route", "diff", "graph"]),
+    (
+        "commands",
+        &[
+            "template_lines",
+            "check",
+            "values",
+            "route",
+            "diff",
+            "graph",
+        ],
+    ),
     ("writers", &["report"]),
     ("command line", &["config", "cli", "main", "lib"]),
+];
+
+/// Inside `src/proxy/`, bottom first.
+const PROXY: &[&str] = &[
+    "hash",
+    "lines",
+    "vm",
+    "api",
+    "model",
+    "placement",
+    "eval",
+    "manifest",
+    "mod",
 ];
 
 fn order(table: &[&str]) -> HashMap<String, usize> {
@@ -131,6 +154,49 @@ fn modules_use_only_the_layers_below_them() {
                         rel.display(),
                         layer_of(&top),
                         layer_of(dep)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn proxy_submodules_form_no_cycle() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/proxy");
+    let rank = order(PROXY);
+    let mut problems = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let me = p.file_stem().unwrap().to_string_lossy().to_string();
+        let Some(&mine) = rank.get(&me) else {
+            problems.push(format!(
+                "src/proxy/{me}.rs is not in PROXY of tests/layers.rs"
+            ));
+            continue;
+        };
+        let text = std::fs::read_to_string(&p).unwrap();
+        for (n, line) in code_lines(&text) {
+            let supers = if me == "mod" {
+                Vec::new()
+            } else {
+                uses(line, "super::")
+            };
+            let deps = supers
+                .into_iter()
+                .chain(uses(line, "crate::proxy::"))
+                .chain(uses(line, "proxy::"));
+            for dep in deps {
+                if let Some(&d) = rank.get(dep)
+                    && d >= mine
+                    && dep != me
+                {
+                    problems.push(format!(
+                        "src/proxy/{me}.rs:{n}: `{me}` uses `{dep}`, which is not below it"
                     ));
                 }
             }

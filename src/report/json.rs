@@ -1,5 +1,5 @@
 //! The JSON shape is a contract with CI systems: keep it stable.
-//! `{"findings":[{rule,severity,message,object,source,file,path,line,document,help}],"summary":{documents,objects,errors,warnings,infos,suppressed}}`
+//! `{"findings":[{rule,severity,message,object,source,file,path,line,document,help,template}],"summary":{documents,objects,errors,warnings,infos,suppressed}}`
 //! Fields are only ever added (`document`, `suppressed` and `file` came after
 //! the first release of the shape), never renamed or removed.
 //! `file` is the input file as given (`<stdin>` for standard input), so two
@@ -7,16 +7,21 @@
 //! `# Source:` template (or the file when there is none).
 //! `line` and `document` (the document's number in its file, `---`-separated,
 //! empty ones included) both count from 1.
+//! `template` (added later too) is where in the chart the rendered line comes
+//! from, when the chart was found on disk: `{file, line, end_line, how, via}`,
+//! `file` relative to the chart directory, `how` one of `line`, `enclosing`,
+//! `unmatched` (then `line` is 1), `via` the `# Source:` template's line that
+//! includes a named template (`{file, line}`).
 
 use std::io::{self, Write};
 
 use serde_json::json;
 
 use crate::check::Report;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, How, Severity};
 
 pub fn finding_json(f: &Finding) -> serde_json::Value {
-    json!({
+    let mut v = json!({
         "rule": f.rule,
         "severity": f.severity,
         "message": f.message,
@@ -27,7 +32,18 @@ pub fn finding_json(f: &Finding) -> serde_json::Value {
         "line": f.location.line,
         "document": f.location.document.map(|d| d + 1),
         "help": f.help,
-    })
+    });
+    if let Some(t) = f.template.as_ref().filter(|t| t.how != How::NoTemplate) {
+        let mut tj = json!({"file": t.file, "line": t.line, "how": t.how.as_str()});
+        if let Some(end) = t.end_line {
+            tj["end_line"] = json!(end);
+        }
+        if let Some((file, line)) = &t.via {
+            tj["via"] = json!({"file": file, "line": line});
+        }
+        v["template"] = tj;
+    }
+    v
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {

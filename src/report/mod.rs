@@ -6,7 +6,6 @@ mod json;
 mod junit;
 pub mod route;
 mod sarif;
-pub mod template_lines;
 mod text;
 
 use std::io::{self, Write};
@@ -28,16 +27,13 @@ pub enum Format {
     Github,
 }
 
-/// How to write a report: colour for `text`; where the chart lives and the
-/// template line of each finding for the locations of `sarif` and `github`.
+/// How to write a report: colour for `text`; where the chart lives, for the
+/// locations of `sarif` and `github` (each finding carries its template line).
 #[derive(Debug, Clone, Default)]
 pub struct TextStyle {
     pub color: bool,
     /// The chart's directory relative to the repository root (`--chart-dir`).
     pub chart_dir: Option<String>,
-    /// Rendered line → template line ([`template_lines::resolve`]); a finding
-    /// with a template but no entry here is placed on the template's line 1.
-    pub template_lines: template_lines::TemplateLines,
 }
 
 pub fn write(
@@ -115,7 +111,8 @@ pub struct Place {
 }
 
 /// The place of a finding: for a template (`# Source:`), the template line
-/// from `style.template_lines`; otherwise the input file and its line.
+/// the finding carries (`crate::template_lines::enrich`); otherwise the input
+/// file and its line.
 pub fn place(f: &Finding, style: &TextStyle) -> Option<Place> {
     let chart_dir = style.chart_dir.as_deref();
     let path = repository_path(f, chart_dir)?;
@@ -128,9 +125,9 @@ pub fn place(f: &Finding, style: &TextStyle) -> Option<Place> {
             note: None,
         });
     };
-    use template_lines::How;
+    use crate::finding::How;
     let in_chart = |rel: &str| chart_path(source, chart_dir, rel);
-    let Some(m) = style.template_lines.get(f) else {
+    let Some(m) = &f.template else {
         return Some(Place {
             path,
             line: Some(1),

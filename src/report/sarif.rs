@@ -4,7 +4,7 @@
 //! to its rule by `ruleId` and `ruleIndex`. Locations are repository paths (see
 //! [`super::place`]): the template named by helm's `# Source:` line when there
 //! is one, at the template line that best matches the rendered line (a named
-//! template's line when an `include` wrote it; see [`super::template_lines`]),
+//! template's line when an `include` wrote it; see [`crate::template_lines`]),
 //! else the input file at the field's line. The rendered file and line, the
 //! object, the JSON pointer of the field and how the template line was found
 //! (`templateMatch`) are kept in the result's `properties`.
@@ -174,10 +174,7 @@ fn result(f: &Finding, style: &TextStyle) -> Value {
         props.insert("object".into(), json!(o.to_string()));
     }
     if f.location.source.is_some() {
-        let how = style
-            .template_lines
-            .get(f)
-            .map_or("unresolved", |m| m.how.as_str());
+        let how = f.template.as_ref().map_or("unresolved", |m| m.how.as_str());
         props.insert("templateMatch".into(), json!(how));
     }
     r["properties"] = Value::Object(props);
