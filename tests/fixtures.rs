@@ -56,3 +56,76 @@ fn fixtures_raise_exactly_their_rule() {
     assert!(checked > 0);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Each rule alone on each of its fixtures (`--select RULE`, as ruff's rule
+/// tests run), its findings snapshotted: message, object, field, line and
+/// count. A `fail*` fixture raises the rule at least once and nothing else
+/// runs; a `pass*` fixture raises nothing at all.
+#[test]
+fn each_rule_alone_on_its_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let shown_root = format!("{}/", root.display());
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let dir = root.join(rule.id);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort();
+        let mut snapshot = String::new();
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().to_string();
+            let (inputs, errors) = read_inputs(std::slice::from_ref(&file), &mut std::io::empty());
+            assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+            let options = CheckOptions {
+                select: vec![rule.id.to_string()],
+                ..CheckOptions::default()
+            };
+            let report = check(&inputs, &options);
+            let others: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| f.rule != rule.id)
+                .map(|f| f.rule)
+                .collect();
+            if !others.is_empty() {
+                failures.push(format!(
+                    "{}: with only `{}` selected, other rules ran: {others:?}",
+                    file.display(),
+                    rule.id
+                ));
+            }
+            let n = report.findings.len();
+            if name.starts_with("fail") && n == 0 {
+                failures.push(format!(
+                    "{}: `{}` alone raised nothing",
+                    file.display(),
+                    rule.id
+                ));
+            }
+            if name.starts_with("pass") && n > 0 {
+                failures.push(format!(
+                    "{}: `{}` raised on a passing fixture",
+                    file.display(),
+                    rule.id
+                ));
+            }
+            snapshot.push_str(&format!("== {name}: {n}\n"));
+            for f in &report.findings {
+                let object = f.object.as_ref().map(|o| o.to_string()).unwrap_or_default();
+                let line = f.location.line.map(|l| l.to_string()).unwrap_or("-".into());
+                snapshot.push_str(&format!(
+                    "{} line {line} {object} {}\n  {}\n",
+                    f.severity,
+                    f.location.path,
+                    f.message.replace(&shown_root, "")
+                ));
+            }
+        }
+        insta::with_settings!({snapshot_suffix => rule.id, prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!("fixture", snapshot);
+        });
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
