@@ -346,7 +346,7 @@ fn cases() -> Vec<Case> {
             "cache:\n  memoryMiB: 1024\n  resources:\n    limits:\n      memory: 512Mi\n",
             Refused(&["cache.resources.limits.memory"]),
         ),
-        // Values other charts use and extension points.
+        // Values other charts use, extension points and NetworkPolicy peers.
         case(
             "image.registry with a path and a newline",
             "cache",
@@ -400,6 +400,18 @@ fn cases() -> Vec<Case> {
             "daemonset",
             "proxy:\n  extraVolumes:\n    - name: memcached-proxy-config\n      emptyDir: {}\n",
             Refused(&["proxy.extraVolumes"]),
+        ),
+        case(
+            "NetworkPolicy peer with an unknown field",
+            "daemonset",
+            "networkPolicy:\n  allowFrom:\n    - hostNetwork: true\n",
+            Refused(&["networkPolicy.allowFrom"]),
+        ),
+        case(
+            "NetworkPolicy selector label with a newline",
+            "cache",
+            "networkPolicy:\n  cache:\n    allowFrom:\n      - podSelector:\n          matchLabels:\n            app: \"a\\nb\"\n",
+            Refused(&["networkPolicy.cache.allowFrom"]),
         ),
         case(
             "drain as long as the grace period",
@@ -511,6 +523,12 @@ fn cases() -> Vec<Case> {
             "sidecar-failover",
             "commonAnnotations:\n  example.com/note: \"a: b\\n- c {{ .Values }} ]]\"\n",
             Renders(&["annotations"]),
+        ),
+        case(
+            "NetworkPolicy peers of every kind",
+            "daemonset",
+            "networkPolicy:\n  allowFrom:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n        except: [10.1.0.0/16]\n    - namespaceSelector:\n        matchExpressions:\n          - key: team\n            operator: In\n            values: [a, b]\n      podSelector:\n        matchLabels:\n          app: web\n",
+            Renders(&["ipBlock", "namespaceSelector", "podSelector"]),
         ),
         case(
             "priority classes",
@@ -1118,6 +1136,7 @@ fn names_labels_and_images_are_refused_without_the_schema_too() {
         "localCache.extraVolumeMounts",
         "cache.sidecars",
         "proxy.extraVolumes",
+        "networkPolicy.allowFrom",
         "proxy.daemonset.drainSeconds",
         "cache.updateStrategy",
         "replicaCount",

@@ -351,6 +351,27 @@ messages.
 {{- $errs = append $errs (printf "%s.type: %q is not one of %s" (index . 0) (toString $t) (join ", " (index . 2))) }}
 {{- end }}
 {{- end }}
+{{- $np := default (dict) $v.networkPolicy }}
+{{- range $key, $list := dict "networkPolicy.allowFrom" $np.allowFrom "networkPolicy.cache.allowFrom" (dig "cache" "allowFrom" list $np) "networkPolicy.metrics.allowFrom" (dig "metrics" "allowFrom" list $np) "networkPolicy.dnsTo" $np.dnsTo }}
+{{- if and $list (not (kindIs "slice" $list)) }}
+{{- $errs = append $errs (printf "%s: must be a list of NetworkPolicy peers" $key) }}
+{{- else }}
+{{- range $i, $peer := $list }}
+{{- if or (not (kindIs "map" $peer)) (not $peer) }}
+{{- $errs = append $errs (printf "%s[%d]: must be a peer: podSelector, namespaceSelector (both: pods in those namespaces) or ipBlock" $key $i) }}
+{{- else }}
+{{- range $k, $_ := $peer }}
+{{- if not (has $k (list "podSelector" "namespaceSelector" "ipBlock")) }}
+{{- $errs = append $errs (printf "%s[%d].%s: not a peer field; use podSelector, namespaceSelector or ipBlock" $key $i $k) }}
+{{- end }}
+{{- end }}
+{{- if and (hasKey $peer "ipBlock") (or (hasKey $peer "podSelector") (hasKey $peer "namespaceSelector")) }}
+{{- $errs = append $errs (printf "%s[%d]: ipBlock cannot be combined with a selector; give it its own entry" $key $i) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- range $i, $m := $v.extraDeploy }}
 {{- if not (or (kindIs "map" $m) (kindIs "string" $m)) }}
 {{- $errs = append $errs (printf "extraDeploy[%d]: must be a manifest (a map) or a YAML string" $i) }}
