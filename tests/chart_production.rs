@@ -528,3 +528,74 @@ fn artifacthub_images_agree_with_values_yaml() {
         assert!(!c["description"].as_str().unwrap().is_empty());
     }
 }
+
+/// A chart upgrade that changes nothing in the pods restarts none: pod
+/// templates carry no label that moves with the chart version (a restarted
+/// cache pod comes back empty).
+#[test]
+fn a_new_chart_version_alone_leaves_the_pod_templates_as_they_were() {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bumped = dir.path().join("distributed-memcached");
+    copy(&chart(), &bumped);
+    let meta = std::fs::read_to_string(bumped.join("Chart.yaml")).unwrap();
+    let version = meta
+        .lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        bumped.join("Chart.yaml"),
+        meta.replace(&format!("version: {version}"), "version: 99.0.0"),
+    )
+    .unwrap();
+    for mode in ["daemonset", "sidecar-failover"] {
+        let render_from = |c: &std::path::Path| {
+            let out = helm()
+                .args(["template", "shop"])
+                .arg(c)
+                .args([
+                    "-n",
+                    "shop",
+                    "--set",
+                    &format!("mode={mode}"),
+                    "--set",
+                    SIDECAR_APP,
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            objects_of(&String::from_utf8_lossy(&out.stdout))
+        };
+        let (old, new) = (render_from(&chart()), render_from(&bumped));
+        let mut templates = 0;
+        for (o, n) in old.iter().zip(&new) {
+            assert_eq!(o["kind"], n["kind"]);
+            if o["spec"]["template"].is_object() {
+                templates += 1;
+                assert_eq!(
+                    o["spec"]["template"], n["spec"]["template"],
+                    "{mode}: {}",
+                    o["kind"]
+                );
+                // The objects themselves still say which chart made them.
+                assert_ne!(o["metadata"]["labels"], n["metadata"]["labels"]);
+            }
+        }
+        assert!(templates >= 2, "{mode}");
+    }
+}

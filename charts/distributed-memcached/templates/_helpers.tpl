@@ -30,11 +30,16 @@ If the release name already contains the chart name it is used as is.
 {{- end }}
 
 {{/*
-Common labels. Takes (dict "ctx" $ "component" "cache").
+Common labels. Takes (dict "ctx" $ "component" "cache" ["pod" true]). Pod
+templates ("pod" true) leave out helm.sh/chart: it changes with every chart
+version, and a changed pod template restarts the pods, which empties cache
+pods.
 */}}
 {{- define "distributed-memcached.labels" -}}
 {{- $ctx := .ctx -}}
+{{- if not .pod -}}
 helm.sh/chart: {{ include "distributed-memcached.chart" $ctx | quote }}
+{{ end -}}
 {{ include "distributed-memcached.selectorLabels" . }}
 app.kubernetes.io/version: {{ $ctx.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ $ctx.Release.Service | quote }}
@@ -500,8 +505,10 @@ and U+2029 are line breaks to some YAML readers).
 {{- end }}
 
 {{/*
-Pod annotation that rolls proxy pods when the rendered proxy ConfigMap changes.
+Pod annotation that rolls proxy pods when the proxy config (the ConfigMap's
+data, not its labels or annotations) changes.
 */}}
 {{- define "distributed-memcached.proxy.checksum" -}}
-checksum/config: {{ include (print .Template.BasePath "/proxy-configmap.yaml") . | sha256sum | quote }}
+{{- $cm := include (print .Template.BasePath "/proxy-configmap.yaml") . | fromYaml -}}
+checksum/config: {{ get $cm "data" | toJson | sha256sum | quote }}
 {{- end }}
