@@ -346,6 +346,91 @@ fn cases() -> Vec<Case> {
             "cache:\n  memoryMiB: 1024\n  resources:\n    limits:\n      memory: 512Mi\n",
             Refused(&["cache.resources.limits.memory"]),
         ),
+        // Values other charts use, extension points and NetworkPolicy peers.
+        case(
+            "image.registry with a path and a newline",
+            "cache",
+            "image:\n  registry: \"r.example.com/x\\n  privileged: true\"\n",
+            Refused(&["image.registry"]),
+        ),
+        case(
+            "global.imageRegistry with a scheme",
+            "daemonset",
+            "global:\n  imageRegistry: \"https://r.example.com\"\n",
+            Refused(&["global.imageRegistry"]),
+        ),
+        case(
+            "namespaceOverride with a newline",
+            "sidecar",
+            "namespaceOverride: \"shop\\nx: y\"\n",
+            Refused(&["namespaceOverride"]),
+        ),
+        case(
+            "commonAnnotations key with a newline",
+            "cache",
+            "commonAnnotations:\n  \"a\\nb\": x\n",
+            Refused(&["commonAnnotations"]),
+        ),
+        case(
+            "extraEnv name with a newline",
+            "cache",
+            "cache:\n  extraEnv:\n    - name: \"A\\n  hostNetwork: true\"\n      value: x\n",
+            Refused(&["cache.extraEnv"]),
+        ),
+        case(
+            "extraEnv value that is a number",
+            "daemonset",
+            "proxy:\n  extraEnv:\n    - name: N\n      value: 5\n",
+            Refused(&["proxy.extraEnv"]),
+        ),
+        case(
+            "relative mountPath",
+            "sidecar-failover",
+            "localCache:\n  extraVolumes:\n    - name: x\n      emptyDir: {}\n  extraVolumeMounts:\n    - name: x\n      mountPath: etc\n",
+            Refused(&["localCache.extraVolumeMounts"]),
+        ),
+        case(
+            "extra container named like the chart's",
+            "cache",
+            "cache:\n  sidecars:\n    - name: memcached\n      image: busybox:1.36.1\n",
+            Refused(&["cache.sidecars"]),
+        ),
+        case(
+            "extra volume named like the chart's",
+            "daemonset",
+            "proxy:\n  extraVolumes:\n    - name: memcached-proxy-config\n      emptyDir: {}\n",
+            Refused(&["proxy.extraVolumes"]),
+        ),
+        case(
+            "NetworkPolicy peer with an unknown field",
+            "daemonset",
+            "networkPolicy:\n  allowFrom:\n    - hostNetwork: true\n",
+            Refused(&["networkPolicy.allowFrom"]),
+        ),
+        case(
+            "NetworkPolicy selector label with a newline",
+            "cache",
+            "networkPolicy:\n  cache:\n    allowFrom:\n      - podSelector:\n          matchLabels:\n            app: \"a\\nb\"\n",
+            Refused(&["networkPolicy.cache.allowFrom"]),
+        ),
+        case(
+            "drain as long as the grace period",
+            "daemonset",
+            "proxy:\n  daemonset:\n    drainSeconds: 30\n    terminationGracePeriodSeconds: 30\n",
+            Refused(&["proxy.daemonset.drainSeconds"]),
+        ),
+        case(
+            "unknown update strategy",
+            "cache",
+            "cache:\n  updateStrategy:\n    type: Sometimes\n",
+            Refused(&["cache.updateStrategy"]),
+        ),
+        case(
+            "replicaCount from another chart",
+            "cache",
+            "replicaCount: 3\n",
+            Refused(&["replicaCount"]),
+        ),
         // Values that are data: they render, and stay data.
         case(
             "annotation values full of YAML, Lua and template syntax",
@@ -426,6 +511,24 @@ fn cases() -> Vec<Case> {
             "sidecar-failover",
             "proxy:\n  port: 65535\nlocalCache:\n  port: 1\ncache:\n  port: 2\n",
             Renders(&[]),
+        ),
+        case(
+            "extension points holding YAML, Lua and template syntax",
+            "daemonset",
+            "cache:\n  extraEnv:\n    - name: NOTE\n      value: \"{{ .Release.Name }}\\nhostNetwork: true ]]--[[\\u2028\"\n  lifecycle:\n    preStop:\n      exec:\n        command: [\"sh\", \"-c\", \"echo '\\\"]] # x: y'\"]\nproxy:\n  extraVolumes:\n    - name: extra\n      emptyDir: {}\n  extraVolumeMounts:\n    - name: extra\n      mountPath: \"/x: y # z\"\n",
+            Renders(&["env", "lifecycle", "volumes", "volumeMounts"]),
+        ),
+        case(
+            "common annotations full of syntax",
+            "sidecar-failover",
+            "commonAnnotations:\n  example.com/note: \"a: b\\n- c {{ .Values }} ]]\"\n",
+            Renders(&["annotations"]),
+        ),
+        case(
+            "NetworkPolicy peers of every kind",
+            "daemonset",
+            "networkPolicy:\n  allowFrom:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n        except: [10.1.0.0/16]\n    - namespaceSelector:\n        matchExpressions:\n          - key: team\n            operator: In\n            values: [a, b]\n      podSelector:\n        matchLabels:\n          app: web\n",
+            Renders(&["ipBlock", "namespaceSelector", "podSelector"]),
         ),
         case(
             "priority classes",
@@ -1025,6 +1128,18 @@ fn names_labels_and_images_are_refused_without_the_schema_too() {
         "serviceAccount.annotations",
         "cache.copies",
         "cache.resources.limits.memory",
+        "image.registry",
+        "namespaceOverride",
+        "commonAnnotations",
+        "cache.extraEnv",
+        "proxy.extraEnv",
+        "localCache.extraVolumeMounts",
+        "cache.sidecars",
+        "proxy.extraVolumes",
+        "networkPolicy.allowFrom",
+        "proxy.daemonset.drainSeconds",
+        "cache.updateStrategy",
+        "replicaCount",
     ];
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("chart");

@@ -236,8 +236,18 @@ fn every_mode_lays_out_without_overlaps_and_draws_the_same_twice() {
 #[test]
 fn each_mode_shows_its_architecture() {
     let dir = tempfile::tempdir().unwrap();
-    for (mode, values) in modes() {
-        let g = graph(&render(&mode, &values, dir.path()));
+    for (name, values) in modes() {
+        let g = graph(&render(&name, &values, dir.path()));
+        // A ci file is named after its mode, maybe with a suffix
+        // (`daemonset-production`); its `mode:` line says which.
+        let text = std::fs::read_to_string(&values).unwrap();
+        let mode = text
+            .lines()
+            .find_map(|l| l.strip_prefix("mode: "))
+            .unwrap_or_else(|| panic!("{name}: no `mode:` line"))
+            .trim()
+            .to_string();
+        assert!(name.starts_with(&mode), "{name} holds mode {mode}");
         let kinds =
             |k: mclint::graph::model::NodeKind| g.nodes.iter().filter(|n| n.kind == k).count();
         use mclint::graph::model::NodeKind::*;

@@ -31,10 +31,15 @@ Cache pod pieces: the memcached container, the exporter and scheduling.
   command: ["memcached"]
   args:
     {{- include "distributed-memcached.cache.args" . | nindent 4 }}
+  {{- with include "distributed-memcached.containerExtras" .Values.cache }}{{ . | trim | nindent 2 }}{{ end }}
   ports:
     - name: memcache
       containerPort: {{ .Values.cache.port | int }}
       protocol: TCP
+  startupProbe:
+    tcpSocket:
+      port: memcache
+    {{- toYaml .Values.cache.startupProbe | nindent 4 }}
   livenessProbe:
     tcpSocket:
       port: memcache
@@ -47,9 +52,17 @@ Cache pod pieces: the memcached container, the exporter and scheduling.
     {{- include "distributed-memcached.memory.resources" (dict "resources" .Values.cache.resources "memoryMiB" .Values.cache.memoryMiB "connections" .Values.cache.maxConnections "threads" .Values.cache.threads "readBufMemLimitMiB" .Values.cache.readBufMemLimitMiB) | nindent 4 }}
   securityContext:
     {{- toYaml .Values.containerSecurityContext | nindent 4 }}
+  {{- with .Values.cache.lifecycle }}
+  lifecycle:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.cache.extraVolumeMounts }}
+  volumeMounts:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 {{- if .Values.metrics.enabled }}
 - name: exporter
-  image: {{ include "distributed-memcached.imageRef" (dict "image" .Values.metrics.image) | quote }}
+  image: {{ include "distributed-memcached.imageRef" (dict "image" .Values.metrics.image "global" .Values.global) | quote }}
   imagePullPolicy: {{ .Values.metrics.image.pullPolicy | quote }}
   args:
     - {{ printf "--memcached.address=127.0.0.1:%d" (int .Values.cache.port) | quote }}
@@ -69,32 +82,51 @@ Cache pod pieces: the memcached container, the exporter and scheduling.
   securityContext:
     {{- toYaml .Values.containerSecurityContext | nindent 4 }}
 {{- end }}
+{{- with .Values.cache.sidecars }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/*
-Affinity of cache pods: custom affinity wins; otherwise anti-affinity on
+Affinity of cache pods: cache.affinity wins; otherwise the top-level
+affinity plus, unless it sets podAntiAffinity, anti-affinity on
 kubernetes.io/hostname against every cache pod of the release (all copies),
 so one node failure takes out at most one cache pod.
 */}}
 {{- define "distributed-memcached.cache.affinity" -}}
 {{- if .Values.cache.affinity }}
 {{- toYaml .Values.cache.affinity }}
-{{- else if eq .Values.cache.podAntiAffinity "hard" -}}
-podAntiAffinity:
-  requiredDuringSchedulingIgnoredDuringExecution:
-    - topologyKey: kubernetes.io/hostname
+{{- else if not .Values.affinity }}
+{{- with include "distributed-memcached.cache.antiAffinity" . }}
+{{- printf "podAntiAffinity:\n%s" (. | indent 2) }}
+{{- end }}
+{{- else }}
+{{- $shared := deepCopy .Values.affinity }}
+{{- if not (hasKey $shared "podAntiAffinity") }}
+{{- with include "distributed-memcached.cache.antiAffinity" . | fromYaml }}
+{{- $_ := set $shared "podAntiAffinity" . }}
+{{- end }}
+{{- end }}
+{{- with $shared }}{{ toYaml . }}{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* The generated pod anti-affinity of cache pods (cache.podAntiAffinity), or nothing. */}}
+{{- define "distributed-memcached.cache.antiAffinity" -}}
+{{- if eq .Values.cache.podAntiAffinity "hard" -}}
+requiredDuringSchedulingIgnoredDuringExecution:
+  - topologyKey: kubernetes.io/hostname
+    labelSelector:
+      matchLabels:
+        {{- include "distributed-memcached.selectorLabels" (dict "ctx" . "component" "cache") | nindent 8 }}
+{{- else if eq .Values.cache.podAntiAffinity "soft" -}}
+preferredDuringSchedulingIgnoredDuringExecution:
+  - weight: 100
+    podAffinityTerm:
+      topologyKey: kubernetes.io/hostname
       labelSelector:
         matchLabels:
           {{- include "distributed-memcached.selectorLabels" (dict "ctx" . "component" "cache") | nindent 10 }}
-{{- else if eq .Values.cache.podAntiAffinity "soft" -}}
-podAntiAffinity:
-  preferredDuringSchedulingIgnoredDuringExecution:
-    - weight: 100
-      podAffinityTerm:
-        topologyKey: kubernetes.io/hostname
-        labelSelector:
-          matchLabels:
-            {{- include "distributed-memcached.selectorLabels" (dict "ctx" . "component" "cache") | nindent 12 }}
 {{- end }}
 {{- end }}
 

@@ -30,11 +30,16 @@ If the release name already contains the chart name it is used as is.
 {{- end }}
 
 {{/*
-Common labels. Takes (dict "ctx" $ "component" "cache").
+Common labels. Takes (dict "ctx" $ "component" "cache" ["pod" true]). Pod
+templates ("pod" true) leave out helm.sh/chart: it changes with every chart
+version, and a changed pod template restarts the pods, which empties cache
+pods.
 */}}
 {{- define "distributed-memcached.labels" -}}
 {{- $ctx := .ctx -}}
+{{- if not .pod -}}
 helm.sh/chart: {{ include "distributed-memcached.chart" $ctx | quote }}
+{{ end -}}
 {{ include "distributed-memcached.selectorLabels" . }}
 app.kubernetes.io/version: {{ $ctx.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ $ctx.Release.Service | quote }}
@@ -63,21 +68,99 @@ app.kubernetes.io/component: {{ .component | quote }}
 {{- end }}
 {{- end }}
 
+{{/* Namespace of every object: namespaceOverride, else the release namespace. */}}
+{{- define "distributed-memcached.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride }}
+{{- end }}
+
 {{/* Image reference of memcached. */}}
 {{- define "distributed-memcached.image" -}}
-{{- include "distributed-memcached.imageRef" (dict "image" .Values.image "defaultTag" .Chart.AppVersion) }}
+{{- include "distributed-memcached.imageRef" (dict "image" .Values.image "defaultTag" .Chart.AppVersion "global" .Values.global) }}
 {{- end }}
 
 {{/*
-An image reference `repository:tag`, or `repository@digest` when a digest is
-given. Takes (dict "image" <repository, tag, digest> ["defaultTag" t]).
+An image reference `[registry/]repository:tag`, or `[registry/]repository@digest`
+when a digest is given. The registry is global.imageRegistry when set, else the
+image's own registry. Takes (dict "image" <registry, repository, tag, digest>
+["defaultTag" t] ["global" .Values.global]).
 */}}
 {{- define "distributed-memcached.imageRef" -}}
 {{- $i := .image }}
+{{- $registry := toString (default (toString (default "" $i.registry)) (dig "imageRegistry" "" (default (dict) .global))) }}
+{{- $repository := toString $i.repository }}
+{{- if $registry }}{{ $repository = printf "%s/%s" $registry $repository }}{{ end }}
 {{- if $i.digest }}
-{{- printf "%s@%s" (toString $i.repository) (toString $i.digest) }}
+{{- printf "%s@%s" $repository (toString $i.digest) }}
 {{- else }}
-{{- printf "%s:%s" (toString $i.repository) (toString (default .defaultTag $i.tag)) }}
+{{- printf "%s:%s" $repository (toString (default .defaultTag $i.tag)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+imagePullSecrets of every pod: global.imagePullSecrets, then imagePullSecrets,
+each a name or {name: ...}, duplicates dropped. Empty when there are none.
+*/}}
+{{- define "distributed-memcached.imagePullSecrets" -}}
+{{- $names := list }}
+{{- range concat (dig "imagePullSecrets" list (default (dict) .Values.global)) (default list .Values.imagePullSecrets) }}
+{{- $n := "" }}
+{{- if kindIs "string" . }}{{ $n = . }}{{ else if kindIs "map" . }}{{ $n = toString (default "" .name) }}{{ end }}
+{{- if and $n (not (has $n $names)) }}{{ $names = append $names $n }}{{ end }}
+{{- end }}
+{{- if $names -}}
+imagePullSecrets:
+{{- range $names }}
+  - name: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The metadata annotations of an object: commonAnnotations, then the object's
+own (which win). Writes `annotations:` and the map, or nothing.
+Takes (dict "ctx" $ ["annotations" map]).
+*/}}
+{{- define "distributed-memcached.annotations" -}}
+{{- $all := merge (deepCopy (default (dict) .annotations)) (deepCopy (default (dict) .ctx.Values.commonAnnotations)) }}
+{{- if $all -}}
+annotations:
+  {{- include "distributed-memcached.stringMap" $all | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+`env` and `envFrom` of a chart container from its values' extraEnv and
+extraEnvFrom, or nothing. Takes the values map (e.g. .Values.cache).
+*/}}
+{{- define "distributed-memcached.containerExtras" -}}
+{{- with .extraEnv }}
+env:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .extraEnvFrom }}
+envFrom:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+nodeSelector, tolerations and affinity of a workload: its own when set, else
+the top-level ones. Takes (dict "ctx" $ "nodeSelector" m "tolerations" l
+"affinity" m); writes the pod spec fields that are not empty.
+*/}}
+{{- define "distributed-memcached.scheduling" -}}
+{{- $v := .ctx.Values }}
+{{- with (default $v.affinity .affinity) }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with (default $v.nodeSelector .nodeSelector) }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with (default $v.tolerations .tolerations) }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
 
@@ -156,7 +239,7 @@ Points at externalCache when cache.enabled is false.
 {{- define "distributed-memcached.cache.target" -}}
 {{- if .Values.cache.enabled }}
 {{- toJson (dict
-  "namespace" .Release.Namespace
+  "namespace" (include "distributed-memcached.namespace" .)
   "serviceName" (include "distributed-memcached.cache.serviceName" .)
   "port" (int .Values.cache.port)
   "replicas" (int .Values.cache.replicas)
@@ -164,7 +247,7 @@ Points at externalCache when cache.enabled is false.
 {{- else }}
 {{- $ext := .Values.externalCache }}
 {{- toJson (dict
-  "namespace" (default .Release.Namespace $ext.namespace)
+  "namespace" (default (include "distributed-memcached.namespace" .) $ext.namespace)
   "serviceName" $ext.serviceName
   "port" (int $ext.port)
   "replicas" (int $ext.replicas)
@@ -422,8 +505,10 @@ and U+2029 are line breaks to some YAML readers).
 {{- end }}
 
 {{/*
-Pod annotation that rolls proxy pods when the rendered proxy ConfigMap changes.
+Pod annotation that rolls proxy pods when the proxy config (the ConfigMap's
+data, not its labels or annotations) changes.
 */}}
 {{- define "distributed-memcached.proxy.checksum" -}}
-checksum/config: {{ include (print .Template.BasePath "/proxy-configmap.yaml") . | sha256sum | quote }}
+{{- $cm := include (print .Template.BasePath "/proxy-configmap.yaml") . | fromYaml -}}
+checksum/config: {{ get $cm "data" | toJson | sha256sum | quote }}
 {{- end }}

@@ -16,6 +16,10 @@ and stopped after them. Listens on proxy.port; mounts "proxyVolumes".
   imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
   restartPolicy: Always
   {{- include "distributed-memcached.proxy.containerSpec" . | nindent 2 }}
+  {{- with .Values.proxy.lifecycle }}
+  lifecycle:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 {{- end }}
 
 {{/* Body shared by the proxy sidecar and the proxy DaemonSet container. */}}
@@ -35,6 +39,7 @@ args:
   {{- range .Values.proxy.extraArgs }}
   - {{ toString . | quote }}
   {{- end }}
+{{- with include "distributed-memcached.containerExtras" .Values.proxy }}{{ . }}{{ end }}
 ports:
   - name: proxy
     containerPort: {{ .Values.proxy.port | int }}
@@ -64,6 +69,9 @@ volumeMounts:
   - name: memcached-proxy-config
     mountPath: /etc/memcached
     readOnly: true
+  {{- with .Values.proxy.extraVolumeMounts }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
 {{- end }}
 
 {{/*
@@ -95,6 +103,7 @@ the container (the official Debian-based image ships bash).
     - {{ printf "read_buf_mem_limit=%d" (int $lc.readBufMemLimitMiB) | quote }}
     - "-U"
     - "0"
+  {{- with include "distributed-memcached.containerExtras" $lc }}{{ . | nindent 2 }}{{ end }}
   ports:
     # Documentation only: the server listens on 127.0.0.1.
     - name: local-cache
@@ -121,6 +130,14 @@ the container (the official Debian-based image ships bash).
     {{- include "distributed-memcached.memory.resources" (dict "resources" $lc.resources "memoryMiB" $lc.memoryMiB "connections" $lc.maxConnections "threads" $lc.threads "readBufMemLimitMiB" $lc.readBufMemLimitMiB) | nindent 4 }}
   securityContext:
     {{- toYaml .Values.containerSecurityContext | nindent 4 }}
+  {{- with $lc.lifecycle }}
+  lifecycle:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $lc.extraVolumeMounts }}
+  volumeMounts:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 {{- end }}
 
 {{/*
@@ -134,9 +151,21 @@ first so the proxy finds it).
 {{ include "distributed-memcached.proxySidecar" . }}
 {{- end }}
 
-{{/* The volume holding proxy.lua, from this release's proxy ConfigMap. */}}
+{{/*
+The volumes of a pod that runs the proxy: proxy.lua from this release's proxy
+ConfigMap, then proxy.extraVolumes (and localCache.extraVolumes in
+sidecar-failover mode).
+*/}}
 {{- define "distributed-memcached.proxyVolumes" -}}
 - name: memcached-proxy-config
   configMap:
     name: {{ include "distributed-memcached.proxy.configMapName" . | quote }}
+{{- with .Values.proxy.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- if eq .Values.mode "sidecar-failover" }}
+{{- with .Values.localCache.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -7,6 +7,33 @@ covered too.
 {{- define "distributed-memcached.validateValues" -}}
 {{- $v := .Values }}
 {{- $errs := list }}
+{{- /* Names other charts use for what this chart calls otherwise. values.schema.json
+lets them through so this message, not "additional properties", is what the user reads. */}}
+{{- $aliases := dict
+  "replicaCount" "`cache.replicas`"
+  "resources" "`cache.resources` (or `proxy.resources`, `localCache.resources`)"
+  "memory" "`cache.memoryMiB`"
+  "podAnnotations" "`cache.podAnnotations` (or `proxy.daemonset.podAnnotations`, `app.podAnnotations`)"
+  "podLabels" "`cache.podLabels` (or `proxy.daemonset.podLabels`, `app.podLabels`)"
+  "securityContext" "`containerSecurityContext` (or `podSecurityContext`)"
+  "priorityClassName" "`cache.priorityClassName` (or `proxy.daemonset.priorityClassName`, `app.priorityClassName`)"
+  "extraEnvVars" "`cache.extraEnv` (or `proxy.extraEnv`, `localCache.extraEnv`)"
+  "extraVolumes" "`cache.extraVolumes` (or `proxy.extraVolumes`, `localCache.extraVolumes`)"
+  "extraVolumeMounts" "`cache.extraVolumeMounts` (or `proxy.extraVolumeMounts`, `localCache.extraVolumeMounts`)"
+  "service" "`cache.service` (the headless Service) or `proxy.service`"
+  "updateStrategy" "`cache.updateStrategy` (or `proxy.daemonset.updateStrategy`, `app.updateStrategy`)"
+  "topologySpreadConstraints" "`cache.topologySpreadConstraints`"
+  "initContainers" "`cache.initContainers` (or `proxy.daemonset.initContainers`, `app.initContainers`)"
+  "sidecars" "`cache.sidecars` (or `proxy.daemonset.sidecars`)"
+  "lifecycleHooks" "`cache.lifecycle` (or `proxy.lifecycle`, `localCache.lifecycle`)"
+  "podDisruptionBudget" "`cache.podDisruptionBudget`"
+  "pdb" "`cache.podDisruptionBudget`"
+  "terminationGracePeriodSeconds" "`cache.terminationGracePeriodSeconds` (or `proxy.daemonset.terminationGracePeriodSeconds`, `app.terminationGracePeriodSeconds`)" }}
+{{- range $k, $to := $aliases }}
+{{- if hasKey $v $k }}
+{{- $errs = append $errs (printf "%s: not a value of this chart; did you mean %s?" $k $to) }}
+{{- end }}
+{{- end }}
 {{- $modes := list "cache" "daemonset" "sidecar" "sidecar-failover" "replicated-sharded" }}
 {{- if not (has $v.mode $modes) }}
 {{- $errs = append $errs (printf "mode: %q is not one of %s" (toString $v.mode) (join ", " $modes)) }}
@@ -86,7 +113,8 @@ chart builds from the release name and namespace. */}}
   "subdomain" (list `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$` 253 "a DNS subdomain: at most 253 characters of dot-separated DNS-1123 labels (lowercase letters, digits and '-')")
   "repository" (list `^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(\.([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(:[0-9]{1,5})?/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$` 255 "an image repository: lowercase path components separated by '/', optionally after a registry host[:port]/, with no tag or digest")
   "tag" (list `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$` 128 "an image tag: 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
-  "digest" (list `^[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$` 200 "an image digest: an algorithm, ':' and at least 32 hex digits") }}
+  "digest" (list `^[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$` 200 "an image digest: an algorithm, ':' and at least 32 hex digits")
+  "registry" (list `^([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(\.([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(:[0-9]{1,5})?$` 253 "a registry: a host name or address with an optional :port, no path, scheme or slash") }}
 {{- $names := list
   (list "nameOverride" $v.nameOverride "label" "cache" false)
   (list "fullnameOverride" $v.fullnameOverride "dns1035" "memcached" false)
@@ -106,7 +134,23 @@ chart builds from the release name and namespace. */}}
   (list "metrics.image.digest" $v.metrics.image.digest "digest" "sha256:<64 hex digits>" false)
   (list "tests.image.repository" $v.tests.image.repository "repository" "busybox" true)
   (list "tests.image.tag" $v.tests.image.tag "tag" "1.36.1" true)
-  (list "tests.image.digest" $v.tests.image.digest "digest" "sha256:<64 hex digits>" false) }}
+  (list "tests.image.digest" $v.tests.image.digest "digest" "sha256:<64 hex digits>" false)
+  (list "image.registry" $v.image.registry "registry" "registry.example.com:5000" false)
+  (list "metrics.image.registry" $v.metrics.image.registry "registry" "registry.example.com:5000" false)
+  (list "tests.image.registry" $v.tests.image.registry "registry" "registry.example.com:5000" false)
+  (list "global.imageRegistry" (dig "imageRegistry" "" (default (dict) $v.global)) "registry" "registry.example.com:5000" false)
+  (list "namespaceOverride" $v.namespaceOverride "label" "cache" false) }}
+{{- range $key := list "imagePullSecrets" "global.imagePullSecrets" }}
+{{- $list := ternary $v.imagePullSecrets (dig "imagePullSecrets" list (default (dict) $v.global)) (eq $key "imagePullSecrets") }}
+{{- if and $list (not (kindIs "slice" $list)) }}
+{{- $errs = append $errs (printf "%s: must be a list of Secret names or {name: ...}" $key) }}
+{{- else }}
+{{- range $list }}
+{{- $n := ternary . (dig "name" "" (ternary . (dict) (kindIs "map" .))) (kindIs "string" .) }}
+{{- $names = append $names (list $key $n "subdomain" "regcred" true) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- range $names }}
 {{- $k := index $kinds (index . 2) }}
 {{- $value := index . 1 | default "" | toString }}
@@ -121,6 +165,9 @@ chart builds from the release name and namespace. */}}
 {{- if not (regexMatch (index $kinds "label" 0) .Release.Namespace) }}
 {{- $errs = append $errs (printf "namespace: %q is not %s" .Release.Namespace (index $kinds "label" 2)) }}
 {{- end }}
+{{- range include "distributed-memcached.validateExtensions" . | fromJsonArray }}
+{{- $errs = append $errs . }}
+{{- end }}
 {{- $fullname := include "distributed-memcached.fullname" . }}
 {{- if and (regexMatch (index $kinds "label" 0) (toString $v.nameOverride | default "x")) (regexMatch (index $kinds "dns1035" 0) (toString $v.fullnameOverride | default "x")) (not (regexMatch (index $kinds "dns1035" 0) $fullname)) }}
 {{- $errs = append $errs (printf "fullnameOverride: the object names start with %q (from the release name %q), which is not %s; set fullnameOverride, e.g. memcached" $fullname .Release.Name (index $kinds "dns1035" 2)) }}
@@ -129,7 +176,7 @@ chart builds from the release name and namespace. */}}
 {{- $labelValue := `^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$` }}
 {{- $chartLabels := list "helm.sh/chart" "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/component" "app.kubernetes.io/version" "app.kubernetes.io/managed-by" "app.kubernetes.io/part-of" "distributed-memcached/copy" }}
 {{- $labelMaps := list (list "commonLabels" $v.commonLabels) (list "cache.podLabels" $v.cache.podLabels) (list "app.podLabels" $v.app.podLabels) (list "proxy.daemonset.podLabels" $v.proxy.daemonset.podLabels) (list "metrics.serviceMonitor.labels" $v.metrics.serviceMonitor.labels) }}
-{{- $annotationMaps := list (list "serviceAccount.annotations" $v.serviceAccount.annotations) (list "cache.podAnnotations" $v.cache.podAnnotations) (list "cache.service.annotations" $v.cache.service.annotations) (list "app.podAnnotations" $v.app.podAnnotations) (list "proxy.daemonset.podAnnotations" $v.proxy.daemonset.podAnnotations) (list "proxy.service.annotations" $v.proxy.service.annotations) }}
+{{- $annotationMaps := list (list "commonAnnotations" $v.commonAnnotations) (list "serviceAccount.annotations" $v.serviceAccount.annotations) (list "cache.podAnnotations" $v.cache.podAnnotations) (list "cache.service.annotations" $v.cache.service.annotations) (list "app.podAnnotations" $v.app.podAnnotations) (list "proxy.daemonset.podAnnotations" $v.proxy.daemonset.podAnnotations) (list "proxy.service.annotations" $v.proxy.service.annotations) }}
 {{- range $m := concat $labelMaps $annotationMaps }}
 {{- $isLabels := has $m $labelMaps }}
 {{- if and (index $m 1) (not (kindIs "map" (index $m 1))) }}
@@ -177,4 +224,158 @@ chart builds from the release name and namespace. */}}
 {{- if $errs }}
 {{- fail (printf "\n\ndistributed-memcached: invalid values:\n  - %s\n" (join "\n  - " $errs)) }}
 {{- end }}
+{{- end }}
+
+{{/*
+The extension points (extra containers, volumes, mounts, env, lifecycle,
+update strategies): lists of maps whose names do not collide with the
+chart's own in the same pod. values.schema.json checks the shapes too; this
+covers --skip-schema-validation and the collisions. Returns a JSON list of
+messages.
+*/}}
+{{- define "distributed-memcached.validateExtensions" -}}
+{{- $v := .Values }}
+{{- $errs := list }}
+{{- $label := `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` }}
+{{- $envName := `^[-._a-zA-Z][-._a-zA-Z0-9]*$` }}
+{{- $isSidecar := include "distributed-memcached.isSidecarMode" . }}
+{{- $lists := list
+  (list "cache.extraEnv" $v.cache.extraEnv "env")
+  (list "cache.extraEnvFrom" $v.cache.extraEnvFrom "envFrom")
+  (list "cache.extraVolumes" $v.cache.extraVolumes "named")
+  (list "cache.extraVolumeMounts" $v.cache.extraVolumeMounts "mount")
+  (list "cache.sidecars" $v.cache.sidecars "container")
+  (list "cache.initContainers" $v.cache.initContainers "container")
+  (list "proxy.extraEnv" $v.proxy.extraEnv "env")
+  (list "proxy.extraEnvFrom" $v.proxy.extraEnvFrom "envFrom")
+  (list "proxy.extraVolumes" $v.proxy.extraVolumes "named")
+  (list "proxy.extraVolumeMounts" $v.proxy.extraVolumeMounts "mount")
+  (list "proxy.daemonset.sidecars" $v.proxy.daemonset.sidecars "container")
+  (list "proxy.daemonset.initContainers" $v.proxy.daemonset.initContainers "container")
+  (list "localCache.extraEnv" $v.localCache.extraEnv "env")
+  (list "localCache.extraEnvFrom" $v.localCache.extraEnvFrom "envFrom")
+  (list "localCache.extraVolumes" $v.localCache.extraVolumes "named")
+  (list "localCache.extraVolumeMounts" $v.localCache.extraVolumeMounts "mount")
+  (list "app.containers" $v.app.containers "container")
+  (list "app.initContainers" $v.app.initContainers "container")
+  (list "app.volumes" $v.app.volumes "named") }}
+{{- range $l := $lists }}
+{{- $key := index $l 0 }}
+{{- $items := index $l 1 }}
+{{- $kind := index $l 2 }}
+{{- if and $items (not (kindIs "slice" $items)) }}
+{{- $errs = append $errs (printf "%s: must be a list" $key) }}
+{{- else }}
+{{- range $i, $item := $items }}
+{{- if not (kindIs "map" $item) }}
+{{- $errs = append $errs (printf "%s[%d]: must be a map" $key $i) }}
+{{- else if eq $kind "env" }}
+{{- if not (regexMatch $envName (toString (default "" $item.name))) }}
+{{- $errs = append $errs (printf "%s[%d].name: %q is not an environment variable name (letters, digits, '_', '-', '.', not starting with a digit)" $key $i (toString (default "" $item.name))) }}
+{{- end }}
+{{- if and (hasKey $item "value") (not (kindIs "string" $item.value)) }}
+{{- $errs = append $errs (printf "%s[%d].value: environment values are strings; quote %v" $key $i $item.value) }}
+{{- end }}
+{{- else if eq $kind "envFrom" }}
+{{- if not (or $item.configMapRef $item.secretRef) }}
+{{- $errs = append $errs (printf "%s[%d]: needs configMapRef or secretRef" $key $i) }}
+{{- end }}
+{{- else if eq $kind "mount" }}
+{{- if not (regexMatch $label (toString (default "" $item.name))) }}
+{{- $errs = append $errs (printf "%s[%d].name: %q is not a volume name (a DNS-1123 label)" $key $i (toString (default "" $item.name))) }}
+{{- end }}
+{{- if not (regexMatch `^/[^\n\r\x00]*$` (toString (default "" $item.mountPath))) }}
+{{- $errs = append $errs (printf "%s[%d].mountPath: %q is not an absolute path" $key $i (toString (default "" $item.mountPath))) }}
+{{- end }}
+{{- else }}
+{{- if or (gt (len (toString (default "" $item.name))) 63) (not (regexMatch $label (toString (default "" $item.name)))) }}
+{{- $errs = append $errs (printf "%s[%d].name: %q is not a DNS-1123 label" $key $i (toString (default "" $item.name))) }}
+{{- end }}
+{{- if and (eq $kind "container") (not $item.image) }}
+{{- $errs = append $errs (printf "%s[%d].image: required" $key $i) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- /* Names that share a pod must be unique, and not the chart's own. */}}
+{{- $pods := list
+  (list "cache pods" (list "memcached" "exporter") (list "cache.sidecars" "cache.initContainers") (list) (list "cache.extraVolumes"))
+  (list "proxy pods" (list "memcached-proxy") (list "proxy.daemonset.sidecars" "proxy.daemonset.initContainers") (list "memcached-proxy-config") (list "proxy.extraVolumes"))
+  (list "app pods" (ternary (list "memcached-proxy" "memcached-local") (list "memcached-proxy") (eq $v.mode "sidecar-failover")) (list "app.containers" "app.initContainers") (list "memcached-proxy-config") (ternary (list "proxy.extraVolumes" "localCache.extraVolumes" "app.volumes") (list "proxy.extraVolumes" "app.volumes") (eq $v.mode "sidecar-failover"))) }}
+{{- $byKey := dict }}
+{{- range $l := $lists }}{{ $_ := set $byKey (index $l 0) (index $l 1) }}{{ end }}
+{{- $podsHere := list }}
+{{- if $v.cache.enabled }}{{ $podsHere = append $podsHere "cache pods" }}{{ end }}
+{{- if has $v.mode (list "daemonset" "replicated-sharded") }}{{ $podsHere = append $podsHere "proxy pods" }}{{ end }}
+{{- if $isSidecar }}{{ $podsHere = append $podsHere "app pods" }}{{ end }}
+{{- range $p := $pods }}
+{{- if has (index $p 0) $podsHere }}
+{{- range $what := list (list "container" (index $p 1) (index $p 2)) (list "volume" (index $p 3) (index $p 4)) }}
+{{- $seen := dict }}
+{{- range (index $what 1) }}{{ $_ := set $seen . "the chart" }}{{ end }}
+{{- range $key := index $what 2 }}
+{{- $items := index $byKey $key }}
+{{- if kindIs "slice" $items }}
+{{- range $items }}
+{{- if kindIs "map" . }}
+{{- $n := toString (default "" .name) }}
+{{- if and $n (hasKey $seen $n) }}
+{{- $errs = append $errs (printf "%s: %s name %q is already used in the %s by %s; pick another name" $key (index $what 0) $n (index $p 0) (index $seen $n)) }}
+{{- else if $n }}
+{{- $_ := set $seen $n $key }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $key, $l := dict "cache.lifecycle" $v.cache.lifecycle "proxy.lifecycle" $v.proxy.lifecycle "localCache.lifecycle" $v.localCache.lifecycle }}
+{{- if and $l (not (kindIs "map" $l)) }}
+{{- $errs = append $errs (printf "%s: must be a map (postStart, preStop)" $key) }}
+{{- end }}
+{{- end }}
+{{- $ds := $v.proxy.daemonset }}
+{{- if and (has $v.mode (list "daemonset" "replicated-sharded")) (not $v.proxy.lifecycle) (ge (int $ds.drainSeconds) (int $ds.terminationGracePeriodSeconds)) (gt (int $ds.drainSeconds) 0) }}
+{{- $errs = append $errs (printf "proxy.daemonset.drainSeconds: %v is not below proxy.daemonset.terminationGracePeriodSeconds (%v), so the proxy is killed before the drain ends; raise terminationGracePeriodSeconds or lower drainSeconds" $ds.drainSeconds $ds.terminationGracePeriodSeconds) }}
+{{- end }}
+{{- if and (eq (toString $ds.maxUnavailable) "0") (eq (toString $ds.maxSurge) "0") }}
+{{- $errs = append $errs "proxy.daemonset.maxUnavailable: 0 together with maxSurge 0 would never update a proxy pod; set one of them (e.g. maxUnavailable: 0, maxSurge: 1)" }}
+{{- end }}
+{{- $strategies := list (list "cache.updateStrategy" $v.cache.updateStrategy (list "RollingUpdate" "OnDelete")) (list "proxy.daemonset.updateStrategy" $ds.updateStrategy (list "RollingUpdate" "OnDelete")) (list "app.updateStrategy" $v.app.updateStrategy (list "RollingUpdate" "Recreate")) }}
+{{- range $strategies }}
+{{- $t := dig "type" "" (ternary (index . 1) (dict) (kindIs "map" (index . 1))) }}
+{{- if not (has $t (index . 2)) }}
+{{- $errs = append $errs (printf "%s.type: %q is not one of %s" (index . 0) (toString $t) (join ", " (index . 2))) }}
+{{- end }}
+{{- end }}
+{{- $np := default (dict) $v.networkPolicy }}
+{{- range $key, $list := dict "networkPolicy.allowFrom" $np.allowFrom "networkPolicy.cache.allowFrom" (dig "cache" "allowFrom" list $np) "networkPolicy.metrics.allowFrom" (dig "metrics" "allowFrom" list $np) "networkPolicy.dnsTo" $np.dnsTo }}
+{{- if and $list (not (kindIs "slice" $list)) }}
+{{- $errs = append $errs (printf "%s: must be a list of NetworkPolicy peers" $key) }}
+{{- else }}
+{{- range $i, $peer := $list }}
+{{- if or (not (kindIs "map" $peer)) (not $peer) }}
+{{- $errs = append $errs (printf "%s[%d]: must be a peer: podSelector, namespaceSelector (both: pods in those namespaces) or ipBlock" $key $i) }}
+{{- else }}
+{{- range $k, $_ := $peer }}
+{{- if not (has $k (list "podSelector" "namespaceSelector" "ipBlock")) }}
+{{- $errs = append $errs (printf "%s[%d].%s: not a peer field; use podSelector, namespaceSelector or ipBlock" $key $i $k) }}
+{{- end }}
+{{- end }}
+{{- if and (hasKey $peer "ipBlock") (or (hasKey $peer "podSelector") (hasKey $peer "namespaceSelector")) }}
+{{- $errs = append $errs (printf "%s[%d]: ipBlock cannot be combined with a selector; give it its own entry" $key $i) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $i, $m := $v.extraDeploy }}
+{{- if not (or (kindIs "map" $m) (kindIs "string" $m)) }}
+{{- $errs = append $errs (printf "extraDeploy[%d]: must be a manifest (a map) or a YAML string" $i) }}
+{{- end }}
+{{- end }}
+{{- toJson $errs }}
 {{- end }}
