@@ -1,6 +1,6 @@
-//! Would the cluster accept it: typed lists are unpacked, an object needs an
-//! apiVersion, and removed API versions are errors naming the release that
-//! removed them (one test per removal wave).
+//! Would the cluster accept it: every built-in kind has a schema, typed lists
+//! are unpacked, an object needs an apiVersion, and removed API versions are
+//! errors naming the release that removed them (one test per removal wave).
 
 use mclint::check::{CheckOptions, check};
 use mclint::finding::Finding;
@@ -169,6 +169,42 @@ fn wave_1_32_flowcontrol_v1beta3_is_served_until_then() {
 }
 
 #[test]
+fn kinds_beyond_the_workloads_are_validated() {
+    for (api, kind) in [
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        (
+            "admissionregistration.k8s.io/v1",
+            "ValidatingWebhookConfiguration",
+        ),
+        (
+            "admissionregistration.k8s.io/v1",
+            "MutatingWebhookConfiguration",
+        ),
+        ("storage.k8s.io/v1", "StorageClass"),
+        ("storage.k8s.io/v1", "CSIDriver"),
+        ("apiregistration.k8s.io/v1", "APIService"),
+        ("scheduling.k8s.io/v1", "PriorityClass"),
+    ] {
+        // The newest version's schemas cover every kind k8s-openapi defines
+        // (`xtask/tests/schemas.rs` checks every version).
+        for version in [mclint::schema::newest_version()] {
+            let doc = format!("{}spec_typo: 1\n", object(api, kind));
+            let f = run(&doc, version);
+            assert!(
+                of(&f, "unknown-kind").is_empty(),
+                "{version} {kind}: {f:#?}"
+            );
+            assert!(
+                of(&f, "schema-violation")
+                    .iter()
+                    .any(|v| v.location.path == "/spec_typo"),
+                "{version} {kind}: {f:#?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn typed_lists_are_unpacked_and_each_item_located() {
     let yaml = "apiVersion: v1
 kind: ConfigMapList
@@ -233,4 +269,40 @@ fn the_docs_table_lists_every_removal() {
         let row = format!("| {} | `{}` | {} |", r.removed_in, r.api_version, r.kind);
         assert!(doc.contains(&row), "docs/removed-apis.md lacks {row}");
     }
+}
+
+#[test]
+fn closed_value_sets_are_enforced_with_a_suggestion() {
+    let pod = "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  restartPolicy: Sometimes
+  dnsPolicy: clusterfirst
+  containers:
+    - name: c
+      image: busybox
+      imagePullPolicy: Allways
+      ports: [{containerPort: 80, protocol: HTTP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  type: Internal
+  ports: [{port: 80}]
+";
+    let f = run(pod, mclint::schema::newest_version());
+    let v = of(&f, "schema-violation");
+    let at = |path: &str| {
+        v.iter()
+            .find(|x| x.location.path == path)
+            .map(|x| x.message.clone())
+            .unwrap_or_else(|| panic!("nothing at {path}: {f:#?}"))
+    };
+    assert!(at("/spec/restartPolicy").contains("must be one of"));
+    assert!(at("/spec/dnsPolicy").contains("did you mean `ClusterFirst`?"));
+    assert!(at("/spec/containers/0/imagePullPolicy").contains("did you mean `Always`?"));
+    assert!(at("/spec/containers/0/ports/0/protocol").contains("`TCP`"));
+    assert!(at("/spec/type").contains("`ClusterIP`"));
 }
