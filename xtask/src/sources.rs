@@ -60,10 +60,25 @@ pub fn version_dirs() -> Result<BTreeMap<String, PathBuf>, String> {
             .parent()
             .ok_or("a manifest path has a parent")?
             .join("src");
+        let release = p["version"].as_str().unwrap_or("");
         for v in crate::VERSIONS {
             let dir = src.join(format!("v1_{}", v.trim_start_matches("1.")));
-            if dir.is_dir() && crate::crate_for(v) == p["version"].as_str().unwrap_or("") {
+            if dir.is_dir() && crate::crate_for(v) == release {
                 dirs.insert(v.to_string(), dir);
+            }
+        }
+        // The newest release's every version is supported (mclint goes up to
+        // the newest Kubernetes k8s-openapi has).
+        if crate::VERSIONS
+            .last()
+            .is_some_and(|newest| crate::crate_for(newest) == release)
+        {
+            for v in versions_in(&src)? {
+                if !crate::VERSIONS.contains(&v.as_str()) {
+                    return Err(format!(
+                        "k8s-openapi {release} carries Kubernetes {v}, which xtask's VERSIONS lacks"
+                    ));
+                }
             }
         }
     }
@@ -76,6 +91,22 @@ pub fn version_dirs() -> Result<BTreeMap<String, PathBuf>, String> {
         }
     }
     Ok(dirs)
+}
+
+/// The Kubernetes versions a k8s-openapi source tree carries (`src/v1_XX/`), as `1.XX`.
+fn versions_in(src: &Path) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))? {
+        let entry = entry.map_err(|e| format!("{}: {e}", src.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(minor) = name.strip_prefix("v1_")
+            && entry.path().is_dir()
+            && minor.bytes().all(|b| b.is_ascii_digit())
+        {
+            out.push(format!("1.{minor}"));
+        }
+    }
+    Ok(out)
 }
 
 /// The platform cargo builds for by default (`rustc -vV`'s `host:`).
