@@ -34,7 +34,7 @@ fn an_unknown_kube_version_is_a_usage_error_listing_the_supported_ones() {
     assert_eq!(r.code, 2, "{}", r.snapshot());
     assert!(
         r.stderr.contains(
-            "unsupported Kubernetes version `1.20`; supported: 1.33, 1.34, 1.35, 1.36, 1.37"
+            "unsupported Kubernetes version `1.20`; supported: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37"
         ),
         "{}",
         r.stderr

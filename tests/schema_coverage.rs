@@ -1,6 +1,6 @@
-//! Would the cluster accept it: typed lists are unpacked, an object needs an
-//! apiVersion, and removed API versions are errors naming the release that
-//! removed them (one test per removal wave).
+//! Would the cluster accept it: every built-in kind has a schema, typed lists
+//! are unpacked, an object needs an apiVersion, and removed API versions are
+//! errors naming the release that removed them (one test per removal wave).
 
 use mclint::check::{CheckOptions, check};
 use mclint::finding::Finding;
@@ -169,6 +169,41 @@ fn wave_1_32_flowcontrol_v1beta3_is_served_until_then() {
 }
 
 #[test]
+fn kinds_beyond_the_workloads_are_validated() {
+    for (api, kind) in [
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        (
+            "admissionregistration.k8s.io/v1",
+            "ValidatingWebhookConfiguration",
+        ),
+        (
+            "admissionregistration.k8s.io/v1",
+            "MutatingWebhookConfiguration",
+        ),
+        ("storage.k8s.io/v1", "StorageClass"),
+        ("storage.k8s.io/v1", "CSIDriver"),
+        ("apiregistration.k8s.io/v1", "APIService"),
+        ("scheduling.k8s.io/v1", "PriorityClass"),
+    ] {
+        // Every version, the oldest (generated from k8s-openapi 0.24) too.
+        for version in mclint::schema::supported_versions() {
+            let doc = format!("{}spec_typo: 1\n", object(api, kind));
+            let f = run(&doc, version);
+            assert!(
+                of(&f, "unknown-kind").is_empty(),
+                "{version} {kind}: {f:#?}"
+            );
+            assert!(
+                of(&f, "schema-violation")
+                    .iter()
+                    .any(|v| v.location.path == "/spec_typo"),
+                "{version} {kind}: {f:#?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn typed_lists_are_unpacked_and_each_item_located() {
     let yaml = "apiVersion: v1
 kind: ConfigMapList
@@ -232,5 +267,134 @@ fn the_docs_table_lists_every_removal() {
     for r in mclint::schema::removed::all() {
         let row = format!("| {} | `{}` | {} |", r.removed_in, r.api_version, r.kind);
         assert!(doc.contains(&row), "docs/removed-apis.md lacks {row}");
+    }
+}
+
+#[test]
+fn closed_value_sets_are_enforced_with_a_suggestion() {
+    let pod = "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  restartPolicy: Sometimes
+  dnsPolicy: clusterfirst
+  containers:
+    - name: c
+      image: busybox
+      imagePullPolicy: Allways
+      ports: [{containerPort: 80, protocol: HTTP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  type: Internal
+  ports: [{port: 80}]
+";
+    for version in mclint::schema::supported_versions() {
+        closed_value_sets_in(pod, version);
+    }
+}
+
+fn closed_value_sets_in(pod: &str, version: &str) {
+    let f = run(pod, version);
+    let v = of(&f, "schema-violation");
+    let at = |path: &str| {
+        v.iter()
+            .find(|x| x.location.path == path)
+            .map(|x| x.message.clone())
+            .unwrap_or_else(|| panic!("{version}: nothing at {path}: {f:#?}"))
+    };
+    assert!(at("/spec/restartPolicy").contains("must be one of"));
+    assert!(at("/spec/dnsPolicy").contains("did you mean `ClusterFirst`?"));
+    assert!(at("/spec/containers/0/imagePullPolicy").contains("did you mean `Always`?"));
+    assert!(at("/spec/containers/0/ports/0/protocol").contains("`TCP`"));
+    assert!(at("/spec/type").contains("`ClusterIP`"));
+}
+
+/// `""` where the API server's defaulting fills it in (charts render it for
+/// unset values) passes; `""` in a pointer field it does not default is an error.
+#[test]
+fn an_empty_value_passes_where_the_api_server_defaults_it() {
+    let docs = "apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: s}
+spec:
+  serviceName: s
+  podManagementPolicy: \"\"
+  updateStrategy: {type: \"\"}
+  selector: {matchLabels: {a: b}}
+  template:
+    metadata: {labels: {a: b}}
+    spec:
+      restartPolicy: \"\"
+      dnsPolicy: \"\"
+      tolerations: [{key: k, operator: Exists, effect: \"\"}]
+      securityContext: {fsGroupChangePolicy: \"\"}
+      containers:
+        - name: c
+          image: busybox
+          imagePullPolicy: \"\"
+          ports: [{containerPort: 80, protocol: \"\"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  type: \"\"
+  sessionAffinity: \"\"
+  ports: [{port: 80, protocol: \"\"}]
+";
+    for version in mclint::schema::supported_versions() {
+        let f = run(docs, version);
+        let v = of(&f, "schema-violation");
+        assert_eq!(v.len(), 1, "{version}: {v:#?}");
+        assert_eq!(
+            v[0].location.path, "/spec/template/spec/securityContext/fsGroupChangePolicy",
+            "{version}: {v:#?}"
+        );
+        assert!(
+            v[0].message.contains("`Always`, `OnRootMismatch`"),
+            "{}",
+            v[0].message
+        );
+    }
+}
+
+/// A CRD's schema holds any JSON value in `default`, `enum` and `example`.
+#[test]
+fn a_crd_schema_may_hold_any_json_value() {
+    let crd = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            mode: {type: string, enum: [fast, slow], default: fast}
+            size: {type: integer, default: 1024, example: 2048}
+            on: {type: boolean, default: false}
+            tags: {type: array, items: {type: string, enum: [a, b]}}
+            extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+";
+    for version in mclint::schema::supported_versions() {
+        let f = run(crd, version);
+        assert!(of(&f, "schema-violation").is_empty(), "{version}: {f:#?}");
+        let typo = crd.replace("scope: Namespaced", "scope: Namespaced\n  scoep: x");
+        let f = run(&typo, version);
+        assert!(
+            of(&f, "schema-violation")
+                .iter()
+                .any(|v| v.location.path == "/spec/scoep"),
+            "{version}: {f:#?}"
+        );
     }
 }

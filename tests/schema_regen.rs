@@ -43,3 +43,50 @@ fn every_committed_schema_is_embedded() {
         "src/schema/embedded.rs is out of date; run: cargo run -p xtask -- gen-schemas --all"
     );
 }
+
+/// The oldest Kubernetes version the chart asks for: `kubeVersion` in
+/// Chart.yaml (`>=1.29.0-0`) if set, else its README's "Kubernetes 1.29 or newer".
+fn chart_minimum() -> (u32, u32) {
+    let chart = repo().join("charts/distributed-memcached");
+    let yaml = std::fs::read_to_string(chart.join("Chart.yaml")).unwrap();
+    let readme = std::fs::read_to_string(chart.join("README.md")).unwrap();
+    let from_yaml = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("kubeVersion:"))
+        .map(|v| {
+            v.trim()
+                .trim_matches(['"', '\''])
+                .trim_start_matches(">=")
+                .to_string()
+        });
+    let text = from_yaml.unwrap_or_else(|| {
+        let at = readme
+            .find("Kubernetes 1.")
+            .expect("the chart README names its minimum Kubernetes version");
+        readme[at + "Kubernetes ".len()..].to_string()
+    });
+    let mut it = text.split(|c: char| !c.is_ascii_digit());
+    let major = it.next().and_then(|p| p.parse().ok()).unwrap();
+    let minor = it.next().and_then(|p| p.parse().ok()).unwrap();
+    (major, minor)
+}
+
+#[test]
+fn mclint_supports_every_version_the_chart_supports() {
+    let supported = mclint::schema::supported_versions();
+    let key = |v: &str| -> (u32, u32) {
+        let (a, b) = v.split_once('.').unwrap();
+        (a.parse().unwrap(), b.parse().unwrap())
+    };
+    let (major, minor) = chart_minimum();
+    assert_eq!(
+        key(supported[0]),
+        (major, minor),
+        "the chart supports Kubernetes {major}.{minor} and newer; mclint supports {supported:?}"
+    );
+    // No gaps between the oldest and the newest.
+    for pair in supported.windows(2) {
+        let (a, b) = (key(pair[0]), key(pair[1]));
+        assert_eq!((a.0, a.1 + 1), b, "a gap in {supported:?}");
+    }
+}

@@ -7,14 +7,17 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "An object does not match the strict Kubernetes schema of its kind.",
     docs: r#"## What it checks
-Every object whose apiVersion and kind have a schema (the built-in kinds of
-apps/v1, core/v1, policy/v1, networking.k8s.io/v1, batch/v1, autoscaling,
-rbac.authorization.k8s.io/v1 and coordination.k8s.io/v1, plus any schema given
-with `--schema-dir`) is validated against the strict schema of the Kubernetes
-version chosen with `--kube-version` (default: the newest supported). Strict
-means: unknown fields are errors, types must match (`replicas: "3"` is a
-string, not an integer), int-or-string fields take an integer or a string,
-resource quantities must follow the Kubernetes quantity grammar, and
+Every object whose apiVersion and kind have a schema (every kind Kubernetes
+defines for the version, alpha and beta apiVersions included:
+workloads, Services, RBAC, CustomResourceDefinitions, admission webhooks,
+StorageClasses, APIServices, …; plus any schema given with `--schema-dir`) is
+validated against the strict schema of the Kubernetes version chosen with
+`--kube-version` (1.29 to 1.37; default: the newest). Strict means: unknown
+fields are errors, types must match (`replicas: "3"` is a string, not an
+integer), int-or-string fields take an integer or a string, resource
+quantities must follow the Kubernetes quantity grammar, fields with a closed
+set of values take one of them (`imagePullPolicy: always` is an error that
+names `Always`, `IfNotPresent`, `Never` and suggests `Always`), and
 `apiVersion`, `kind` and `metadata.name` are required. A field set to `null`
 counts as unset, as the API server treats it.
 
@@ -35,13 +38,15 @@ spec:
       containers:
         - name: memcached
           livenessProbes: {}     # unknown field; did you mean livenessProbe?
+          imagePullPolicy: always      # one of Always, IfNotPresent, Never
           resources:
             limits: {memory: 400MB}   # not a quantity: 400Mi or 400M
 ```
 
 ## Fix
 Correct the field the message names: fix the spelling (the message suggests
-the nearest allowed name), the type, or the quantity.
+the nearest allowed name), the type, the quantity, or the value (the message
+lists the allowed ones).
 "#,
     fix: "Correct the named field: its spelling, its type or its value, as the message says.",
     check,

@@ -184,6 +184,7 @@ fn is_quantity(schema: Option<&Value>) -> bool {
 
 fn show_json(v: &Value) -> String {
     match v {
+        Value::String(s) if s.is_empty() => "`\"\"` (empty)".to_string(),
         Value::String(s) => format!("`{s}`"),
         other => format!("`{other}`"),
     }

@@ -430,7 +430,7 @@ mod tests {
         for bad in ["1.20", "2", "1.x", "latest", "1.33.4.5", ""] {
             let err = resolve_version(Some(bad)).unwrap_err().to_string();
             assert!(
-                err.contains("supported: 1.33, 1.34, 1.35, 1.36, 1.37"),
+                err.contains("supported: 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37"),
                 "{bad}: {err}"
             );
         }

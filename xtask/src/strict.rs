@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 /// The schemars name of `Quantity`.
 const QUANTITY_DEF: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 
+/// The schemars name of apiextensions' `JSON`, which holds any JSON value.
+const CRD_JSON_DEF: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON";
+
 /// A Kubernetes quantity as a string, written from the grammar in the `Quantity`
 /// documentation of apimachinery:
 ///
@@ -40,6 +43,10 @@ pub fn make_strict(mut root: Value, api_version: &str, kind: &str) -> Result<Val
         for (name, def) in defs.iter_mut() {
             if name == QUANTITY_DEF {
                 *def = quantity();
+            } else if name == CRD_JSON_DEF {
+                // Any JSON value (a CRD schema's `default`, `enum` items,
+                // `example`); k8s-openapi types it as an object.
+                *def = json!({});
             }
         }
     }

@@ -1,4 +1,5 @@
-//! The committed schemas are what the generator writes.
+//! The committed schemas are what the generator writes, and they cover every
+//! kind k8s-openapi defines.
 //!
 //! These run the xtask binary that `cargo test` has already built for this
 //! package (`CARGO_BIN_EXE_xtask`, default feature: the newest version), so
@@ -80,5 +81,48 @@ fn committed_schemas_match_the_generator() {
                  (run: cargo run -p xtask -- gen-schemas --all):\n{diff}"
             );
         }
+    }
+}
+
+/// Every kind in k8s-openapi's source, for every version, has a schema, and
+/// the generated kind lists are current.
+#[test]
+fn the_kind_lists_are_current() {
+    xtask(&["gen-kind-lists", "--check"]);
+}
+
+#[test]
+fn every_served_kind_has_a_schema() {
+    xtask(&["check-coverage"]);
+}
+
+/// The coverage check fails, naming version, apiVersion and kind, where a
+/// schema or an index entry is missing.
+#[test]
+fn a_kind_without_a_schema_fails_the_coverage_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = tmp.path().join("v1.29");
+    std::fs::create_dir(&v).unwrap();
+    // The index lists CustomResourceDefinition, but its file is missing.
+    std::fs::write(
+        v.join("index.json"),
+        r#"{"kinds": {"CustomResourceDefinition": ["apiextensions.k8s.io/v1"]}}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["check-coverage", "--schemas"])
+        .arg(tmp.path())
+        .output()
+        .expect("run the xtask");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    for missing in [
+        "1.29 apiextensions.k8s.io/v1 CustomResourceDefinition",
+        "1.29 storage.k8s.io/v1 StorageClass",
+        "1.37 admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration",
+        "1.37 apiregistration.k8s.io/v1 APIService",
+        "1.37 v1 Pod",
+    ] {
+        assert!(stderr.contains(missing), "{missing}: {stderr}");
     }
 }
