@@ -7,9 +7,11 @@
 //! graph out itself (columns left to right, clusters as boxes), so no external
 //! tool is needed and the output is byte-for-byte stable.
 
+mod build;
 pub mod dot;
 pub mod mermaid;
 pub mod model;
+mod routes;
 pub mod svg;
 
 use std::path::PathBuf;
@@ -93,7 +95,7 @@ pub fn graph_of(
         );
     }
     let proxies = crate::proxy::load_all(&rendering);
-    let mut g = model::build(&rendering.objects, &proxies, options)?;
+    let mut g = build::build(&rendering.objects, &proxies, options)?;
     warnings.append(&mut g.warnings);
     g.warnings = warnings;
     Ok(g)
