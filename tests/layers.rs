@@ -37,6 +37,7 @@ const PROXY: &[&str] = &[
     "vm",
     "api",
     "model",
+    "builder",
     "placement",
     "eval",
     "manifest",

@@ -8,6 +8,7 @@
 //! `crate::route`).
 
 pub mod api;
+pub mod builder;
 pub mod eval;
 pub mod hash;
 pub mod lines;
@@ -42,7 +43,7 @@ pub fn load(
         })
         .collect();
     let (declared, failure) = vm::run(vm::Chunk { name, text }, &chunks, env, limits);
-    model::build(name, text, declared, failure)
+    builder::build(name, text, declared, failure)
 }
 
 use crate::rendering::Rendering;
