@@ -488,6 +488,75 @@ fn run_inner(
     env: &EnvSource,
     limits: Limits,
 ) -> mlua::Result<(Declared, Option<LuaFailure>)> {
+    let env_map = match env {
+        EnvSource::Known(m) => Some(m.clone()),
+        EnvSource::Unknown => None,
+    };
+    let (lua, raw_xpcall) = sandboxed_state(&env_map)?;
+    let names = Rc::new(ChunkNames(
+        libs.iter()
+            .map(|c| format!("={}", c.name))
+            .chain(std::iter::once(format!("={}", config.name)))
+            .collect(),
+    ));
+    let config_index = names.0.len() - 1;
+    let guard = Rc::new(Guard {
+        limits,
+        started: CpuClock::now(),
+        count: Cell::new(0),
+        stopped: RefCell::new(None),
+        last_at: Cell::new(None),
+        stopped_at: Cell::new(None),
+    });
+    let notes: Notes = Rc::new(RefCell::new(Vec::new()));
+    let (finish, metas, state) =
+        load_prelude(&lua, &names, config_index, &env_map, &notes, &guard)?;
+
+    // The limits hold from here until the VM is gone: through the config, the
+    // copy out, and closing the state.
+    arm_limits(&lua, &guard, &names, limits)?;
+    let mut failure = run_chunks(
+        &lua,
+        &raw_xpcall,
+        &guard,
+        &names,
+        config_index,
+        libs.iter().chain(std::iter::once(&config)),
+        &finish,
+    )?;
+
+    // Copying out runs no Lua code but needs a little memory for references.
+    let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
+    let mut conv = Converter {
+        metas: &metas,
+        path: HashSet::new(),
+        values: 0,
+        bytes: 0,
+    };
+    let (declared, over) = declare(&mut conv, &state);
+    let mut declared = declared?;
+    if let Some(line) = over
+        && failure.is_none()
+    {
+        failure = Some(LuaFailure {
+            file: config.name.to_string(),
+            line,
+            message: conv.over_message(),
+            limit: true,
+        });
+        declared = Declared::default();
+    }
+    declared.notes = notes.borrow().clone();
+    Ok((declared, failure))
+}
+
+/// A Lua state with only what configs may use: `table`, `string`, `math`,
+/// `utf8`, a silent `print` and an `os` holding `getenv` over the container's
+/// literal `env`. Returns the state and the real `xpcall` (the prelude wraps
+/// the one configs see).
+fn sandboxed_state(
+    env_map: &Option<BTreeMap<String, String>>,
+) -> mlua::Result<(Lua, mlua::Function)> {
     let lua = Lua::new_with(
         StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8,
         LuaOptions::default(),
@@ -504,10 +573,6 @@ fn run_inner(
     )?;
     let raw_xpcall: mlua::Function = globals.get("xpcall")?;
     let os = lua.create_table()?;
-    let env_map = match env {
-        EnvSource::Known(m) => Some(m.clone()),
-        EnvSource::Unknown => None,
-    };
     let getenv_map = env_map.clone();
     os.raw_set(
         "getenv",
@@ -516,23 +581,22 @@ fn run_inner(
         })?,
     )?;
     globals.raw_set("os", os)?;
+    Ok((lua, raw_xpcall))
+}
 
-    let names = Rc::new(ChunkNames(
-        libs.iter()
-            .map(|c| format!("={}", c.name))
-            .chain(std::iter::once(format!("={}", config.name)))
-            .collect(),
-    ));
-    let config_index = names.0.len() - 1;
-    let guard = Rc::new(Guard {
-        limits,
-        started: CpuClock::now(),
-        count: Cell::new(0),
-        stopped: RefCell::new(None),
-        last_at: Cell::new(None),
-        stopped_at: Cell::new(None),
-    });
-
+/// Runs the prelude (mclint's routelib model) with the functions it needs
+/// from Rust: where the config is (line), its environment, a sink for notes
+/// and the sandbox's guard. Returns the prelude's finish function, the
+/// metatables that mark routes, cmdmaps and constants, and the state table
+/// the config's declarations land in.
+fn load_prelude(
+    lua: &Lua,
+    names: &Rc<ChunkNames>,
+    config_index: usize,
+    env_map: &Option<BTreeMap<String, String>>,
+    notes: &Notes,
+    guard: &Rc<Guard>,
+) -> mlua::Result<(mlua::Function, Metas, LuaTable)> {
     let line_fn = {
         let names = names.clone();
         lua.create_function(move |lua, ()| {
@@ -572,7 +636,6 @@ fn run_inner(
             })
         })?
     };
-    let notes: Notes = Rc::new(RefCell::new(Vec::new()));
     let note_fn = {
         let notes = notes.clone();
         lua.create_function(
@@ -586,63 +649,7 @@ fn run_inner(
             },
         )?
     };
-    // The prelude's view of the guard: charge C work before doing it, stop
-    // the config, and rethrow a caught limit error.
-    let sandbox = lua.create_table()?;
-    {
-        let g = guard.clone();
-        let names = names.clone();
-        sandbox.raw_set(
-            "charge",
-            lua.create_function(move |lua, (units, what): (f64, Option<String>)| {
-                if let Some(at) = user_frame(lua, &names) {
-                    g.last_at.set(Some(at));
-                }
-                // NaN and negatives come from arguments the C function refuses.
-                let units = if units.is_nan() {
-                    u64::MAX
-                } else {
-                    units.clamp(0.0, u64::MAX as f64) as u64
-                };
-                g.charge(units, what.as_deref())
-            })?,
-        )?;
-        let g = guard.clone();
-        sandbox.raw_set(
-            "stop",
-            lua.create_function(move |_, why: String| -> mlua::Result<()> {
-                Err(g.stop(format!("{SANDBOX}{why}")))
-            })?,
-        )?;
-        let g = guard.clone();
-        sandbox.raw_set(
-            "stopped",
-            lua.create_function(move |_, ()| Ok(g.stopped()))?,
-        )?;
-        let g = guard.clone();
-        sandbox.raw_set(
-            "rethrow",
-            lua.create_function(move |_, err: Value| {
-                if is_memory_error(&err) {
-                    return Err(g.stop(MEMORY_MESSAGE.to_string()));
-                }
-                match g.stopped.borrow().as_ref() {
-                    Some(msg) => Err(mlua::Error::runtime(msg.clone())),
-                    None => Ok(()),
-                }
-            })?,
-        )?;
-        sandbox.raw_set(
-            "has_metatable",
-            lua.create_function(|_, v: Value| {
-                Ok(match v {
-                    Value::Table(t) => t.metatable().is_some(),
-                    _ => false,
-                })
-            })?,
-        )?;
-    }
-
+    let sandbox = sandbox_table(lua, guard, names)?;
     let prelude: mlua::MultiValue = lua
         .load(PRELUDE)
         .set_name(PRELUDE_NAME)
@@ -662,41 +669,116 @@ fn run_inner(
         constant: table_of(it.next())?,
     };
     let state = table_of(it.next())?;
+    Ok((finish, metas, state))
+}
 
-    // The limits hold from here until the VM is gone: through the config, the
-    // copy out, and closing the state.
+/// The prelude's view of the guard: charge C work before doing it, stop the
+/// config, and rethrow a caught limit error.
+fn sandbox_table(lua: &Lua, guard: &Rc<Guard>, names: &Rc<ChunkNames>) -> mlua::Result<LuaTable> {
+    let sandbox = lua.create_table()?;
+    let g = guard.clone();
+    let n = names.clone();
+    sandbox.raw_set(
+        "charge",
+        lua.create_function(move |lua, (units, what): (f64, Option<String>)| {
+            if let Some(at) = user_frame(lua, &n) {
+                g.last_at.set(Some(at));
+            }
+            // NaN and negatives come from arguments the C function refuses.
+            let units = if units.is_nan() {
+                u64::MAX
+            } else {
+                units.clamp(0.0, u64::MAX as f64) as u64
+            };
+            g.charge(units, what.as_deref())
+        })?,
+    )?;
+    let g = guard.clone();
+    sandbox.raw_set(
+        "stop",
+        lua.create_function(move |_, why: String| -> mlua::Result<()> {
+            Err(g.stop(format!("{SANDBOX}{why}")))
+        })?,
+    )?;
+    let g = guard.clone();
+    sandbox.raw_set(
+        "stopped",
+        lua.create_function(move |_, ()| Ok(g.stopped()))?,
+    )?;
+    let g = guard.clone();
+    sandbox.raw_set(
+        "rethrow",
+        lua.create_function(move |_, err: Value| {
+            if is_memory_error(&err) {
+                return Err(g.stop(MEMORY_MESSAGE.to_string()));
+            }
+            match g.stopped.borrow().as_ref() {
+                Some(msg) => Err(mlua::Error::runtime(msg.clone())),
+                None => Ok(()),
+            }
+        })?,
+    )?;
+    sandbox.raw_set(
+        "has_metatable",
+        lua.create_function(|_, v: Value| {
+            Ok(match v {
+                Value::Table(t) => t.metatable().is_some(),
+                _ => false,
+            })
+        })?,
+    )?;
+    Ok(sandbox)
+}
+
+/// The memory limit and the instruction hook, on until the state is dropped.
+fn arm_limits(
+    lua: &Lua,
+    guard: &Rc<Guard>,
+    names: &Rc<ChunkNames>,
+    limits: Limits,
+) -> mlua::Result<()> {
     lua.set_memory_limit(limits.memory)?;
-    {
-        let guard = guard.clone();
-        let names = names.clone();
-        lua.set_hook(
-            HookTriggers::new().every_nth_instruction(HOOK_STEP),
-            move |lua, debug| {
-                // The running function when it is user code, else the
-                // innermost user frame below it (a prelude or C caller).
-                let here = debug
-                    .source()
-                    .source
-                    .as_deref()
-                    .and_then(|s| names.index(s))
-                    .zip(debug.current_line());
-                let at = match here {
-                    Some((i, line)) => Some((i, u32::try_from(line).unwrap_or(u32::MAX))),
-                    None => user_frame(lua, &names),
-                };
-                if at.is_some() {
-                    guard.last_at.set(at);
-                }
-                guard.charge(u64::from(HOOK_STEP), None)?;
-                Ok(VmState::Continue)
-            },
-        )?;
-    }
+    let guard = guard.clone();
+    let names = names.clone();
+    lua.set_hook(
+        HookTriggers::new().every_nth_instruction(HOOK_STEP),
+        move |lua, debug| {
+            // The running function when it is user code, else the
+            // innermost user frame below it (a prelude or C caller).
+            let here = debug
+                .source()
+                .source
+                .as_deref()
+                .and_then(|s| names.index(s))
+                .zip(debug.current_line());
+            let at = match here {
+                Some((i, line)) => Some((i, u32::try_from(line).unwrap_or(u32::MAX))),
+                None => user_frame(lua, &names),
+            };
+            if at.is_some() {
+                guard.last_at.set(at);
+            }
+            guard.charge(u64::from(HOOK_STEP), None)?;
+            Ok(VmState::Continue)
+        },
+    )
+}
 
-    // Chunks run under xpcall with a message handler written in Rust: it runs
-    // no Lua instruction (so no hook can interrupt it), calls no metamethod
-    // of the error value, and reads the position from the stack rather than
-    // from the message.
+/// Runs the libraries, then the config, then the prelude's finish (unless a
+/// limit tripped: custom handlers' `_conf` must not run again), each under
+/// `xpcall` with a message handler written in Rust: it runs no Lua
+/// instruction (so no hook can interrupt it), calls no metamethod of the
+/// error value, and reads the position from the stack rather than from the
+/// message. Returns the first failure.
+fn run_chunks<'c>(
+    lua: &Lua,
+    raw_xpcall: &mlua::Function,
+    guard: &Rc<Guard>,
+    names: &Rc<ChunkNames>,
+    config_index: usize,
+    chunks: impl Iterator<Item = &'c Chunk<'c>>,
+    finish: &mlua::Function,
+) -> mlua::Result<Option<LuaFailure>> {
     let raised: Rc<RefCell<Raised>> = Rc::new(RefCell::new(None));
     let handler = {
         let raised = raised.clone();
@@ -735,11 +817,11 @@ fn run_inner(
         } else {
             text
         };
-        Some(failure_at(&names, config_index, at, &text, guard.stopped()))
+        Some(failure_at(names, config_index, at, &text, guard.stopped()))
     };
 
     let mut failure = None;
-    for chunk in libs.iter().chain(std::iter::once(&config)) {
+    for chunk in chunks {
         let f = lua
             .load(chunk.text)
             .set_name(format!("={}", chunk.name))
@@ -767,7 +849,7 @@ fn run_inner(
         && let Some(msg) = guard.stopped.borrow().clone()
     {
         failure = Some(failure_at(
-            &names,
+            names,
             config_index,
             guard.stopped_at.get(),
             &msg,
@@ -777,35 +859,12 @@ fn run_inner(
     // After a limit the config's code (custom handlers' _conf) must not run
     // again: what was declared so far is read without running `finish`.
     if !guard.stopped()
-        && let Some(f) = protected(&finish)
+        && let Some(f) = protected(finish)
         && failure.is_none()
     {
         failure = Some(f);
     }
-
-    // Copying out runs no Lua code but needs a little memory for references.
-    let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
-    let mut conv = Converter {
-        metas: &metas,
-        path: HashSet::new(),
-        values: 0,
-        bytes: 0,
-    };
-    let (declared, over) = declare(&mut conv, &state);
-    let mut declared = declared?;
-    if let Some(line) = over
-        && failure.is_none()
-    {
-        failure = Some(LuaFailure {
-            file: config.name.to_string(),
-            line,
-            message: conv.over_message(),
-            limit: true,
-        });
-        declared = Declared::default();
-    }
-    declared.notes = notes.borrow().clone();
-    Ok((declared, failure))
+    Ok(failure)
 }
 
 /// A failure at `at` (the frame that raised it). A message that starts with
