@@ -146,6 +146,17 @@ fn yaml_errors_and_duplicate_keys_are_findings() {
     assert!(r.stdout.contains("values-yaml"), "{}", r.stdout);
 }
 
+/// `mclint values -f v.yaml --chart .` run in `dir`, which is the chart.
+fn values_in_chart_dir(dir: &std::path::Path) -> support::Run {
+    std::fs::write(dir.join("v.yaml"), "mode: cache\n").unwrap();
+    run(
+        mclint()
+            .current_dir(dir)
+            .args(["values", "-f", "v.yaml", "--chart", "."]),
+        b"",
+    )
+}
+
 #[test]
 fn what_cannot_be_checked_exits_2() {
     let dir = tempfile::tempdir().unwrap();
@@ -155,13 +166,7 @@ fn what_cannot_be_checked_exits_2() {
     );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("missing.yaml"), "{}", r.stderr);
-    std::fs::write(dir.path().join("v.yaml"), "mode: cache\n").unwrap();
-    let r = run(
-        mclint()
-            .current_dir(dir.path())
-            .args(["values", "-f", "v.yaml", "--chart", "."]),
-        b"",
-    );
+    let r = values_in_chart_dir(dir.path());
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no values.schema.json"), "{}", r.stderr);
     // -f is required.
@@ -176,13 +181,7 @@ fn what_cannot_be_checked_exits_2() {
 fn a_schema_linked_to_a_device_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("/dev/zero", dir.path().join("values.schema.json")).unwrap();
-    std::fs::write(dir.path().join("v.yaml"), "mode: cache\n").unwrap();
-    let r = run(
-        mclint()
-            .current_dir(dir.path())
-            .args(["values", "-f", "v.yaml", "--chart", "."]),
-        b"",
-    );
+    let r = values_in_chart_dir(dir.path());
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("values.schema.json"), "{}", r.stderr);
     assert!(r.stderr.contains("larger than 8 MiB"), "{}", r.stderr);

@@ -1,11 +1,29 @@
 //! Every rule's fixtures: `tests/fixtures/<rule-id>/fail*` must raise the rule,
 //! `pass*` must not.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use mclint::check::{CheckOptions, check};
-use mclint::manifest::read_inputs;
+use mclint::manifest::{Input, read_inputs};
 use mclint::rules::RULES;
+
+/// The fixtures of a rule, sorted: (path, file name, inputs read from it).
+fn fixtures(root: &Path, rule: &str) -> Vec<(PathBuf, String, Vec<Input>)> {
+    let Ok(entries) = std::fs::read_dir(root.join(rule)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let name = file.file_name().unwrap().to_string_lossy().to_string();
+            let (inputs, errors) = read_inputs(std::slice::from_ref(&file), &mut std::io::empty());
+            assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+            (file, name, inputs)
+        })
+        .collect()
+}
 
 #[test]
 fn fixtures_raise_exactly_their_rule() {
@@ -13,16 +31,7 @@ fn fixtures_raise_exactly_their_rule() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for rule in RULES {
-        let dir = root.join(rule.id);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort();
-        for file in files {
-            let name = file.file_name().unwrap().to_string_lossy().to_string();
-            let (inputs, errors) = read_inputs(std::slice::from_ref(&file), &mut std::io::empty());
-            assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+        for (file, name, inputs) in fixtures(&root, rule.id) {
             let report = check(&inputs, &CheckOptions::default());
             let raised = report.findings.iter().any(|f| f.rule == rule.id);
             checked += 1;
@@ -67,17 +76,12 @@ fn each_rule_alone_on_its_fixtures() {
     let shown_root = format!("{}/", root.display());
     let mut failures = Vec::new();
     for rule in RULES {
-        let dir = root.join(rule.id);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let files = fixtures(&root, rule.id);
+        if files.is_empty() {
             continue;
-        };
-        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort();
+        }
         let mut snapshot = String::new();
-        for file in files {
-            let name = file.file_name().unwrap().to_string_lossy().to_string();
-            let (inputs, errors) = read_inputs(std::slice::from_ref(&file), &mut std::io::empty());
-            assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+        for (file, name, inputs) in files {
             let options = CheckOptions {
                 select: vec![rule.id.to_string()],
                 ..CheckOptions::default()
