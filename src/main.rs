@@ -32,7 +32,11 @@ fn main() -> ExitCode {
             eprintln!("mclint: {}", escape::lines(&format!("{e:#}")));
             // Stopped by SIGINT or SIGTERM (after cleaning up): the shell's
             // convention, 128 + the signal.
-            match e.downcast_ref::<mclint::diff::Interrupted>() {
+            let interrupted = e.downcast_ref::<mclint::diff::Interrupted>().or_else(|| {
+                e.downcast_ref::<mclint::diff::DiffError>()
+                    .and_then(|d| d.interrupted())
+            });
+            match interrupted {
                 Some(i) => ExitCode::from(u8::try_from(128 + i.0).unwrap_or(130)),
                 None => ExitCode::from(2),
             }
@@ -232,7 +236,7 @@ fn run_route(args: mclint::cli::RouteArgs) -> anyhow::Result<ExitCode> {
     // Placements are written as they are made; --stats and --fail summarise.
     let summary = mclint::route::run_with(&req, &mut |item| {
         report::route::write_streamed(args.format.into(), &item, &mut out)
-            .context("writing the routes")
+            .map_err(mclint::route::RouteError::Write)
     })?;
     if let Some(summary) = summary {
         report::route::write(args.format.into(), &summary, &mut out)

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use crate::proxy::eval::EngineError;
 
 use crate::manifest::{InputKind, as_object, parse_stream, read_inputs};
 use crate::proxy::eval::{Answer, Engine, Hop, Role, Scenario};
@@ -32,6 +32,29 @@ pub struct RouteRequest {
 /// memory does not depend on N (about 12 MB resident); time does (measured
 /// with a debug build on a loaded 2-core machine: 22 s for 10 million keys
 /// with `--stats`, 61 s for one million with `--fail` over a 3-copy set).
+/// Why `mclint route` cannot answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    /// An option or a key source that cannot be used as given.
+    #[error("{0}")]
+    Request(String),
+    /// A file the request names cannot be read.
+    #[error("reading {what}")]
+    Read {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// No proxy config to route with, several, or one that does not load.
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The answer could not be written (a closed pipe, a full disk).
+    #[error("writing the routes")]
+    Write(#[source] std::io::Error),
+}
+
 pub const MAX_STATS_KEYS: u64 = 10_000_000;
 
 /// The most keys `--stats N` takes as prefixes of its synthetic keys.
@@ -173,7 +196,7 @@ pub enum Streamed<'s> {
 /// Finds the config, runs it and answers the request, with every placement
 /// (and every given key's `--fail` outcome) collected (see [`run_with`] to
 /// stream them).
-pub fn run(req: &RouteRequest) -> anyhow::Result<RouteOutput> {
+pub fn run(req: &RouteRequest) -> Result<RouteOutput, RouteError> {
     let mut list = Vec::new();
     let mut outcomes = Vec::new();
     let out = run_with(req, &mut |item| {
@@ -212,26 +235,28 @@ pub fn run(req: &RouteRequest) -> anyhow::Result<RouteOutput> {
 /// `--fail` return their summary.
 pub fn run_with(
     req: &RouteRequest,
-    sink: &mut dyn FnMut(Streamed) -> anyhow::Result<()>,
-) -> anyhow::Result<Option<RouteOutput>> {
+    sink: &mut dyn FnMut(Streamed) -> Result<(), RouteError>,
+) -> Result<Option<RouteOutput>, RouteError> {
     if let Some(n) = req.stats
         && !(1..=MAX_STATS_KEYS).contains(&n)
     {
-        bail!("--stats {n}: give between 1 and {MAX_STATS_KEYS} synthetic keys");
+        return Err(RouteError::Config(format!(
+            "--stats {n}: give between 1 and {MAX_STATS_KEYS} synthetic keys"
+        )));
     }
     let cfg = load_config(req)?;
     if let Some(f) = &cfg.failure {
-        bail!(
+        return Err(RouteError::Config(format!(
             "{}:{}: the config does not load: {}",
             f.file,
             f.line.map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
             f.message
-        );
+        )));
     }
     let cmd = command_id(&req.command)
         .filter(|&c| c != crate::proxy::model::CMD_ANY_STORAGE)
-        .with_context(|| {
-            format!(
+        .ok_or_else(|| {
+            RouteError::Request(format!(
                 "unknown --command `{}` (one of: {})",
                 shown(&req.command),
                 crate::proxy::model::COMMANDS
@@ -239,7 +264,7 @@ pub fn run_with(
                     .map(|(n, _)| *n)
                     .collect::<Vec<_>>()
                     .join(", ")
-            )
+            ))
         })?;
     let engine = Engine::new(&cfg, &req.tag)?;
     let given = GivenKeys {
@@ -250,9 +275,9 @@ pub fn run_with(
         let mut prefixes = Vec::new();
         given.for_each(&mut |k, _| {
             if prefixes.len() == MAX_KEY_PREFIXES {
-                bail!(
+                return Err(RouteError::Request(format!(
                     "--stats takes at most {MAX_KEY_PREFIXES} keys as prefixes of its synthetic keys"
-                );
+                )));
             }
             prefixes.push(k.to_string());
             Ok(())
@@ -265,15 +290,17 @@ pub fn run_with(
     }
     if let Some(backend) = &req.fail {
         if given.is_empty() {
-            bail!(
+            return Err(RouteError::Request(format!(
                 "--fail {}: give the keys to answer for (--key, --keys-file), or --stats N for the share of N synthetic keys",
                 shown(backend)
-            );
+            )));
         }
         return fail(&engine, backend, &given, false, sink).map(Some);
     }
     if given.is_empty() {
-        bail!("give keys with --key or --keys-file (or ask for --stats N)");
+        return Err(RouteError::Request(
+            "give keys with --key or --keys-file (or ask for --stats N)".to_string(),
+        ));
     }
     let mut placer = Placements::new(&engine, cmd);
     given.for_each(&mut |k, problem| {
@@ -283,14 +310,14 @@ pub fn run_with(
     Ok(None)
 }
 
+/// Called with each key and, when the key could not be read as given, why.
+type KeyFn<'f> = dyn FnMut(&str, Option<String>) -> Result<(), RouteError> + 'f;
+
 /// Keys to go through more than once, made or read one at a time.
 trait KeySource {
     /// Calls `f` with each key and, when the key could not be read as given,
     /// why (for instance a keys-file line that is not UTF-8).
-    fn for_each(
-        &self,
-        f: &mut dyn FnMut(&str, Option<String>) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()>;
+    fn for_each(&self, f: &mut KeyFn) -> Result<(), RouteError>;
 }
 
 /// `--key` values, then the lines of `--keys-file`.
@@ -306,41 +333,46 @@ impl GivenKeys<'_> {
 }
 
 impl KeySource for GivenKeys<'_> {
-    fn for_each(
-        &self,
-        f: &mut dyn FnMut(&str, Option<String>) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+    fn for_each(&self, f: &mut KeyFn) -> Result<(), RouteError> {
         for k in self.keys {
             f(k, None)?;
         }
         if let Some(path) = self.file {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("reading --keys-file {}", path.display()))?;
-            let meta = file
-                .metadata()
-                .with_context(|| format!("reading --keys-file {}", path.display()))?;
+            let what = format!("--keys-file {}", path.display());
+            let read = |source| RouteError::Read {
+                what: what.clone(),
+                source,
+            };
+            let file = std::fs::File::open(path).map_err(read)?;
+            let meta = file.metadata().map_err(read)?;
             if meta.is_dir() {
-                bail!("--keys-file {}: a directory, not a file", path.display());
+                return Err(RouteError::Request(format!(
+                    "--keys-file {}: a directory, not a file",
+                    path.display()
+                )));
             }
-            read_key_lines(std::io::BufReader::new(file), &mut |line, n, full_len| {
-                let problem = if full_len > line.len() {
-                    Some(format!(
-                        "line {n} is {full_len} bytes, longer than memcached's {MAX_KEY_BYTES}-byte keys (only its start is shown)"
-                    ))
-                } else {
-                    None
-                };
-                match std::str::from_utf8(line) {
-                    Ok(k) => f(k, problem),
-                    Err(_) => f(
-                        &String::from_utf8_lossy(line),
-                        Some(problem.unwrap_or_else(|| {
-                            format!("line {n} is not UTF-8 text; mclint routes text keys only")
-                        })),
-                    ),
-                }
-            })
-            .with_context(|| format!("reading --keys-file {}", path.display()))?;
+            read_key_lines(
+                std::io::BufReader::new(file),
+                &what,
+                &mut |line, n, full_len| {
+                    let problem = if full_len > line.len() {
+                        Some(format!(
+                            "line {n} is {full_len} bytes, longer than memcached's {MAX_KEY_BYTES}-byte keys (only its start is shown)"
+                        ))
+                    } else {
+                        None
+                    };
+                    match std::str::from_utf8(line) {
+                        Ok(k) => f(k, problem),
+                        Err(_) => f(
+                            &String::from_utf8_lossy(line),
+                            Some(problem.unwrap_or_else(|| {
+                                format!("line {n} is not UTF-8 text; mclint routes text keys only")
+                            })),
+                        ),
+                    }
+                },
+            )?;
         }
         Ok(())
     }
@@ -350,27 +382,35 @@ impl KeySource for GivenKeys<'_> {
 /// skipped) without ever holding more than [`MAX_LINE_BYTES`] of one line:
 /// `f(start of the line, line number, its whole length)`.
 /// Called with the start of a line, its number and its whole length.
-type LineSink<'f> = dyn FnMut(&[u8], usize, usize) -> anyhow::Result<()> + 'f;
+type LineSink<'f> = dyn FnMut(&[u8], usize, usize) -> Result<(), RouteError> + 'f;
 
-fn read_key_lines(mut r: impl std::io::BufRead, f: &mut LineSink) -> anyhow::Result<()> {
+fn read_key_lines(
+    mut r: impl std::io::BufRead,
+    what: &str,
+    f: &mut LineSink,
+) -> Result<(), RouteError> {
     let mut line = Vec::new();
     let mut len = 0usize;
     let mut n = 0usize;
-    let mut flush = |line: &mut Vec<u8>, len: &mut usize, n: &mut usize| -> anyhow::Result<()> {
-        *n += 1;
-        if *len == line.len() && line.last() == Some(&b'\r') {
-            line.pop();
-            *len -= 1;
-        }
-        if *len > 0 {
-            f(line, *n, *len)?;
-        }
-        line.clear();
-        *len = 0;
-        Ok(())
-    };
+    let mut flush =
+        |line: &mut Vec<u8>, len: &mut usize, n: &mut usize| -> Result<(), RouteError> {
+            *n += 1;
+            if *len == line.len() && line.last() == Some(&b'\r') {
+                line.pop();
+                *len -= 1;
+            }
+            if *len > 0 {
+                f(line, *n, *len)?;
+            }
+            line.clear();
+            *len = 0;
+            Ok(())
+        };
     loop {
-        let buf = r.fill_buf()?;
+        let buf = r.fill_buf().map_err(|source| RouteError::Read {
+            what: what.to_string(),
+            source,
+        })?;
         if buf.is_empty() {
             if len > 0 {
                 flush(&mut line, &mut len, &mut n)?;
@@ -400,10 +440,7 @@ struct Synthetic {
 }
 
 impl KeySource for Synthetic {
-    fn for_each(
-        &self,
-        f: &mut dyn FnMut(&str, Option<String>) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+    fn for_each(&self, f: &mut KeyFn) -> Result<(), RouteError> {
         use std::fmt::Write as _;
         let default = ["key:".to_string()];
         let prefixes: &[String] = if self.prefixes.is_empty() {
@@ -673,7 +710,7 @@ fn stats(
     cmd: u8,
     command: &str,
     keys: &dyn KeySource,
-) -> anyhow::Result<RouteOutput> {
+) -> Result<RouteOutput, RouteError> {
     let cfg = engine.cfg;
     let mut counts: Vec<Vec<usize>> = cfg
         .pools
@@ -760,7 +797,7 @@ fn has_pod_local_cache(cfg: &ProxyConfig) -> bool {
 /// The backend addresses `--fail NAME` means: an address (`host:port`) or a
 /// label as written, else a host, else a pod name (the host's first DNS
 /// label). Several addresses, or none, is an error listing the candidates.
-pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> anyhow::Result<Vec<String>> {
+pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> Result<Vec<String>, RouteError> {
     let backends: Vec<&crate::proxy::model::Backend> =
         cfg.pools.iter().flat_map(|p| p.backends.iter()).collect();
     let pod = |host: &str| -> Option<String> {
@@ -783,15 +820,17 @@ pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> anyhow::Result<Vec<String>
         match found.len() {
             0 => continue,
             1 => return Ok(found),
-            _ => bail!(
-                "--fail {}: several backends match; name one (host:port): {}",
-                shown(name),
-                found
-                    .iter()
-                    .map(|f| shown(f).into_owned())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            _ => {
+                return Err(RouteError::Request(format!(
+                    "--fail {}: several backends match; name one (host:port): {}",
+                    shown(name),
+                    found
+                        .iter()
+                        .map(|f| shown(f).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
         }
     }
     let mut names: Vec<String> = Vec::new();
@@ -809,7 +848,7 @@ pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> anyhow::Result<Vec<String>
             names.push(n);
         }
     }
-    bail!(
+    Err(RouteError::Request(format!(
         "--fail {}: no backend has that address, host, pod name or label; backends: {}",
         shown(name),
         if names.is_empty() {
@@ -821,7 +860,7 @@ pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> anyhow::Result<Vec<String>
                 .collect::<Vec<_>>()
                 .join(", ")
         }
-    )
+    )))
 }
 
 /// Per (route, command): keys, summed answers, summed answers when a local
@@ -937,8 +976,8 @@ fn fail(
     backend: &str,
     keys: &dyn KeySource,
     synthetic: bool,
-    sink: &mut dyn FnMut(Streamed) -> anyhow::Result<()>,
-) -> anyhow::Result<RouteOutput> {
+    sink: &mut dyn FnMut(Streamed) -> Result<(), RouteError>,
+) -> Result<RouteOutput, RouteError> {
     let cfg = engine.cfg;
     let down_addrs = resolve_down(cfg, backend)?;
     let matches = |p: Option<usize>, b: usize| -> bool {
@@ -1142,16 +1181,16 @@ fn local_ttl(cfg: &ProxyConfig) -> Option<String> {
 }
 
 /// A proxy config that can be loaded on demand.
-type Candidate<'a> = Box<dyn Fn() -> anyhow::Result<ProxyConfig> + 'a>;
+type Candidate<'a> = Box<dyn Fn() -> Result<ProxyConfig, RouteError> + 'a>;
 
 /// The config to route with: `--config FILE.lua`, or a proxy found in PATHS
 /// (`--proxy` picks one), or a single `.lua` among PATHS.
-pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
+pub fn load_config(req: &RouteRequest) -> Result<ProxyConfig, RouteError> {
     let mut env = BTreeMap::new();
     for e in &req.env {
         let (k, v) = e
             .split_once('=')
-            .with_context(|| format!("--env {e}: expected NAME=VALUE"))?;
+            .ok_or_else(|| RouteError::Request(format!("--env {e}: expected NAME=VALUE")))?;
         env.insert(k.to_string(), v.to_string());
     }
     let env_source = if req.env.is_empty() {
@@ -1163,13 +1202,17 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
     for l in &req.libs {
         libs.push(Library {
             name: l.display().to_string(),
-            text: std::fs::read_to_string(l)
-                .with_context(|| format!("reading --lib {}", l.display()))?,
+            text: std::fs::read_to_string(l).map_err(|source| RouteError::Read {
+                what: format!("--lib {}", l.display()),
+                source,
+            })?,
         });
     }
     if let Some(path) = &req.proxy_config {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading --proxy-config {}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|source| RouteError::Read {
+            what: format!("--proxy-config {}", path.display()),
+            source,
+        })?;
         return Ok(crate::proxy::load(
             &path.display().to_string(),
             &text,
@@ -1179,13 +1222,11 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
         ));
     }
     if req.paths.is_empty() {
-        bail!(
-            "give a proxy config with --proxy-config FILE.lua, or rendered manifests / .lua files as PATHS"
-        );
+        return Err(RouteError::Config("give a proxy config with --proxy-config FILE.lua, or rendered manifests / .lua files as PATHS".to_string()));
     }
     let (inputs, errors) = read_inputs(&req.paths, &mut std::io::stdin().lock());
     if let Some(e) = errors.first() {
-        bail!("{e}");
+        return Err(RouteError::Config(e.to_string()));
     }
     let lua: Vec<_> = inputs.iter().filter(|i| i.kind == InputKind::Lua).collect();
     let docs: Vec<_> = inputs
@@ -1220,8 +1261,10 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
         candidates.push((
             f.name(objects),
             Box::new(move || match &f.config {
-                Ok(_) => f.load(objects).context("loading the proxy config"),
-                Err(e) => bail!("{e}"),
+                Ok(_) => f
+                    .load(objects)
+                    .ok_or_else(|| RouteError::Config("loading the proxy config".into())),
+                Err(e) => Err(RouteError::Config(e.to_string())),
             }),
         ));
     }
@@ -1234,30 +1277,30 @@ pub fn load_config(req: &RouteRequest) -> anyhow::Result<ProxyConfig> {
         None => candidates,
     };
     match picked.len() {
-        0 if req.proxy.is_some() && !names.is_empty() => bail!(
+        0 if req.proxy.is_some() && !names.is_empty() => Err(RouteError::Config(format!(
             "--proxy {}: no proxy matches; proxies: {}",
             req.proxy.as_deref().unwrap_or_default(),
             names.join("; ")
-        ),
-        0 => bail!(
+        ))),
+        0 => Err(RouteError::Config(format!(
             "no proxy config found{} (a proxy is a container running memcached -o proxy_config=routelib,proxy_arg=PATH)",
             req.proxy
                 .as_ref()
                 .map(|p| format!(" matching --proxy {p}"))
                 .unwrap_or_default()
-        ),
+        ))),
         1 => (picked[0].1)(),
         // Proxies that run the same config (an app and its `helm test` pod
         // mounting one ConfigMap) route alike: any of them will do.
         _ if same_config(&picked) => (picked[0].1)(),
-        _ => bail!(
+        _ => Err(RouteError::Config(format!(
             "several proxies found; pick one with --proxy: {}",
             picked
                 .iter()
                 .map(|(n, _)| n.as_str())
                 .collect::<Vec<_>>()
                 .join("; ")
-        ),
+        ))),
     }
 }
 

@@ -12,10 +12,57 @@ mod render;
 
 pub use render::Interrupted;
 
+/// Why `mclint diff` cannot compare.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// An option or a rendering that cannot be used as given.
+    #[error("{0}")]
+    Request(String),
+    #[error(transparent)]
+    Input(#[from] crate::manifest::InputError),
+    /// A file, directory or program that failed, and what was being done.
+    #[error("{what}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// git, tar or helm refused: its own message.
+    #[error("{0}")]
+    Tool(String),
+    /// Stopped by SIGINT or SIGTERM, after cleaning up.
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+    /// An error, and where it happened.
+    #[error("{what}")]
+    Within {
+        what: String,
+        #[source]
+        source: Box<DiffError>,
+    },
+}
+
+impl DiffError {
+    /// This error, said to have happened in `what`.
+    pub fn within(self, what: impl Into<String>) -> DiffError {
+        DiffError::Within {
+            what: what.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// The signal that stopped the run, if one did.
+    pub fn interrupted(&self) -> Option<&Interrupted> {
+        match self {
+            DiffError::Interrupted(i) => Some(i),
+            DiffError::Within { source, .. } => source.interrupted(),
+            _ => None,
+        }
+    }
+}
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use anyhow::{Context as _, bail};
 
 use objects::{ConfigTextChange, ObjectDiff, Side};
 use remap::RouteRemap;
@@ -96,28 +143,34 @@ pub struct DiffReport {
 }
 
 /// Runs the whole command; returns the report (main prints it).
-pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> anyhow::Result<DiffReport> {
+pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> Result<DiffReport, DiffError> {
     if let Some(m) = args.max_remap
         && !(0.0..=100.0).contains(&m)
     {
-        bail!("--max-remap {m}: give a percentage between 0 and 100");
+        return Err(DiffError::Request(format!(
+            "--max-remap {m}: give a percentage between 0 and 100"
+        )));
     }
     let keys = match &args.keys_file {
         Some(f) => {
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("{}: cannot read the keys file", f.display()))?;
+            let text = std::fs::read_to_string(f).map_err(|source| DiffError::Io {
+                what: format!("{}: cannot read the keys file", f.display()),
+                source,
+            })?;
             let keys = remap::keys_from_text(&text);
             if keys.is_empty() {
-                bail!(
+                return Err(DiffError::Request(format!(
                     "{}: the keys file holds no keys (one per line)",
                     f.display()
-                );
+                )));
             }
             keys
         }
         None => {
             if args.keys == 0 {
-                bail!("--keys 0: give at least one key");
+                return Err(DiffError::Request(
+                    "--keys 0: give at least one key".to_string(),
+                ));
             }
             remap::synthetic_keys(args.keys)
         }
@@ -157,10 +210,14 @@ pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> anyhow::Result<
         }
         _ => {
             let (Some(o), Some(n)) = (&args.old, &args.new) else {
-                bail!("give OLD and NEW renderings, or --chart DIR --base REF");
+                return Err(DiffError::Request(
+                    "give OLD and NEW renderings, or --chart DIR --base REF".to_string(),
+                ));
             };
             if o.as_os_str() == "-" && n.as_os_str() == "-" {
-                bail!("only one of OLD and NEW can be `-` (standard input)");
+                return Err(DiffError::Request(
+                    "only one of OLD and NEW can be `-` (standard input)".to_string(),
+                ));
             }
             let old = objects::load(o, stdin)?;
             let new = objects::load(n, stdin)?;
@@ -168,14 +225,14 @@ pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> anyhow::Result<
         }
     };
     if old.objects.is_empty() && old.configs.is_empty() {
-        bail!(
+        return Err(DiffError::Request(format!(
             "{old_label}: no objects and no proxy configs; if it came from `helm template`, that command failed"
-        );
+        )));
     }
     if new.objects.is_empty() && new.configs.is_empty() {
-        bail!(
+        return Err(DiffError::Request(format!(
             "{new_label}: no objects and no proxy configs; if it came from `helm template`, that command failed"
-        );
+        )));
     }
 
     let objects = objects::compare(&old, &new, args.context);
@@ -215,9 +272,9 @@ fn label(p: &Path) -> String {
 }
 
 /// Loads a rendering held in memory (a chart rendered by us).
-fn load_text(label: &str, text: String) -> anyhow::Result<Side> {
+fn load_text(label: &str, text: String) -> Result<Side, DiffError> {
     let mut cursor = std::io::Cursor::new(text.into_bytes());
-    objects::load(Path::new("-"), &mut cursor).with_context(|| label.to_string())
+    objects::load(Path::new("-"), &mut cursor).map_err(|e| e.within(label))
 }
 
 fn compare_configs(old: &Side, new: &Side, keys: &[Vec<u8>]) -> RemapReport {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use super::DiffError;
 use serde::Serialize;
 
 use super::canon::canonical;
@@ -51,10 +51,10 @@ pub struct Side {
 
 /// Reads a rendering: a file, a directory or `-`. A YAML error is an error
 /// (naming file, document and line): a diff of half a rendering would mislead.
-pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> anyhow::Result<Side> {
-    let (inputs, errors) = read_inputs(&[path.to_path_buf()], stdin);
-    if let Some(e) = errors.first() {
-        bail!("{e}");
+pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Side, DiffError> {
+    let (inputs, mut errors) = read_inputs(&[path.to_path_buf()], stdin);
+    if !errors.is_empty() {
+        return Err(errors.swap_remove(0).into());
     }
     let root: Option<PathBuf> = path.is_dir().then(|| path.to_path_buf());
     let mut side = Side::default();
@@ -78,13 +78,13 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> anyhow::Result<Side> 
         }
         for doc in parse_stream(input) {
             if let Some(e) = &doc.error {
-                bail!(
+                return Err(DiffError::Request(format!(
                     "{}: document {} (line {}): YAML error: {}",
                     doc.file,
                     doc.index + 1,
                     e.line,
                     e.message
-                );
+                )));
             }
             let obj = match as_object(&doc) {
                 None => continue,

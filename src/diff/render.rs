@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use super::DiffError;
 
 /// Where the Helm command came from, for the message when it cannot run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,33 +106,37 @@ pub fn render_base_and_worktree(
     chart: &Path,
     base: &str,
     opts: &RenderOptions,
-) -> anyhow::Result<(String, String)> {
+) -> Result<(String, String), DiffError> {
     if !chart.join("Chart.yaml").is_file() {
-        bail!(
+        return Err(DiffError::Request(format!(
             "{}: no Chart.yaml here; --chart takes a Helm chart directory",
             chart.display()
-        );
+        )));
     }
-    let chart = chart
-        .canonicalize()
-        .with_context(|| format!("{}: cannot resolve the path", chart.display()))?;
-    let top = git(&chart, &["rev-parse", "--show-toplevel"]).with_context(|| {
-        format!(
+    let chart = chart.canonicalize().map_err(|source| DiffError::Io {
+        what: format!("{}: cannot resolve the path", chart.display()),
+        source,
+    })?;
+    let top = git(&chart, &["rev-parse", "--show-toplevel"]).map_err(|e| {
+        e.within(format!(
             "{}: not inside a git repository (needed for --base)",
             chart.display()
-        )
+        ))
     })?;
     let top = PathBuf::from(top.trim())
         .canonicalize()
-        .context("resolving the git top-level directory")?;
+        .map_err(|source| DiffError::Io {
+            what: "resolving the git top-level directory".into(),
+            source,
+        })?;
     let rel = chart
         .strip_prefix(&top)
-        .with_context(|| {
-            format!(
+        .map_err(|_| {
+            DiffError::Request(format!(
                 "{} is not below the repository {}",
                 chart.display(),
                 top.display()
-            )
+            ))
         })?
         .to_path_buf();
     if git(
@@ -146,17 +150,17 @@ pub fn render_base_and_worktree(
     )
     .is_err()
     {
-        bail!(
+        return Err(DiffError::Request(format!(
             "--base {base}: no such commit, branch or tag in the repository {}",
             top.display()
-        );
+        )));
     }
     for v in opts.values {
         if !v.is_file() {
-            bail!(
+            return Err(DiffError::Request(format!(
                 "--values {}: values file not found (it is read for both renderings)",
                 v.display()
-            );
+            )));
         }
     }
 
@@ -166,15 +170,18 @@ pub fn render_base_and_worktree(
     let tmp = tempfile::Builder::new()
         .prefix("mclint-diff-")
         .tempdir()
-        .context("creating a temporary directory")?;
+        .map_err(|source| DiffError::Io {
+            what: "creating a temporary directory".into(),
+            source,
+        })?;
     extract(&top, base, &rel, tmp.path())?;
     SignalGuard::check()?;
     let old_chart = tmp.path().join(&rel);
     if !old_chart.join("Chart.yaml").is_file() {
-        bail!(
+        return Err(DiffError::Request(format!(
             "--base {base}: {} has no Chart.yaml at that commit",
             rel.display()
-        );
+        )));
     }
 
     // A values file tracked in the repository is read as it was at the base,
@@ -193,7 +200,10 @@ pub fn render_base_and_worktree(
         match at_base {
             Some(bytes) => {
                 let p = tmp.path().join(format!("values-{i}.yaml"));
-                std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
+                std::fs::write(&p, bytes).map_err(|source| DiffError::Io {
+                    what: format!("writing {}", p.display()),
+                    source,
+                })?;
                 let name = format!("{} as at {base}", v.display());
                 renames.push((p.display().to_string(), name.clone()));
                 old_values.push(p);
@@ -227,24 +237,24 @@ pub fn render_base_and_worktree(
     SignalGuard::check()?;
     let old = helm_template(&old_chart, &old_values, opts).map_err(|e| {
         if let Some(i) = e.interrupted {
-            return anyhow::Error::new(i);
+            return DiffError::Interrupted(i);
         }
         let e = e.rename(&renames);
-        anyhow::anyhow!(
+        DiffError::Tool(format!(
             "rendering the old side, {} at --base {base}{}: {e}",
             shown,
             values_note(&old_names)
-        )
+        ))
     })?;
     let new = helm_template(&chart, opts.values, opts).map_err(|e| {
         if let Some(i) = e.interrupted {
-            return anyhow::Error::new(i);
+            return DiffError::Interrupted(i);
         }
-        anyhow::anyhow!(
+        DiffError::Tool(format!(
             "rendering the new side, {} in the working tree{}: {e}",
             shown,
             values_note(&new_names)
-        )
+        ))
     })?;
     Ok((old, new))
 }
@@ -303,7 +313,7 @@ fn slash_path(p: &Path) -> String {
 }
 
 /// `git archive REF -- REL | tar -x -C DEST`.
-fn extract(top: &Path, base: &str, rel: &Path, dest: &Path) -> anyhow::Result<()> {
+fn extract(top: &Path, base: &str, rel: &Path, dest: &Path) -> Result<(), DiffError> {
     let spec = if rel.as_os_str().is_empty() {
         ".".to_string()
     } else {
@@ -316,8 +326,14 @@ fn extract(top: &Path, base: &str, rel: &Path, dest: &Path) -> anyhow::Result<()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .context("running git archive")?;
-    let stdout = archive.stdout.take().context("git archive has no output")?;
+        .map_err(|source| DiffError::Io {
+            what: "running git archive".into(),
+            source,
+        })?;
+    let stdout = archive
+        .stdout
+        .take()
+        .ok_or_else(|| DiffError::Tool("git archive has no output".into()))?;
     let tar = Command::new("tar")
         .arg("-x")
         .arg("-C")
@@ -325,42 +341,51 @@ fn extract(top: &Path, base: &str, rel: &Path, dest: &Path) -> anyhow::Result<()
         .stdin(stdout)
         .stderr(Stdio::piped())
         .output()
-        .context("running tar (needed to unpack `git archive`)")?;
-    let archived = archive.wait_with_output().context("running git archive")?;
+        .map_err(|source| DiffError::Io {
+            what: "running tar (needed to unpack `git archive`)".into(),
+            source,
+        })?;
+    let archived = archive.wait_with_output().map_err(|source| DiffError::Io {
+        what: "running git archive".into(),
+        source,
+    })?;
     if !archived.status.success() {
-        bail!(
+        return Err(DiffError::Tool(format!(
             "--base {base}: git archive of {spec} failed: {}",
             String::from_utf8_lossy(&archived.stderr).trim()
-        );
+        )));
     }
     if !tar.status.success() {
-        bail!(
+        return Err(DiffError::Tool(format!(
             "unpacking git archive failed: {}",
             String::from_utf8_lossy(&tar.stderr).trim()
-        );
+        )));
     }
     Ok(())
 }
 
-fn git_bytes(dir: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
+fn git_bytes(dir: &Path, args: &[&str]) -> Result<Vec<u8>, DiffError> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .context("running git (is it installed?)")?;
+        .map_err(|source| DiffError::Io {
+            what: "running git (is it installed?)".into(),
+            source,
+        })?;
     if !out.status.success() {
-        bail!(
+        return Err(DiffError::Tool(format!(
             "git {}: {}",
             args.join(" "),
             String::from_utf8_lossy(&out.stderr).trim()
-        );
+        )));
     }
     Ok(out.stdout)
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+fn git(dir: &Path, args: &[&str]) -> Result<String, DiffError> {
     Ok(String::from_utf8_lossy(&git_bytes(dir, args)?).into_owned())
 }
 

@@ -16,12 +16,10 @@ pub mod svg;
 
 use std::path::PathBuf;
 
-use anyhow::bail;
-
 use crate::manifest::{InputKind, parse_stream, read_inputs};
 use crate::rendering::{Rendering, Settings};
 
-pub use model::{BuildOptions, Graph};
+pub use model::{BuildOptions, Graph, GraphError};
 
 /// What `mclint graph` draws (built by the command line).
 #[derive(Debug, Clone)]
@@ -55,10 +53,10 @@ pub fn graph_of(
     paths: &[PathBuf],
     stdin: &mut dyn std::io::Read,
     options: &BuildOptions,
-) -> anyhow::Result<Graph> {
-    let (inputs, errors) = read_inputs(paths, stdin);
-    if let Some(e) = errors.first() {
-        bail!("{e}");
+) -> Result<Graph, GraphError> {
+    let (inputs, mut errors) = read_inputs(paths, stdin);
+    if !errors.is_empty() {
+        return Err(errors.swap_remove(0).into());
     }
     let docs: Vec<_> = inputs
         .iter()
@@ -90,9 +88,7 @@ pub fn graph_of(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        bail!(
-            "{what} holds no Kubernetes objects or proxy configs to draw; if it came from `helm template`, that command failed"
-        );
+        return Err(GraphError::Empty { what });
     }
     let proxies = crate::proxy::load_all(&rendering);
     let mut g = build::build(&rendering.objects, &proxies, options)?;
@@ -111,7 +107,7 @@ pub fn render(g: &Graph, format: GraphFormat) -> String {
 }
 
 /// The whole command.
-pub fn run(args: &GraphRequest, stdin: &mut dyn std::io::Read) -> anyhow::Result<Output> {
+pub fn run(args: &GraphRequest, stdin: &mut dyn std::io::Read) -> Result<Output, GraphError> {
     let g = graph_of(
         &args.paths,
         stdin,

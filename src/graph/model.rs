@@ -201,8 +201,14 @@ pub struct BuildOptions {
 
 /// Builds the graph of the objects and proxy configs of a context.
 /// Why a graph cannot be drawn.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, PartialEq, thiserror::Error)]
 pub enum GraphError {
+    #[error(transparent)]
+    Input(#[from] crate::manifest::InputError),
+    #[error(
+        "{what} holds no Kubernetes objects or proxy configs to draw; if it came from `helm template`, that command failed"
+    )]
+    Empty { what: String },
     #[error(
         "--proxy {want}: the input has no proxy (a container running memcached -o proxy_config=routelib,proxy_arg=PATH, or a .lua config)"
     )]
