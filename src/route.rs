@@ -663,7 +663,7 @@ fn behaviour_notes(
             HandlerKind::Builtin
                 if r.handler == "allfastest"
                     && is_read(cmd)
-                    && !r.arg("miss").is_some_and(crate::proxy::vm::Lv::truthy) =>
+                    && !r.arg("miss").is_some_and(crate::proxy::value::Lv::truthy) =>
             {
                 out.push((
                     format!(

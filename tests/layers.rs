@@ -34,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
 const PROXY: &[&str] = &[
     "hash",
     "lines",
+    "value",
     "vm",
     "api",
     "model",

@@ -6,7 +6,7 @@ use crate::proxy::model::{
     COMMANDS, HandlerKind, MapEntry, Pool, ProxyConfig, Route, Router, RouterMode, SlotValue,
     Target,
 };
-use crate::proxy::vm::Lv;
+use crate::proxy::value::Lv;
 
 use super::model::*;
 

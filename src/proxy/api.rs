@@ -2,7 +2,7 @@
 //! rules: handler arguments and their types, and the keys of settings, pool
 //! options and backend options.
 
-use super::vm::Lv;
+use super::value::Lv;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgTy {

@@ -4,7 +4,7 @@
 
 use super::api;
 use super::model::*;
-use super::vm::{Declared, Key, LuaFailure, Lv, RouteCall, Table};
+use super::value::{Declared, Key, LuaFailure, Lv, RouteCall, Table};
 
 /// Builds the model from what the VM recorded.
 pub fn build(

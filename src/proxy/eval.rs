@@ -13,7 +13,7 @@ use super::model::{
     RouterMode, SlotValue, Target, command_name, is_ttl_command,
 };
 use super::placement::{PlacementError, Placer};
-use super::vm::{Key, Lv};
+use super::value::{Key, Lv};
 
 /// A route_ttl child.
 pub fn is_ttl_route(t: &Target) -> bool {

@@ -15,6 +15,7 @@ pub mod lines;
 pub mod manifest;
 pub mod model;
 pub mod placement;
+pub mod value;
 pub mod vm;
 
 pub use model::ProxyConfig;

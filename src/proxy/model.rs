@@ -9,7 +9,7 @@
 use super::api::{self, MissingArg};
 pub use super::hash::KeyFilter;
 use super::lines::LineIndex;
-use super::vm::{Key, LuaFailure, Lv, Table, ZoneDecl};
+use super::value::{Key, LuaFailure, Lv, Table, ZoneDecl};
 
 /// Memcached command ids, as the proxy numbers them (`proxy.h`).
 pub const COMMANDS: &[(&str, u8)] = &[

@@ -24,7 +24,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::hash::{self, FilterCrash};
 use super::model::{Dist, KeyFilter, Pool};
-use super::vm::Lv;
+use super::value::Lv;
 
 /// Points per backend when `obuckets` is not given.
 pub const DEFAULT_BUCKETS: i64 = 160;
@@ -109,7 +109,7 @@ pub enum PlacementError {
 
 /// The ring options of a pool, as `mcp.dist_ring_hash.new` reads them from the
 /// pool options; `Err` is [`PlacementError::RingOption`].
-pub fn ring_options(options: &super::vm::Table) -> Result<(RingMode, i64), PlacementError> {
+pub fn ring_options(options: &super::value::Table) -> Result<(RingMode, i64), PlacementError> {
     let mode = match options.get("omode") {
         None | Some(Lv::Nil) => RingMode::Default,
         Some(Lv::Str(s)) => RingMode::parse(s).ok_or_else(|| PlacementError::RingOption {
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn options_are_checked_as_the_proxy_checks_them() {
-        use crate::proxy::vm::{Key, Table};
+        use crate::proxy::value::{Key, Table};
         let t = |entries: &[(&str, Lv)]| Table {
             entries: entries
                 .iter()

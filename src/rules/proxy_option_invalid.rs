@@ -3,7 +3,7 @@ use crate::finding::{Finding, Severity};
 use crate::proxy::api::{ArgTy, BACKEND_OPTIONS, SETTINGS};
 use crate::proxy::model::Dist;
 use crate::proxy::placement::{PlacementError, ring_options};
-use crate::proxy::vm::Lv;
+use crate::proxy::value::Lv;
 
 pub const RULE: Rule = Rule {
     id: "proxy-option-invalid",

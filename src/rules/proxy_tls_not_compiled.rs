@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::proxy::vm::Lv;
+use crate::proxy::value::Lv;
 
 pub const RULE: Rule = Rule {
     id: "proxy-tls-not-compiled",

@@ -4,7 +4,7 @@ use crate::proxy::Loaded;
 use crate::proxy::api::{
     BACKEND_OPTIONS, POOL_KEYS, POOL_OPTIONS, ROUTER_CONF_KEYS, ROUTES_KEYS, SETTINGS, did_you_mean,
 };
-use crate::proxy::vm::{Key, Lv, Table};
+use crate::proxy::value::{Key, Lv, Table};
 
 pub const RULE: Rule = Rule {
     id: "proxy-unknown-key",

@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::api::handler_args;
-use crate::proxy::vm::Lv;
+use crate::proxy::value::Lv;
 
 pub const RULE: Rule = Rule {
     id: "route-argument-type",

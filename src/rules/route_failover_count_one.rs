@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::HandlerKind;
-use crate::proxy::vm::Lv;
+use crate::proxy::value::Lv;
 
 pub const RULE: Rule = Rule {
     id: "route-failover-count-one",

@@ -1,7 +1,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::proxy::api::{did_you_mean, handler_args, ignored_args};
-use crate::proxy::vm::Key;
+use crate::proxy::value::Key;
 
 pub const RULE: Rule = Rule {
     id: "route-unknown-argument",
