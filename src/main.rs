@@ -205,7 +205,7 @@ fn run_diff(args: &mclint::cli::DiffArgs) -> anyhow::Result<ExitCode> {
         eprintln!("mclint: {}", escape::lines(w));
     }
     let mut out = std::io::stdout().lock();
-    mclint::diff::write(req.format, &report, &mut out).context("writing the report")?;
+    report::diff::write(req.format, &report, &mut out).context("writing the report")?;
     out.flush().context("writing the report")?;
     Ok(if report.exceeded.is_empty() {
         ExitCode::SUCCESS
@@ -216,15 +216,13 @@ fn run_diff(args: &mclint::cli::DiffArgs) -> anyhow::Result<ExitCode> {
 
 /// `mclint graph`: 0 drawn, 2 could not run.
 fn run_graph(args: &mclint::cli::GraphArgs) -> anyhow::Result<ExitCode> {
-    let output = mclint::graph::run(
-        &mclint::graph::GraphRequest::from(args),
-        &mut std::io::stdin().lock(),
-    )?;
-    for w in &output.warnings {
+    let req = mclint::graph::GraphRequest::from(args);
+    let graph = mclint::graph::run(&req, &mut std::io::stdin().lock())?;
+    for w in &graph.warnings {
         eprintln!("mclint: warning: {}", escape::lines(w));
     }
     let mut out = std::io::stdout().lock();
-    out.write_all(output.text.as_bytes())
+    out.write_all(report::graph::render(&graph, req.format).as_bytes())
         .context("writing the graph")?;
     out.flush().context("writing the graph")?;
     Ok(ExitCode::SUCCESS)

@@ -10,8 +10,8 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use mclint::graph::model::{Graph, Item};
-use mclint::graph::svg::{Rect, layout};
 use mclint::graph::{BuildOptions, graph_of};
+use mclint::report::graph::svg::{Rect, layout};
 use support::*;
 
 fn chart() -> PathBuf {
@@ -225,7 +225,7 @@ fn every_mode_lays_out_without_overlaps_and_draws_the_same_twice() {
         let g = graph(&rendered);
         assert!(g.warnings.is_empty(), "{mode}: {:?}", g.warnings);
         assert_sound_layout(&g, &mode);
-        let svg = mclint::graph::render(&g, mclint::graph::GraphFormat::Svg);
+        let svg = mclint::report::graph::render(&g, mclint::graph::GraphFormat::Svg);
         roxmltree::Document::parse(&svg)
             .unwrap_or_else(|e| panic!("{mode}: the SVG is not well-formed XML: {e}"));
         assert_eq!(svg, draw(&rendered, "svg"), "{mode}: two drawings differ");

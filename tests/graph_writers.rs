@@ -10,7 +10,8 @@ mod support;
 use std::path::PathBuf;
 
 use mclint::graph::model::{EdgeStyle, Graph, NodeKind};
-use mclint::graph::{BuildOptions, GraphFormat, graph_of, render};
+use mclint::graph::{BuildOptions, GraphFormat, graph_of};
+use mclint::report::graph::render;
 use support::*;
 
 const SHOP: &str = r#"apiVersion: v1

@@ -5,7 +5,6 @@
 
 mod canon;
 mod objects;
-mod output;
 mod pools;
 pub mod remap;
 mod render;
@@ -61,7 +60,6 @@ impl DiffError {
     }
 }
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use objects::{ConfigTextChange, ObjectDiff, Side};
@@ -321,13 +319,4 @@ fn compare_configs(old: &Side, new: &Side, keys: &[Vec<u8>]) -> RemapReport {
         }
     }
     report
-}
-
-/// Writes the report in the chosen format.
-pub fn write(format: DiffFormat, report: &DiffReport, out: &mut dyn Write) -> std::io::Result<()> {
-    match format {
-        DiffFormat::Text => output::text(report, out),
-        DiffFormat::Json => output::json(report, out),
-        DiffFormat::Github => output::github(report, out),
-    }
 }

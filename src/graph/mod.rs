@@ -2,17 +2,12 @@
 //! Services in front of them, each proxy config's route groups and pools, and
 //! the cache pods the pools reach.
 //!
-//! [`model`] builds a format-free graph from the rendering and the proxy
-//! model; [`mermaid`], [`dot`] and [`svg`] write it. The SVG writer lays the
-//! graph out itself (columns left to right, clusters as boxes), so no external
-//! tool is needed and the output is byte-for-byte stable.
+//! [`model`] is a format-free graph, built from the rendering and the proxy
+//! model; `report::graph` writes it as Mermaid, DOT or SVG.
 
 mod build;
-pub mod dot;
-pub mod mermaid;
 pub mod model;
 mod routes;
-pub mod svg;
 
 use std::path::PathBuf;
 
@@ -39,13 +34,6 @@ pub enum GraphFormat {
     Dot,
     /// A standalone SVG image, laid out by mclint.
     Svg,
-}
-
-/// A drawing and what could not be drawn.
-#[derive(Debug)]
-pub struct Output {
-    pub text: String,
-    pub warnings: Vec<String>,
 }
 
 /// Reads the inputs and builds the graph.
@@ -97,26 +85,14 @@ pub fn graph_of(
     Ok(g)
 }
 
-/// Writes a graph in a format.
-pub fn render(g: &Graph, format: GraphFormat) -> String {
-    match format {
-        GraphFormat::Mermaid => mermaid::write(g),
-        GraphFormat::Dot => dot::write(g),
-        GraphFormat::Svg => svg::write(g),
-    }
-}
-
-/// The whole command.
-pub fn run(args: &GraphRequest, stdin: &mut dyn std::io::Read) -> Result<Output, GraphError> {
-    let g = graph_of(
+/// The whole command: the graph, with what could not be drawn in its
+/// `warnings` (`report::graph` writes it in the request's format).
+pub fn run(args: &GraphRequest, stdin: &mut dyn std::io::Read) -> Result<Graph, GraphError> {
+    graph_of(
         &args.paths,
         stdin,
         &BuildOptions {
             proxy: args.proxy.clone(),
         },
-    )?;
-    Ok(Output {
-        text: render(&g, args.format),
-        warnings: g.warnings.clone(),
-    })
+    )
 }

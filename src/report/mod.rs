@@ -1,7 +1,9 @@
 //! One writer per output format. Only this module and `main.rs` print.
 
 pub use crate::escape;
+pub mod diff;
 mod github;
+pub mod graph;
 mod json;
 mod junit;
 pub mod route;

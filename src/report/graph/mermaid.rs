@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::model::{EdgeStyle, Graph, Item, NodeKind};
 use super::svg::palette;
+use crate::graph::model::{EdgeStyle, Graph, Item, NodeKind};
 
 /// Text inside a quoted Mermaid label: entity codes for what Mermaid or its
 /// HTML labels would read as syntax.

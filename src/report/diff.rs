@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use super::DiffReport;
-use super::remap::RouteRemap;
+use crate::diff::remap::RouteRemap;
+use crate::diff::{DiffFormat, DiffReport};
 
 fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
@@ -386,4 +386,13 @@ fn html(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// Writes a diff report in a format.
+pub fn write(format: DiffFormat, report: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        DiffFormat::Text => text(report, out),
+        DiffFormat::Json => json(report, out),
+        DiffFormat::Github => github(report, out),
+    }
 }

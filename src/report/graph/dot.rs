@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::model::{ClusterKind, EdgeStyle, Graph, Item, NodeKind};
 use super::svg::{cluster_palette, palette};
+use crate::graph::model::{ClusterKind, EdgeStyle, Graph, Item, NodeKind};
 
 fn quote(s: &str) -> String {
     let mut out = String::from("\"");

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::model::{ClusterKind, EdgeStyle, Graph, Item, NodeKind, wrap};
+use crate::graph::model::{ClusterKind, EdgeStyle, Graph, Item, NodeKind, wrap};
 
 /// Fill and stroke colours of a node kind (shared with the other writers).
 pub struct Palette {
