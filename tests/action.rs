@@ -260,6 +260,60 @@ fn a_finding_fails_the_job_and_is_listed_at_its_template() {
     );
 }
 
+/// Each values file is checked against the chart's values.schema.json
+/// (`mclint values`) before it is rendered: a typo fails the job at the
+/// values file's line.
+#[test]
+fn values_file_typos_fail_the_job_at_their_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let chart = ws.join("deploy/web");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::create_dir_all(chart.join("ci")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("values.yaml"), "port: 80\n").unwrap();
+    std::fs::write(
+        chart.join("values.schema.json"),
+        r#"{"type": "object", "additionalProperties": false, "properties": {"port": {"type": "integer"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: web\ndata:\n  port: {{ .Values.port | quote }}\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("ci/small-values.yaml"), "port: 8080\n").unwrap();
+    let run = action_run(&ws, &tmp.path().join("out1"), &[]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{}{}{}",
+        run.stdout,
+        run.stderr,
+        run.summary
+    );
+    std::fs::write(chart.join("ci/small-values.yaml"), "port: 8080\nprot: 81\n").unwrap();
+    let run = action_run(&ws, &tmp.path().join("out2"), &[]);
+    assert_eq!(
+        run.code,
+        Some(1),
+        "{}{}{}",
+        run.stdout,
+        run.stderr,
+        run.summary
+    );
+    assert!(
+        run.summary
+            .contains("| error | `values-schema` | `deploy/web/ci/small-values.yaml:2` |"),
+        "{}",
+        run.summary
+    );
+}
+
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();

@@ -426,6 +426,37 @@ fn file_names_are_never_options() {
     );
 }
 
+/// The hook checks each ci values file against the chart's
+/// values.schema.json first (`mclint values`): a typo is an error at the
+/// values file's line, naming the keys the schema knows.
+#[test]
+fn values_file_typos_are_errors_at_their_line() {
+    let s = scratch("      - id: mclint-chart\n");
+    let user = &s.user;
+    write(user, "charts/demo/Chart.yaml", CHART_YAML);
+    write(user, "charts/demo/values.yaml", "port: 80\n");
+    write(
+        user,
+        "charts/demo/values.schema.json",
+        r#"{"type": "object", "additionalProperties": false, "properties": {"port": {"type": "integer"}}}"#,
+    );
+    write(user, "charts/demo/templates/configmap.yaml", CONFIGMAP);
+    write(user, "charts/demo/ci/small-values.yaml", "port: 8080\n");
+    let (ok, out) = s.commit("valid");
+    assert!(ok, "{out}");
+    write(
+        user,
+        "charts/demo/ci/small-values.yaml",
+        "port: 8080\nprot: 81\n",
+    );
+    let (ok, out) = s.commit("a typo in a values file");
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("charts/demo/ci/small-values.yaml:2: error[values-schema] /prot: unknown key `prot` in the values (known: port)"),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_charts_own_fail_is_an_error() {
     let s = scratch("      - id: mclint-chart\n");
