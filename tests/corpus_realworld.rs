@@ -20,6 +20,11 @@ const RULES: &[&str] = &[
     "api-version-not-served",
     "api-version-missing",
     "unknown-kind",
+    "label-invalid",
+    "probe-handler-invalid",
+    "pod-name-duplicate",
+    "object-name-invalid",
+    "port-name-invalid",
 ];
 
 /// The error classes the corpus is known to hold.

@@ -13,9 +13,12 @@ use crate::schema::{SchemaError, SchemaSet};
 mod api_version_missing;
 mod api_version_not_served;
 mod duplicate_object;
+mod label_invalid;
 mod not_an_object;
 mod object_name_invalid;
+mod pod_name_duplicate;
 mod port_name_invalid;
+mod probe_handler_invalid;
 mod schema_violation;
 mod suppression_unknown_rule;
 mod unknown_kind;
@@ -204,6 +207,9 @@ pub static RULES: &[&Rule] = &[
     &unknown_kind::RULE,
     &object_name_invalid::RULE,
     &port_name_invalid::RULE,
+    &label_invalid::RULE,
+    &pod_name_duplicate::RULE,
+    &probe_handler_invalid::RULE,
     &suppression_unknown_rule::RULE,
     &selector_mismatches_template::RULE,
     &service_selects_no_pods::RULE,

@@ -1,0 +1,87 @@
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::xref;
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "pod-name-duplicate",
+    severity: Severity::Error,
+    summary: "Two containers (init containers included), or two volumes, of one pod share a name.",
+    docs: r#"## What it checks
+Within one pod template: container names are unique across `containers`,
+`initContainers` and `ephemeralContainers`, and volume names are unique in
+`volumes`, as the API server validates them (`Duplicate value`).
+
+## Why it matters
+The API server refuses the whole object. A chart's `sidecars` or
+`extraVolumes` value that reuses a name the chart already renders (`config`,
+`proxy`) is the usual cause.
+
+## Example
+```yaml
+volumes:
+  - name: config
+    configMap: {name: app}
+  - name: config          # from extraVolumes
+    secret: {secretName: tls}
+```
+
+## Fix
+Rename one of them (and its `volumeMounts`).
+"#,
+    fix: "Give every container and every volume of a pod its own name.",
+    check,
+};
+
+fn shown(s: &str) -> String {
+    s.chars().flat_map(char::escape_debug).take(80).collect()
+}
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for t in xref::pod_templates(ctx) {
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        for field in ["initContainers", "containers", "ephemeralContainers"] {
+            let Some(list) = t.spec.get(field).and_then(Value::as_array) else {
+                continue;
+            };
+            for (i, c) in list.iter().enumerate() {
+                let Some(name) = c.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                let at = format!("{}/{field}/{i}/name", t.spec_pointer);
+                match seen.get(name) {
+                    Some(first) => out.push(RULE.on(
+                        t.obj,
+                        &at,
+                        format!(
+                            "container name `{}` is used twice in the pod (first at {first})",
+                            shown(name)
+                        ),
+                    )),
+                    None => {
+                        seen.insert(name, at);
+                    }
+                }
+            }
+        }
+        let mut volumes: HashMap<&str, usize> = HashMap::new();
+        for (i, name, _) in t.volumes() {
+            match volumes.get(name) {
+                Some(first) => out.push(RULE.on(
+                    t.obj,
+                    &format!("{}/volumes/{i}/name", t.spec_pointer),
+                    format!(
+                        "volume name `{}` is used twice in the pod (first as volume {first})",
+                        shown(name)
+                    ),
+                )),
+                None => {
+                    volumes.insert(name, i);
+                }
+            }
+        }
+    }
+}
