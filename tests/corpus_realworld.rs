@@ -23,6 +23,7 @@ const RULES: &[&str] = &[
     "label-invalid",
     "probe-handler-invalid",
     "pod-name-duplicate",
+    "resources-invalid",
     "object-name-invalid",
     "port-name-invalid",
 ];

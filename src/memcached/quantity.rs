@@ -107,6 +107,20 @@ impl Quantity {
         })
     }
 
+    /// The value as a float (exact for the whole numbers and binary or
+    /// decimal suffixes resources use; for comparing quantities).
+    pub fn as_f64(&self) -> f64 {
+        let v = self.mantissa as f64 / 10f64.powi(self.scale as i32)
+            * f64::from(self.base).powi(self.exp);
+        if self.negative { -v } else { v }
+    }
+
+    /// A whole number (no fraction, no milli units).
+    pub fn is_whole(&self) -> bool {
+        let v = self.as_f64();
+        v.is_finite() && v.fract() == 0.0
+    }
+
     pub fn is_negative(&self) -> bool {
         self.negative && self.mantissa > 0
     }

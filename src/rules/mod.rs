@@ -19,6 +19,7 @@ mod object_name_invalid;
 mod pod_name_duplicate;
 mod port_name_invalid;
 mod probe_handler_invalid;
+mod resources_invalid;
 mod schema_violation;
 mod suppression_unknown_rule;
 mod unknown_kind;
@@ -210,6 +211,7 @@ pub static RULES: &[&Rule] = &[
     &label_invalid::RULE,
     &pod_name_duplicate::RULE,
     &probe_handler_invalid::RULE,
+    &resources_invalid::RULE,
     &suppression_unknown_rule::RULE,
     &selector_mismatches_template::RULE,
     &service_selects_no_pods::RULE,
