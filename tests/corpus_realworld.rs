@@ -24,6 +24,7 @@ const RULES: &[&str] = &[
     "probe-handler-invalid",
     "pod-name-duplicate",
     "resources-invalid",
+    "cronjob-schedule-invalid",
     "object-name-invalid",
     "port-name-invalid",
 ];

@@ -12,6 +12,7 @@ use crate::schema::{SchemaError, SchemaSet};
 
 mod api_version_missing;
 mod api_version_not_served;
+mod cronjob_schedule_invalid;
 mod duplicate_object;
 mod label_invalid;
 mod not_an_object;
@@ -212,6 +213,7 @@ pub static RULES: &[&Rule] = &[
     &pod_name_duplicate::RULE,
     &probe_handler_invalid::RULE,
     &resources_invalid::RULE,
+    &cronjob_schedule_invalid::RULE,
     &suppression_unknown_rule::RULE,
     &selector_mismatches_template::RULE,
     &service_selects_no_pods::RULE,
