@@ -25,6 +25,7 @@ const RULES: &[&str] = &[
     "pod-name-duplicate",
     "resources-invalid",
     "cronjob-schedule-invalid",
+    "env-name-invalid",
     "object-name-invalid",
     "port-name-invalid",
 ];

@@ -14,6 +14,7 @@ mod api_version_missing;
 mod api_version_not_served;
 mod cronjob_schedule_invalid;
 mod duplicate_object;
+mod env_name_invalid;
 mod label_invalid;
 mod not_an_object;
 mod object_name_invalid;
@@ -214,6 +215,7 @@ pub static RULES: &[&Rule] = &[
     &probe_handler_invalid::RULE,
     &resources_invalid::RULE,
     &cronjob_schedule_invalid::RULE,
+    &env_name_invalid::RULE,
     &suppression_unknown_rule::RULE,
     &selector_mismatches_template::RULE,
     &service_selects_no_pods::RULE,
