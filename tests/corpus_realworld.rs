@@ -26,6 +26,7 @@ const RULES: &[&str] = &[
     "resources-invalid",
     "cronjob-schedule-invalid",
     "env-name-invalid",
+    "annotation-invalid",
     "object-name-invalid",
     "port-name-invalid",
 ];

@@ -10,6 +10,7 @@ use crate::proxy::Proxies;
 use crate::rendering::Rendering;
 use crate::schema::{SchemaError, SchemaSet};
 
+mod annotation_invalid;
 mod api_version_missing;
 mod api_version_not_served;
 mod cronjob_schedule_invalid;
@@ -211,6 +212,7 @@ pub static RULES: &[&Rule] = &[
     &object_name_invalid::RULE,
     &port_name_invalid::RULE,
     &label_invalid::RULE,
+    &annotation_invalid::RULE,
     &pod_name_duplicate::RULE,
     &probe_handler_invalid::RULE,
     &resources_invalid::RULE,
