@@ -27,6 +27,7 @@ const RULES: &[&str] = &[
     "cronjob-schedule-invalid",
     "env-name-invalid",
     "annotation-invalid",
+    "port-number-invalid",
     "object-name-invalid",
     "port-name-invalid",
 ];

@@ -21,6 +21,7 @@ mod not_an_object;
 mod object_name_invalid;
 mod pod_name_duplicate;
 mod port_name_invalid;
+mod port_number_invalid;
 mod probe_handler_invalid;
 mod resources_invalid;
 mod schema_violation;
@@ -211,6 +212,7 @@ pub static RULES: &[&Rule] = &[
     &unknown_kind::RULE,
     &object_name_invalid::RULE,
     &port_name_invalid::RULE,
+    &port_number_invalid::RULE,
     &label_invalid::RULE,
     &annotation_invalid::RULE,
     &pod_name_duplicate::RULE,
