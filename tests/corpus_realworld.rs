@@ -28,6 +28,7 @@ const RULES: &[&str] = &[
     "env-name-invalid",
     "annotation-invalid",
     "port-number-invalid",
+    "selector-invalid",
     "object-name-invalid",
     "port-name-invalid",
 ];

@@ -37,6 +37,7 @@ mod duplicate_container_port;
 mod named_port_undeclared;
 mod pdb_selects_no_pods;
 mod port_number_undeclared;
+mod selector_invalid;
 mod selector_mismatches_template;
 mod service_selects_no_pods;
 mod statefulset_service_misses_pods;
@@ -221,6 +222,7 @@ pub static RULES: &[&Rule] = &[
     &cronjob_schedule_invalid::RULE,
     &env_name_invalid::RULE,
     &suppression_unknown_rule::RULE,
+    &selector_invalid::RULE,
     &selector_mismatches_template::RULE,
     &service_selects_no_pods::RULE,
     &statefulset_service_missing::RULE,
