@@ -29,6 +29,7 @@ const RULES: &[&str] = &[
     "annotation-invalid",
     "port-number-invalid",
     "selector-invalid",
+    "container-name-invalid",
     "object-name-invalid",
     "port-name-invalid",
 ];

@@ -13,6 +13,7 @@ use crate::schema::{SchemaError, SchemaSet};
 mod annotation_invalid;
 mod api_version_missing;
 mod api_version_not_served;
+mod container_name_invalid;
 mod cronjob_schedule_invalid;
 mod duplicate_object;
 mod env_name_invalid;
@@ -217,6 +218,7 @@ pub static RULES: &[&Rule] = &[
     &label_invalid::RULE,
     &annotation_invalid::RULE,
     &pod_name_duplicate::RULE,
+    &container_name_invalid::RULE,
     &probe_handler_invalid::RULE,
     &resources_invalid::RULE,
     &cronjob_schedule_invalid::RULE,
