@@ -30,6 +30,7 @@ const RULES: &[&str] = &[
     "port-number-invalid",
     "selector-invalid",
     "container-name-invalid",
+    "job-spec-invalid",
     "object-name-invalid",
     "port-name-invalid",
 ];

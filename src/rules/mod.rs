@@ -17,6 +17,7 @@ mod container_name_invalid;
 mod cronjob_schedule_invalid;
 mod duplicate_object;
 mod env_name_invalid;
+mod job_spec_invalid;
 mod label_invalid;
 mod not_an_object;
 mod object_name_invalid;
@@ -223,6 +224,7 @@ pub static RULES: &[&Rule] = &[
     &resources_invalid::RULE,
     &cronjob_schedule_invalid::RULE,
     &env_name_invalid::RULE,
+    &job_spec_invalid::RULE,
     &suppression_unknown_rule::RULE,
     &selector_invalid::RULE,
     &selector_mismatches_template::RULE,
