@@ -90,6 +90,8 @@ struct Target {
     name: String,
     /// What `mclint route` reads (a `.lua` config or a rendered manifest).
     mclint_path: PathBuf,
+    /// Arguments after the path (`--lib FILE`).
+    mclint_extra: Vec<String>,
     /// Extra memcached arguments that start the proxy.
     proxy_args: Vec<String>,
     /// `host:port` as mclint names each test backend → backend index.
@@ -98,7 +100,7 @@ struct Target {
 
 /// Keys of every shape, unique to `tag`, deterministic.
 fn keys_of(tag: &str, n: usize) -> Vec<String> {
-    const PREFIXES: &[&str] = &["sess", "app", "user", "drop", "other", "x"];
+    const PREFIXES: &[&str] = &["sess", "app", "user", "drop", "tee", "other", "x"];
     const STOPS: &[&str] = &["/", ":", "::", "|#|", "-"];
     let mut state: u64 = tag.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
@@ -222,6 +224,7 @@ fn mclint_route(
     let mut cmd = mclint();
     cmd.arg("route")
         .arg(&target.mclint_path)
+        .args(&target.mclint_extra)
         .arg("--keys-file")
         .arg(&keys_file)
         .args(["--command", command, "--format", "json"]);
@@ -539,6 +542,7 @@ fn corpus_targets(dir: &Path, ports: &[u16]) -> (Vec<Target>, Vec<String>) {
                 format!("proxy_config=routelib,proxy_arg={}", path.display()),
             ],
             mclint_path: path,
+            mclint_extra: Vec::new(),
             addresses,
         });
     }
@@ -631,11 +635,79 @@ fn chart_target(mode: &str, dir: &Path, ports: &[u16]) -> Target {
     Target {
         name: format!("chart {mode}"),
         mclint_path: manifest,
+        mclint_extra: Vec::new(),
         proxy_args: without_listen_flags(&args)
             .iter()
             .map(|a| a.replace("/etc/memcached/", &prefix))
             .collect(),
         addresses,
+    }
+}
+
+/// A handler library of the test's own (`route_tee`: each child in turn,
+/// the first child's answer), loaded as `proxy_config=routelib:LIB` by the
+/// proxy and with `--lib` by mclint.
+const TEE_LIB: &str = r#"register_route_handlers({ "tee" })
+
+function route_tee_conf(t, ctx)
+    if type(t.children) ~= "table" or #t.children == 0 then
+        error("route_tee needs a non-empty children list")
+    end
+    return t
+end
+
+local function route_tee_f(rctx, handles)
+    return function(r)
+        local res = rctx:enqueue_and_wait(r, handles[1])
+        for i = 2, #handles do
+            rctx:enqueue_and_wait(r, handles[i])
+        end
+        return res
+    end
+end
+
+function route_tee_start(a, ctx, fgen)
+    local handles = {}
+    for _, child in ipairs(a.children) do
+        table.insert(handles, fgen:new_handle(child))
+    end
+    fgen:ready({ a = handles, n = ctx:label(), f = route_tee_f })
+end
+"#;
+
+/// A config whose `tee/` keys go through `route_tee` to a sharded pool and a
+/// seeded copy of it (in another backend order), the rest to the pool.
+fn lib_target(dir: &Path, ports: &[u16]) -> Target {
+    let b = |i: usize| format!("\"127.0.0.1:{}\"", ports[i]);
+    let config = format!(
+        "pools {{\n    main = {{ backends = {{ {}, {}, {}, {} }} }},\n    copy = {{ options = {{ seed = \"copy\" }}, backends = {{ {}, {}, {} }} }},\n}}\nroutes {{\n    map = {{ tee = route_tee {{ children = {{ \"main\", \"copy\" }} }} }},\n    default = route_direct {{ child = \"main\" }},\n}}\n",
+        b(0),
+        b(1),
+        b(2),
+        b(3),
+        b(4),
+        b(3),
+        b(0),
+    );
+    let lib = dir.join("route_tee.lua");
+    std::fs::write(&lib, TEE_LIB).unwrap();
+    let path = dir.join("lib-tee.lua");
+    std::fs::write(&path, config).unwrap();
+    Target {
+        name: "--lib route_tee".into(),
+        proxy_args: vec![
+            "-o".into(),
+            format!(
+                "proxy_config=routelib:{},proxy_arg={}",
+                lib.display(),
+                path.display()
+            ),
+        ],
+        mclint_path: path,
+        mclint_extra: vec!["--lib".into(), lib.display().to_string()],
+        addresses: (0..5)
+            .map(|i| (format!("127.0.0.1:{}", ports[i]), i))
+            .collect(),
     }
 }
 
@@ -694,6 +766,23 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
     }
     let corpus_configs = tally.configs;
 
+    let target = lib_target(dir, &ports);
+    let proxy = start_memcached("proxy-lib", free_port(), &target.proxy_args, dir);
+    let keys = keys_of("lib", KEYS_PER_MODE);
+    let held = compare_sets(&target, &backends, &proxy, &keys, dir, &mut tally);
+    compare_down_reads(
+        &target,
+        &mut backends,
+        &proxy,
+        &keys,
+        &held,
+        &keys_of("wlib", KEYS_PER_MODE / 2),
+        0,
+        dir,
+        &mut tally,
+    );
+    drop(proxy);
+
     // `cache` mode renders no proxy: clients hash keys themselves.
     for (mode, down) in CHART_MODES {
         let target = chart_target(mode, dir, &ports);
@@ -723,9 +812,9 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
 
     eprintln!("skipped corpus configs:\n  {}", skipped.join("\n  "));
     eprintln!(
-        "{} configs ({corpus_configs} corpus, {} chart modes), {} keys set ({} of them to one of several children, as mclint says), {} reads and {} writes with a backend down, {} mismatches",
+        "{} configs ({corpus_configs} corpus, 1 with a handler library, {} chart modes), {} keys set ({} of them to one of several children, as mclint says), {} reads and {} writes with a backend down, {} mismatches",
         tally.configs,
-        tally.configs - corpus_configs,
+        tally.configs - corpus_configs - 1,
         tally.keys,
         tally.one_of,
         tally.reads,
