@@ -98,10 +98,51 @@ struct Target {
     addresses: HashMap<String, usize>,
 }
 
-/// Keys of every shape, unique to `tag`, deterministic.
-fn keys_of(tag: &str, n: usize) -> Vec<String> {
-    const PREFIXES: &[&str] = &["sess", "app", "user", "drop", "tee", "other", "x"];
-    const STOPS: &[&str] = &["/", ":", "::", "|#|", "-"];
+/// The map prefixes (and command names), stop strings and anchor starts a
+/// config uses, with defaults and strings it does not use.
+fn vocabulary(config: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let mut prefixes: Vec<String> = Vec::new();
+    for marker in [" = route_", " = cmdmap"] {
+        for (at, _) in config.match_indices(marker) {
+            let head = config[..at].trim_end_matches(['"', ']']);
+            let word: String = head
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if !word.is_empty() && word != "default" && !prefixes.contains(&word) {
+                prefixes.push(word);
+            }
+        }
+    }
+    let quoted_after = |name: &str| -> Vec<String> {
+        config
+            .match_indices(&format!("{name} = \""))
+            .filter_map(|(at, m)| {
+                let rest = &config[at + m.len()..];
+                rest.find('"').map(|end| rest[..end].to_string())
+            })
+            .filter(|v| !v.is_empty() && !v.contains(char::is_whitespace))
+            .collect()
+    };
+    let mut stops: Vec<String> = vec![":".into(), "|#|".into(), "/".into()];
+    // The config's own stop goes last (routelib's default is "/").
+    for v in quoted_after("stop") {
+        stops.retain(|s| *s != v);
+        stops.push(v);
+    }
+    let mut starts = quoted_after("start");
+    starts.push("/".into());
+    (prefixes, stops, starts)
+}
+
+/// Keys of every shape, unique to `tag`, deterministic; most of them use the
+/// prefixes, stops and anchors of `config`.
+fn keys_of(tag: &str, n: usize, config: &str) -> Vec<String> {
+    let (prefixes, stops, starts) = vocabulary(config);
     let mut state: u64 = tag.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     });
@@ -115,8 +156,19 @@ fn keys_of(tag: &str, n: usize) -> Vec<String> {
     let mut seen = BTreeSet::new();
     let mut i = 0;
     while out.len() < n {
-        let p = PREFIXES[next() % PREFIXES.len()];
-        let s = STOPS[next() % STOPS.len()];
+        // A word of the config most of the time, else one it does not name.
+        let p = if !prefixes.is_empty() && next() % 10 < 7 {
+            prefixes[next() % prefixes.len()].as_str()
+        } else {
+            ["other", "x", "sessions"][next() % 3]
+        };
+        // The config's own stop string (the last one found) most of the time.
+        let s = if next() % 10 < 7 {
+            stops.last().unwrap()
+        } else {
+            &stops[next() % stops.len()]
+        };
+        let a = &starts[next() % starts.len()];
         let r = next();
         let k = match i % 10 {
             0 => format!("{p}{s}{tag}{r}"),
@@ -128,14 +180,14 @@ fn keys_of(tag: &str, n: usize) -> Vec<String> {
             }
             3 => format!("{{{}}}{p}{s}{tag}{}", r % 7, i),
             4 => format!("{p}{s}{{t{}}}{tag}-{i}", r % 5),
-            5 => format!("/{p}/{tag}/{r}"),
-            6 => format!("ключ{s}{tag}{r}"),
+            5 => format!("{a}{p}{s}{tag}{r}"),
+            6 => format!("{p}{s}ключ{tag}{r}"),
             7 => format!("{p}{tag}{i}"),
             8 => format!("{p}{s}{s}{tag}{i}{{"),
             _ => format!("{tag}{s}{p}{s}{r}"),
         };
         i += 1;
-        if k.len() <= 250 && seen.insert(k.clone()) {
+        if k.len() <= 250 && !k.contains(char::is_whitespace) && seen.insert(k.clone()) {
             out.push(k);
         }
     }
@@ -211,6 +263,41 @@ fn held_keys(port: u16) -> Vec<String> {
     keys
 }
 
+/// The running backends holding each of `keys`. route_split's and
+/// allasync's copies are sent without waiting, so the backends are asked
+/// again until two answers 200 ms apart agree (at most 3 s).
+fn holders(
+    backends: &[Server],
+    keys: &[String],
+    down: Option<usize>,
+) -> HashMap<String, BTreeSet<usize>> {
+    let wanted: BTreeSet<&String> = keys.iter().collect();
+    let ask = || {
+        let mut held: HashMap<String, BTreeSet<usize>> = HashMap::new();
+        for (i, b) in backends.iter().enumerate() {
+            if Some(i) == down {
+                continue;
+            }
+            for k in held_keys(b.port) {
+                if wanted.contains(&k) {
+                    held.entry(k).or_default().insert(i);
+                }
+            }
+        }
+        held
+    };
+    let mut held = ask();
+    for _ in 0..15 {
+        std::thread::sleep(Duration::from_millis(200));
+        let again = ask();
+        if again == held {
+            break;
+        }
+        held = again;
+    }
+    held
+}
+
 /// `mclint route --format json` lines for `keys`, by key (for `command`).
 fn mclint_route(
     target: &Target,
@@ -273,6 +360,8 @@ struct Tally {
     keys: usize,
     reads: usize,
     writes: usize,
+    /// Keys that took a route of a map (a prefix or an anchor).
+    mapped: usize,
     /// Keys whose set mclint says goes to one of several children.
     one_of: usize,
     mismatches: Vec<String>,
@@ -296,17 +385,7 @@ fn compare_sets(
         .map(|k| format!("set {k} 0 0 1\r\nv\r\n"))
         .collect();
     let replies = pipeline(proxy.port, &requests);
-    // route_split's and allasync's copies are sent without waiting.
-    std::thread::sleep(Duration::from_millis(150));
-    let wanted: BTreeSet<&String> = keys.iter().collect();
-    let mut held: HashMap<String, BTreeSet<usize>> = HashMap::new();
-    for (i, b) in backends.iter().enumerate() {
-        for k in held_keys(b.port) {
-            if wanted.contains(&k) {
-                held.entry(k).or_default().insert(i);
-            }
-        }
-    }
+    let held = holders(backends, keys, None);
     let model = mclint_route(target, dir, keys, "set", None);
     for (k, reply) in keys.iter().zip(&replies) {
         let line = &model[k];
@@ -351,10 +430,22 @@ fn compare_sets(
             ));
         }
     }
+    // The keys reach every route a map or an anchor names.
+    let mut routes: BTreeMap<&str, usize> = BTreeMap::new();
+    for k in keys {
+        *routes
+            .entry(model[k]["route"].as_str().unwrap_or("?"))
+            .or_default() += 1;
+    }
+    tally.mapped += routes
+        .iter()
+        .filter(|(r, _)| !(r.starts_with("default") || r.starts_with("cmap") || **r == "none"))
+        .map(|(_, n)| n)
+        .sum::<usize>();
     tally.configs += 1;
     tally.keys += keys.len();
     eprintln!(
-        "{}: {} keys set through the real proxy",
+        "{}: {} keys set through the real proxy, by route {routes:?}",
         target.name,
         keys.len()
     );
@@ -443,16 +534,7 @@ fn compare_down_reads(
         .map(|k| format!("set {k} 0 0 1\r\nw\r\n"))
         .collect();
     let replies = pipeline(proxy.port, &requests);
-    std::thread::sleep(Duration::from_millis(150));
-    let wanted: BTreeSet<&String> = write_keys.iter().collect();
-    let mut held: HashMap<String, BTreeSet<usize>> = HashMap::new();
-    for (i, b) in backends.iter().enumerate().filter(|(i, _)| *i != down) {
-        for k in held_keys(b.port) {
-            if wanted.contains(&k) {
-                held.entry(k).or_default().insert(i);
-            }
-        }
-    }
+    let held = holders(backends, write_keys, Some(down));
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (k, reply) in write_keys.iter().zip(&replies) {
         let line = &model[k];
@@ -464,8 +546,21 @@ fn compare_down_reads(
             panic!("{}: unexpected reply to set {k}: {reply}", target.name);
         };
         *seen.entry(real).or_default() += 1;
-        let home = named(target, &places[k], &["primary", "all", "async"]);
-        let stored = held.get(k).map_or(0, |h| h.intersection(&home).count());
+        // One copy per child that reaches the key's backend: two children
+        // may name the same backend, which then holds one item for both.
+        let home: Vec<usize> = places[k]["backends"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|b| {
+                ["primary", "all", "async"].contains(&b["role"].as_str().unwrap_or_default())
+            })
+            .filter_map(|b| target.addresses.get(b["backend"].as_str()?).copied())
+            .collect();
+        let stored = home
+            .iter()
+            .filter(|i| held.get(k).is_some_and(|h| h.contains(i)))
+            .count();
         let want = line["copies"]["stored"].as_u64().map(|n| n as usize);
         if line[real].as_f64() != Some(1.0) || want != Some(stored) {
             tally.mismatches.push(format!(
@@ -736,6 +831,7 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
         keys: 0,
         reads: 0,
         writes: 0,
+        mapped: 0,
         one_of: 0,
         mismatches: Vec::new(),
     };
@@ -748,7 +844,8 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
             &target.proxy_args,
             dir,
         );
-        let keys = keys_of(&format!("c{}", tally.configs), KEYS_PER_CONFIG);
+        let text = std::fs::read_to_string(&target.mclint_path).unwrap();
+        let keys = keys_of(&format!("c{}", tally.configs), KEYS_PER_CONFIG, &text);
         let held = compare_sets(target, &backends, &proxy, &keys, dir, &mut tally);
         if let Some((_, down)) = CORPUS_DOWN_READS.iter().find(|(n, _)| *n == target.name) {
             compare_down_reads(
@@ -757,7 +854,7 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
                 &proxy,
                 &keys,
                 &held,
-                &keys_of(&format!("w{}", tally.configs), keys.len() / 2),
+                &keys_of(&format!("w{}", tally.configs), keys.len() / 2, &text),
                 *down,
                 dir,
                 &mut tally,
@@ -768,7 +865,8 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
 
     let target = lib_target(dir, &ports);
     let proxy = start_memcached("proxy-lib", free_port(), &target.proxy_args, dir);
-    let keys = keys_of("lib", KEYS_PER_MODE);
+    let text = std::fs::read_to_string(&target.mclint_path).unwrap();
+    let keys = keys_of("lib", KEYS_PER_MODE, &text);
     let held = compare_sets(&target, &backends, &proxy, &keys, dir, &mut tally);
     compare_down_reads(
         &target,
@@ -776,7 +874,7 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
         &proxy,
         &keys,
         &held,
-        &keys_of("wlib", KEYS_PER_MODE / 2),
+        &keys_of("wlib", KEYS_PER_MODE / 2, &text),
         0,
         dir,
         &mut tally,
@@ -792,7 +890,8 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
             &target.proxy_args,
             dir,
         );
-        let keys = keys_of(&format!("m{}", tally.configs), KEYS_PER_MODE);
+        let text = std::fs::read_to_string(&target.mclint_path).unwrap();
+        let keys = keys_of(&format!("m{}", tally.configs), KEYS_PER_MODE, &text);
         let held = compare_sets(&target, &backends, &proxy, &keys, dir, &mut tally);
         if let Some(down) = down {
             compare_down_reads(
@@ -801,7 +900,7 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
                 &proxy,
                 &keys,
                 &held,
-                &keys_of(&format!("w{}", tally.configs), keys.len() / 2),
+                &keys_of(&format!("w{}", tally.configs), keys.len() / 2, &text),
                 *down,
                 dir,
                 &mut tally,
@@ -812,10 +911,11 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
 
     eprintln!("skipped corpus configs:\n  {}", skipped.join("\n  "));
     eprintln!(
-        "{} configs ({corpus_configs} corpus, 1 with a handler library, {} chart modes), {} keys set ({} of them to one of several children, as mclint says), {} reads and {} writes with a backend down, {} mismatches",
+        "{} configs ({corpus_configs} corpus, 1 with a handler library, {} chart modes), {} keys set ({} through a map's route, {} to one of several children, as mclint says), {} reads and {} writes with a backend down, {} mismatches",
         tally.configs,
         tally.configs - corpus_configs - 1,
         tally.keys,
+        tally.mapped,
         tally.one_of,
         tally.reads,
         tally.writes,
@@ -832,5 +932,10 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
         "only {corpus_configs} corpus configs compared"
     );
     assert!(tally.keys >= 2000, "only {} keys compared", tally.keys);
+    assert!(
+        tally.mapped >= 300,
+        "only {} keys took a map's route",
+        tally.mapped
+    );
     assert!(tally.reads >= 1000, "only {} reads compared", tally.reads);
 }
