@@ -360,6 +360,8 @@ struct Tally {
     configs: usize,
     keys: usize,
     reads: usize,
+    /// Hits with every backend up, after the writes.
+    hits_up: usize,
     writes: usize,
     /// Keys that took a route of a map (a prefix or an anchor).
     mapped: usize,
@@ -511,9 +513,29 @@ fn compare_down_reads(
         .map(|(a, _)| a.clone())
         .expect("the stopped backend is in the config");
     let reads = mclint_route(target, dir, keys, "get", None);
+    let requests: Vec<String> = keys.iter().map(|k| format!("get {k}\r\n")).collect();
+
+    // Everything up: a read that hits is answered by a backend mclint lists
+    // for it (`mclint route` alone says nothing of hits and misses).
+    for (k, reply) in keys.iter().zip(pipeline(proxy.port, &requests)) {
+        let line = &reads[k];
+        let answered = reply
+            .strip_prefix("VALUE b")
+            .and_then(|v| v.parse::<usize>().ok());
+        let listed = named(target, line, &["primary", "all", "failover", "random"]);
+        if answered.is_some_and(|b| !listed.contains(&b)) {
+            tally.mismatches.push(format!(
+                "{}: get {k:?}: mclint {line}, real proxy answered {reply:?}",
+                target.name
+            ));
+        }
+        if answered.is_some() {
+            tally.hits_up += 1;
+        }
+    }
+
     let model = mclint_route(target, dir, keys, "get", Some(&down_addr));
     backends[down].stop();
-    let requests: Vec<String> = keys.iter().map(|k| format!("get {k}\r\n")).collect();
     let replies = pipeline(proxy.port, &requests);
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (k, reply) in keys.iter().zip(&replies) {
@@ -1048,6 +1070,7 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
         configs: 0,
         keys: 0,
         reads: 0,
+        hits_up: 0,
         writes: 0,
         mapped: 0,
         one_of: 0,
@@ -1176,12 +1199,13 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
 
     eprintln!("skipped corpus configs:\n  {}", skipped.join("\n  "));
     eprintln!(
-        "{} configs ({corpus_configs} corpus, {generated_configs} generated, 1 with a handler library, {} chart modes), {} keys set ({} through a map's route, {} to one of several children, as mclint says), {} reads and {} writes with a backend down, {} mismatches",
+        "{} configs ({corpus_configs} corpus, {generated_configs} generated, 1 with a handler library, {} chart modes), {} keys set ({} through a map's route, {} to one of several children, as mclint says), {} hits with every backend up answered by a backend mclint lists, {} reads and {} writes with a backend down, {} mismatches",
         tally.configs,
         tally.configs - corpus_configs - generated_configs - 1,
         tally.keys,
         tally.mapped,
         tally.one_of,
+        tally.hits_up,
         tally.reads,
         tally.writes,
         tally.mismatches.len()
