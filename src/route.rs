@@ -933,7 +933,14 @@ fn answer_key(
         .collect();
     stored.sort();
     stored.dedup();
-    let holds = |p: Option<usize>, b: usize| stored.contains(&(p, b));
+    // Data lives on a server, not in a pool: a backend that several pools
+    // name holds what any of them wrote there.
+    let server = |p: Option<usize>, b: usize| p.map(|p| cfg.pools[p].backends[b].address());
+    let holds = |p: Option<usize>, b: usize| {
+        stored.iter().any(|&(sp, sb)| {
+            (sp, sb) == (p, b) || (p.is_some() && sp.is_some() && server(sp, sb) == server(p, b))
+        })
+    };
     // A pod-local cache holds only what this pod wrote lately: counted empty.
     let holds_remote = |p: Option<usize>, b: usize| holds(p, b) && !local(p, b);
     let sc = Scenario {
