@@ -12,7 +12,8 @@ pub const RULE: Rule = Rule {
 
 - most kinds: a DNS-1123 subdomain (at most 253 characters of lower-case
   letters, digits, `-` and `.`, starting and ending with a letter or digit);
-- `Namespace`: a DNS-1123 label (at most 63 characters, no `.`);
+- `Namespace`: a DNS-1123 label (at most 63 characters, no `.`), and so is
+  `metadata.namespace` of every object;
 - `Service`: a DNS-1035 label (a DNS-1123 label that starts with a letter);
 - `CronJob`: at most 52 characters (the API server refuses more: the Jobs it
   creates append 11 characters);
@@ -122,6 +123,21 @@ fn rule_for(api_version: &str, kind: &str) -> Option<(NameCheck, &'static str)> 
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for obj in &ctx.objects {
+        if let Some(ns) = obj
+            .json
+            .pointer("/metadata/namespace")
+            .and_then(serde_json::Value::as_str)
+            .filter(|ns| !ns.is_empty() && !is_dns1123_label(ns))
+        {
+            let shown: String = ns.chars().flat_map(char::escape_debug).take(80).collect();
+            out.push(RULE.on(
+                obj,
+                "/metadata/namespace",
+                format!(
+                    "namespace `{shown}` is not a DNS-1123 label (at most 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit)"
+                ),
+            ));
+        }
         let name = obj.name.as_str();
         if name.is_empty() {
             continue; // schema-violation: metadata.name is required
