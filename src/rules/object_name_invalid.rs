@@ -22,7 +22,9 @@ pub const RULE: Rule = Rule {
   `controller-revision-hash: <name>-<hash>`, and a label value over 63
   characters makes every pod creation fail.
 
-RBAC kinds (whose names may hold `:`) and custom resources are not checked.
+`metadata.generateName` is checked as the start of such a name (one
+trailing `-` allowed). RBAC kinds (whose names may hold `:`) and custom
+resources are not checked.
 
 ## Why it matters
 `helm install` fails on the first object the API server refuses, and a
@@ -139,6 +141,31 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ));
         }
         let name = obj.name.as_str();
+        if let Some(prefix) = obj
+            .json
+            .pointer("/metadata/generateName")
+            .and_then(serde_json::Value::as_str)
+            .filter(|p| !p.is_empty())
+            && let Some((valid, what)) = rule_for(&obj.api_version, &obj.kind)
+        {
+            // The API server checks the prefix as a name, one trailing '-' masked.
+            let masked = match prefix.strip_suffix('-') {
+                Some(p) => format!("{p}a"),
+                None => prefix.to_string(),
+            };
+            if !valid(&masked) {
+                let shown: String = prefix
+                    .chars()
+                    .flat_map(char::escape_debug)
+                    .take(80)
+                    .collect();
+                out.push(RULE.on(
+                    obj,
+                    "/metadata/generateName",
+                    format!("{} generateName `{shown}` does not start {what}", obj.kind),
+                ));
+            }
+        }
         if name.is_empty() {
             continue; // schema-violation: metadata.name is required
         }
