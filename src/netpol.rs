@@ -1,0 +1,614 @@
+//! NetworkPolicy semantics over a rendering: which policies select a pod for
+//! a direction, and whether a connection from one pod to another pod's port
+//! is let through, decided the way Kubernetes does.
+//!
+//! - A pod selected by some policy for a direction (`policyTypes`; by default
+//!   Ingress, plus Egress when the policy has egress rules) admits, in that
+//!   direction, only what one rule of those policies allows (default deny).
+//!   A pod no policy selects for a direction is unrestricted in it.
+//! - A rule allows a connection when one of its ports covers the port (none
+//!   listed: every port; a number with `endPort`: a range; a name: the named
+//!   container port of the destination pod) and one of its peers matches the
+//!   other pod (none listed: every source or destination).
+//! - A peer matches pods by `podSelector` in the policy's namespace, by
+//!   `namespaceSelector` over the namespace's labels, or both. The only
+//!   namespace label known from a rendering is `kubernetes.io/metadata.name`,
+//!   which Kubernetes sets on every namespace; a selector on any other
+//!   namespace label cannot be decided and counts as not matching, with a
+//!   note. `ipBlock` peers never match pods here (pod IPs are not in the
+//!   rendering), with a note too.
+//!
+//! A pure function of the rendering's objects. A malformed policy (a selector
+//! that is not a LabelSelector) is left out: the schema rules report it.
+
+use serde_json::{Map, Value};
+
+use crate::k8s;
+use crate::manifest::Object;
+
+/// The label Kubernetes puts on every namespace, holding its name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    /// `Ingress` / `Egress`, as `policyTypes` spells them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "Ingress",
+            Direction::Egress => "Egress",
+        }
+    }
+
+    /// The field of a policy's spec holding this direction's rules.
+    pub fn field(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+
+    /// The field of a rule holding its peers.
+    pub fn peers(self) -> &'static str {
+        match self {
+            Direction::Ingress => "from",
+            Direction::Egress => "to",
+        }
+    }
+}
+
+/// A pod of the rendering: a workload's pod template, or a Pod.
+#[derive(Debug, Clone)]
+pub struct Pod<'o> {
+    /// Index into the rendering's objects.
+    pub object: usize,
+    pub namespace: &'o str,
+    pub labels: Option<&'o Map<String, Value>>,
+    /// Container ports of every container (init ones included): (name, number, protocol).
+    pub ports: Vec<(Option<String>, i64, String)>,
+}
+
+/// The pod that object `i` runs, if it has a pod template.
+pub fn pod<'o>(objects: &'o [Object], i: usize) -> Option<Pod<'o>> {
+    let obj = objects.get(i)?;
+    let meta = k8s::pod_metadata_pointer(&obj.kind)?;
+    let labels = obj
+        .json
+        .pointer(&format!("{meta}/labels"))
+        .and_then(Value::as_object);
+    let ports = k8s::containers(obj)
+        .iter()
+        .flat_map(|c| {
+            c.ports()
+                .into_iter()
+                .map(|(n, p, proto)| (n.map(str::to_string), p, proto.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    Some(Pod {
+        object: i,
+        namespace: obj.effective_namespace(),
+        labels,
+        ports,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+/// A `metav1.LabelSelector`.
+#[derive(Debug, Clone, Default)]
+pub struct Selector {
+    requirements: Vec<(String, Operator, Vec<String>)>,
+}
+
+/// A label's value as text (a number or boolean slipped through unquoted).
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether a selector, matched against labels only partly known, holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    Yes,
+    No,
+    /// It depends on labels the rendering does not show.
+    Unknown,
+}
+
+impl Selector {
+    /// `None` when `v` is not a LabelSelector (an unknown operator, a
+    /// non-list `values`, a non-scalar label).
+    pub fn parse(v: &Value) -> Option<Selector> {
+        let map = v.as_object()?;
+        let mut requirements = Vec::new();
+        match map.get("matchLabels") {
+            None | Some(Value::Null) => {}
+            Some(m) => {
+                for (k, v) in m.as_object()? {
+                    requirements.push((k.clone(), Operator::In, vec![text(v)?]));
+                }
+            }
+        }
+        match map.get("matchExpressions") {
+            None | Some(Value::Null) => {}
+            Some(list) => {
+                for e in list.as_array()? {
+                    let key = e.get("key")?.as_str()?.to_string();
+                    let op = match e.get("operator")?.as_str()? {
+                        "In" => Operator::In,
+                        "NotIn" => Operator::NotIn,
+                        "Exists" => Operator::Exists,
+                        "DoesNotExist" => Operator::DoesNotExist,
+                        _ => return None,
+                    };
+                    let values = match e.get("values") {
+                        None | Some(Value::Null) => Vec::new(),
+                        Some(vs) => vs.as_array()?.iter().map(text).collect::<Option<_>>()?,
+                    };
+                    requirements.push((key, op, values));
+                }
+            }
+        }
+        Some(Selector { requirements })
+    }
+
+    /// Selects everything (`{}`).
+    pub fn is_empty(&self) -> bool {
+        self.requirements.is_empty()
+    }
+
+    /// Whether the selector selects a pod with these labels.
+    pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
+        self.matches_with(|k| Some(labels.and_then(|l| l.get(k)).and_then(text)))
+            == Match::Yes
+    }
+
+    /// Whether the selector selects namespace `ns`, knowing only its
+    /// `kubernetes.io/metadata.name` label.
+    pub fn matches_namespace(&self, ns: &str) -> Match {
+        self.matches_with(|k| (k == NAMESPACE_NAME_LABEL).then(|| Some(ns.to_string())))
+    }
+
+    /// `label(key)`: `Some(value or None)` when known, `None` when unknown.
+    fn matches_with(&self, label: impl Fn(&str) -> Option<Option<String>>) -> Match {
+        let mut unknown = false;
+        for (key, op, values) in &self.requirements {
+            let Some(got) = label(key) else {
+                unknown = true;
+                continue;
+            };
+            let ok = match op {
+                Operator::In => got.is_some_and(|g| values.contains(&g)),
+                Operator::NotIn => got.is_none_or(|g| !values.contains(&g)),
+                Operator::Exists => got.is_some(),
+                Operator::DoesNotExist => got.is_none(),
+            };
+            if !ok {
+                return Match::No;
+            }
+        }
+        if unknown { Match::Unknown } else { Match::Yes }
+    }
+
+    /// The selector as `key=value, key in (a, b), !key`.
+    pub fn describe(&self) -> String {
+        if self.requirements.is_empty() {
+            return "everything".to_string();
+        }
+        self.requirements
+            .iter()
+            .map(|(k, op, vs)| match op {
+                Operator::In if vs.len() == 1 => format!("{k}={}", vs[0]),
+                Operator::In => format!("{k} in ({})", vs.join(", ")),
+                Operator::NotIn => format!("{k} notin ({})", vs.join(", ")),
+                Operator::Exists => k.clone(),
+                Operator::DoesNotExist => format!("!{k}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A NetworkPolicy of the rendering.
+#[derive(Debug, Clone)]
+pub struct Policy<'o> {
+    /// Index into the rendering's objects.
+    pub object: usize,
+    pub namespace: &'o str,
+    pub name: &'o str,
+    pub pod_selector: Selector,
+    pub ingress: bool,
+    pub egress: bool,
+    /// `policyTypes` was given.
+    pub explicit_types: bool,
+    spec: &'o Value,
+}
+
+/// Every well-formed NetworkPolicy of the rendering.
+pub fn policies<'o>(objects: &'o [Object]) -> Vec<Policy<'o>> {
+    objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.kind == "NetworkPolicy")
+        .filter_map(|(i, o)| {
+            let spec = o.json.get("spec")?;
+            let pod_selector = match spec.get("podSelector") {
+                None | Some(Value::Null) => Selector::default(),
+                Some(s) => Selector::parse(s)?,
+            };
+            let has_rules = |f: &str| {
+                spec.get(f)
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty())
+            };
+            let (ingress, egress, explicit_types) = match spec.get("policyTypes") {
+                Some(Value::Array(types)) => (
+                    types.iter().any(|t| t == "Ingress"),
+                    types.iter().any(|t| t == "Egress"),
+                    true,
+                ),
+                _ => (true, has_rules("egress"), false),
+            };
+            Some(Policy {
+                object: i,
+                namespace: o.effective_namespace(),
+                name: &o.name,
+                pod_selector,
+                ingress,
+                egress,
+                explicit_types,
+                spec,
+            })
+        })
+        .collect()
+}
+
+impl Policy<'_> {
+    /// Whether this policy selects `pod` for `dir`.
+    pub fn selects(&self, pod: &Pod, dir: Direction) -> bool {
+        let typed = match dir {
+            Direction::Ingress => self.ingress,
+            Direction::Egress => self.egress,
+        };
+        typed && self.namespace == pod.namespace && self.pod_selector.matches(pod.labels)
+    }
+
+    /// This policy's rules for `dir`.
+    pub fn rules(&self, dir: Direction) -> &[Value] {
+        self.spec
+            .get(dir.field())
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// `namespace/name`.
+    pub fn reference(&self) -> String {
+        format!("NetworkPolicy {}/{}", self.namespace, self.name)
+    }
+}
+
+/// One side's verdict on a connection.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// No policy selects the pod for this direction.
+    Unrestricted,
+    /// Rule `rule` (0-based) of the policy at object `policy` allows it.
+    Allowed { policy: usize, rule: usize },
+    /// Policies select the pod for this direction and none allows it.
+    Denied(Vec<Miss>),
+}
+
+/// Why one policy selecting a pod does not allow a connection.
+#[derive(Debug, Clone)]
+pub struct Miss {
+    /// Index into the rendering's objects.
+    pub policy: usize,
+    /// `NetworkPolicy ns/name`.
+    pub reference: String,
+    /// Why each of its rules misses (empty: it has no rule for the direction).
+    pub rules: Vec<String>,
+    /// What the rendering cannot tell (ipBlock peers, namespace labels).
+    pub notes: Vec<String>,
+}
+
+/// What a port of a rule covers, against the destination pod's ports.
+fn port_covers(p: &Value, to: &Pod, port: i64, protocol: &str) -> Result<bool, String> {
+    let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+    if proto != protocol {
+        return Ok(false);
+    }
+    match p.get("port") {
+        None | Some(Value::Null) => Ok(true),
+        Some(Value::Number(n)) => {
+            let Some(n) = n.as_i64() else {
+                return Ok(false);
+            };
+            let end = p.get("endPort").and_then(Value::as_i64).unwrap_or(n);
+            Ok((n..=end).contains(&port))
+        }
+        Some(Value::String(name)) => {
+            // An int-or-string given as a quoted number is a number.
+            if let Ok(n) = name.parse::<i64>() {
+                return Ok(n == port);
+            }
+            let named: Vec<i64> = to
+                .ports
+                .iter()
+                .filter(|(pn, _, pp)| pn.as_deref() == Some(name.as_str()) && pp == proto)
+                .map(|(_, n, _)| *n)
+                .collect();
+            if named.is_empty() {
+                Err(format!(
+                    "its port `{name}` names no {proto} container port of the destination pod"
+                ))
+            } else {
+                Ok(named.contains(&port))
+            }
+        }
+        Some(_) => Ok(false),
+    }
+}
+
+fn describe_port(p: &Value) -> String {
+    let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+    match (p.get("port"), p.get("endPort").and_then(Value::as_i64)) {
+        (None | Some(Value::Null), _) => format!("every {proto} port"),
+        (Some(Value::Number(n)), Some(end)) => format!("{n}-{end}/{proto}"),
+        (Some(Value::Number(n)), None) => format!("{n}/{proto}"),
+        (Some(Value::String(s)), _) => format!("`{s}`/{proto}"),
+        (Some(other), _) => format!("{other}/{proto}"),
+    }
+}
+
+/// Whether a peer of a policy in `policy_ns` matches `pod`, with a note when
+/// the rendering cannot tell.
+fn peer_matches(peer: &Value, policy_ns: &str, pod: &Pod) -> (bool, Option<String>) {
+    if peer.get("ipBlock").is_some_and(|b| !b.is_null()) {
+        return (
+            false,
+            Some("an ipBlock peer is not taken to match pods (pod IPs are not in the rendering)".into()),
+        );
+    }
+    let ns = match peer.get("namespaceSelector") {
+        None | Some(Value::Null) => {
+            if pod.namespace == policy_ns {
+                Match::Yes
+            } else {
+                Match::No
+            }
+        }
+        Some(s) => match Selector::parse(s) {
+            Some(sel) => sel.matches_namespace(pod.namespace),
+            None => Match::No,
+        },
+    };
+    let pods = match peer.get("podSelector") {
+        None | Some(Value::Null) => {
+            if peer.get("namespaceSelector").is_none_or(Value::is_null) {
+                false // neither selector: an invalid peer, matching nothing
+            } else {
+                true
+            }
+        }
+        Some(s) => Selector::parse(s).is_some_and(|sel| sel.matches(pod.labels)),
+    };
+    match ns {
+        Match::Yes => (pods, None),
+        Match::No => (false, None),
+        Match::Unknown => (
+            false,
+            pods.then(|| format!(
+                "a namespaceSelector uses labels other than `{NAMESPACE_NAME_LABEL}`, which the rendering does not show for namespace `{}`",
+                pod.namespace
+            )),
+        ),
+    }
+}
+
+/// The verdict of `dir` on a connection from `from` to `to`'s `port`: for
+/// Egress the policies selecting `from`, for Ingress those selecting `to`.
+pub fn decide(
+    policies: &[Policy],
+    dir: Direction,
+    from: &Pod,
+    to: &Pod,
+    port: i64,
+    protocol: &str,
+) -> Verdict {
+    let (subject, peer) = match dir {
+        Direction::Egress => (from, to),
+        Direction::Ingress => (to, from),
+    };
+    let mut misses = Vec::new();
+    for p in policies.iter().filter(|p| p.selects(subject, dir)) {
+        let mut miss = Miss {
+            policy: p.object,
+            reference: p.reference(),
+            rules: Vec::new(),
+            notes: Vec::new(),
+        };
+        for (n, rule) in p.rules(dir).iter().enumerate() {
+            let what = format!("{} rule {}", dir.field(), n + 1);
+            let ports = rule
+                .get("ports")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            let mut port_errors = Vec::new();
+            let port_ok = ports.is_empty()
+                || ports
+                    .iter()
+                    .any(|q| match port_covers(q, to, port, protocol) {
+                        Ok(ok) => ok,
+                        Err(e) => {
+                            port_errors.push(e);
+                            false
+                        }
+                    });
+            let peers = rule
+                .get(dir.peers())
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            let mut peer_ok = peers.is_empty();
+            for q in peers {
+                let (ok, note) = peer_matches(q, p.namespace, peer);
+                peer_ok |= ok;
+                if let Some(note) = note
+                    && !miss.notes.contains(&note)
+                {
+                    miss.notes.push(note);
+                }
+            }
+            if port_ok && peer_ok {
+                return Verdict::Allowed {
+                    policy: p.object,
+                    rule: n,
+                };
+            }
+            let mut why = Vec::new();
+            if !port_ok {
+                let listed: Vec<String> = ports.iter().map(describe_port).collect();
+                let mut s = format!("it allows {} only", listed.join(", "));
+                for e in port_errors {
+                    s.push_str(&format!(" ({e})"));
+                }
+                why.push(s);
+            }
+            if !peer_ok {
+                why.push(format!(
+                    "its `{}` peers do not match the {} pod",
+                    dir.peers(),
+                    match dir {
+                        Direction::Ingress => "source",
+                        Direction::Egress => "destination",
+                    }
+                ));
+            }
+            miss.rules.push(format!("{what}: {}", why.join(" and ")));
+        }
+        misses.push(miss);
+    }
+    if misses.is_empty() {
+        Verdict::Unrestricted
+    } else {
+        Verdict::Denied(misses)
+    }
+}
+
+/// Who may reach a pod's port according to its ingress policies.
+#[derive(Debug, Clone)]
+pub enum Openness {
+    /// No policy selects the pod for Ingress.
+    NoPolicy,
+    /// Rule `rule` (0-based) of the policy at object `policy` admits every source.
+    Rule { policy: usize, rule: usize },
+    /// Only some sources.
+    Restricted,
+}
+
+fn everyone(peer: &Value) -> bool {
+    if let Some(block) = peer.get("ipBlock").filter(|b| !b.is_null()) {
+        let cidr = block.get("cidr").and_then(Value::as_str).unwrap_or("");
+        let except = block
+            .get("except")
+            .and_then(Value::as_array)
+            .is_some_and(|e| !e.is_empty());
+        return matches!(cidr, "0.0.0.0/0" | "::/0") && !except;
+    }
+    let ns_all = peer
+        .get("namespaceSelector")
+        .filter(|s| !s.is_null())
+        .and_then(Selector::parse)
+        .is_some_and(|s| s.is_empty());
+    let pods_all = match peer.get("podSelector") {
+        None | Some(Value::Null) => true,
+        Some(s) => Selector::parse(s).is_some_and(|s| s.is_empty()),
+    };
+    ns_all && pods_all
+}
+
+/// Whether `to`'s `port` admits every source: no policy selects it for
+/// Ingress, or a rule covering the port lists no peers or a peer that is
+/// everyone (`namespaceSelector: {}` alone, or `0.0.0.0/0`).
+pub fn openness(policies: &[Policy], to: &Pod, port: i64, protocol: &str) -> Openness {
+    let selecting: Vec<&Policy> = policies
+        .iter()
+        .filter(|p| p.selects(to, Direction::Ingress))
+        .collect();
+    if selecting.is_empty() {
+        return Openness::NoPolicy;
+    }
+    for p in selecting {
+        for (n, rule) in p.rules(Direction::Ingress).iter().enumerate() {
+            let ports = rule
+                .get("ports")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            let port_ok = ports.is_empty()
+                || ports
+                    .iter()
+                    .any(|q| port_covers(q, to, port, protocol) == Ok(true));
+            let peers = rule
+                .get("from")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            if port_ok && (peers.is_empty() || peers.iter().any(everyone)) {
+                return Openness::Rule {
+                    policy: p.object,
+                    rule: n,
+                };
+            }
+        }
+    }
+    Openness::Restricted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn selectors_follow_the_operators() {
+        let sel = Selector::parse(&json!({
+            "matchLabels": {"app": "mc"},
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["a", "b"]},
+                {"key": "canary", "operator": "DoesNotExist"},
+                {"key": "zone", "operator": "NotIn", "values": ["x"]},
+                {"key": "team", "operator": "Exists"},
+            ]
+        }))
+        .unwrap();
+        let labels = json!({"app": "mc", "tier": "b", "team": "t"});
+        assert!(sel.matches(labels.as_object()));
+        let labels = json!({"app": "mc", "tier": "b", "team": "t", "zone": "x"});
+        assert!(!sel.matches(labels.as_object()));
+        let labels = json!({"app": "mc", "tier": "c", "team": "t"});
+        assert!(!sel.matches(labels.as_object()));
+        assert!(Selector::parse(&json!({"matchExpressions": [{"key": "a", "operator": "Gt"}]})).is_none());
+    }
+
+    #[test]
+    fn namespaces_are_known_by_name_only() {
+        let by_name = Selector::parse(&json!({"matchLabels": {NAMESPACE_NAME_LABEL: "shop"}})).unwrap();
+        assert_eq!(by_name.matches_namespace("shop"), Match::Yes);
+        assert_eq!(by_name.matches_namespace("other"), Match::No);
+        let by_team = Selector::parse(&json!({"matchLabels": {"team": "a"}})).unwrap();
+        assert_eq!(by_team.matches_namespace("shop"), Match::Unknown);
+        assert_eq!(Selector::default().matches_namespace("any"), Match::Yes);
+    }
+}
