@@ -173,8 +173,7 @@ impl Selector {
 
     /// Whether the selector selects a pod with these labels.
     pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
-        self.matches_with(|k| Some(labels.and_then(|l| l.get(k)).and_then(text)))
-            == Match::Yes
+        self.matches_with(|k| Some(labels.and_then(|l| l.get(k)).and_then(text))) == Match::Yes
     }
 
     /// Whether the selector selects namespace `ns`, knowing only its
@@ -380,7 +379,10 @@ fn peer_matches(peer: &Value, policy_ns: &str, pod: &Pod) -> (bool, Option<Strin
     if peer.get("ipBlock").is_some_and(|b| !b.is_null()) {
         return (
             false,
-            Some("an ipBlock peer is not taken to match pods (pod IPs are not in the rendering)".into()),
+            Some(
+                "an ipBlock peer is not taken to match pods (pod IPs are not in the rendering)"
+                    .into(),
+            ),
         );
     }
     let ns = match peer.get("namespaceSelector") {
@@ -599,12 +601,16 @@ mod tests {
         assert!(!sel.matches(labels.as_object()));
         let labels = json!({"app": "mc", "tier": "c", "team": "t"});
         assert!(!sel.matches(labels.as_object()));
-        assert!(Selector::parse(&json!({"matchExpressions": [{"key": "a", "operator": "Gt"}]})).is_none());
+        assert!(
+            Selector::parse(&json!({"matchExpressions": [{"key": "a", "operator": "Gt"}]}))
+                .is_none()
+        );
     }
 
     #[test]
     fn namespaces_are_known_by_name_only() {
-        let by_name = Selector::parse(&json!({"matchLabels": {NAMESPACE_NAME_LABEL: "shop"}})).unwrap();
+        let by_name =
+            Selector::parse(&json!({"matchLabels": {NAMESPACE_NAME_LABEL: "shop"}})).unwrap();
         assert_eq!(by_name.matches_namespace("shop"), Match::Yes);
         assert_eq!(by_name.matches_namespace("other"), Match::No);
         let by_team = Selector::parse(&json!({"matchLabels": {"team": "a"}})).unwrap();
