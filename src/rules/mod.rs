@@ -28,6 +28,7 @@ mod configmap_not_rendered;
 mod duplicate_container_port;
 mod named_port_undeclared;
 mod network_policy_blocks_backend;
+mod network_policy_blocks_client;
 mod network_policy_cache_open;
 mod pdb_selects_no_pods;
 mod port_number_undeclared;
@@ -272,6 +273,7 @@ pub static RULES: &[&Rule] = &[
     &proxy_localhost_backend::RULE,
     &proxy_image_version::RULE,
     &network_policy_blocks_backend::RULE,
+    &network_policy_blocks_client::RULE,
     &network_policy_cache_open::RULE,
 ];
 

@@ -160,49 +160,64 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     sts.reference(),
                     p.reference()
                 );
-                for dir in [Direction::Egress, Direction::Ingress] {
-                    let Verdict::Denied(misses) =
-                        netpol::decide(&policies, dir, &proxy_pod, &cache_pod, port, "TCP")
-                    else {
-                        continue;
-                    };
-                    let (subject, other) = match dir {
-                        Direction::Egress => (&proxy_pod, &cache_pod),
-                        Direction::Ingress => (&cache_pod, &proxy_pod),
-                    };
-                    let why: Vec<String> =
-                        misses.iter().map(|m| explain(m, dir, &policies)).collect();
-                    let lead = if misses.len() > 1 {
-                        ", no policy allows it: "
-                    } else {
-                        " by "
-                    };
-                    // A policy selects pods of its own namespace.
-                    let first = subject.namespace;
-                    let msg = format!(
-                        "{at}: {} of {}'s pods is denied{lead}{}; missing: an {} rule with `{}: [{{{}}}]` and `ports: [{{port: {port}, protocol: TCP}}]`",
-                        dir.field(),
-                        objects[subject.object].reference(),
-                        why.join("; "),
-                        dir.field(),
-                        dir.peers(),
-                        peer_for(objects, first, other),
-                    );
-                    let pol = &objects[misses[0].policy];
-                    let path = if pol
-                        .json
-                        .pointer(&format!("/spec/{}", dir.field()))
-                        .is_some()
-                    {
-                        format!("/spec/{}", dir.field())
-                    } else if pol.json.pointer("/spec/policyTypes").is_some() {
-                        "/spec/policyTypes".to_string()
-                    } else {
-                        "/spec".to_string()
-                    };
-                    out.push(RULE.on(pol, &path, msg));
-                }
+                report_path(
+                    &RULE, objects, &policies, &at, &proxy_pod, &cache_pod, port, out,
+                );
             }
         }
+    }
+}
+
+/// Findings of `rule` for each side (the source's egress, the destination's
+/// ingress) that denies `from` reaching `to`'s TCP `port`; `at` says which
+/// path it is.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn report_path(
+    rule: &Rule,
+    objects: &[Object],
+    policies: &[Policy],
+    at: &str,
+    from: &Pod,
+    to: &Pod,
+    port: i64,
+    out: &mut Vec<Finding>,
+) {
+    for dir in [Direction::Egress, Direction::Ingress] {
+        let Verdict::Denied(misses) = netpol::decide(policies, dir, from, to, port, "TCP") else {
+            continue;
+        };
+        let (subject, other) = match dir {
+            Direction::Egress => (from, to),
+            Direction::Ingress => (to, from),
+        };
+        let why: Vec<String> = misses.iter().map(|m| explain(m, dir, policies)).collect();
+        let lead = if misses.len() > 1 {
+            ", no policy allows it: "
+        } else {
+            " by "
+        };
+        // A policy selects pods of its own namespace.
+        let msg = format!(
+            "{at}: {} of {}'s pods is denied{lead}{}; missing: an {} rule with `{}: [{{{}}}]` and `ports: [{{port: {port}, protocol: TCP}}]`",
+            dir.field(),
+            objects[subject.object].reference(),
+            why.join("; "),
+            dir.field(),
+            dir.peers(),
+            peer_for(objects, subject.namespace, other),
+        );
+        let pol = &objects[misses[0].policy];
+        let path = if pol
+            .json
+            .pointer(&format!("/spec/{}", dir.field()))
+            .is_some()
+        {
+            format!("/spec/{}", dir.field())
+        } else if pol.json.pointer("/spec/policyTypes").is_some() {
+            "/spec/policyTypes".to_string()
+        } else {
+            "/spec".to_string()
+        };
+        out.push(rule.on(pol, &path, msg));
     }
 }
