@@ -617,4 +617,161 @@ mod tests {
         assert_eq!(by_team.matches_namespace("shop"), Match::Unknown);
         assert_eq!(Selector::default().matches_namespace("any"), Match::Yes);
     }
+
+    fn objects_of(text: &str) -> Vec<crate::manifest::Document> {
+        let input = crate::manifest::Input {
+            name: std::sync::Arc::from("t.yaml"),
+            kind: crate::manifest::InputKind::Yaml,
+            text: text.to_string(),
+        };
+        crate::manifest::parse_stream(&input)
+    }
+
+    const PODS: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: a}
+spec:
+  template:
+    metadata: {labels: {app: client}}
+    spec: {containers: [{name: c}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: server, namespace: b}
+spec:
+  template:
+    metadata: {labels: {app: server}}
+    spec: {containers: [{name: s, ports: [{name: memcache, containerPort: 11211}]}]}
+"#;
+
+    /// Egress and ingress verdicts of client (ns a) -> server (ns b) on `port`.
+    fn verdicts(policies_yaml: &str, port: i64) -> (bool, bool) {
+        let docs = objects_of(&format!("{PODS}---\n{policies_yaml}"));
+        let objects: Vec<Object> = docs.iter().flat_map(crate::manifest::objects_in).collect();
+        let policies = policies(&objects);
+        let (c, s) = (pod(&objects, 0).unwrap(), pod(&objects, 1).unwrap());
+        let open = |d| {
+            !matches!(
+                decide(&policies, d, &c, &s, port, "TCP"),
+                Verdict::Denied(_)
+            )
+        };
+        (open(Direction::Egress), open(Direction::Ingress))
+    }
+
+    #[test]
+    fn policy_types_default_to_ingress_plus_egress_when_egress_rules_exist() {
+        // No policyTypes and no egress rules: ingress only, and it denies.
+        let p = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\nspec: {podSelector: {}}\n";
+        assert_eq!(verdicts(p, 11211), (true, true));
+        // Egress rules without policyTypes select for egress.
+        let p = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\nspec:\n  podSelector: {}\n  egress: [{ports: [{port: 53, protocol: UDP}]}]\n";
+        assert_eq!(verdicts(p, 11211), (false, true));
+        // policyTypes [Egress] with no rules: deny all egress.
+        let p = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\nspec: {podSelector: {}, policyTypes: [Egress]}\n";
+        assert_eq!(verdicts(p, 11211), (false, true));
+    }
+
+    #[test]
+    fn peers_and_ports_decide_the_ingress() {
+        let policy = |from: &str, ports: &str| {
+            format!(
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: b}}\nspec:\n  podSelector: {{matchLabels: {{app: server}}}}\n  ingress: [{{from: [{from}], ports: [{ports}]}}]\n"
+            )
+        };
+        let by_name = "{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: a}}, podSelector: {matchLabels: {app: client}}}";
+        assert_eq!(
+            verdicts(&policy(by_name, "{port: 11211}"), 11211),
+            (true, true)
+        );
+        assert_eq!(
+            verdicts(&policy(by_name, "{port: memcache}"), 11211),
+            (true, true)
+        );
+        assert_eq!(
+            verdicts(&policy(by_name, "{port: memcached}"), 11211),
+            (true, false)
+        );
+        assert_eq!(
+            verdicts(&policy(by_name, "{port: 11000, endPort: 11300}"), 11211),
+            (true, true)
+        );
+        assert_eq!(
+            verdicts(&policy(by_name, "{port: 11000, endPort: 11200}"), 11211),
+            (true, false)
+        );
+        assert_eq!(
+            verdicts(&policy(by_name, "{port: 11211, protocol: UDP}"), 11211),
+            (true, false)
+        );
+        // A podSelector alone means the policy's own namespace (b): not the client.
+        assert_eq!(
+            verdicts(
+                &policy(
+                    "{podSelector: {matchLabels: {app: client}}}",
+                    "{port: 11211}"
+                ),
+                11211
+            ),
+            (true, false)
+        );
+        // Both selectors in one peer must hold together.
+        assert_eq!(
+            verdicts(
+                &policy(
+                    "{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: a}}, podSelector: {matchLabels: {app: other}}}",
+                    "{port: 11211}"
+                ),
+                11211
+            ),
+            (true, false)
+        );
+        // An ipBlock does not match a pod; another namespace label is unknown.
+        assert_eq!(
+            verdicts(
+                &policy("{ipBlock: {cidr: 0.0.0.0/0}}", "{port: 11211}"),
+                11211
+            ),
+            (true, false)
+        );
+        assert_eq!(
+            verdicts(
+                &policy(
+                    "{namespaceSelector: {matchLabels: {team: a}}}",
+                    "{port: 11211}"
+                ),
+                11211
+            ),
+            (true, false)
+        );
+        assert_eq!(
+            verdicts(&policy("{namespaceSelector: {}}", "{port: 11211}"), 11211),
+            (true, true)
+        );
+    }
+
+    #[test]
+    fn a_denial_says_why_each_rule_misses_and_what_is_unknown() {
+        let docs = objects_of(&format!(
+            "{PODS}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: b}}\nspec:\n  podSelector: {{}}\n  ingress:\n    - from: [{{namespaceSelector: {{matchLabels: {{team: a}}}}}}, {{ipBlock: {{cidr: 10.0.0.0/8}}}}]\n    - ports: [{{port: 9150}}]\n"
+        ));
+        let objects: Vec<Object> = docs.iter().flat_map(crate::manifest::objects_in).collect();
+        let policies = policies(&objects);
+        let (c, s) = (pod(&objects, 0).unwrap(), pod(&objects, 1).unwrap());
+        let Verdict::Denied(misses) = decide(&policies, Direction::Ingress, &c, &s, 11211, "TCP")
+        else {
+            panic!("not denied");
+        };
+        assert_eq!(misses.len(), 1);
+        assert_eq!(misses[0].reference, "NetworkPolicy b/p");
+        assert_eq!(
+            misses[0].rules,
+            [
+                "ingress rule 1: its `from` peers do not match the source pod",
+                "ingress rule 2: it allows 9150/TCP only",
+            ]
+        );
+        assert_eq!(misses[0].notes.len(), 2, "{:?}", misses[0].notes);
+    }
 }
