@@ -70,6 +70,23 @@ pub struct Pod<'o> {
     pub labels: Option<&'o Map<String, Value>>,
     /// Container ports of every container (init ones included): (name, number, protocol).
     pub ports: Vec<(Option<String>, i64, String)>,
+    /// Its labels and ports are in the rendering. `false` for a pod outside
+    /// it (a cache in a namespace the rendering does not hold), known by its
+    /// namespace only.
+    pub known: bool,
+}
+
+impl<'o> Pod<'o> {
+    /// A pod outside the rendering, in namespace `namespace`.
+    pub fn outside(namespace: &'o str) -> Pod<'o> {
+        Pod {
+            object: usize::MAX,
+            namespace,
+            labels: None,
+            ports: Vec::new(),
+            known: false,
+        }
+    }
 }
 
 /// The pod that object `i` runs, if it has a pod template.
@@ -94,6 +111,7 @@ pub fn pod<'o>(objects: &'o [Object], i: usize) -> Option<Pod<'o>> {
         namespace: obj.effective_namespace(),
         labels,
         ports,
+        known: true,
     })
 }
 
@@ -320,8 +338,11 @@ pub struct Miss {
     pub reference: String,
     /// Why each of its rules misses (empty: it has no rule for the direction).
     pub rules: Vec<String>,
-    /// What the rendering cannot tell (ipBlock peers, namespace labels).
+    /// What the rendering cannot tell (ipBlock peers, namespace labels, a
+    /// pod outside it).
     pub notes: Vec<String>,
+    /// Something the rendering cannot tell may have decided the miss.
+    pub undecided: bool,
 }
 
 /// What a port of a rule covers, against the destination pod's ports.
@@ -343,6 +364,11 @@ fn port_covers(p: &Value, to: &Pod, port: i64, protocol: &str) -> Result<bool, S
             // An int-or-string given as a quoted number is a number.
             if let Ok(n) = name.parse::<i64>() {
                 return Ok(n == port);
+            }
+            if !to.known {
+                return Err(format!(
+                    "its port `{name}` cannot be resolved: the destination pod is not in the rendering"
+                ));
             }
             let named: Vec<i64> = to
                 .ports
@@ -406,7 +432,21 @@ fn peer_matches(peer: &Value, policy_ns: &str, pod: &Pod) -> (bool, Option<Strin
                 true
             }
         }
-        Some(s) => Selector::parse(s).is_some_and(|sel| sel.matches(pod.labels)),
+        Some(s) => match Selector::parse(s) {
+            None => false,
+            Some(sel) if pod.known || sel.is_empty() => sel.matches(pod.labels),
+            Some(_) => {
+                return (
+                    false,
+                    (ns != Match::No).then(|| {
+                        format!(
+                            "a podSelector cannot be decided for a pod outside the rendering (namespace `{}`)",
+                            pod.namespace
+                        )
+                    }),
+                );
+            }
+        },
     };
     match ns {
         Match::Yes => (pods, None),
@@ -442,6 +482,7 @@ pub fn decide(
             reference: p.reference(),
             rules: Vec::new(),
             notes: Vec::new(),
+            undecided: false,
         };
         for (n, rule) in p.rules(dir).iter().enumerate() {
             let what = format!("{} rule {}", dir.field(), n + 1);
@@ -456,6 +497,7 @@ pub fn decide(
                     .any(|q| match port_covers(q, to, port, protocol) {
                         Ok(ok) => ok,
                         Err(e) => {
+                            miss.undecided |= !to.known;
                             port_errors.push(e);
                             false
                         }
@@ -468,10 +510,11 @@ pub fn decide(
             for q in peers {
                 let (ok, note) = peer_matches(q, p.namespace, peer);
                 peer_ok |= ok;
-                if let Some(note) = note
-                    && !miss.notes.contains(&note)
-                {
-                    miss.notes.push(note);
+                if let Some(note) = note {
+                    miss.undecided = true;
+                    if !miss.notes.contains(&note) {
+                        miss.notes.push(note);
+                    }
                 }
             }
             if port_ok && peer_ok {
@@ -773,5 +816,34 @@ spec:
             ]
         );
         assert_eq!(misses[0].notes.len(), 2, "{:?}", misses[0].notes);
+    }
+
+    #[test]
+    fn a_pod_outside_the_rendering_is_known_by_its_namespace_only() {
+        let docs = objects_of(&format!(
+            "{PODS}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: a}}\nspec:\n  podSelector: {{}}\n  egress:\n    - to: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: far}}}}, podSelector: {{matchLabels: {{app: mc}}}}}}]\n    - to: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: near}}}}}}]\n      ports: [{{port: 11211}}]\n"
+        ));
+        let objects: Vec<Object> = docs.iter().flat_map(crate::manifest::objects_in).collect();
+        let policies = policies(&objects);
+        let c = pod(&objects, 0).unwrap();
+        let out = |ns| {
+            decide(
+                &policies,
+                Direction::Egress,
+                &c,
+                &Pod::outside(ns),
+                11211,
+                "TCP",
+            )
+        };
+        assert!(matches!(out("near"), Verdict::Allowed { rule: 1, .. }));
+        let Verdict::Denied(far) = out("far") else {
+            panic!()
+        };
+        assert!(far[0].undecided, "its pod labels are unknown");
+        let Verdict::Denied(other) = out("other") else {
+            panic!()
+        };
+        assert!(!other[0].undecided, "no rule names namespace `other`");
     }
 }

@@ -611,6 +611,36 @@ fn proxies_of_an_external_cache_reach_its_namespace_only() {
     assert!(!r.lets_out(proxy, &there, 11211, "TCP"));
     assert!(!r.lets_out(proxy, &here, 11311, "TCP"));
     assert_eq!(r.policies.len(), 1, "no cache policy without a cache");
+
+    // mclint judges the proxy's egress to that namespace: clean as rendered,
+    // an error once the policy names another namespace.
+    let text = helm_template(
+        "rel",
+        NS,
+        &[
+            "--set",
+            "mode=daemonset,cache.enabled=false,externalCache.statefulSetName=mc,externalCache.serviceName=mc,externalCache.namespace=cache,externalCache.replicas=3,externalCache.port=11311",
+        ],
+    );
+    assert_eq!(netpol_findings(&text), []);
+    let t = broken(
+        &text,
+        "kubernetes.io/metadata.name: \"cache\"",
+        "kubernetes.io/metadata.name: \"caches\"",
+        1,
+    );
+    let got = netpol_findings(&t);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "network-policy-blocks-backend");
+    assert!(
+        got[0]
+            .1
+            .contains("(namespace `cache`, outside the rendering)")
+            && got[0]
+                .1
+                .contains("egress rule 1: its `to` peers do not match"),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -646,6 +676,7 @@ fn lib_pod<'p>(p: &'p Pod, labels: &'p serde_json::Map<String, Value>) -> netpol
                 )
             })
             .collect(),
+        known: true,
     }
 }
 

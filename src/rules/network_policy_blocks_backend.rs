@@ -6,7 +6,8 @@ use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 use crate::netpol::{self, Direction, Miss, Pod, Policy, Verdict};
-use crate::proxy::manifest::{is_loopback, pod_host};
+use crate::proxy::manifest::{FoundProxy, external_host, is_loopback, pod_host};
+use crate::proxy::model::Backend;
 
 pub const RULE: Rule = Rule {
     id: "network-policy-blocks-backend",
@@ -29,7 +30,10 @@ port resolves against the cache pod's container ports). The only namespace
 label the rendering shows is `kubernetes.io/metadata.name`; a
 `namespaceSelector` on another label, and an `ipBlock`, are taken not to
 match the pod, and the finding says so. A backend on loopback is the same pod
-and is never blocked.
+and is never blocked. A backend in a namespace the rendering does not hold
+(an external cache) is judged on the proxy's egress alone, as a pod known by
+its namespace only, and reported only when nothing unknown could let it
+through.
 
 ## Why it matters
 The proxy marks a backend it cannot connect to as down: every key hashed to
@@ -122,6 +126,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let mut seen = BTreeSet::new();
+    let mut seen_outside = BTreeSet::new();
     for (c, found, obj) in super::proxies::manifest_configs(ctx) {
         let Some(proxy_pod) = netpol::pod(objects, found.object) else {
             continue;
@@ -132,10 +137,31 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if is_loopback(&b.host) {
                     continue; // the same pod: no policy applies
                 }
-                let Some(ph) = pod_host(objects, ns, &b.host) else {
+                let Ok(port) = b.port.parse::<i64>() else {
                     continue;
                 };
-                let Ok(port) = b.port.parse::<i64>() else {
+                let Some(ph) = pod_host(objects, ns, &b.host) else {
+                    if let Some(ext) = external_host(objects, &b.host)
+                        && !ext.namespace_rendered
+                        && seen_outside.insert((
+                            found.object,
+                            found.container_name.clone(),
+                            ext.namespace.clone(),
+                            port,
+                        ))
+                    {
+                        outside(
+                            ctx,
+                            &policies,
+                            found,
+                            &proxy_pod,
+                            b,
+                            &p.reference(),
+                            &ext.namespace,
+                            port,
+                            out,
+                        );
+                    }
                     continue;
                 };
                 if ph.statefulset == found.object {
@@ -220,4 +246,55 @@ pub(super) fn report_path(
         };
         out.push(rule.on(pol, &path, msg));
     }
+}
+
+/// A backend in a namespace the rendering does not hold: only the proxy's
+/// egress can be judged, against a pod known by its namespace alone, and only
+/// a denial nothing unknown could have changed is reported.
+#[allow(clippy::too_many_arguments)]
+fn outside(
+    ctx: &Context,
+    policies: &[Policy],
+    found: &FoundProxy,
+    proxy_pod: &Pod,
+    b: &Backend,
+    pool: &str,
+    namespace: &str,
+    port: i64,
+    out: &mut Vec<Finding>,
+) {
+    let objects = &ctx.objects;
+    let dest = Pod::outside(namespace);
+    let Verdict::Denied(misses) =
+        netpol::decide(policies, Direction::Egress, proxy_pod, &dest, port, "TCP")
+    else {
+        return;
+    };
+    if misses.iter().any(|m| m.undecided) {
+        return;
+    }
+    let why: Vec<String> = misses
+        .iter()
+        .map(|m| explain(m, Direction::Egress, policies))
+        .collect();
+    let lead = if misses.len() > 1 {
+        ", no policy allows it: "
+    } else {
+        " by "
+    };
+    let msg = format!(
+        "{} cannot reach backend {} (namespace `{namespace}`, outside the rendering) in pool {pool}: egress of {}'s pods is denied{lead}{}; missing: an egress rule with `to: [{{namespaceSelector: {{matchLabels: {{{}: {namespace}}}}}}}]` and `ports: [{{port: {port}, protocol: TCP}}]`",
+        found.name(objects),
+        b.address(),
+        objects[proxy_pod.object].reference(),
+        why.join("; "),
+        netpol::NAMESPACE_NAME_LABEL,
+    );
+    let pol = &objects[misses[0].policy];
+    let path = if pol.json.pointer("/spec/egress").is_some() {
+        "/spec/egress"
+    } else {
+        "/spec/policyTypes"
+    };
+    out.push(RULE.on(pol, path, msg));
 }
