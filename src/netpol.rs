@@ -21,6 +21,8 @@
 //! A pure function of the rendering's objects. A malformed policy (a selector
 //! that is not a LabelSelector) is left out: the schema rules report it.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::k8s;
@@ -129,6 +131,16 @@ pub struct Selector {
     requirements: Vec<(String, Operator, Vec<String>)>,
 }
 
+/// Whether a requirement holds for a label's value (`None`: no such label).
+fn holds(op: Operator, got: Option<&str>, values: &[String]) -> bool {
+    match op {
+        Operator::In => got.is_some_and(|g| values.iter().any(|v| v == g)),
+        Operator::NotIn => got.is_none_or(|g| values.iter().all(|v| v != g)),
+        Operator::Exists => got.is_some(),
+        Operator::DoesNotExist => got.is_none(),
+    }
+}
+
 /// A label's value as text (a number or boolean slipped through unquoted).
 fn text(v: &Value) -> Option<String> {
     match v {
@@ -191,7 +203,14 @@ impl Selector {
 
     /// Whether the selector selects a pod with these labels.
     pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
-        self.matches_with(|k| Some(labels.and_then(|l| l.get(k)).and_then(text))) == Match::Yes
+        self.requirements.iter().all(|(key, op, values)| {
+            let got = labels.and_then(|l| l.get(key)).and_then(|v| match v {
+                Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+                Value::Number(_) | Value::Bool(_) => Some(Cow::Owned(v.to_string())),
+                _ => None,
+            });
+            holds(*op, got.as_deref(), values)
+        })
     }
 
     /// Whether the selector selects namespace `ns`, knowing only its
@@ -208,13 +227,7 @@ impl Selector {
                 unknown = true;
                 continue;
             };
-            let ok = match op {
-                Operator::In => got.is_some_and(|g| values.contains(&g)),
-                Operator::NotIn => got.is_none_or(|g| !values.contains(&g)),
-                Operator::Exists => got.is_some(),
-                Operator::DoesNotExist => got.is_none(),
-            };
-            if !ok {
+            if !holds(*op, got.as_deref(), values) {
                 return Match::No;
             }
         }
@@ -252,7 +265,90 @@ pub struct Policy<'o> {
     pub egress: bool,
     /// `policyTypes` was given.
     pub explicit_types: bool,
-    spec: &'o Value,
+    ingress_rules: Vec<PolicyRule<'o>>,
+    egress_rules: Vec<PolicyRule<'o>>,
+}
+
+/// A rule of a policy, its peers parsed once.
+#[derive(Debug, Clone)]
+struct PolicyRule<'o> {
+    /// `ports` (empty: every port).
+    ports: &'o [Value],
+    /// `from` / `to` (empty: every source or destination).
+    peers: Vec<Peer>,
+}
+
+/// A peer of a rule.
+#[derive(Debug, Clone)]
+enum Peer {
+    /// An `ipBlock`: never taken to match a pod; `everyone` for `0.0.0.0/0`
+    /// or `::/0` without exceptions.
+    IpBlock { everyone: bool },
+    /// `namespaceSelector` (`None`: the policy's namespace) and
+    /// `podSelector` (`None`: every pod).
+    Pods {
+        namespaces: Option<Selector>,
+        pods: Option<Selector>,
+    },
+    /// Neither selector, or a malformed one: matches nothing.
+    Invalid,
+}
+
+impl Peer {
+    fn parse(v: &Value) -> Peer {
+        if let Some(block) = v.get("ipBlock").filter(|b| !b.is_null()) {
+            let cidr = block.get("cidr").and_then(Value::as_str).unwrap_or("");
+            let except = block
+                .get("except")
+                .and_then(Value::as_array)
+                .is_some_and(|e| !e.is_empty());
+            return Peer::IpBlock {
+                everyone: matches!(cidr, "0.0.0.0/0" | "::/0") && !except,
+            };
+        }
+        let selector = |field: &str| match v.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(s) => Selector::parse(s).map(Some).ok_or(()),
+        };
+        match (selector("namespaceSelector"), selector("podSelector")) {
+            (Ok(None), Ok(None)) | (Err(()), _) | (_, Err(())) => Peer::Invalid,
+            (Ok(namespaces), Ok(pods)) => Peer::Pods { namespaces, pods },
+        }
+    }
+
+    /// Every source: `namespaceSelector: {}` with no (or an empty)
+    /// `podSelector`, or an `ipBlock` of everything.
+    fn everyone(&self) -> bool {
+        match self {
+            Peer::IpBlock { everyone } => *everyone,
+            Peer::Pods {
+                namespaces: Some(ns),
+                pods,
+            } => ns.is_empty() && pods.as_ref().is_none_or(Selector::is_empty),
+            _ => false,
+        }
+    }
+}
+
+fn parse_rules(spec: &Value, dir: Direction) -> Vec<PolicyRule<'_>> {
+    spec.get(dir.field())
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|rule| PolicyRule {
+            ports: rule
+                .get("ports")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice),
+            peers: rule
+                .get(dir.peers())
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(Peer::parse)
+                .collect(),
+        })
+        .collect()
 }
 
 /// Every well-formed NetworkPolicy of the rendering.
@@ -288,7 +384,8 @@ pub fn policies<'o>(objects: &'o [Object]) -> Vec<Policy<'o>> {
                 ingress,
                 egress,
                 explicit_types,
-                spec,
+                ingress_rules: parse_rules(spec, Direction::Ingress),
+                egress_rules: parse_rules(spec, Direction::Egress),
             })
         })
         .collect()
@@ -305,11 +402,11 @@ impl Policy<'_> {
     }
 
     /// This policy's rules for `dir`.
-    pub fn rules(&self, dir: Direction) -> &[Value] {
-        self.spec
-            .get(dir.field())
-            .and_then(Value::as_array)
-            .map_or(&[], Vec::as_slice)
+    fn rules(&self, dir: Direction) -> &[PolicyRule<'_>] {
+        match dir {
+            Direction::Ingress => &self.ingress_rules,
+            Direction::Egress => &self.egress_rules,
+        }
     }
 
     /// `namespace/name`.
@@ -326,7 +423,23 @@ pub enum Verdict {
     /// Rule `rule` (0-based) of the policy at object `policy` allows it.
     Allowed { policy: usize, rule: usize },
     /// Policies select the pod for this direction and none allows it.
-    Denied(Vec<Miss>),
+    Denied(Denial),
+}
+
+/// How many denying policies a [`Denial`] spells out; a hostile rendering may
+/// hold thousands.
+pub const DETAILED_MISSES: usize = 4;
+
+/// Every policy selecting the pod for the direction misses.
+#[derive(Debug, Clone)]
+pub struct Denial {
+    /// Why, for the first [`DETAILED_MISSES`] of them.
+    pub misses: Vec<Miss>,
+    /// How many policies deny it.
+    pub policies: usize,
+    /// Something the rendering cannot tell (an ipBlock, a namespace label, a
+    /// pod outside it) may have decided one of the misses.
+    pub undecided: bool,
 }
 
 /// Why one policy selecting a pod does not allow a connection.
@@ -341,12 +454,11 @@ pub struct Miss {
     /// What the rendering cannot tell (ipBlock peers, namespace labels, a
     /// pod outside it).
     pub notes: Vec<String>,
-    /// Something the rendering cannot tell may have decided the miss.
-    pub undecided: bool,
 }
 
 /// What a port of a rule covers, against the destination pod's ports.
-fn port_covers(p: &Value, to: &Pod, port: i64, protocol: &str) -> Result<bool, String> {
+/// `Err(name)` when a named port does not resolve on the destination pod.
+fn port_covers<'v>(p: &'v Value, to: &Pod, port: i64, protocol: &str) -> Result<bool, &'v str> {
     let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
     if proto != protocol {
         return Ok(false);
@@ -366,9 +478,7 @@ fn port_covers(p: &Value, to: &Pod, port: i64, protocol: &str) -> Result<bool, S
                 return Ok(n == port);
             }
             if !to.known {
-                return Err(format!(
-                    "its port `{name}` cannot be resolved: the destination pod is not in the rendering"
-                ));
+                return Err(name);
             }
             let named: Vec<i64> = to
                 .ports
@@ -377,9 +487,7 @@ fn port_covers(p: &Value, to: &Pod, port: i64, protocol: &str) -> Result<bool, S
                 .map(|(_, n, _)| *n)
                 .collect();
             if named.is_empty() {
-                Err(format!(
-                    "its port `{name}` names no {proto} container port of the destination pod"
-                ))
+                Err(name)
             } else {
                 Ok(named.contains(&port))
             }
@@ -401,63 +509,55 @@ fn describe_port(p: &Value) -> String {
 
 /// Whether a peer of a policy in `policy_ns` matches `pod`, with a note when
 /// the rendering cannot tell.
-fn peer_matches(peer: &Value, policy_ns: &str, pod: &Pod) -> (bool, Option<String>) {
-    if peer.get("ipBlock").is_some_and(|b| !b.is_null()) {
-        return (
-            false,
-            Some(
+/// What the rendering cannot tell about a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Note {
+    IpBlock,
+    NamespaceLabels,
+    OutsidePod,
+}
+
+impl Note {
+    fn describe(self, pod: &Pod) -> String {
+        match self {
+            Note::IpBlock => {
                 "an ipBlock peer is not taken to match pods (pod IPs are not in the rendering)"
-                    .into(),
-            ),
-        );
-    }
-    let ns = match peer.get("namespaceSelector") {
-        None | Some(Value::Null) => {
-            if pod.namespace == policy_ns {
-                Match::Yes
-            } else {
-                Match::No
+                    .to_string()
             }
-        }
-        Some(s) => match Selector::parse(s) {
-            Some(sel) => sel.matches_namespace(pod.namespace),
-            None => Match::No,
-        },
-    };
-    let pods = match peer.get("podSelector") {
-        None | Some(Value::Null) => {
-            if peer.get("namespaceSelector").is_none_or(Value::is_null) {
-                false // neither selector: an invalid peer, matching nothing
-            } else {
-                true
-            }
-        }
-        Some(s) => match Selector::parse(s) {
-            None => false,
-            Some(sel) if pod.known || sel.is_empty() => sel.matches(pod.labels),
-            Some(_) => {
-                return (
-                    false,
-                    (ns != Match::No).then(|| {
-                        format!(
-                            "a podSelector cannot be decided for a pod outside the rendering (namespace `{}`)",
-                            pod.namespace
-                        )
-                    }),
-                );
-            }
-        },
-    };
-    match ns {
-        Match::Yes => (pods, None),
-        Match::No => (false, None),
-        Match::Unknown => (
-            false,
-            pods.then(|| format!(
+            Note::NamespaceLabels => format!(
                 "a namespaceSelector uses labels other than `{NAMESPACE_NAME_LABEL}`, which the rendering does not show for namespace `{}`",
                 pod.namespace
-            )),
-        ),
+            ),
+            Note::OutsidePod => format!(
+                "a podSelector cannot be decided for a pod outside the rendering (namespace `{}`)",
+                pod.namespace
+            ),
+        }
+    }
+}
+
+fn peer_matches(peer: &Peer, policy_ns: &str, pod: &Pod) -> (bool, Option<Note>) {
+    let (namespaces, pods) = match peer {
+        Peer::IpBlock { .. } => return (false, Some(Note::IpBlock)),
+        Peer::Invalid => return (false, None),
+        Peer::Pods { namespaces, pods } => (namespaces, pods),
+    };
+    let ns = match namespaces {
+        None if pod.namespace == policy_ns => Match::Yes,
+        None => Match::No,
+        Some(sel) => sel.matches_namespace(pod.namespace),
+    };
+    if ns == Match::No {
+        return (false, None);
+    }
+    let pods = match pods {
+        None => true,
+        Some(sel) if pod.known || sel.is_empty() => sel.matches(pod.labels),
+        Some(_) => return (false, Some(Note::OutsidePod)),
+    };
+    match ns {
+        Match::Unknown => (false, pods.then_some(Note::NamespaceLabels)),
+        _ => (pods, None),
     }
 }
 
@@ -475,45 +575,37 @@ pub fn decide(
         Direction::Egress => (from, to),
         Direction::Ingress => (to, from),
     };
-    let mut misses = Vec::new();
+    let mut denial = Denial {
+        misses: Vec::new(),
+        policies: 0,
+        undecided: false,
+    };
     for p in policies.iter().filter(|p| p.selects(subject, dir)) {
-        let mut miss = Miss {
-            policy: p.object,
-            reference: p.reference(),
-            rules: Vec::new(),
-            notes: Vec::new(),
-            undecided: false,
-        };
+        let detailed = denial.misses.len() < DETAILED_MISSES;
+        let mut rules = Vec::new();
+        let mut notes: Vec<Note> = Vec::new();
         for (n, rule) in p.rules(dir).iter().enumerate() {
-            let what = format!("{} rule {}", dir.field(), n + 1);
-            let ports = rule
-                .get("ports")
-                .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice);
-            let mut port_errors = Vec::new();
-            let port_ok = ports.is_empty()
-                || ports
+            let mut unresolved = Vec::new();
+            let port_ok = rule.ports.is_empty()
+                || rule
+                    .ports
                     .iter()
                     .any(|q| match port_covers(q, to, port, protocol) {
                         Ok(ok) => ok,
-                        Err(e) => {
-                            miss.undecided |= !to.known;
-                            port_errors.push(e);
+                        Err(name) => {
+                            denial.undecided |= !to.known;
+                            unresolved.push(name);
                             false
                         }
                     });
-            let peers = rule
-                .get(dir.peers())
-                .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice);
-            let mut peer_ok = peers.is_empty();
-            for q in peers {
+            let mut peer_ok = rule.peers.is_empty();
+            for q in &rule.peers {
                 let (ok, note) = peer_matches(q, p.namespace, peer);
                 peer_ok |= ok;
                 if let Some(note) = note {
-                    miss.undecided = true;
-                    if !miss.notes.contains(&note) {
-                        miss.notes.push(note);
+                    denial.undecided = true;
+                    if !notes.contains(&note) {
+                        notes.push(note);
                     }
                 }
             }
@@ -523,12 +615,19 @@ pub fn decide(
                     rule: n,
                 };
             }
+            if !detailed {
+                continue;
+            }
             let mut why = Vec::new();
             if !port_ok {
-                let listed: Vec<String> = ports.iter().map(describe_port).collect();
+                let listed: Vec<String> = rule.ports.iter().map(describe_port).collect();
                 let mut s = format!("it allows {} only", listed.join(", "));
-                for e in port_errors {
-                    s.push_str(&format!(" ({e})"));
+                for name in unresolved {
+                    s.push_str(&if to.known {
+                        format!(" (its port `{name}` names no {protocol} container port of the destination pod)")
+                    } else {
+                        format!(" (its port `{name}` cannot be resolved: the destination pod is not in the rendering)")
+                    });
                 }
                 why.push(s);
             }
@@ -542,14 +641,27 @@ pub fn decide(
                     }
                 ));
             }
-            miss.rules.push(format!("{what}: {}", why.join(" and ")));
+            rules.push(format!(
+                "{} rule {}: {}",
+                dir.field(),
+                n + 1,
+                why.join(" and ")
+            ));
         }
-        misses.push(miss);
+        denial.policies += 1;
+        if detailed {
+            denial.misses.push(Miss {
+                policy: p.object,
+                reference: p.reference(),
+                rules,
+                notes: notes.iter().map(|n| n.describe(peer)).collect(),
+            });
+        }
     }
-    if misses.is_empty() {
+    if denial.policies == 0 {
         Verdict::Unrestricted
     } else {
-        Verdict::Denied(misses)
+        Verdict::Denied(denial)
     }
 }
 
@@ -562,27 +674,6 @@ pub enum Openness {
     Rule { policy: usize, rule: usize },
     /// Only some sources.
     Restricted,
-}
-
-fn everyone(peer: &Value) -> bool {
-    if let Some(block) = peer.get("ipBlock").filter(|b| !b.is_null()) {
-        let cidr = block.get("cidr").and_then(Value::as_str).unwrap_or("");
-        let except = block
-            .get("except")
-            .and_then(Value::as_array)
-            .is_some_and(|e| !e.is_empty());
-        return matches!(cidr, "0.0.0.0/0" | "::/0") && !except;
-    }
-    let ns_all = peer
-        .get("namespaceSelector")
-        .filter(|s| !s.is_null())
-        .and_then(Selector::parse)
-        .is_some_and(|s| s.is_empty());
-    let pods_all = match peer.get("podSelector") {
-        None | Some(Value::Null) => true,
-        Some(s) => Selector::parse(s).is_some_and(|s| s.is_empty()),
-    };
-    ns_all && pods_all
 }
 
 /// Whether `to`'s `port` admits every source: no policy selects it for
@@ -598,19 +689,12 @@ pub fn openness(policies: &[Policy], to: &Pod, port: i64, protocol: &str) -> Ope
     }
     for p in selecting {
         for (n, rule) in p.rules(Direction::Ingress).iter().enumerate() {
-            let ports = rule
-                .get("ports")
-                .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice);
-            let port_ok = ports.is_empty()
-                || ports
+            let port_ok = rule.ports.is_empty()
+                || rule
+                    .ports
                     .iter()
                     .any(|q| port_covers(q, to, port, protocol) == Ok(true));
-            let peers = rule
-                .get("from")
-                .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice);
-            if port_ok && (peers.is_empty() || peers.iter().any(everyone)) {
+            if port_ok && (rule.peers.is_empty() || rule.peers.iter().any(Peer::everyone)) {
                 return Openness::Rule {
                     policy: p.object,
                     rule: n,
@@ -802,10 +886,11 @@ spec:
         let objects: Vec<Object> = docs.iter().flat_map(crate::manifest::objects_in).collect();
         let policies = policies(&objects);
         let (c, s) = (pod(&objects, 0).unwrap(), pod(&objects, 1).unwrap());
-        let Verdict::Denied(misses) = decide(&policies, Direction::Ingress, &c, &s, 11211, "TCP")
+        let Verdict::Denied(denial) = decide(&policies, Direction::Ingress, &c, &s, 11211, "TCP")
         else {
             panic!("not denied");
         };
+        let misses = denial.misses;
         assert_eq!(misses.len(), 1);
         assert_eq!(misses[0].reference, "NetworkPolicy b/p");
         assert_eq!(
@@ -840,10 +925,10 @@ spec:
         let Verdict::Denied(far) = out("far") else {
             panic!()
         };
-        assert!(far[0].undecided, "its pod labels are unknown");
+        assert!(far.undecided, "its pod labels are unknown");
         let Verdict::Denied(other) = out("other") else {
             panic!()
         };
-        assert!(!other[0].undecided, "no rule names namespace `other`");
+        assert!(!other.undecided, "no rule names namespace `other`");
     }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
-use crate::netpol::{self, Direction, Miss, Pod, Policy, Verdict};
+use crate::netpol::{self, Denial, Direction, Miss, Pod, Policy, Verdict};
 use crate::proxy::manifest::{FoundProxy, external_host, is_loopback, pod_host};
 use crate::proxy::model::Backend;
 
@@ -93,6 +93,26 @@ fn peer_for(objects: &[Object], policy_ns: &str, pod: &Pod) -> String {
     }
 }
 
+/// How many policies, and rules of each, a message names; a hostile
+/// rendering may hold thousands.
+const SHOWN: usize = netpol::DETAILED_MISSES;
+
+/// Why each denying policy misses, the first few of them.
+fn explain_all(denial: &Denial, dir: Direction, policies: &[Policy]) -> String {
+    let mut s = denial
+        .misses
+        .iter()
+        .take(SHOWN)
+        .map(|m| explain(m, dir, policies))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let shown = denial.misses.len().min(SHOWN);
+    if denial.policies > shown {
+        s.push_str(&format!("; and {} more policies", denial.policies - shown));
+    }
+    s
+}
+
 fn explain(miss: &Miss, dir: Direction, policies: &[Policy]) -> String {
     let mut s = miss.reference.clone();
     if miss.rules.is_empty() {
@@ -111,7 +131,11 @@ fn explain(miss: &Miss, dir: Direction, policies: &[Policy]) -> String {
             dir.field()
         ));
     } else {
-        s.push_str(&format!(": {}", miss.rules.join("; ")));
+        let shown: Vec<&str> = miss.rules.iter().take(SHOWN).map(String::as_str).collect();
+        s.push_str(&format!(": {}", shown.join("; ")));
+        if miss.rules.len() > SHOWN {
+            s.push_str(&format!(" (and {} more rules)", miss.rules.len() - SHOWN));
+        }
     }
     if !miss.notes.is_empty() {
         s.push_str(&format!(" (note: {})", miss.notes.join("; ")));
@@ -209,15 +233,15 @@ pub(super) fn report_path(
     out: &mut Vec<Finding>,
 ) {
     for dir in [Direction::Egress, Direction::Ingress] {
-        let Verdict::Denied(misses) = netpol::decide(policies, dir, from, to, port, "TCP") else {
+        let Verdict::Denied(denial) = netpol::decide(policies, dir, from, to, port, "TCP") else {
             continue;
         };
         let (subject, other) = match dir {
             Direction::Egress => (from, to),
             Direction::Ingress => (to, from),
         };
-        let why: Vec<String> = misses.iter().map(|m| explain(m, dir, policies)).collect();
-        let lead = if misses.len() > 1 {
+        let why = explain_all(&denial, dir, policies);
+        let lead = if denial.policies > 1 {
             ", no policy allows it: "
         } else {
             " by "
@@ -227,12 +251,12 @@ pub(super) fn report_path(
             "{at}: {} of {}'s pods is denied{lead}{}; missing: an {} rule with `{}: [{{{}}}]` and `ports: [{{port: {port}, protocol: TCP}}]`",
             dir.field(),
             objects[subject.object].reference(),
-            why.join("; "),
+            why,
             dir.field(),
             dir.peers(),
             peer_for(objects, subject.namespace, other),
         );
-        let pol = &objects[misses[0].policy];
+        let pol = &objects[denial.misses[0].policy];
         let path = if pol
             .json
             .pointer(&format!("/spec/{}", dir.field()))
@@ -265,19 +289,16 @@ fn outside(
 ) {
     let objects = &ctx.objects;
     let dest = Pod::outside(namespace);
-    let Verdict::Denied(misses) =
+    let Verdict::Denied(denial) =
         netpol::decide(policies, Direction::Egress, proxy_pod, &dest, port, "TCP")
     else {
         return;
     };
-    if misses.iter().any(|m| m.undecided) {
+    if denial.undecided {
         return;
     }
-    let why: Vec<String> = misses
-        .iter()
-        .map(|m| explain(m, Direction::Egress, policies))
-        .collect();
-    let lead = if misses.len() > 1 {
+    let why = explain_all(&denial, Direction::Egress, policies);
+    let lead = if denial.policies > 1 {
         ", no policy allows it: "
     } else {
         " by "
@@ -287,10 +308,10 @@ fn outside(
         found.name(objects),
         b.address(),
         objects[proxy_pod.object].reference(),
-        why.join("; "),
+        why,
         netpol::NAMESPACE_NAME_LABEL,
     );
-    let pol = &objects[misses[0].policy];
+    let pol = &objects[denial.misses[0].policy];
     let path = if pol.json.pointer("/spec/egress").is_some() {
         "/spec/egress"
     } else {
