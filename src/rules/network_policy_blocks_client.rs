@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Value, json};
 
@@ -6,6 +6,7 @@ use super::network_policy_blocks_backend::report_path;
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::k8s;
+use crate::manifest::Object;
 use crate::memcached::cmdline::memcached_containers;
 use crate::netpol::{self, Selector};
 use crate::proxy::manifest::{is_loopback, pod_host, service_host};
@@ -114,6 +115,16 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let proxies: BTreeSet<usize> = ctx.proxies().found.iter().map(|f| f.object).collect();
+    // Names a target's first label may carry (`svc`, `sts-0`): a token
+    // naming none of them is not looked up at all.
+    let names: HashSet<&str> = objects
+        .iter()
+        .filter(|o| o.kind == "StatefulSet" || o.kind == "Service")
+        .map(|o| o.name.as_str())
+        .collect();
+    // Destinations per (namespace, host without its ordinal, port): a
+    // rendering may name one host from thousands of pods.
+    let mut resolved: HashMap<(&str, String, i64), Vec<Destination>> = HashMap::new();
     let mut seen = BTreeSet::new();
     for (i, obj) in objects.iter().enumerate() {
         let Some(client) = netpol::pod(objects, i) else {
@@ -125,48 +136,28 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if is_loopback(&host) {
                     continue; // the client's own pod
                 }
-                // (destination object, destination port, what it is)
-                let mut dests: Vec<(usize, i64, String)> = Vec::new();
-                if let Some(ph) = pod_host(objects, ns, &host) {
-                    if memcached_containers(&objects[ph.statefulset]).is_empty() {
-                        continue;
+                let first = host.split('.').next().unwrap_or("");
+                let stem = match first.rsplit_once('-') {
+                    Some((name, ord))
+                        if !ord.is_empty() && ord.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        name
                     }
-                    dests.push((
-                        ph.statefulset,
-                        port,
-                        format!("a pod of {}", objects[ph.statefulset].reference()),
-                    ));
-                } else if let Some(si) = service_host(objects, ns, &host) {
-                    let svc = &objects[si];
-                    let Some(sel) = svc
-                        .json
-                        .pointer("/spec/selector")
-                        .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
-                        .and_then(|s| Selector::parse(&json!({ "matchLabels": s })))
-                    else {
-                        continue;
-                    };
-                    for &pi in &proxies {
-                        let Some(pod) = netpol::pod(objects, pi) else {
-                            continue;
-                        };
-                        if pod.namespace != svc.effective_namespace() || !sel.matches(pod.labels) {
-                            continue;
-                        }
-                        if let Some(tp) = target_port(&svc.json, &pod, port) {
-                            dests.push((
-                                pi,
-                                tp,
-                                format!(
-                                    "{} through {} port {port}",
-                                    objects[pi].reference(),
-                                    svc.reference()
-                                ),
-                            ));
-                        }
-                    }
+                    _ => first,
+                };
+                if !names.contains(first) && !names.contains(stem) {
+                    continue;
                 }
-                for (d, dport, what) in dests {
+                // The ordinal does not change which StatefulSet a pod name
+                // resolves to; a name that is itself an object's keeps it.
+                let named = if names.contains(first) { first } else { stem };
+                let key = (ns, format!("{named}{}", &host[first.len()..]), port);
+                if !resolved.contains_key(&key) {
+                    let dests = destinations(objects, &proxies, ns, &host, port);
+                    resolved.insert(key.clone(), dests);
+                }
+                for (d, dport, what) in &resolved[&key] {
+                    let (d, dport) = (*d, *dport);
                     if d == i || !seen.insert((i, c.name.to_string(), d, dport)) {
                         continue;
                     }
@@ -183,4 +174,62 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// A path's end: the object running the pod, its port, and what it is.
+type Destination = (usize, i64, String);
+
+/// Where `host:port`, written in a pod of namespace `ns`, leads: (object,
+/// its port, what it is) for a cache pod, or each proxy workload a Service
+/// selects.
+fn destinations(
+    objects: &[Object],
+    proxies: &BTreeSet<usize>,
+    ns: &str,
+    host: &str,
+    port: i64,
+) -> Vec<Destination> {
+    if let Some(ph) = pod_host(objects, ns, host) {
+        let sts = &objects[ph.statefulset];
+        if memcached_containers(sts).is_empty() {
+            return Vec::new();
+        }
+        return vec![(
+            ph.statefulset,
+            port,
+            format!("a pod of {}", sts.reference()),
+        )];
+    }
+    let Some(svc) = service_host(objects, ns, host).map(|si| &objects[si]) else {
+        return Vec::new();
+    };
+    let Some(sel) = svc
+        .json
+        .pointer("/spec/selector")
+        .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
+        .and_then(|s| Selector::parse(&json!({ "matchLabels": s })))
+    else {
+        return Vec::new();
+    };
+    let mut dests = Vec::new();
+    for &pi in proxies {
+        let Some(pod) = netpol::pod(objects, pi) else {
+            continue;
+        };
+        if pod.namespace != svc.effective_namespace() || !sel.matches(pod.labels) {
+            continue;
+        }
+        if let Some(tp) = target_port(&svc.json, &pod, port) {
+            dests.push((
+                pi,
+                tp,
+                format!(
+                    "{} through {} port {port}",
+                    objects[pi].reference(),
+                    svc.reference()
+                ),
+            ));
+        }
+    }
+    dests
 }
