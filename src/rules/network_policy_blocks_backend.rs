@@ -33,7 +33,8 @@ match the pod, and the finding says so. A backend on loopback is the same pod
 and is never blocked. A backend in a namespace the rendering does not hold
 (an external cache) is judged on the proxy's egress alone, as a pod known by
 its namespace only, and reported only when nothing unknown could let it
-through.
+through. The proxy's way to the cluster DNS is not checked: the DNS pods are
+not in the rendering.
 
 ## Why it matters
 The proxy marks a backend it cannot connect to as down: every key hashed to
