@@ -11,6 +11,7 @@ pub mod graph;
 pub mod k8s;
 pub mod manifest;
 pub mod memcached;
+pub mod netpol;
 pub mod proxy;
 pub mod rendering;
 pub mod report;

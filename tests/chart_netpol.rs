@@ -12,7 +12,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use mclint::manifest::{Input, InputKind, as_object, parse_stream};
+use mclint::check::{CheckOptions, check};
+use mclint::manifest::{Input, InputKind, as_object, objects_in, parse_stream};
+use mclint::netpol::{self, Direction};
 use serde_json::Value;
 use support::*;
 
@@ -50,6 +52,8 @@ impl Pod {
 struct Rendering {
     pods: Vec<Pod>,
     policies: Vec<Value>,
+    /// The rendered text, for mclint's own evaluator.
+    text: String,
 }
 
 fn render(args: &[&str]) -> Rendering {
@@ -57,7 +61,7 @@ fn render(args: &[&str]) -> Rendering {
     let input = Input {
         name: Arc::from("rendering"),
         kind: InputKind::Yaml,
-        text,
+        text: text.clone(),
     };
     let objects: Vec<Value> = parse_stream(&input)
         .iter()
@@ -115,7 +119,11 @@ fn render(args: &[&str]) -> Rendering {
         .into_iter()
         .filter(|o| o["kind"] == "NetworkPolicy")
         .collect();
-    Rendering { pods, policies }
+    Rendering {
+        pods,
+        policies,
+        text,
+    }
 }
 
 fn selector_matches(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
@@ -447,8 +455,9 @@ fn check_mode(label: &str, r: &Rendering, mode: &str) -> Vec<String> {
     bad
 }
 
-#[test]
-fn every_mode_lets_its_own_paths_through_and_keeps_others_out() {
+/// (label, helm arguments, mode): every ci/ file, alone and with metrics, and
+/// every mode from the defaults.
+fn cases() -> Vec<(String, Vec<String>, String)> {
     let ci = repo().join("charts/distributed-memcached/ci");
     let mut files: Vec<_> = std::fs::read_dir(&ci)
         .unwrap()
@@ -498,6 +507,12 @@ fn every_mode_lets_its_own_paths_through_and_keeps_others_out() {
             mode.to_string(),
         ));
     }
+    cases
+}
+
+#[test]
+fn every_mode_lets_its_own_paths_through_and_keeps_others_out() {
+    let cases = cases();
     assert!(cases.len() >= 15);
     let mut bad = Vec::new();
     for (label, args, mode) in &cases {
@@ -596,6 +611,36 @@ fn proxies_of_an_external_cache_reach_its_namespace_only() {
     assert!(!r.lets_out(proxy, &there, 11211, "TCP"));
     assert!(!r.lets_out(proxy, &here, 11311, "TCP"));
     assert_eq!(r.policies.len(), 1, "no cache policy without a cache");
+
+    // mclint judges the proxy's egress to that namespace: clean as rendered,
+    // an error once the policy names another namespace.
+    let text = helm_template(
+        "rel",
+        NS,
+        &[
+            "--set",
+            "mode=daemonset,cache.enabled=false,externalCache.statefulSetName=mc,externalCache.serviceName=mc,externalCache.namespace=cache,externalCache.replicas=3,externalCache.port=11311",
+        ],
+    );
+    assert_eq!(netpol_findings(&text), []);
+    let t = broken(
+        &text,
+        "kubernetes.io/metadata.name: \"cache\"",
+        "kubernetes.io/metadata.name: \"caches\"",
+        1,
+    );
+    let got = netpol_findings(&t);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "network-policy-blocks-backend");
+    assert!(
+        got[0]
+            .1
+            .contains("(namespace `cache`, outside the rendering)")
+            && got[0]
+                .1
+                .contains("egress rule 1: its `to` peers do not match"),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -612,4 +657,229 @@ fn no_policy_when_disabled() {
         let cache = r.with("cache")[0];
         assert!(r.connects(&bystanders().stranger, cache, 11211));
     }
+}
+
+/// A pod of this test as mclint's evaluator sees one.
+fn lib_pod<'p>(p: &'p Pod, labels: &'p serde_json::Map<String, Value>) -> netpol::Pod<'p> {
+    netpol::Pod {
+        object: 0,
+        namespace: &p.namespace,
+        labels: Some(labels),
+        ports: p
+            .ports
+            .iter()
+            .map(|(n, port)| {
+                (
+                    (!n.is_empty()).then(|| n.clone()),
+                    *port as i64,
+                    "TCP".to_string(),
+                )
+            })
+            .collect(),
+        known: true,
+    }
+}
+
+fn label_map(p: &Pod) -> serde_json::Map<String, Value> {
+    p.labels
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
+/// mclint's evaluator (`src/netpol.rs`) and the one written in this test
+/// decide every connection of every case the same way: each pod of the
+/// rendering and each bystander, to each other, on every port any of them
+/// declares and a few they do not, over TCP and UDP, at both ends.
+#[test]
+fn mclint_evaluator_agrees_with_this_one_on_every_connection() {
+    let mut disagreements = Vec::new();
+    let mut compared = 0;
+    for (label, args, _) in cases() {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = render(&argv);
+        let input = Input {
+            name: Arc::from("rendering"),
+            kind: InputKind::Yaml,
+            text: r.text.clone(),
+        };
+        let docs = parse_stream(&input);
+        let objects: Vec<_> = docs.iter().flat_map(objects_in).collect();
+        let policies = netpol::policies(&objects);
+        assert_eq!(policies.len(), r.policies.len(), "{label}");
+        let b = bystanders();
+        let mut pods: Vec<Pod> = r.pods.clone();
+        pods.extend([b.neighbour, b.stranger, b.prometheus, b.dns]);
+        let labels: Vec<_> = pods.iter().map(label_map).collect();
+        let mut ports: Vec<u64> = pods
+            .iter()
+            .flat_map(|p| p.ports.iter().map(|(_, n)| *n))
+            .chain([22, 53, 9999])
+            .collect();
+        ports.sort();
+        ports.dedup();
+        for (i, from) in pods.iter().enumerate() {
+            for (j, to) in pods.iter().enumerate() {
+                let (lf, lt) = (lib_pod(from, &labels[i]), lib_pod(to, &labels[j]));
+                for &port in &ports {
+                    for proto in ["TCP", "UDP"] {
+                        let lib = |dir| {
+                            !matches!(
+                                netpol::decide(&policies, dir, &lf, &lt, port as i64, proto),
+                                netpol::Verdict::Denied(_)
+                            )
+                        };
+                        let ours = [
+                            (Direction::Egress, r.lets_out(from, to, port, proto)),
+                            (Direction::Ingress, r.admits(from, to, port, proto)),
+                        ];
+                        for (dir, want) in ours {
+                            compared += 1;
+                            if lib(dir) != want {
+                                disagreements.push(format!(
+                                    "{label}: {} -> {}:{port}/{proto} {dir:?}: mclint says {}, this test {want}",
+                                    from.what,
+                                    to.what,
+                                    lib(dir)
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 10_000, "{compared}");
+    assert!(
+        disagreements.is_empty(),
+        "{} of {compared}:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}
+
+/// The findings of the NetworkPolicy rules on a rendering.
+fn netpol_findings(text: &str) -> Vec<(String, String)> {
+    let input = Input {
+        name: Arc::from("rendering"),
+        kind: InputKind::Yaml,
+        text: text.to_string(),
+    };
+    let options = CheckOptions {
+        select: [
+            "network-policy-blocks-backend",
+            "network-policy-blocks-client",
+            "network-policy-cache-open",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..CheckOptions::default()
+    };
+    check(&[input], &options)
+        .findings
+        .iter()
+        .map(|f| (f.rule.to_string(), f.message.clone()))
+        .collect()
+}
+
+/// `text` with `from` replaced by `to`, which must occur `n` times.
+fn broken(text: &str, from: &str, to: &str, n: usize) -> String {
+    assert_eq!(text.matches(from).count(), n, "`{from}` in:\n{text}");
+    text.replace(from, to)
+}
+
+/// Every ci/ file lints clean under the NetworkPolicy rules, and a policy
+/// broken after rendering (a peer's label, the proxy's egress, the test
+/// pod's way in) gives the finding that names the blocked path.
+#[test]
+fn the_rules_prove_the_chart_policies_and_find_broken_ones() {
+    let mut bad = Vec::new();
+    for (label, args, mode) in cases() {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let text = helm_template("rel", NS, &argv);
+        let clean = netpol_findings(&text);
+        if !clean.is_empty() {
+            bad.push(format!("{label}: {clean:?}"));
+        }
+        let expect =
+            |bad: &mut Vec<String>, what: &str, text: &str, rule: &str, needles: &[&str]| {
+                let got = netpol_findings(text);
+                if !got
+                    .iter()
+                    .any(|(r, m)| r == rule && needles.iter().all(|n| m.contains(n)))
+                {
+                    bad.push(format!(
+                        "{label}: {what}: expected {rule} with {needles:?}, got {got:?}"
+                    ));
+                }
+            };
+        let daemonset = mode == "daemonset" || mode == "replicated-sharded";
+        let sidecar = mode.starts_with("sidecar");
+        // The cache policy's peer for the release's proxies or app pods.
+        if daemonset || sidecar {
+            let who = if daemonset { "proxy" } else { "app" };
+            let t = broken(
+                &text,
+                &format!("app.kubernetes.io/component: {who}\n"),
+                &format!("app.kubernetes.io/component: {who}s\n"),
+                1,
+            );
+            expect(
+                &mut bad,
+                "wrong peer label",
+                &t,
+                "network-policy-blocks-backend",
+                &[
+                    "ingress of StatefulSet shop/",
+                    "is denied by NetworkPolicy shop/",
+                    "-cache: ingress rule 1: its `from` peers do not match",
+                ],
+            );
+        }
+        // The proxy's egress to the cache pods.
+        if daemonset {
+            let t = broken(
+                &text,
+                "              app.kubernetes.io/component: \"cache\"\n",
+                "              app.kubernetes.io/component: \"caches\"\n",
+                1,
+            );
+            expect(
+                &mut bad,
+                "wrong egress label",
+                &t,
+                "network-policy-blocks-backend",
+                &[
+                    "egress of DaemonSet shop/",
+                    "-proxy's pods is denied by NetworkPolicy shop/",
+                    "egress rule 1: its `to` peers do not match",
+                ],
+            );
+        }
+        // The helm test pod's way in, with nobody else admitted.
+        let mut argv = argv.clone();
+        argv.extend(["--set-json", "networkPolicy.allowFrom=[]"]);
+        let text = helm_template("rel", NS, &argv);
+        let n = text.matches("app.kubernetes.io/component: test\n").count();
+        let t = broken(
+            &text,
+            "app.kubernetes.io/component: test\n",
+            "app.kubernetes.io/component: tests\n",
+            n.max(1),
+        );
+        let rule = if sidecar {
+            // Its proxy sidecar's backends.
+            "network-policy-blocks-backend"
+        } else {
+            "network-policy-blocks-client"
+        };
+        expect(
+            &mut bad,
+            "test pod not admitted",
+            &t,
+            rule,
+            &["Pod shop/", "-test container", "ingress of"],
+        );
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

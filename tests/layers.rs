@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("text and data", &["yaml", "suggest", "escape", "finding"]),
     ("rendering", &["manifest", "k8s", "rendering"]),
-    ("domain models", &["schema", "memcached", "proxy"]),
+    ("domain models", &["schema", "memcached", "proxy", "netpol"]),
     ("rules", &["rules"]),
     (
         "commands",

@@ -37,6 +37,9 @@ mod configmap_key_missing;
 mod configmap_not_rendered;
 mod duplicate_container_port;
 mod named_port_undeclared;
+mod network_policy_blocks_backend;
+mod network_policy_blocks_client;
+mod network_policy_cache_open;
 mod pdb_selects_no_pods;
 mod port_number_undeclared;
 mod selector_invalid;
@@ -291,6 +294,9 @@ pub static RULES: &[&Rule] = &[
     &proxy_pool_pods::RULE,
     &proxy_localhost_backend::RULE,
     &proxy_image_version::RULE,
+    &network_policy_blocks_backend::RULE,
+    &network_policy_blocks_client::RULE,
+    &network_policy_cache_open::RULE,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
