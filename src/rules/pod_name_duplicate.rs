@@ -9,11 +9,12 @@ use crate::finding::{Finding, Severity};
 pub const RULE: Rule = Rule {
     id: "pod-name-duplicate",
     severity: Severity::Error,
-    summary: "Two containers (init containers included), or two volumes, of one pod share a name.",
+    summary: "Two containers (init containers included) or two volumes of one pod, or two ports of one container, share a name.",
     docs: r#"## What it checks
 Within one pod template: container names are unique across `containers`,
-`initContainers` and `ephemeralContainers`, and volume names are unique in
-`volumes`, as the API server validates them (`Duplicate value`).
+`initContainers` and `ephemeralContainers`, volume names are unique in
+`volumes`, and port names are unique within each container, as the API
+server validates them (`Duplicate value`).
 
 ## Why it matters
 The API server refuses the whole object. A chart's `sidecars` or
@@ -63,6 +64,30 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     )),
                     None => {
                         seen.insert(name, at);
+                    }
+                }
+            }
+        }
+        // Port names, within each container.
+        for c in t.containers() {
+            let mut ports: HashMap<&str, usize> = HashMap::new();
+            let list = c.json.get("ports").and_then(Value::as_array);
+            for (j, p) in list.into_iter().flatten().enumerate() {
+                let Some(name) = p.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                match ports.get(name) {
+                    Some(first) => out.push(RULE.on(
+                        t.obj,
+                        &format!("{}/ports/{j}/name", c.pointer),
+                        format!(
+                            "port name `{}` is used twice in container `{}` (first as port {first})",
+                            shown(name),
+                            shown(c.name)
+                        ),
+                    )),
+                    None => {
+                        ports.insert(name, j);
                     }
                 }
             }
