@@ -13,7 +13,8 @@ As the API server validates ports (`pkg/apis/core/validation`):
 
 - a container's `containerPort` is 1 to 65535, and its `hostPort`, when set,
   too; in a pod with `hostNetwork: true` a `hostPort` equals its
-  `containerPort`;
+  `containerPort`; no two ports of a pod's containers declare the same
+  `hostPort`, protocol and `hostIP`;
 - a Service port's `port` is 1 to 65535, a numeric `targetPort` too, and a
   `nodePort`, when set, 1 to 65535.
 
@@ -47,6 +48,37 @@ fn in_range(n: i64) -> bool {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
         let host_network = t.spec.get("hostNetwork").and_then(Value::as_bool) == Some(true);
+        // (hostPort, protocol, hostIP) -> where it was first declared.
+        let mut host_ports: std::collections::HashMap<(i64, String, String), String> =
+            std::collections::HashMap::new();
+        for c in t.containers() {
+            let ports = c.json.get("ports").and_then(Value::as_array);
+            for (j, p) in ports.into_iter().flatten().enumerate() {
+                let Some(host) = p
+                    .get("hostPort")
+                    .and_then(Value::as_i64)
+                    .filter(|h| *h != 0)
+                else {
+                    continue;
+                };
+                let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+                let ip = p.get("hostIP").and_then(Value::as_str).unwrap_or("");
+                let key = (host, protocol.to_string(), ip.to_string());
+                let here = format!("container `{}` port {j}", c.name);
+                match host_ports.get(&key) {
+                    Some(first) => out.push(RULE.on(
+                        t.obj,
+                        &format!("{}/ports/{j}/hostPort", c.pointer),
+                        format!(
+                            "hostPort {host}/{protocol} of {here} is declared twice in the pod (first by {first})"
+                        ),
+                    )),
+                    None => {
+                        host_ports.insert(key, here);
+                    }
+                }
+            }
+        }
         for c in t.containers() {
             let ports = c.json.get("ports").and_then(Value::as_array);
             for (j, p) in ports.into_iter().flatten().enumerate() {
