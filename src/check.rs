@@ -27,6 +27,8 @@ pub struct CheckOptions {
     /// Skip (and count) documents that are not Kubernetes objects: no
     /// `apiVersion` and no `kind` (a docker-compose file, a CI config, values).
     pub skip_non_k8s: bool,
+    /// Libraries loaded before each `.lua` config given directly (`--lib`).
+    pub libs: Vec<crate::rendering::Library>,
 }
 
 #[derive(Debug, Default)]
@@ -137,7 +139,8 @@ pub fn check_with(
         documents.retain(|d| !is_non_k8s(d));
     }
     let skipped = before - documents.len();
-    let rendering = Rendering::new(&documents, &lua, options.settings());
+    let rendering =
+        Rendering::new(&documents, &lua, options.settings()).with_libs(options.libs.clone());
     let ctx = match schemas {
         Some(set) => Context::with_schemas(rendering, set),
         None => Context::new(rendering),

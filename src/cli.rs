@@ -97,6 +97,10 @@ pub struct CheckArgs {
     /// configs, values files) instead of reporting them; they are counted in the summary.
     #[arg(long)]
     pub skip_non_k8s: bool,
+    /// A Lua library loaded before each `.lua` config given, as
+    /// `-o proxy_config=routelib:FILE` loads it (a handler library); repeatable, in order.
+    #[arg(long, value_name = "FILE.lua")]
+    pub lib: Vec<PathBuf>,
     /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -259,6 +263,10 @@ pub struct GraphArgs {
     /// Draw only this proxy (workload, container or file name, or a part of it).
     #[arg(long)]
     pub proxy: Option<String>,
+    /// A Lua library loaded before each `.lua` config given, as
+    /// `-o proxy_config=routelib:FILE` loads it; repeatable, in order.
+    #[arg(long, value_name = "FILE.lua")]
+    pub lib: Vec<PathBuf>,
 }
 
 /// A `--format` value: a clap enum mirroring the library's own, so only this
@@ -353,6 +361,7 @@ impl From<&GraphArgs> for crate::graph::GraphRequest {
             paths: a.paths.clone(),
             format: a.format.into(),
             proxy: a.proxy.clone(),
+            libs: a.lib.clone(),
         }
     }
 }

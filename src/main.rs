@@ -73,6 +73,15 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     options.schema_dir = args.schema_dir.clone();
     options.namespace = args.namespace.clone();
     options.skip_non_k8s = args.skip_non_k8s;
+    options.libs = mclint::rendering::read_libs(
+        &args.lib,
+        &InputLimits {
+            max_bytes: args
+                .max_input_size
+                .unwrap_or(mclint::manifest::DEFAULT_MAX_INPUT_BYTES),
+        },
+    )
+    .context("--lib")?;
     let schemas = mclint::schema::load(&options.settings())?;
     schemas.compile_dir_schemas()?;
 

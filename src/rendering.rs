@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::manifest::{Document, Input, Object};
+use crate::manifest::{Document, Input, InputError, InputLimits, Object, read_inputs_with};
 
 /// What a rendering is judged under.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,12 +22,23 @@ pub struct Settings {
     pub namespace: Option<String>,
 }
 
+/// A Lua library loaded before a config, as `proxy_config=routelib:FILE`
+/// loads it (handler libraries, shared fragments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Library {
+    pub name: String,
+    pub text: String,
+}
+
 /// Documents, their objects and the standalone proxy configs of one run.
 pub struct Rendering<'a> {
     pub documents: &'a [Document],
     pub objects: Vec<Object<'a>>,
     /// `.lua` proxy configs given directly.
     pub lua_inputs: &'a [Input],
+    /// Libraries loaded before each `.lua` config given directly (`--lib`),
+    /// in order.
+    pub libs: Vec<Library>,
     pub settings: Settings,
 }
 
@@ -47,7 +58,47 @@ impl<'a> Rendering<'a> {
             documents,
             objects,
             lua_inputs,
+            libs: Vec::new(),
             settings,
         }
     }
+
+    /// The same rendering, with libraries loaded before its `.lua` configs.
+    pub fn with_libs(mut self, libs: Vec<Library>) -> Self {
+        self.libs = libs;
+        self
+    }
+}
+
+/// Reads `--lib` files: each one file (not a directory, not standard input),
+/// bounded by `limits` like every input. The first error stops the reading.
+pub fn read_libs(paths: &[PathBuf], limits: &InputLimits) -> Result<Vec<Library>, InputError> {
+    let mut libs = Vec::new();
+    for p in paths {
+        let shown = p.display().to_string();
+        if p.as_os_str() == "-" || p.is_dir() {
+            let what = if p.is_dir() {
+                "a directory"
+            } else {
+                "standard input"
+            };
+            return Err(InputError::Unreadable {
+                path: shown,
+                reason: format!("{what}; --lib takes a Lua file"),
+            });
+        }
+        let (mut inputs, mut errors) =
+            read_inputs_with(std::slice::from_ref(p), &mut std::io::empty(), limits);
+        if !errors.is_empty() {
+            return Err(errors.swap_remove(0));
+        }
+        let Some(input) = inputs.pop() else {
+            return Err(InputError::Missing { path: shown });
+        };
+        libs.push(Library {
+            name: shown,
+            text: input.text,
+        });
+    }
+    Ok(libs)
 }

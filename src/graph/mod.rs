@@ -24,6 +24,8 @@ pub struct GraphRequest {
     pub format: GraphFormat,
     /// Draw only this proxy (workload, container or file name, or a part of it).
     pub proxy: Option<String>,
+    /// Lua libraries loaded before each `.lua` config given (`--lib`).
+    pub libs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +67,8 @@ pub fn graph_of(
             ));
         }
     }
-    let rendering = Rendering::new(&docs, &lua, Settings::default());
+    let rendering =
+        Rendering::new(&docs, &lua, Settings::default()).with_libs(options.libs.clone());
     if rendering.objects.is_empty() && lua.is_empty() {
         let what = if paths.is_empty() || paths.iter().any(|p| p.as_os_str() == "-") {
             "standard input".to_string()
@@ -88,11 +91,13 @@ pub fn graph_of(
 /// The whole command: the graph, with what could not be drawn in its
 /// `warnings` (`report::graph` writes it in the request's format).
 pub fn run(args: &GraphRequest, stdin: &mut dyn std::io::Read) -> Result<Graph, GraphError> {
+    let libs = crate::rendering::read_libs(&args.libs, &crate::manifest::InputLimits::default())?;
     graph_of(
         &args.paths,
         stdin,
         &BuildOptions {
             proxy: args.proxy.clone(),
+            libs,
         },
     )
 }

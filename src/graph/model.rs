@@ -197,6 +197,8 @@ pub enum Item {
 pub struct BuildOptions {
     /// Only the proxy whose name (workload, container or file) contains this.
     pub proxy: Option<String>,
+    /// Libraries loaded before each `.lua` config given (`--lib`).
+    pub libs: Vec<crate::rendering::Library>,
 }
 
 /// Builds the graph of the objects and proxy configs of a context.

@@ -22,11 +22,7 @@ pub use model::ProxyConfig;
 pub use vm::{EnvSource, Limits};
 
 /// A library named in `proxy_config` besides routelib (`routelib:/etc/x.lua`).
-#[derive(Debug, Clone)]
-pub struct Library {
-    pub name: String,
-    pub text: String,
-}
+pub use crate::rendering::Library;
 
 /// Runs a config (after its libraries) and builds its model.
 pub fn load(
@@ -88,7 +84,7 @@ pub fn load_all(rendering: &Rendering) -> Proxies {
             model: load(
                 &input.name,
                 &input.text,
-                &[],
+                &rendering.libs,
                 &EnvSource::Unknown,
                 Limits::default(),
             ),
