@@ -18,6 +18,7 @@ pub mod report;
 pub mod route;
 pub mod rules;
 pub mod schema;
+pub mod selector;
 pub mod suggest;
 pub mod template_lines;
 pub mod values;

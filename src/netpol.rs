@@ -21,8 +21,6 @@
 //! A pure function of the rendering's objects. A malformed policy (a selector
 //! that is not a LabelSelector) is left out: the schema rules report it.
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value};
 
 use crate::k8s;
@@ -117,140 +115,12 @@ pub fn pod<'o>(objects: &'o [Object], i: usize) -> Option<Pod<'o>> {
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operator {
-    In,
-    NotIn,
-    Exists,
-    DoesNotExist,
-}
+pub use crate::selector::{Match, Selector};
 
-/// A `metav1.LabelSelector`.
-#[derive(Debug, Clone, Default)]
-pub struct Selector {
-    requirements: Vec<(String, Operator, Vec<String>)>,
-}
-
-/// Whether a requirement holds for a label's value (`None`: no such label).
-fn holds(op: Operator, got: Option<&str>, values: &[String]) -> bool {
-    match op {
-        Operator::In => got.is_some_and(|g| values.iter().any(|v| v == g)),
-        Operator::NotIn => got.is_none_or(|g| values.iter().all(|v| v != g)),
-        Operator::Exists => got.is_some(),
-        Operator::DoesNotExist => got.is_none(),
-    }
-}
-
-/// A label's value as text (a number or boolean slipped through unquoted).
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
-        _ => None,
-    }
-}
-
-/// Whether a selector, matched against labels only partly known, holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Match {
-    Yes,
-    No,
-    /// It depends on labels the rendering does not show.
-    Unknown,
-}
-
-impl Selector {
-    /// `None` when `v` is not a LabelSelector (an unknown operator, a
-    /// non-list `values`, a non-scalar label).
-    pub fn parse(v: &Value) -> Option<Selector> {
-        let map = v.as_object()?;
-        let mut requirements = Vec::new();
-        match map.get("matchLabels") {
-            None | Some(Value::Null) => {}
-            Some(m) => {
-                for (k, v) in m.as_object()? {
-                    requirements.push((k.clone(), Operator::In, vec![text(v)?]));
-                }
-            }
-        }
-        match map.get("matchExpressions") {
-            None | Some(Value::Null) => {}
-            Some(list) => {
-                for e in list.as_array()? {
-                    let key = e.get("key")?.as_str()?.to_string();
-                    let op = match e.get("operator")?.as_str()? {
-                        "In" => Operator::In,
-                        "NotIn" => Operator::NotIn,
-                        "Exists" => Operator::Exists,
-                        "DoesNotExist" => Operator::DoesNotExist,
-                        _ => return None,
-                    };
-                    let values = match e.get("values") {
-                        None | Some(Value::Null) => Vec::new(),
-                        Some(vs) => vs.as_array()?.iter().map(text).collect::<Option<_>>()?,
-                    };
-                    requirements.push((key, op, values));
-                }
-            }
-        }
-        Some(Selector { requirements })
-    }
-
-    /// Selects everything (`{}`).
-    pub fn is_empty(&self) -> bool {
-        self.requirements.is_empty()
-    }
-
-    /// Whether the selector selects a pod with these labels.
-    pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
-        self.requirements.iter().all(|(key, op, values)| {
-            let got = labels.and_then(|l| l.get(key)).and_then(|v| match v {
-                Value::String(s) => Some(Cow::Borrowed(s.as_str())),
-                Value::Number(_) | Value::Bool(_) => Some(Cow::Owned(v.to_string())),
-                _ => None,
-            });
-            holds(*op, got.as_deref(), values)
-        })
-    }
-
-    /// Whether the selector selects namespace `ns`, knowing only its
-    /// `kubernetes.io/metadata.name` label.
-    pub fn matches_namespace(&self, ns: &str) -> Match {
-        self.matches_with(|k| (k == NAMESPACE_NAME_LABEL).then(|| Some(ns.to_string())))
-    }
-
-    /// `label(key)`: `Some(value or None)` when known, `None` when unknown.
-    fn matches_with(&self, label: impl Fn(&str) -> Option<Option<String>>) -> Match {
-        let mut unknown = false;
-        for (key, op, values) in &self.requirements {
-            let Some(got) = label(key) else {
-                unknown = true;
-                continue;
-            };
-            if !holds(*op, got.as_deref(), values) {
-                return Match::No;
-            }
-        }
-        if unknown { Match::Unknown } else { Match::Yes }
-    }
-
-    /// The selector as `key=value, key in (a, b), !key`.
-    pub fn describe(&self) -> String {
-        if self.requirements.is_empty() {
-            return "everything".to_string();
-        }
-        self.requirements
-            .iter()
-            .map(|(k, op, vs)| match op {
-                Operator::In if vs.len() == 1 => format!("{k}={}", vs[0]),
-                Operator::In => format!("{k} in ({})", vs.join(", ")),
-                Operator::NotIn => format!("{k} notin ({})", vs.join(", ")),
-                Operator::Exists => k.clone(),
-                Operator::DoesNotExist => format!("!{k}"),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
+/// Whether a selector selects namespace `ns`, knowing only its
+/// `kubernetes.io/metadata.name` label.
+fn matches_namespace(sel: &Selector, ns: &str) -> Match {
+    sel.matches_with(|k| (k == NAMESPACE_NAME_LABEL).then(|| Some(ns.to_string())))
 }
 
 /// A NetworkPolicy of the rendering.
@@ -308,7 +178,7 @@ impl Peer {
         }
         let selector = |field: &str| match v.get(field) {
             None | Some(Value::Null) => Ok(None),
-            Some(s) => Selector::parse(s).map(Some).ok_or(()),
+            Some(s) => Selector::from_label_selector(s).map(Some).ok_or(()),
         };
         match (selector("namespaceSelector"), selector("podSelector")) {
             (Ok(None), Ok(None)) | (Err(()), _) | (_, Err(())) => Peer::Invalid,
@@ -361,7 +231,7 @@ pub fn policies<'o>(objects: &'o [Object]) -> Vec<Policy<'o>> {
             let spec = o.json.get("spec")?;
             let pod_selector = match spec.get("podSelector") {
                 None | Some(Value::Null) => Selector::default(),
-                Some(s) => Selector::parse(s)?,
+                Some(s) => Selector::from_label_selector(s)?,
             };
             let has_rules = |f: &str| {
                 spec.get(f)
@@ -545,7 +415,7 @@ fn peer_matches(peer: &Peer, policy_ns: &str, pod: &Pod) -> (bool, Option<Note>)
     let ns = match namespaces {
         None if pod.namespace == policy_ns => Match::Yes,
         None => Match::No,
-        Some(sel) => sel.matches_namespace(pod.namespace),
+        Some(sel) => matches_namespace(sel, pod.namespace),
     };
     if ns == Match::No {
         return (false, None);
@@ -712,7 +582,7 @@ mod tests {
 
     #[test]
     fn selectors_follow_the_operators() {
-        let sel = Selector::parse(&json!({
+        let sel = Selector::from_label_selector(&json!({
             "matchLabels": {"app": "mc"},
             "matchExpressions": [
                 {"key": "tier", "operator": "In", "values": ["a", "b"]},
@@ -729,20 +599,24 @@ mod tests {
         let labels = json!({"app": "mc", "tier": "c", "team": "t"});
         assert!(!sel.matches(labels.as_object()));
         assert!(
-            Selector::parse(&json!({"matchExpressions": [{"key": "a", "operator": "Gt"}]}))
-                .is_none()
+            Selector::from_label_selector(
+                &json!({"matchExpressions": [{"key": "a", "operator": "Gt"}]})
+            )
+            .is_none()
         );
     }
 
     #[test]
     fn namespaces_are_known_by_name_only() {
         let by_name =
-            Selector::parse(&json!({"matchLabels": {NAMESPACE_NAME_LABEL: "shop"}})).unwrap();
-        assert_eq!(by_name.matches_namespace("shop"), Match::Yes);
-        assert_eq!(by_name.matches_namespace("other"), Match::No);
-        let by_team = Selector::parse(&json!({"matchLabels": {"team": "a"}})).unwrap();
-        assert_eq!(by_team.matches_namespace("shop"), Match::Unknown);
-        assert_eq!(Selector::default().matches_namespace("any"), Match::Yes);
+            Selector::from_label_selector(&json!({"matchLabels": {NAMESPACE_NAME_LABEL: "shop"}}))
+                .unwrap();
+        assert_eq!(matches_namespace(&by_name, "shop"), Match::Yes);
+        assert_eq!(matches_namespace(&by_name, "other"), Match::No);
+        let by_team =
+            Selector::from_label_selector(&json!({"matchLabels": {"team": "a"}})).unwrap();
+        assert_eq!(matches_namespace(&by_team, "shop"), Match::Unknown);
+        assert_eq!(matches_namespace(&Selector::default(), "any"), Match::Yes);
     }
 
     fn objects_of(text: &str) -> Vec<crate::manifest::Document> {

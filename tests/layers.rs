@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// Bottom first.
 const LAYERS: &[(&str, &[&str])] = &[
     ("text and data", &["yaml", "suggest", "escape", "finding"]),
-    ("rendering", &["manifest", "k8s", "rendering"]),
+    ("rendering", &["manifest", "k8s", "selector", "rendering"]),
     ("domain models", &["schema", "memcached", "proxy", "netpol"]),
     ("rules", &["rules"]),
     (

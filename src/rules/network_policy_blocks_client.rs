@@ -1,6 +1,6 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::network_policy_blocks_backend::report_path;
 use super::{Context, Rule};
@@ -207,7 +207,7 @@ fn destinations(
         .json
         .pointer("/spec/selector")
         .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
-        .and_then(|s| Selector::parse(&json!({ "matchLabels": s })))
+        .and_then(Selector::from_map)
     else {
         return Vec::new();
     };
