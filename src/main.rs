@@ -127,12 +127,18 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     let format: report::Format = args.format.into();
     let mut report = report;
-    mclint::template_lines::enrich(
-        &mut report.findings,
-        &inputs,
-        args.chart_dir.as_deref(),
-        &std::env::current_dir().unwrap_or_default(),
-    );
+    // Only the formats that show template lines read the chart from disk.
+    if matches!(
+        format,
+        report::Format::Json | report::Format::Sarif | report::Format::Github
+    ) {
+        mclint::template_lines::enrich(
+            &mut report.findings,
+            &inputs,
+            args.chart_dir.as_deref(),
+            &std::env::current_dir().unwrap_or_default(),
+        );
+    }
     report::write(
         format,
         &report,

@@ -71,6 +71,17 @@ fn a_library_registers_the_handlers_a_config_uses() {
     let missing = check(&["--lib", "nope.lua", "proxy.lua"]);
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("nope.lua"), "{}", missing.stderr);
+    // Hostile library paths: a device, a name with an escape sequence, a name
+    // that looks like an option.
+    let device = check(&["--lib", "/dev/zero", "proxy.lua"]);
+    assert_eq!(device.code, 2, "{}", device.stderr);
+    assert!(device.stderr.contains("/dev/zero"), "{}", device.stderr);
+    let evil = check(&["--lib", "\u{1b}]52;c;eA==\u{7}.lua", "proxy.lua"]);
+    assert_eq!(evil.code, 2, "{}", evil.stderr);
+    assert!(!evil.stderr.contains('\u{1b}'), "{}", evil.stderr);
+    std::fs::write(dir.path().join("--fail-on=never"), LIB).unwrap();
+    let optlike = check(&["--lib=--fail-on=never", "proxy.lua"]);
+    assert_eq!(optlike.code, 0, "{}{}", optlike.stdout, optlike.stderr);
 }
 
 #[test]
