@@ -150,7 +150,11 @@ the top-level ones. Takes (dict "ctx" $ "nodeSelector" m "tolerations" l
 */}}
 {{- define "distributed-memcached.scheduling" -}}
 {{- $v := .ctx.Values }}
-{{- with (default $v.affinity .affinity) }}
+{{- $affinity := default $v.affinity .affinity }}
+{{- if .zone }}
+{{- $affinity = include "distributed-memcached.pinToZone" (dict "affinity" $affinity "zone" .zone "label" $v.cache.zoneLabel) | fromYaml }}
+{{- end }}
+{{- with $affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
@@ -175,6 +179,74 @@ tolerations:
 
 {{- define "distributed-memcached.proxy.configMapName" -}}
 {{- printf "%s-proxy-config" (include "distributed-memcached.fullname" . | trunc 50 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+A per-zone object name: base, or base-zone with base shortened so the
+whole stays within max characters. Takes (dict "base" name "zone" z "max" n).
+*/}}
+{{- define "distributed-memcached.zoneName" -}}
+{{- if .zone -}}
+{{- printf "%s-%s" (.base | trunc (int (sub (sub (int .max) 1) (len .zone))) | trimSuffix "-") .zone }}
+{{- else -}}
+{{- .base }}
+{{- end }}
+{{- end }}
+
+{{/*
+The shard count a migration reads from (cache.migration.fromReplicas), or
+nothing when no migration is configured or the mode has no sharded pool.
+*/}}
+{{- define "distributed-memcached.migrationFrom" -}}
+{{- $from := int .Values.cache.migration.fromReplicas }}
+{{- if and (gt $from 0) (has .Values.mode (list "daemonset" "sidecar-failover" "replicated-sharded")) }}{{ $from }}{{ end }}
+{{- end }}
+
+{{/* Pods per cache StatefulSet: replicas, or more while a migration still reads the old pods. */}}
+{{- define "distributed-memcached.cache.podCount" -}}
+{{- $n := int .Values.cache.replicas }}
+{{- with include "distributed-memcached.migrationFrom" . }}{{ $n = max $n (int .) }}{{ end }}
+{{- $n }}
+{{- end }}
+
+{{/* Non-empty when cache.zones puts one copy in each zone (replicated-sharded mode). */}}
+{{- define "distributed-memcached.zoned" -}}
+{{- if and (eq .Values.mode "replicated-sharded") .Values.cache.zones }}true{{ end }}
+{{- end }}
+
+{{/*
+The zones proxies run in, as a JSON list: cache.zones when zoned, else one
+unnamed zone ("") so templates render one DaemonSet and one ConfigMap.
+*/}}
+{{- define "distributed-memcached.proxy.zones" -}}
+{{- if include "distributed-memcached.zoned" . }}
+{{- toJson .Values.cache.zones }}
+{{- else }}
+{{- toJson (list "") }}
+{{- end }}
+{{- end }}
+
+{{/*
+Affinity pinned to one zone: a required node affinity term on the zone label,
+added to every required term the given affinity has (terms are alternatives,
+so each must carry it). Takes (dict "affinity" map "zone" z "label" key).
+*/}}
+{{- define "distributed-memcached.pinToZone" -}}
+{{- $aff := deepCopy (default (dict) .affinity) }}
+{{- $expr := dict "key" .label "operator" "In" "values" (list .zone) }}
+{{- $node := deepCopy (default (dict) (get $aff "nodeAffinity")) }}
+{{- $req := default (dict) (get $node "requiredDuringSchedulingIgnoredDuringExecution") }}
+{{- $terms := list }}
+{{- range (default (list) (get $req "nodeSelectorTerms")) }}
+{{- $t := deepCopy . }}
+{{- $_ := set $t "matchExpressions" (append (default (list) (get $t "matchExpressions")) $expr) }}
+{{- $terms = append $terms $t }}
+{{- end }}
+{{- if not $terms }}{{ $terms = list (dict "matchExpressions" (list $expr)) }}{{ end }}
+{{- $_ := set $req "nodeSelectorTerms" $terms }}
+{{- $_ := set $node "requiredDuringSchedulingIgnoredDuringExecution" $req }}
+{{- $_ := set $aff "nodeAffinity" $node }}
+{{- toYaml $aff }}
 {{- end }}
 
 {{- define "distributed-memcached.app.name" -}}
@@ -202,7 +274,9 @@ A count n becomes the first n letters; a list is used as given.
 */}}
 {{- define "distributed-memcached.copyNames" -}}
 {{- $copies := .Values.cache.copies }}
-{{- if kindIs "slice" $copies }}
+{{- if include "distributed-memcached.zoned" . }}
+{{- toJson .Values.cache.zones }}
+{{- else if kindIs "slice" $copies }}
 {{- toJson $copies }}
 {{- else }}
 {{- $letters := splitList "" "abcdefghijklmnopqrstuvwxyz" }}
@@ -223,10 +297,11 @@ The cache StatefulSets this release runs, as a JSON list of
 {{- if eq .Values.mode "replicated-sharded" }}
 {{- range $copy := include "distributed-memcached.copyNames" . | fromJsonArray }}
 {{- $prefix := $fullname | trunc (int (sub 51 (len (toString $copy)))) | trimSuffix "-" }}
-{{- $sets = append $sets (dict "name" (printf "%s-%s" $prefix (toString $copy)) "copy" (toString $copy)) }}
+{{- $zone := "" }}{{ if include "distributed-memcached.zoned" $ }}{{ $zone = toString $copy }}{{ end }}
+{{- $sets = append $sets (dict "name" (printf "%s-%s" $prefix (toString $copy)) "copy" (toString $copy) "zone" $zone) }}
 {{- end }}
 {{- else }}
-{{- $sets = append $sets (dict "name" ($fullname | trunc 52 | trimSuffix "-") "copy" "") }}
+{{- $sets = append $sets (dict "name" ($fullname | trunc 52 | trimSuffix "-") "copy" "" "zone" "") }}
 {{- end }}
 {{- toJson $sets }}
 {{- end }}
@@ -263,7 +338,9 @@ Takes (dict "ctx" $ "target" <cache.target> "statefulSet" <name>); returns a JSO
 {{- define "distributed-memcached.cache.backends" -}}
 {{- $t := .target }}
 {{- $out := list }}
-{{- range $i := until (int $t.replicas) }}
+{{- $n := int $t.replicas }}
+{{- if hasKey . "replicas" }}{{ $n = int .replicas }}{{ end }}
+{{- range $i := until $n }}
 {{- $out = append $out (printf "%s-%d.%s.%s.svc.%s:%d" $.statefulSet $i $t.serviceName $t.namespace $.ctx.Values.clusterDomain (int $t.port)) }}
 {{- end }}
 {{- toJson $out }}
@@ -509,6 +586,12 @@ Pod annotation that rolls proxy pods when the proxy config (the ConfigMap's
 data, not its labels or annotations) changes.
 */}}
 {{- define "distributed-memcached.proxy.checksum" -}}
-{{- $cm := include (print .Template.BasePath "/proxy-configmap.yaml") . | fromYaml -}}
+{{- include "distributed-memcached.proxy.checksumFor" (dict "ctx" . "zone" "") }}
+{{- end }}
+
+{{/* The checksum of one zone's proxy ConfigMap data. Takes (dict "ctx" $ "zone" z). */}}
+{{- define "distributed-memcached.proxy.checksumFor" -}}
+{{- /* The trailing newline ends the last block scalar as in the rendered file. */ -}}
+{{- $cm := printf "%s\n" (include "distributed-memcached.proxy.configMap" .) | fromYaml -}}
 checksum/config: {{ get $cm "data" | toJson | sha256sum | quote }}
 {{- end }}

@@ -157,14 +157,20 @@ ConfigMap, then proxy.extraVolumes (and localCache.extraVolumes in
 sidecar-failover mode).
 */}}
 {{- define "distributed-memcached.proxyVolumes" -}}
+{{- include "distributed-memcached.proxyVolumesFor" (dict "ctx" . "zone" "") }}
+{{- end }}
+
+{{/* The proxy's volumes in one zone ("" without zones). Takes (dict "ctx" $ "zone" z). */}}
+{{- define "distributed-memcached.proxyVolumesFor" -}}
+{{- $v := .ctx.Values -}}
 - name: memcached-proxy-config
   configMap:
-    name: {{ include "distributed-memcached.proxy.configMapName" . | quote }}
-{{- with .Values.proxy.extraVolumes }}
+    name: {{ include "distributed-memcached.zoneName" (dict "base" (include "distributed-memcached.proxy.configMapName" .ctx) "zone" .zone "max" 63) | quote }}
+{{- with $v.proxy.extraVolumes }}
 {{ toYaml . }}
 {{- end }}
-{{- if eq .Values.mode "sidecar-failover" }}
-{{- with .Values.localCache.extraVolumes }}
+{{- if eq $v.mode "sidecar-failover" }}
+{{- with $v.localCache.extraVolumes }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}

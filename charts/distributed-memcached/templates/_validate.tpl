@@ -59,7 +59,7 @@ lets them through so this message, not "additional properties", is what the user
 {{- $errs = append $errs (printf "externalCache.replicas: %v; set it to the other release's cache.replicas (at least 1: an empty backend list crashes the proxy)" $v.externalCache.replicas) }}
 {{- end }}
 {{- end }}
-{{- if eq $v.mode "replicated-sharded" }}
+{{- if and (eq $v.mode "replicated-sharded") (not $v.cache.zones) }}
 {{- $names := include "distributed-memcached.copyNames" . | fromJsonArray }}
 {{- if kindIs "slice" $v.cache.copies }}
 {{- range $names }}
@@ -75,6 +75,40 @@ lets them through so this message, not "additional properties", is what the user
 {{- end }}
 {{- if lt (len $names) 2 }}
 {{- $errs = append $errs "cache.copies: replicated-sharded needs at least 2 copies" }}
+{{- end }}
+{{- end }}
+{{- if $v.cache.zones }}
+{{- if ne $v.mode "replicated-sharded" }}
+{{- $errs = append $errs (printf "cache.zones: zones place one copy of the data per zone, which needs mode replicated-sharded (mode is %s); set mode=replicated-sharded or drop cache.zones" (toString $v.mode)) }}
+{{- else }}
+{{- range $v.cache.zones }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?$" (toString .)) }}
+{{- $errs = append $errs (printf "cache.zones: %q must be 1-30 lowercase letters, digits or '-', starting and ending with a letter or digit (it names a StatefulSet, a DaemonSet and a routelib zone)" (toString .)) }}
+{{- end }}
+{{- end }}
+{{- if ne (len $v.cache.zones) (len (uniq $v.cache.zones)) }}
+{{- $errs = append $errs "cache.zones: zone names must be unique" }}
+{{- end }}
+{{- if lt (len $v.cache.zones) 2 }}
+{{- $errs = append $errs (printf "cache.zones: %d zone given; zone-local copies need at least 2 zones (each zone's proxies read the other zones on a miss)" (len $v.cache.zones)) }}
+{{- end }}
+{{- if $v.proxy.customConfig }}
+{{- $errs = append $errs "proxy.customConfig: with cache.zones each zone's proxies get their own generated config (its local_zone differs); drop proxy.customConfig or cache.zones" }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $from := int $v.cache.migration.fromReplicas }}
+{{- if gt $from 0 }}
+{{- if not (has $v.mode (list "daemonset" "sidecar-failover" "replicated-sharded")) }}
+{{- $errs = append $errs (printf "cache.migration.fromReplicas: mode %s has no sharded proxy pool to migrate (only daemonset, sidecar-failover and replicated-sharded do); drop cache.migration" (toString $v.mode)) }}
+{{- else if $v.proxy.customConfig }}
+{{- $errs = append $errs "cache.migration.fromReplicas: the migration is written into the generated proxy config, and proxy.customConfig replaces it; drop one of them" }}
+{{- else }}
+{{- $now := int $v.cache.replicas }}
+{{- if not $v.cache.enabled }}{{ $now = int $v.externalCache.replicas }}{{ end }}
+{{- if eq $from $now }}
+{{- $errs = append $errs (printf "cache.migration.fromReplicas: %d equals the current replicas, so nothing moves; the migration is over: drop cache.migration" $from) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- if lt (int $v.cache.memoryMiB) 64 }}
