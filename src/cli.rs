@@ -151,11 +151,17 @@ pub struct RouteArgs {
     /// grow with N). With --key, the keys are `<key>0`, `<key>1`, ...
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=crate::route::MAX_STATS_KEYS))]
     pub stats: Option<u64>,
-    /// With this backend down (host:port, host, pod name or label), what
-    /// reads and writes of the given keys get, or with --stats N the share
-    /// of N synthetic keys, per route.
+    /// With this backend down (host:port, host, pod name or label, or
+    /// `zone:NAME` for every backend of a pool set's zone), what reads and
+    /// writes of the given keys get, or with --stats N the share of N
+    /// synthetic keys, per route.
     #[arg(long, value_name = "BACKEND")]
     pub fail: Option<String>,
+    /// Answer for a client in this zone: the proxy pinned to it (by node
+    /// selector or affinity on a zone label) when proxies are zone-pinned,
+    /// else the config read with local_zone("ZONE").
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
     /// Text for people, or JSON lines (`{"key","command","route","backends":[...]}`).
     #[arg(long, short = 'f', value_enum, default_value_t = RouteFormatArg::Text)]
     pub format: RouteFormatArg,
@@ -193,6 +199,7 @@ impl From<&RouteArgs> for crate::route::RouteRequest {
             tag: a.tag.clone(),
             stats: a.stats,
             fail: a.fail.clone(),
+            zone: a.zone.clone(),
         }
     }
 }

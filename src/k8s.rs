@@ -149,3 +149,48 @@ pub fn selects(
     let Some(labels) = labels else { return false };
     selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
+
+/// The zone a workload's pods are pinned to: a `nodeSelector` entry on a zone
+/// label, or a required node affinity whose every term holds `<zone label> In
+/// [zone]` with one value, the same in each term. Zone labels are
+/// `topology.kubernetes.io/zone`, the deprecated
+/// `failure-domain.beta.kubernetes.io/zone`, and any label whose name (after
+/// the prefix) contains `zone`. Returns (label, zone).
+pub fn pinned_zone(obj: &Object) -> Option<(String, String)> {
+    let (_, spec) = pod_spec(obj)?;
+    if let Some(sel) = spec.get("nodeSelector").and_then(Value::as_object) {
+        let mut zoned = sel
+            .iter()
+            .filter(|(k, _)| is_zone_label(k))
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())));
+        if let Some(found) = zoned.next() {
+            return Some(found);
+        }
+    }
+    let terms = spec
+        .pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")?
+        .as_array()?;
+    let mut found: Option<(String, String)> = None;
+    for term in terms {
+        let exprs = term.get("matchExpressions").and_then(Value::as_array)?;
+        let here = exprs.iter().find_map(|e| {
+            let key = e.get("key")?.as_str()?;
+            let values = e.get("values")?.as_array()?;
+            (is_zone_label(key) && e.get("operator")?.as_str()? == "In" && values.len() == 1)
+                .then(|| Some((key.to_string(), values[0].as_str()?.to_string())))?
+        })?;
+        match &found {
+            Some(f) if *f != here => return None,
+            _ => found = Some(here),
+        }
+    }
+    found
+}
+
+/// Is `key` a node label that names a zone?
+pub fn is_zone_label(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    key == "topology.kubernetes.io/zone"
+        || key == "failure-domain.beta.kubernetes.io/zone"
+        || name.to_ascii_lowercase().contains("zone")
+}

@@ -26,6 +26,9 @@ pub struct RouteRequest {
     pub tag: String,
     pub stats: Option<u64>,
     pub fail: Option<String>,
+    /// `--zone Z`: answer for a client in zone Z (the proxy pinned there, or
+    /// the config read with `local_zone("Z")`).
+    pub zone: Option<String>,
 }
 
 /// The most synthetic keys `--stats` takes. They are made one at a time, so
@@ -798,6 +801,9 @@ fn has_pod_local_cache(cfg: &ProxyConfig) -> bool {
 /// label as written, else a host, else a pod name (the host's first DNS
 /// label). Several addresses, or none, is an error listing the candidates.
 pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> Result<Vec<String>, RouteError> {
+    if let Some(zone) = name.strip_prefix("zone:") {
+        return resolve_zone_down(cfg, zone);
+    }
     let backends: Vec<&crate::proxy::model::Backend> =
         cfg.pools.iter().flat_map(|p| p.backends.iter()).collect();
     let pod = |host: &str| -> Option<String> {
@@ -861,6 +867,43 @@ pub fn resolve_down(cfg: &ProxyConfig, name: &str) -> Result<Vec<String>, RouteE
                 .join(", ")
         }
     )))
+}
+
+/// `--fail zone:NAME`: every backend of every pool filed under zone NAME of
+/// a pool set (a whole zone's copy down, its old placement too).
+fn resolve_zone_down(cfg: &ProxyConfig, zone: &str) -> Result<Vec<String>, RouteError> {
+    let mut found: Vec<String> = cfg
+        .pools
+        .iter()
+        .filter(|p| p.set.is_some() && p.name == zone)
+        .flat_map(|p| p.backends.iter().map(|b| b.address()))
+        .collect();
+    found.sort();
+    found.dedup();
+    if found.is_empty() {
+        let mut zones: Vec<&str> = cfg
+            .pools
+            .iter()
+            .filter(|p| p.set.is_some())
+            .map(|p| p.name.as_str())
+            .collect();
+        zones.sort_unstable();
+        zones.dedup();
+        return Err(RouteError::Request(format!(
+            "--fail zone:{}: no pool set has that zone; zones: {}",
+            shown(zone),
+            if zones.is_empty() {
+                "none".to_string()
+            } else {
+                zones
+                    .iter()
+                    .map(|z| shown(z).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        )));
+    }
+    Ok(found)
 }
 
 /// Per (route, command): keys, summed answers, summed answers when a local
@@ -1193,6 +1236,24 @@ type Candidate<'a> = Box<dyn Fn() -> Result<ProxyConfig, RouteError> + 'a>;
 /// The config to route with: `--config FILE.lua`, or a proxy found in PATHS
 /// (`--proxy` picks one), or a single `.lua` among PATHS.
 pub fn load_config(req: &RouteRequest) -> Result<ProxyConfig, RouteError> {
+    let (mut cfg, pinned) = load_config_in(req)?;
+    // A config that no zone-pinned proxy runs is read as a proxy in that zone
+    // would read it: local_zone() says the zone asked for.
+    if let Some(z) = &req.zone
+        && !pinned
+    {
+        cfg.local_zone = Some(crate::proxy::value::ZoneDecl {
+            value: Some(z.clone()),
+            from: "--zone".into(),
+            arg: None,
+            line: None,
+        });
+    }
+    Ok(cfg)
+}
+
+/// The config, and whether it was picked as the proxy pinned to `--zone`.
+fn load_config_in(req: &RouteRequest) -> Result<(ProxyConfig, bool), RouteError> {
     let mut env = BTreeMap::new();
     for e in &req.env {
         let (k, v) = e
@@ -1220,12 +1281,15 @@ pub fn load_config(req: &RouteRequest) -> Result<ProxyConfig, RouteError> {
             what: format!("--proxy-config {}", path.display()),
             source,
         })?;
-        return Ok(crate::proxy::load(
-            &path.display().to_string(),
-            &text,
-            &libs,
-            &env_source,
-            Limits::default(),
+        return Ok((
+            crate::proxy::load(
+                &path.display().to_string(),
+                &text,
+                &libs,
+                &env_source,
+                Limits::default(),
+            ),
+            false,
         ));
     }
     if req.paths.is_empty() {
@@ -1247,6 +1311,8 @@ pub fn load_config(req: &RouteRequest) -> Result<ProxyConfig, RouteError> {
         .collect();
     let found = crate::proxy::manifest::find_proxies(&objects);
     let mut candidates: Vec<(String, Candidate)> = Vec::new();
+    // The zone each candidate's pods are pinned to (none for `.lua` files).
+    let mut zones: Vec<Option<String>> = Vec::new();
     for l in &lua {
         let libs = &libs;
         let env_source = &env_source;
@@ -1262,9 +1328,11 @@ pub fn load_config(req: &RouteRequest) -> Result<ProxyConfig, RouteError> {
                 ))
             }),
         ));
+        zones.push(None);
     }
     for f in &found {
         let objects = &objects;
+        zones.push(crate::k8s::pinned_zone(&objects[f.object]).map(|(_, z)| z));
         candidates.push((
             f.name(objects),
             Box::new(move || match &f.config {
@@ -1276,6 +1344,30 @@ pub fn load_config(req: &RouteRequest) -> Result<ProxyConfig, RouteError> {
         ));
     }
     let names: Vec<String> = candidates.iter().map(|(n, _)| n.clone()).collect();
+    // --zone: the proxies pinned to that zone, when proxies are zone-pinned.
+    let mut pinned = false;
+    if let Some(z) = &req.zone
+        && zones.iter().any(Option::is_some)
+    {
+        let mut here = Vec::new();
+        let mut elsewhere: Vec<String> = Vec::new();
+        for ((name, c), pz) in candidates.into_iter().zip(&zones) {
+            match pz {
+                Some(pz) if pz == z => here.push((name, c)),
+                Some(pz) => elsewhere.push(format!("{} in `{}`", name, shown(pz))),
+                None => {}
+            }
+        }
+        if here.is_empty() {
+            return Err(RouteError::Config(format!(
+                "--zone {}: no proxy runs in that zone; zone-pinned proxies: {}",
+                shown(z),
+                elsewhere.join("; ")
+            )));
+        }
+        candidates = here;
+        pinned = true;
+    }
     let picked: Vec<_> = match &req.proxy {
         Some(want) => candidates
             .into_iter()
@@ -1296,10 +1388,10 @@ pub fn load_config(req: &RouteRequest) -> Result<ProxyConfig, RouteError> {
                 .map(|p| format!(" matching --proxy {p}"))
                 .unwrap_or_default()
         ))),
-        1 => (picked[0].1)(),
+        1 => (picked[0].1)().map(|c| (c, pinned)),
         // Proxies that run the same config (an app and its `helm test` pod
         // mounting one ConfigMap) route alike: any of them will do.
-        _ if same_config(&picked) => (picked[0].1)(),
+        _ if same_config(&picked) => (picked[0].1)().map(|c| (c, pinned)),
         _ => Err(RouteError::Config(format!(
             "several proxies found; pick one with --proxy: {}",
             picked

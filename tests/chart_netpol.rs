@@ -851,7 +851,8 @@ fn the_rules_prove_the_chart_policies_and_find_broken_ones() {
                 "network-policy-blocks-backend",
                 &[
                     "egress of DaemonSet shop/",
-                    "-proxy's pods is denied by NetworkPolicy shop/",
+                    // `-proxy`, or `-proxy-<zone>` with cache.zones.
+                    "'s pods is denied by NetworkPolicy shop/",
                     "egress rule 1: its `to` peers do not match",
                 ],
             );

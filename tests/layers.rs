@@ -38,6 +38,7 @@ const PROXY: &[&str] = &[
     "vm",
     "api",
     "model",
+    "migration",
     "builder",
     "placement",
     "eval",

@@ -241,7 +241,7 @@ pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> Result<DiffRepo
         Some(limit) => remap
             .routes
             .iter()
-            .filter(|g| g.moved.is_some_and(|m| m * 100.0 > limit))
+            .filter(|g| g.effective().is_some_and(|m| m * 100.0 > limit))
             .cloned()
             .collect(),
         None => Vec::new(),

@@ -77,7 +77,15 @@ fn spec(cfg: &ProxyConfig) -> ProxySpec {
             routes.push(route(cfg, format!("{prefix}default"), r));
         }
     }
-    ProxySpec { pools, routes }
+    let migrations = crate::proxy::migration::find(cfg)
+        .iter()
+        .map(|m| (cfg.pools[m.new].reference(), cfg.pools[m.old].reference()))
+        .collect();
+    ProxySpec {
+        pools,
+        routes,
+        migrations,
+    }
 }
 
 fn route(cfg: &ProxyConfig, name: String, r: &Route) -> RouteSpec {

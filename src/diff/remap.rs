@@ -36,6 +36,9 @@ pub struct RouteSpec {
 pub struct ProxySpec {
     pub pools: Vec<PoolSpec>,
     pub routes: Vec<RouteSpec>,
+    /// Resharding windows (`crate::proxy::migration`): (the pool read first,
+    /// the old placement read on a miss), by pool name.
+    pub migrations: Vec<(String, String)>,
 }
 
 impl ProxySpec {
@@ -105,6 +108,34 @@ pub struct RouteRemap {
     /// Pools the route reaches only in the old or only in the new config.
     pub pools_removed: Vec<String>,
     pub pools_added: Vec<String>,
+    /// When the new config reads an old placement on a miss (a resharding
+    /// window) for pools of this route: the share of reads that miss after
+    /// the change without the window and with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migration: Option<MigrationShare>,
+}
+
+/// Reads that miss right after a change, with and without the window.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MigrationShare {
+    /// Share of keys on none of their old backends in the new placement.
+    pub miss_without: f64,
+    /// Share of keys on none of their old backends in the new placement nor
+    /// in the old placement the window reads.
+    pub miss_with: f64,
+    /// The old-placement pools the window reads.
+    pub old_placements: Vec<String>,
+}
+
+impl RouteRemap {
+    /// The share `--max-remap` judges: reads missing with the window when a
+    /// migration is configured, else keys moved.
+    pub fn effective(&self) -> Option<f64> {
+        match &self.migration {
+            Some(m) => Some(m.miss_with),
+            None => self.moved,
+        }
+    }
 }
 
 /// The least share of keys any consistent hash moves when the backend list
@@ -167,7 +198,9 @@ pub fn compare(
         .map(|((old_names, new_names), routes)| {
             let old_pools: Vec<&PoolSpec> = old_names.iter().filter_map(|p| old.pool(p)).collect();
             let new_pools: Vec<&PoolSpec> = new_names.iter().filter_map(|p| new.pool(p)).collect();
-            compare_pools(config, routes, &old_pools, &new_pools, keys)
+            let mut r = compare_pools(config, routes, &old_pools, &new_pools, keys);
+            r.migration = migration_share(new, &old_pools, &new_pools, keys);
+            r
         })
         .collect()
 }
@@ -249,7 +282,65 @@ fn compare_pools(
         pools,
         pools_removed: old_left.iter().map(|p| p.name.clone()).collect(),
         pools_added: new_left.iter().map(|p| p.name.clone()).collect(),
+        migration: None,
     }
+}
+
+/// Reads missing right after the change, with and without the new config's
+/// resharding windows, for a route that reaches a pool of one.
+fn migration_share(
+    new: &ProxySpec,
+    old_pools: &[&PoolSpec],
+    new_pools: &[&PoolSpec],
+    keys: &[Vec<u8>],
+) -> Option<MigrationShare> {
+    let is_old_placement = |name: &str| new.migrations.iter().any(|(_, o)| o == name);
+    let placed: Vec<&PoolSpec> = new_pools
+        .iter()
+        .copied()
+        .filter(|p| !is_old_placement(&p.name))
+        .collect();
+    let mut olds: Vec<String> = new
+        .migrations
+        .iter()
+        .filter(|(n, o)| {
+            placed.iter().any(|p| p.name == *n) || new_pools.iter().any(|p| p.name == *o)
+        })
+        .map(|(_, o)| o.clone())
+        .collect();
+    olds.sort();
+    olds.dedup();
+    if olds.is_empty() || keys.is_empty() {
+        return None;
+    }
+    let mut window: Vec<&PoolSpec> = placed.clone();
+    window.extend(olds.iter().filter_map(|o| new.pool(o)));
+    if old_pools
+        .iter()
+        .chain(window.iter())
+        .any(|p| p.unmodeled.is_some())
+    {
+        return None;
+    }
+    let (mut without, mut with) = (0usize, 0usize);
+    for k in keys {
+        let before = backend_set(old_pools, k);
+        if before.is_empty() {
+            continue;
+        }
+        if before.is_disjoint(&backend_set(&placed, k)) {
+            without += 1;
+        }
+        if before.is_disjoint(&backend_set(&window, k)) {
+            with += 1;
+        }
+    }
+    let n = keys.len() as f64;
+    Some(MigrationShare {
+        miss_without: without as f64 / n,
+        miss_with: with as f64 / n,
+        old_placements: olds,
+    })
 }
 
 fn backend_set<'a>(pools: &[&'a PoolSpec], key: &[u8]) -> BTreeSet<&'a str> {
@@ -285,6 +376,7 @@ mod tests {
                 name: "default".into(),
                 pools: names,
             }],
+            migrations: Vec::new(),
         }
     }
 

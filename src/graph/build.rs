@@ -348,7 +348,11 @@ impl<'o, 'a> Builder<'o, 'a> {
             "StatefulSet" => format!("{n} pod{}", if n == 1 { "" } else { "s" }),
             _ => format!("{n} replica{}", if n == 1 { "" } else { "s" }),
         };
-        format!("{} {} · {count}", obj.kind, obj.name)
+        // Pods pinned to a zone (cache.zones) say which.
+        let zone = k8s::pinned_zone(obj)
+            .map(|(_, z)| format!(" · zone {z}"))
+            .unwrap_or_default();
+        format!("{} {} · {count}{zone}", obj.kind, obj.name)
     }
 
     fn proxy_workload(&mut self, oi: usize, mine: &[&FoundProxy]) {

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod hash;
 pub mod lines;
 pub mod manifest;
+pub mod migration;
 pub mod model;
 pub mod placement;
 pub mod value;

@@ -118,6 +118,15 @@ fn write_remap_text(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
             expected_text(g.ideal),
             moved_text(g.lost)
         )?;
+        if let Some(w) = &g.migration {
+            writeln!(
+                out,
+                "    reads missing after the change: {} without the resharding window, {} with it (old placement: {})",
+                moved_text(Some(w.miss_without)),
+                moved_text(Some(w.miss_with)),
+                w.old_placements.join(", ")
+            )?;
+        }
         for p in &g.pools {
             let note = p
                 .note

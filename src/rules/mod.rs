@@ -64,6 +64,9 @@ mod memory_request_below_cache;
 mod memory_request_missing;
 mod memory_unit_slip;
 // Proxy (routelib) rules.
+mod migration_finished;
+mod migration_old_pods_missing;
+mod migration_placement_diverges;
 pub mod proxies;
 mod proxy_backend_external;
 mod proxy_backend_malformed;
@@ -86,6 +89,8 @@ mod proxy_tags_filter_repeat;
 mod proxy_tls_not_compiled;
 mod proxy_unknown_key;
 mod proxy_unused_pool;
+mod proxy_zone_mismatch;
+mod proxy_zone_uncovered;
 mod route_allasync;
 mod route_allfastest_miss;
 mod route_allsync_unordered;
@@ -281,6 +286,11 @@ pub static RULES: &[&Rule] = &[
     &route_unknown_command::RULE,
     &route_unhandled_command::RULE,
     &route_zfailover_without_zone::RULE,
+    &proxy_zone_mismatch::RULE,
+    &proxy_zone_uncovered::RULE,
+    &migration_finished::RULE,
+    &migration_placement_diverges::RULE,
+    &migration_old_pods_missing::RULE,
     &route_zfailover_stats::RULE,
     &route_ttl_shared_request::RULE,
     &route_failover_global_zone::RULE,

@@ -37,6 +37,17 @@ impl Loaded {
     }
 }
 
+impl Loaded {
+    /// The namespace of the workload running this config (None for a `.lua` input).
+    pub fn namespace<'c>(&self, ctx: &'c Context) -> Option<&'c str> {
+        let Origin::Manifest { proxy, .. } = &self.origin else {
+            return None;
+        };
+        let f = &ctx.proxies().found[*proxy];
+        Some(ctx.objects[f.object].effective_namespace())
+    }
+}
+
 /// Every loaded config.
 pub fn configs<'c>(ctx: &'c Context) -> impl Iterator<Item = &'c Loaded> {
     ctx.proxies().configs.iter()

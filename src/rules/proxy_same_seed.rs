@@ -8,7 +8,8 @@ pub const RULE: Rule = Rule {
     docs: r#"## What it checks
 Pools with more than one backend that share an explicit `seed`, and zones of
 one pool set (replicas) with more than one backend that share a seed
-(including none).
+(including none). The two placements of a resharding window (see
+`migration-finished`) share their seed on purpose and are left out.
 
 ## Why it matters
 The seed decides which position a key takes. Replicas with the same seed and
@@ -29,6 +30,8 @@ Give each copy its own `options = { seed = "<copy name>" }`.
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for c in super::proxies::configs(ctx) {
         let m = &c.model;
+        // A resharding window's two placements share their seed on purpose.
+        let migrations = crate::proxy::migration::find(m);
         let pools: Vec<(usize, &crate::proxy::model::Pool)> = m
             .pools
             .iter()
@@ -43,7 +46,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     (None, None) => same_set,
                     _ => false,
                 };
-                if same && i != j {
+                if same && i != j && !crate::proxy::migration::pairs_up(&migrations, *i, *j) {
                     let seed = a
                         .seed
                         .as_deref()

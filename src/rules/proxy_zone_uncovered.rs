@@ -1,0 +1,83 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::proxy_zone_mismatch::{child_zones, pool_zone, zone_routes};
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+use crate::k8s::pinned_zone;
+
+pub const RULE: Rule = Rule {
+    id: "proxy-zone-uncovered",
+    severity: Severity::Warning,
+    summary: "A zone holds a cache copy that zone-first proxies read, but no proxy runs there.",
+    docs: r#"## What it checks
+Renderings whose proxies are pinned to zones and read zone-first
+(`route_zfailover`): every zone whose cache copy (a StatefulSet pinned there)
+those routes read has a proxy pinned to it too.
+
+## Why it matters
+Clients in a zone without a proxy reach a proxy in another zone, which reads
+its own zone's copy first: every request crosses zones twice, and the copy in
+the client's zone is only read when another zone misses.
+
+## Example
+`cache.zones: [a, b, c]` rendered, then the DaemonSet of zone `c` deleted
+from the manifests.
+
+## Fix
+Run a proxy in every zone that holds a copy (one DaemonSet per zone, pinned
+there, whose config says `local_zone("<zone>")`).
+"#,
+    fix: "Run a proxy pinned to every zone that holds a copy.",
+    check,
+};
+
+fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    // Zones with a zone-pinned proxy, and the copies zone-first routes read.
+    let mut proxied: BTreeSet<String> = BTreeSet::new();
+    let mut any_pinned = false;
+    let mut copies: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (i, (c, _, obj)) in super::proxies::manifest_configs(ctx).enumerate() {
+        let routes = zone_routes(&c.model);
+        if routes.is_empty() {
+            continue;
+        }
+        if let Some((_, z)) = pinned_zone(obj) {
+            any_pinned = true;
+            proxied.insert(z);
+        }
+        for r in routes {
+            for (zone, pool) in child_zones(r) {
+                if let Some((sts, Some(runs_in))) =
+                    pool_zone(ctx, obj.effective_namespace(), &c.model, pool)
+                    && runs_in == zone
+                {
+                    copies.entry(zone).or_insert((i, sts));
+                }
+            }
+        }
+    }
+    if !any_pinned {
+        return;
+    }
+    let configs: Vec<_> = super::proxies::manifest_configs(ctx).collect();
+    for (zone, (i, sts)) in copies {
+        if proxied.contains(&zone) {
+            continue;
+        }
+        let (c, _, _) = configs[i];
+        let sts = &ctx.objects[sts];
+        let mut f = c.finding(
+            ctx,
+            &RULE,
+            None,
+            format!(
+                "zone `{zone}` holds a copy (StatefulSet {}) but no proxy runs there (proxies run in {}): clients in `{zone}` cross zones to reach a proxy",
+                sts.name,
+                proxied.iter().map(|z| format!("`{z}`")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        f.object = Some(sts.reference());
+        f.location = sts.location("/spec/template/spec");
+        out.push(f);
+    }
+}
