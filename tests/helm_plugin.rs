@@ -287,7 +287,9 @@ fn release_workflow_builds_every_target_the_install_hook_downloads() {
         .iter()
         .map(|m| m["target"].as_str().unwrap())
         .collect();
-    let hook = std::fs::read_to_string(repo().join("scripts/helm-plugin-install")).unwrap();
+    // The hook downloads through scripts/install-mclint (shared with the
+    // Action).
+    let hook = std::fs::read_to_string(repo().join("scripts/install-mclint")).unwrap();
     let wanted: Vec<&str> = hook
         .lines()
         .filter_map(|l| l.split("target=\"").nth(1))
@@ -304,7 +306,7 @@ fn release_workflow_builds_every_target_the_install_hook_downloads() {
     let wf_text = std::fs::read_to_string(repo().join(".github/workflows/release.yml")).unwrap();
     assert!(wf_text.contains(r#"name="mclint-$VERSION-$TARGET""#));
     assert!(hook.contains(r#"local name="mclint-$version-$target.tar.gz""#));
-    assert!(hook.contains(r#""$tmp/mclint-$version-$target/mclint""#));
+    assert!(hook.contains(r#"local member="mclint-$version-$target/mclint""#));
 }
 
 /// Users pin `vX.Y.Z` (pre-commit `rev:`, the Action's `@`), and the plugin's
@@ -386,8 +388,7 @@ fn strict_semver(v: &str) -> bool {
 /// Helm's plugin name rule (`validPluginName`).
 fn valid_plugin_name(n: &str) -> bool {
     !n.is_empty()
-        && n
-            .bytes()
+        && n.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
@@ -493,7 +494,9 @@ fn platform_commands(
             continue;
         };
         if let Some(a) = c.get("args")
-            && !a.as_array().is_some_and(|a| a.iter().all(|x| x.is_string()))
+            && !a
+                .as_array()
+                .is_some_and(|a| a.iter().all(|x| x.is_string()))
         {
             errs.push(format!("{at}: args must be a list of strings"));
         }
