@@ -460,10 +460,10 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-/// A helm for the tests: the project's helm, plus `dependency build` (which
-/// the project's helm-compatible shim lacks) through the same Helm engine,
-/// and `HOSTILE_HELM_STDERR`: print it on stderr and fail, as a helm error
-/// would. Every call is logged to `helm.log`.
+/// A helm for the tests: the project's helm (whose shim has `dependency
+/// build`, through the same Helm engine), plus `HOSTILE_HELM_STDERR`: print it
+/// on stderr and fail, as a helm error would. Every call is logged to
+/// `helm.log`.
 fn test_helm(dir: &Path) -> PathBuf {
     let py = repo().join(".tools/venv/bin/python");
     assert!(py.is_file(), "run scripts/setup first");
@@ -475,13 +475,9 @@ fn test_helm(dir: &Path) -> PathBuf {
             r#"#!/usr/bin/env bash
 printf '%s\n' "$*" >> '{log}'
 if [ -n "${{HOSTILE_HELM_STDERR:-}}" ]; then printf '%s\n' "$HOSTILE_HELM_STDERR" >&2; exit 1; fi
-if [ "$1" = dependency ] && [ "$2" = build ]; then
-  exec '{py}' -c 'import sys, helm_python as h; h.dependency_build(sys.argv[1])' "$3"
-fi
 exec '{real}' "$@"
 "#,
             log = log.display(),
-            py = py.display(),
             real = repo().join("scripts/helm").display()
         ),
     );
