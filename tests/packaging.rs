@@ -1,0 +1,119 @@
+//! The crate as `cargo publish` would ship it: `cargo package --list` and
+//! `cargo package --no-verify` (offline, into a scratch directory: nothing is
+//! compiled) — the files it holds and leaves out, the metadata crates.io
+//! needs, and the compressed size under crates.io's 10 MiB limit. The full
+//! `cargo publish --dry-run` (which also builds the packaged crate) is a step
+//! of the release checklist (docs/releasing.md).
+
+mod support;
+
+use std::process::Command;
+
+use support::repo;
+
+fn cargo(args: &[&str], target: &std::path::Path) -> String {
+    let o = Command::new(env!("CARGO"))
+        .args(args)
+        .args(["-p", "mclint", "--allow-dirty", "--locked", "--offline"])
+        .arg("--target-dir")
+        .arg(target)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "cargo {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_crate_ships_sources_schemas_and_docs_only_within_the_size_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = cargo(&["package", "--list"], tmp.path());
+    let files: Vec<&str> = list.lines().collect();
+    for must in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "README.md",
+        "LICENSE",
+        "CHANGELOG.md",
+        "src/main.rs",
+        "src/lib.rs",
+        "src/proxy/prelude.lua",
+        "benches/route.rs",
+    ] {
+        assert!(files.contains(&must), "{must} not packaged");
+    }
+    // Every schema the binary embeds (include_str! in src/schema/embedded.rs)
+    // is in the package, or the packaged crate would not build.
+    let embedded = std::fs::read_to_string(repo().join("src/schema/embedded.rs")).unwrap();
+    let mut n = 0;
+    for part in embedded.split("include_str!(\"../../").skip(1) {
+        let path = part.split('"').next().unwrap();
+        assert!(files.contains(&path), "{path} is embedded but not packaged");
+        n += 1;
+    }
+    assert!(n > 100, "only {n} embedded schemas found");
+    for f in &files {
+        for never in [
+            "tests/", "charts/", "scripts/", "xtask/", "docs/", ".github/", ".tools/", "target/",
+        ] {
+            assert!(!f.starts_with(never), "{f} must not be packaged");
+        }
+    }
+    for f in ["action.yml", "plugin.yaml", ".pre-commit-hooks.yaml"] {
+        assert!(!files.contains(&f), "{f} must not be packaged");
+    }
+
+    cargo(&["package", "--no-verify"], tmp.path());
+    let crate_file = tmp.path().join(format!(
+        "package/mclint-{}.crate",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let size = std::fs::metadata(&crate_file).unwrap().len();
+    assert!(
+        size < 10 * 1024 * 1024,
+        "{} is {size} bytes, over crates.io's 10 MiB",
+        crate_file.display()
+    );
+    eprintln!("packaged crate: {size} bytes");
+}
+
+#[test]
+fn cargo_toml_has_the_metadata_crates_io_shows() {
+    let toml = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let package = toml.split("\n[").next().unwrap();
+    for key in [
+        "description = ",
+        "license = \"Apache-2.0\"",
+        "repository = \"https://",
+        "readme = \"README.md\"",
+        "keywords = [",
+        "categories = [",
+        "rust-version = ",
+    ] {
+        assert!(package.contains(key), "Cargo.toml [package] lacks {key}");
+    }
+    let keywords = package
+        .lines()
+        .find(|l| l.starts_with("keywords = "))
+        .unwrap();
+    let n = keywords.matches('"').count() / 2;
+    assert!(
+        (1..=5).contains(&n),
+        "crates.io takes at most 5 keywords: {keywords}"
+    );
+    for k in keywords.split('"').skip(1).step_by(2) {
+        assert!(
+            k.len() <= 20
+                && k.starts_with(|c: char| c.is_ascii_alphabetic())
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "keyword {k:?} is not one crates.io accepts"
+        );
+    }
+    let license = std::fs::read_to_string(repo().join("LICENSE")).unwrap();
+    assert!(license.contains("Apache License") && license.contains("Version 2.0, January 2004"));
+}
