@@ -117,3 +117,71 @@ fn cargo_toml_has_the_metadata_crates_io_shows() {
     let license = std::fs::read_to_string(repo().join("LICENSE")).unwrap();
     assert!(license.contains("Apache License") && license.contains("Version 2.0, January 2004"));
 }
+
+/// The Docker image's recipe: a static musl build with the crate's
+/// rust-version, an empty final image, a non-root user, `mclint` as the
+/// entrypoint; the build context holds what it copies; the release builds
+/// it for both architectures. (The musl build itself: scripts/build-musl,
+/// a release checklist step.)
+#[test]
+fn the_dockerfile_builds_a_static_non_root_image_for_both_architectures() {
+    let docker = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    let toml = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let msrv = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .unwrap()
+        .trim_matches('"');
+    let lines: Vec<&str> = docker
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    let froms: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    assert_eq!(froms.len(), 2, "{froms:?}");
+    assert!(
+        froms[0].starts_with(&format!("FROM rust:{msrv}-")),
+        "the build stage uses Rust {msrv}: {}",
+        froms[0]
+    );
+    assert_eq!(froms[1], "FROM scratch");
+    let last = &lines[lines.iter().position(|l| *l == "FROM scratch").unwrap()..];
+    let user = last
+        .iter()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("the image sets a USER");
+    let uid = user.split(':').next().unwrap();
+    assert!(
+        uid.parse::<u32>().is_ok_and(|u| u != 0),
+        "USER {user} must be a numeric non-root id (scratch has no /etc/passwd)"
+    );
+    assert!(last.contains(&"ENTRYPOINT [\"mclint\"]"), "{last:?}");
+    assert!(docker.contains("-unknown-linux-musl"), "a musl target");
+    assert!(docker.contains("cargo build --release --locked --target"));
+    // Every COPY source is in the build context (.dockerignore lets it in).
+    let ignore = std::fs::read_to_string(repo().join(".dockerignore")).unwrap();
+    for l in &lines {
+        if let Some(rest) = l.strip_prefix("COPY ")
+            && !rest.starts_with("--from")
+        {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            for src in &words[..words.len() - 1] {
+                assert!(
+                    ignore
+                        .lines()
+                        .any(|i| i.trim_end_matches('/') == format!("!{src}")
+                            || i.starts_with(&format!("!{src}/"))),
+                    ".dockerignore keeps {src} out of the build context"
+                );
+                assert!(repo().join(src).exists(), "{src}");
+            }
+        }
+    }
+    let wf = std::fs::read_to_string(repo().join(".github/workflows/release.yml")).unwrap();
+    for p in ["platform: linux/amd64", "platform: linux/arm64"] {
+        assert!(wf.contains(p), "release.yml builds no {p}");
+    }
+}
