@@ -245,7 +245,7 @@ fn downloads_verifies_refuses_and_falls_back() {
     );
     assert_eq!(cargo_calls(tmp), "", "{}", r.err);
     assert_eq!(
-        sh(&mut Command::new(dest.join("mclint")).arg("--version")).trim(),
+        sh(Command::new(dest.join("mclint")).arg("--version")).trim(),
         format!("mclint {VERSION}")
     );
     assert!(
@@ -297,7 +297,7 @@ fn downloads_verifies_refuses_and_falls_back() {
     let dest = tmp.join("built/bin");
     let r = install(tmp, &server, &dest, &[]);
     assert_eq!(r.code, Some(0), "{}", r.err);
-    assert_eq!(server.requests(), [asset.clone()]);
+    assert_eq!(server.requests(), std::slice::from_ref(&asset));
     assert!(r.err.contains("no release download"), "{}", r.err);
     let calls = cargo_calls(tmp);
     assert_eq!(calls.lines().count(), 1, "{calls}");
@@ -397,7 +397,7 @@ fn the_plugin_hook_downloads_through_install_mclint() {
     );
     assert_eq!(server.requests().len(), 2);
     assert_eq!(
-        sh(&mut Command::new(dir.join("bin/mclint")).arg("--version")).trim(),
+        sh(Command::new(dir.join("bin/mclint")).arg("--version")).trim(),
         format!("mclint {VERSION}")
     );
 }
