@@ -10,6 +10,7 @@ Used by scripts/helm when no real ``helm`` binary is on PATH.  Supported:
   helm lint [CHART...] [--strict] [--quiet] [--with-subcharts] [--kube-version V]
             [--skip-schema-validation] [values flags as above] [-n NS]
   helm version [--short] [--template TPL]
+  helm dependency build [CHART] [--skip-refresh]
 
 Output follows Helm v4's `helm template`: the rendered files are split into
 YAML documents, sorted like releaseutil.SortManifests (file path, then kind
@@ -244,6 +245,7 @@ BOOL_FLAGS = {
     "wait-for-jobs": None, "create-namespace": None, "replace": None,
     "disable-openapi-validation": None, "kube-insecure-skip-tls-verify": None,
     "release-name": None, "enable-dns": None, "verify": None, "render-subchart-notes": None,
+    "skip-refresh": "skip_refresh",
     "h": "help", "help": "help",
 }
 
@@ -566,6 +568,7 @@ Usage:
   helm template [NAME] CHART [flags]   render chart templates locally
   helm lint [CHART...] [flags]         examine a chart for possible issues
   helm version [--short]               print the engine version
+  helm dependency build [CHART]        rebuild charts/ from Chart.lock (or Chart.yaml)
 
 Value flags: -f/--values FILE, --set, --set-string, --set-json, --set-literal,
 --set-file; template flags: -n/--namespace, --kube-version, -a/--api-versions,
@@ -573,7 +576,26 @@ Value flags: -f/--values FILE, --set, --set-string, --set-json, --set-literal,
 Set HELM_SHIM_FORCE=1 to use this shim even when a real helm is on PATH.
 """
 
-COMMANDS = {"template": cmd_template, "lint": cmd_lint, "version": cmd_version}
+def cmd_dependency(pos: list[str], opts: dict) -> int:
+    """`helm dependency build [CHART]`: charts/ rebuilt from Chart.lock (or,
+    without a lock, resolved from Chart.yaml as `dependency update` does), by
+    Helm's own downloader inside the SDK. A `file://` dependency needs no
+    network; a repository dependency needs that repository."""
+    if not pos or pos[0] != "build":
+        sub = f"dependency {pos[0]}" if pos else "dependency"
+        raise HelmCLIError(f'unknown command "{sub}" for "helm" (this helm shim supports: '
+                           "dependency build)")
+    if len(pos) > 2:
+        raise HelmCLIError(f'"helm dependency build" accepts at most 1 argument; received {len(pos) - 1}')
+    chart = pos[1] if len(pos) > 1 else "."
+    if not os.path.isfile(os.path.join(chart, "Chart.yaml")):
+        raise HelmCLIError(f"{chart}: no Chart.yaml (not a chart directory)")
+    helm.dependency_build(chart, skip_refresh=bool(opts.get("skip_refresh")))
+    return 0
+
+
+COMMANDS = {"template": cmd_template, "lint": cmd_lint, "version": cmd_version,
+            "dependency": cmd_dependency}
 
 
 def main(argv: list[str]) -> int:

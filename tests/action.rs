@@ -85,9 +85,21 @@ print(json.dumps(a))
     let steps = a["runs"]["steps"].as_array().unwrap();
     let text = serde_json::to_string(steps).unwrap();
     assert!(text.contains("scripts/action-run"), "{text}");
+    // mclint comes from scripts/install-mclint (the release binary, checked),
+    // cached per version, OS and architecture; never built in the step itself.
+    assert!(text.contains("scripts/install-mclint"), "{text}");
+    assert!(!text.contains("cargo install"), "{text}");
+    let cache = steps.iter().find(|s| s["id"] == "mclint-cache").unwrap();
     assert!(
-        text.contains("cargo install --locked --quiet --path"),
-        "{text}"
+        cache["uses"]
+            .as_str()
+            .unwrap()
+            .starts_with("actions/cache@v"),
+        "{cache}"
+    );
+    assert_eq!(
+        cache["with"]["key"],
+        "mclint-${{ steps.mclint-version.outputs.version }}-${{ runner.os }}-${{ runner.arch }}"
     );
     assert!(
         text.contains("github/codeql-action/upload-sarif@v4"),
@@ -115,6 +127,135 @@ print(json.dumps(a))
             "{env}"
         );
     }
+}
+
+fn action_steps() -> Vec<serde_json::Value> {
+    let py = repo().join(".tools/venv/bin/python");
+    let o = Command::new(py)
+        .args([
+            "-c",
+            "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(repo().join("action.yml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    a["runs"]["steps"].as_array().unwrap().clone()
+}
+
+/// Runs one `run:` step of action.yml with bash, as the runner does, with
+/// its env (given here, since `${{ }}` is the runner's) and runner files.
+fn run_step(
+    step: &serde_json::Value,
+    dir: &Path,
+    env: &[(&str, String)],
+) -> (bool, String, String) {
+    let out = dir.join("github_output");
+    let path = dir.join("github_path");
+    let _ = std::fs::remove_file(&out);
+    let o = Command::new("bash")
+        .args(["-e", "-c", step["run"].as_str().unwrap()])
+        .env("GITHUB_OUTPUT", &out)
+        .env("GITHUB_PATH", &path)
+        .env("RUNNER_TEMP", dir)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    (
+        o.status.success(),
+        std::fs::read_to_string(&out).unwrap_or_default(),
+        err,
+    )
+}
+
+/// The install steps as the runner runs them: the action's ref is its
+/// release tag or not; at another ref it builds from its checkout with
+/// `cargo install --locked` (a fake cargo); a cache hit installs nothing.
+/// The download itself (scripts/install-mclint) is tested in
+/// tests/install_mclint.rs against a local server.
+#[test]
+fn the_install_steps_pick_the_release_at_its_tag_and_build_elsewhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let steps = action_steps();
+    let version_step = steps.iter().find(|s| s["id"] == "mclint-version").unwrap();
+    let install = steps
+        .iter()
+        .find(|s| s["name"] == "Install mclint")
+        .unwrap();
+    let v = env!("CARGO_PKG_VERSION");
+    let action_path = repo().display().to_string();
+    for (r#ref, release) in [(format!("v{v}"), "true"), ("main".to_string(), "false")] {
+        let (ok, out, err) = run_step(
+            version_step,
+            tmp.path(),
+            &[
+                ("ACTION_PATH", action_path.clone()),
+                ("ACTION_REF", r#ref.clone()),
+            ],
+        );
+        assert!(ok, "{err}");
+        assert_eq!(out, format!("version={v}\nrelease={release}\n"), "{ref}");
+    }
+    // Another ref: built from the action's checkout, not downloaded.
+    let bin = tmp.path().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = tmp.path().join("cargo.log");
+    std::fs::write(
+        bin.join("cargo"),
+        format!(
+            "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> '{}'\nwhile [ $# -gt 0 ]; do [ \"$1\" = --root ] && root=\"$2\"; shift; done\nmkdir -p \"$root/bin\"; cp '{}' \"$root/bin/mclint\"\n",
+            log.display(),
+            env!("CARGO_BIN_EXE_mclint")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("cargo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let (ok, _, err) = run_step(
+        install,
+        tmp.path(),
+        &[
+            ("PATH", path.clone()),
+            ("ACTION_PATH", action_path.clone()),
+            ("ACTION_REPO", "someone/distributed-memcached".into()),
+            ("VERSION", v.into()),
+            ("RELEASE", "false".into()),
+            ("CACHE_HIT", "".into()),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("download disabled"), "{err}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.starts_with(&format!(
+            "install --quiet --locked --path {action_path} --root "
+        )),
+        "{calls}"
+    );
+    let dest = tmp.path().join("mclint-bin");
+    assert!(dest.join("mclint").is_file());
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("github_path")).unwrap(),
+        format!("{}\n", dest.display())
+    );
+    // A cache hit: nothing installed again.
+    std::fs::remove_file(&log).unwrap();
+    let (ok, _, err) = run_step(
+        install,
+        tmp.path(),
+        &[
+            ("PATH", path),
+            ("ACTION_PATH", action_path),
+            ("VERSION", v.into()),
+            ("RELEASE", "true".into()),
+            ("CACHE_HIT", "true".into()),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(!log.exists(), "cargo ran on a cache hit");
 }
 
 #[test]
@@ -319,10 +460,10 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-/// A helm for the tests: the project's helm, plus `dependency build` (which
-/// the project's helm-compatible shim lacks) through the same Helm engine,
-/// and `HOSTILE_HELM_STDERR`: print it on stderr and fail, as a helm error
-/// would. Every call is logged to `helm.log`.
+/// A helm for the tests: the project's helm (whose shim has `dependency
+/// build`, through the same Helm engine), plus `HOSTILE_HELM_STDERR`: print it
+/// on stderr and fail, as a helm error would. Every call is logged to
+/// `helm.log`.
 fn test_helm(dir: &Path) -> PathBuf {
     let py = repo().join(".tools/venv/bin/python");
     assert!(py.is_file(), "run scripts/setup first");
@@ -334,13 +475,9 @@ fn test_helm(dir: &Path) -> PathBuf {
             r#"#!/usr/bin/env bash
 printf '%s\n' "$*" >> '{log}'
 if [ -n "${{HOSTILE_HELM_STDERR:-}}" ]; then printf '%s\n' "$HOSTILE_HELM_STDERR" >&2; exit 1; fi
-if [ "$1" = dependency ] && [ "$2" = build ]; then
-  exec '{py}' -c 'import sys, helm_python as h; h.dependency_build(sys.argv[1])' "$3"
-fi
 exec '{real}' "$@"
 "#,
             log = log.display(),
-            py = py.display(),
             real = repo().join("scripts/helm").display()
         ),
     );
