@@ -674,7 +674,7 @@ fn behaviour_notes(
             }
             HandlerKind::Custom => out.push((
                 format!(
-                    "route_{}{line} is a handler from a library, which mclint does not model: its children are listed in order, and its answer is taken to be its first child's",
+                    "route_{}{line} is a handler from a library: mclint ran its start function and its request function against simulated backends (roles: several waited-for contacts are `all`, a copy never waited for `async`, a contact only on a miss `failover`)",
                     r.handler
                 ),
                 1,
