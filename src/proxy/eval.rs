@@ -38,6 +38,9 @@ pub enum Role {
     Async,
     /// Asked only when an earlier one failed or missed.
     Failover,
+    /// Sent another command for the key (a custom handler's `delete` after a
+    /// write): the key is not stored there.
+    Other,
 }
 
 impl Role {
@@ -48,6 +51,7 @@ impl Role {
             Role::Random => "random",
             Role::Failover => "failover",
             Role::Async => "async",
+            Role::Other => "other-command",
         }
     }
 }
@@ -1159,7 +1163,9 @@ impl<'a> Engine<'a> {
         let waited = run.contacts.iter().filter(|c| c.waited).count();
         let mut mine: Vec<Hop> = Vec::new();
         for (c, got) in run.contacts.iter().zip(&reached) {
-            let outer = if !c.waited {
+            let outer = if c.cmd != cmd {
+                Role::Other
+            } else if !c.waited {
                 Role::Async
             } else if waited > 1 {
                 Role::All

@@ -215,15 +215,25 @@ local function result_for(status, cmd, from_route)
         from_route = from_route }, Result)
 end
 
--- The flag routelib's rctx:result gives: a backend failure has none (the
--- result functions return nil), a route's error is RES_ANY.
-local function flag_of(res)
+-- The flags of a handle's slot, as the proxy sets them: a hit is GOOD (8),
+-- a miss OK (16), a backend failure ERROR (128) alone, a route's error
+-- ERROR|ANY (160). rctx:result and res_* see only GOOD|OK|ANY, so a backend
+-- failure reads as nothing there; best_result and worst_result see the raw
+-- flags.
+local function raw_flag(res)
     if res.status == "hit" then
-        return mcp.RES_GOOD
+        return 8
     elseif res.status == "miss" then
-        return mcp.RES_OK
+        return 16
     elseif res.from_route then
-        return mcp.RES_ANY
+        return 160
+    end
+    return 128
+end
+local function flag_of(res)
+    local f = raw_flag(res) & 56
+    if f ~= 0 then
+        return f
     end
 end
 
@@ -365,27 +375,34 @@ local function run(name, a, label, ctx_cmd, cmd, key, contact, note)
             local final, flag
             for _, h in ipairs(t) do
                 local s = slot(h)
-                local f = s and flag_of(s.res)
-                if f == mcp.RES_GOOD then
-                    return s.res, f
-                elseif f == mcp.RES_OK then
-                    final, flag = s.res, f
-                elseif f and flag ~= mcp.RES_OK then
-                    final, flag = s.res, f
+                if s then
+                    local raw = raw_flag(s.res)
+                    if raw & 8 ~= 0 then
+                        return s.res, 8
+                    elseif raw & 16 ~= 0 then
+                        final, flag = s.res, 16
+                    elseif flag ~= 16 then
+                        final, flag = s.res, raw & 56
+                    end
                 end
             end
             return final, flag
         end,
         worst_result = function(_, t)
-            local final, flag = nil, 0
+            local final, worst = nil, 0
             for _, h in ipairs(t) do
                 local s = slot(h)
-                local f = s and flag_of(s.res)
-                if f and flag <= f then
-                    final, flag = s.res, f
+                if s then
+                    local raw = raw_flag(s.res)
+                    if worst <= raw then
+                        final, worst = s.res, raw
+                    end
                 end
             end
-            return final, final and flag or nil
+            if final then
+                return final, worst & 56
+            end
+            return nil, nil
         end,
         cfd = function() return 0 end,
         tls_peer_cn = function() return nil end,
