@@ -1021,6 +1021,10 @@ impl Engine<'_> {
     }
 }
 
+/// Answers a custom handler's request to one of its children: the child's
+/// status and whether it is a route, or why mclint cannot follow it.
+type TargetContact<'f> = dyn FnMut(&Target, u8, &[u8]) -> Result<(Status, bool), String> + 'f;
+
 /// What a contact of a custom handler reached while following hops: the
 /// hops it added and whether it was a route.
 struct HopContact {
@@ -1062,7 +1066,7 @@ impl<'a> Engine<'a> {
         r: &Route,
         key: &[u8],
         cmd: u8,
-        contact: &mut dyn FnMut(&Target, u8, &[u8]) -> Result<(Status, bool), String>,
+        contact: &mut TargetContact,
     ) -> HandlerRun {
         let mut targets: Vec<&Target> = Vec::new();
         let mut children = Vec::new();

@@ -451,6 +451,24 @@ fn load_prelude(
         )?
     };
     let sandbox = sandbox_table(lua, guard, names)?;
+    // Whether a function was written in a library (what a worker thread of
+    // the proxy loads), not in the config (`proxy_arg`, loaded only by the
+    // configuration thread).
+    let n = names.clone();
+    sandbox.raw_set(
+        "in_library",
+        lua.create_function(move |_, f: Value| {
+            Ok(match f {
+                Value::Function(f) => f
+                    .info()
+                    .source
+                    .as_deref()
+                    .and_then(|s| n.index(s))
+                    .is_some_and(|i| i != config_index),
+                _ => false,
+            })
+        })?,
+    )?;
     let prelude: mlua::MultiValue = lua
         .load(PRELUDE)
         .set_name(PRELUDE_NAME)
