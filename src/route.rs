@@ -677,7 +677,7 @@ fn behaviour_notes(
             }
             HandlerKind::Custom => out.push((
                 format!(
-                    "route_{}{line} is a handler from a library, which mclint does not model: its children are listed in order, and its answer is taken to be its first child's",
+                    "route_{}{line} is a handler from a library: mclint ran its start function and its request function against simulated backends (roles: several waited-for contacts are `all`, a copy never waited for `async`, a contact only on a miss `failover`, another command for the key such as a delete `other-command`)",
                     r.handler
                 ),
                 1,
@@ -971,7 +971,7 @@ fn answer_key(
     }
     let mut stored: Vec<(Option<usize>, usize)> = hops
         .iter()
-        .filter(|h| h.role != Role::Failover)
+        .filter(|h| h.role != Role::Failover && h.role != Role::Other)
         .map(|h| (h.pool, h.backend))
         .collect();
     stored.sort();

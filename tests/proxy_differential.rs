@@ -857,6 +857,95 @@ fn lib_target(dir: &Path, ports: &[u16]) -> Target {
     }
 }
 
+/// The chart's handler library (`route_ordered.lua`: route_ordered and
+/// route_invalidate), as the chart renders it.
+fn chart_handler_lib() -> String {
+    let text = helm_template(
+        "diff",
+        "cache",
+        &[
+            "-f",
+            "charts/distributed-memcached/ci/sidecar-failover-values.yaml",
+        ],
+    );
+    let input = Input {
+        name: Arc::from("sidecar-failover"),
+        kind: InputKind::Yaml,
+        text,
+    };
+    let docs = parse_stream(&input);
+    for o in docs.iter().filter_map(|d| as_object(d)?.ok()) {
+        if o.kind == "ConfigMap"
+            && let Some(lib) = o
+                .json
+                .get("data")
+                .and_then(|d| d.get("route_ordered.lua"))
+                .and_then(Value::as_str)
+        {
+            return lib.to_string();
+        }
+    }
+    panic!("the chart rendered no route_ordered.lua");
+}
+
+/// The configs of tests/routelib-handlers (each with the custom handler
+/// library it uses), with the backend each stops for the second half.
+fn handler_targets(dir: &Path, ports: &[u16]) -> Vec<(Target, usize)> {
+    let src = repo().join("tests/routelib-handlers");
+    let chart_lib = dir.join("chart-route_ordered.lua");
+    std::fs::write(&chart_lib, chart_handler_lib()).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().into_string().ok()?;
+            (n.ends_with(".lua") && !n.ends_with(".lib.lua")).then_some(n)
+        })
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|n| {
+            let stem = n.trim_end_matches(".lua");
+            let mut text = std::fs::read_to_string(src.join(n)).unwrap();
+            let down: usize = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("-- down: "))
+                .and_then(|d| d.trim().parse().ok())
+                .unwrap_or_else(|| panic!("{n}: the first line must be `-- down: N`"));
+            let lib = if text.lines().nth(1) == Some("-- lib: chart") {
+                chart_lib.clone()
+            } else {
+                let lib = dir.join(format!("handler-{stem}.lib.lua"));
+                std::fs::copy(src.join(format!("{stem}.lib.lua")), &lib).unwrap();
+                lib
+            };
+            let mut addresses = HashMap::new();
+            for (i, p) in ports.iter().enumerate() {
+                text = text.replace(&format!("{{b{i}}}"), &format!("127.0.0.1:{p}"));
+                addresses.insert(format!("127.0.0.1:{p}"), i);
+            }
+            let path = dir.join(format!("handler-{stem}.lua"));
+            std::fs::write(&path, text).unwrap();
+            let target = Target {
+                name: format!("handler {stem}"),
+                proxy_args: vec![
+                    "-o".into(),
+                    format!(
+                        "proxy_config=routelib:{},proxy_arg={}",
+                        lib.display(),
+                        path.display()
+                    ),
+                ],
+                mclint_path: path,
+                mclint_extra: vec!["--lib".into(), lib.display().to_string()],
+                addresses,
+            };
+            (target, down)
+        })
+        .collect()
+}
+
 /// Seeded random routelib configs: every handler the model follows (direct,
 /// failover, allsync, allfastest, split, ttl, zfailover, random, nested up to
 /// two levels), plain pools of 1 to 5 of the test's backends in random order
@@ -1238,4 +1327,74 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
         tally.mapped
     );
     assert!(tally.reads >= 1000, "only {} reads compared", tally.reads);
+}
+
+/// The chart's two route handlers and the project's own
+/// (tests/routelib-handlers), each run by mclint's model of routelib's
+/// request-time API: where a `set` lands, and what a `get` and a `set` get
+/// back with one backend stopped, against the real proxy.
+#[test]
+fn custom_handlers_agree_with_the_real_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let ports: Vec<u16> = (0..BACKENDS).map(|_| free_port()).collect();
+    let mut backends: Vec<Server> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| start_memcached(&format!("backend{i}"), p, &[], dir))
+        .collect();
+    let mut tally = Tally {
+        configs: 0,
+        keys: 0,
+        reads: 0,
+        hits_up: 0,
+        writes: 0,
+        mapped: 0,
+        one_of: 0,
+        mismatches: Vec::new(),
+    };
+    // Custom handlers: the chart's two and the project's own, each run by
+    // mclint's model of routelib's request-time API.
+    for (target, down) in handler_targets(dir, &ports) {
+        let proxy = start_memcached(
+            &format!("proxy-{}", target.name.replace(' ', "-")),
+            free_port(),
+            &target.proxy_args,
+            dir,
+        );
+        let text = std::fs::read_to_string(&target.mclint_path).unwrap();
+        let keys = keys_of(&format!("h{}", tally.configs), KEYS_PER_CONFIG, &text);
+        let held = compare_sets(&target, &backends, &proxy, &keys, dir, &mut tally);
+        compare_down_reads(
+            &target,
+            &mut backends,
+            &proxy,
+            &keys,
+            &held,
+            &keys_of(&format!("hw{}", tally.configs), keys.len() / 2, &text),
+            down,
+            dir,
+            &mut tally,
+        );
+    }
+    drop(backends);
+    eprintln!(
+        "{} configs with custom handlers, {} keys set, {} reads and {} writes with a backend down, {} mismatches",
+        tally.configs,
+        tally.keys,
+        tally.reads,
+        tally.writes,
+        tally.mismatches.len()
+    );
+    assert!(
+        tally.mismatches.is_empty(),
+        "{} mismatches between mclint route and the real proxy:\n{}",
+        tally.mismatches.len(),
+        tally.mismatches.join("\n")
+    );
+    assert!(
+        tally.configs >= 12,
+        "only {} custom-handler configs compared",
+        tally.configs
+    );
 }

@@ -10,10 +10,13 @@ use std::sync::Arc;
 use super::hash::FilterCrash;
 use super::model::{
     CMD_ANY_STORAGE, CMD_END_STORAGE, HandlerKind, ListForm, MapEntry, ProxyConfig, Route, Router,
-    RouterMode, SlotValue, Target, command_name, is_ttl_command,
+    RouterMode, SlotValue, Target, command_name, is_read, is_ttl_command,
 };
 use super::placement::{PlacementError, Placer};
 use super::value::{Key, Lv};
+use super::vm::{
+    ChildArg, Chunk, HANDLER_LIMITS, HandlerCall, HandlerOutcome, HandlerRun, Status, run_handler,
+};
 
 /// A route_ttl child.
 pub fn is_ttl_route(t: &Target) -> bool {
@@ -35,6 +38,9 @@ pub enum Role {
     Async,
     /// Asked only when an earlier one failed or missed.
     Failover,
+    /// Sent another command for the key (a custom handler's `delete` after a
+    /// write): the key is not stored there.
+    Other,
 }
 
 impl Role {
@@ -45,6 +51,7 @@ impl Role {
             Role::Random => "random",
             Role::Failover => "failover",
             Role::Async => "async",
+            Role::Other => "other-command",
         }
     }
 }
@@ -614,6 +621,7 @@ impl<'a> Engine<'a> {
                     _ => Ok(()),
                 }
             }
+            (HandlerKind::Custom, _) => self.custom_hops(r, key, cmd, role, out, depth),
             _ => {
                 // A handler mclint does not model: every child, in order.
                 for s in &r.slots {
@@ -937,6 +945,7 @@ impl Engine<'_> {
                 }
                 _ => Answer::ERR,
             },
+            (HandlerKind::Custom, _) => self.custom_answer(r, key, cmd, sc, depth),
             _ => {
                 // Unmodelled handler: the first child's answer.
                 match r.slots.first().map(|s| &s.value) {
@@ -1010,4 +1019,226 @@ impl Engine<'_> {
             err: all_err,
         }
     }
+}
+
+/// Answers a custom handler's request to one of its children: the child's
+/// status and whether it is a route, or why mclint cannot follow it.
+type TargetContact<'f> = dyn FnMut(&Target, u8, &[u8]) -> Result<(Status, bool), String> + 'f;
+
+/// What a contact of a custom handler reached while following hops: the
+/// hops it added and whether it was a route.
+struct HopContact {
+    hops: Vec<Hop>,
+}
+
+impl<'a> Engine<'a> {
+    /// The label and command routelib gives a route's start function
+    /// (`ctx:label()`, `ctx:cmd()`): the map prefix, `cmdmap` or `default`
+    /// of the entry the route hangs from, and its command (or
+    /// `CMD_ANY_STORAGE`).
+    fn entry_of(&self, target: &Route) -> (String, u8) {
+        let contains = |root: &Route| {
+            let mut found = false;
+            root.walk(&mut |r| found |= std::ptr::eq(r, target));
+            found
+        };
+        for (prefix, e) in &self.router.map {
+            match e {
+                MapEntry::Route(r) if contains(r) => return (prefix.clone(), ANY),
+                MapEntry::Commands(c, _) => {
+                    if let Some((id, _)) = c.iter().find(|(_, r)| contains(r)) {
+                        return (prefix.clone(), *id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some((id, _)) = self.router.cmap.iter().find(|(_, r)| contains(r)) {
+            return ("cmdmap".into(), *id);
+        }
+        ("default".into(), ANY)
+    }
+
+    /// Runs custom handler `r` (from a library) for one request; `contact`
+    /// answers each request it sends to one of `targets`.
+    fn run_custom(
+        &self,
+        r: &Route,
+        key: &[u8],
+        cmd: u8,
+        contact: &mut TargetContact,
+    ) -> HandlerRun {
+        let mut targets: Vec<&Target> = Vec::new();
+        let mut children = Vec::new();
+        for s in &r.slots {
+            match &s.value {
+                SlotValue::Single(t) => {
+                    targets.push(t);
+                    children.push((s.arg.clone(), ChildArg::One(targets.len() - 1)));
+                }
+                SlotValue::Many(list, _) => {
+                    let mut many = Vec::new();
+                    for (k, t) in list {
+                        targets.push(t);
+                        many.push((k.clone(), targets.len() - 1));
+                    }
+                    children.push((s.arg.clone(), ChildArg::Many(many)));
+                }
+            }
+        }
+        let libs: Vec<Chunk> = self
+            .cfg
+            .libs
+            .iter()
+            .map(|(name, text)| Chunk { name, text })
+            .collect();
+        let (label, ctx_cmd) = self.entry_of(r);
+        let call = HandlerCall {
+            libs: &libs,
+            handler: &r.handler,
+            args: &r.args,
+            children: &children,
+            label: &label,
+            ctx_cmd,
+            cmd,
+            key,
+            limits: HANDLER_LIMITS,
+        };
+        let internal = Target::Internal;
+        run_handler(&call, &mut |child, c, k| {
+            let t = match child {
+                Some(i) => targets.get(i).copied().ok_or("no such child")?,
+                None => &internal,
+            };
+            contact(t, c, k)
+        })
+    }
+
+    /// The backends custom handler `r` contacts: its run with every backend
+    /// up and holding the key, then (for a read) with none holding it, whose
+    /// extra contacts are failovers. Several waited-for contacts are `All`;
+    /// a copy never waited for is `Async`.
+    fn custom_hops(
+        &self,
+        r: &Route,
+        key: &[u8],
+        cmd: u8,
+        role: Role,
+        out: &mut Vec<Hop>,
+        depth: usize,
+    ) -> Result<(), Halt> {
+        let line = r.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+        let follow = |holds: bool| -> (HandlerRun, Vec<HopContact>, Option<String>) {
+            let mut reached: Vec<HopContact> = Vec::new();
+            let mut down = None;
+            let run = self.run_custom(r, key, cmd, &mut |t, c, k| {
+                let mut hops = Vec::new();
+                let res = match self.target_hops(t, k, c, Role::Primary, &mut hops, depth + 1) {
+                    Ok(()) if !is_read(c) || holds => Ok((Status::Hit, is_route(t))),
+                    Ok(()) => Ok((Status::Miss, is_route(t))),
+                    Err(Halt::Down(m)) => {
+                        down.get_or_insert(m);
+                        Ok((Status::Error, is_route(t)))
+                    }
+                    Err(Halt::Fail(m)) => Err(m),
+                };
+                reached.push(HopContact { hops });
+                res
+            });
+            (run, reached, down)
+        };
+        let (run, reached, down) = follow(true);
+        let fail = |o: &HandlerOutcome| -> Option<Halt> {
+            match o {
+                HandlerOutcome::Answer { .. } => None,
+                HandlerOutcome::StartFailed(m) => Some(Halt::Fail(format!(
+                    "route_{}{line}: {m}: the proxy does not start with this config",
+                    r.handler
+                ))),
+                HandlerOutcome::RequestFailed(m) => Some(Halt::Fail(format!(
+                    "{m}: the proxy answers SERVER_ERROR lua failure"
+                ))),
+                HandlerOutcome::Unfollowable(m) => Some(Halt::Fail(m.clone())),
+            }
+        };
+        if let Some(h) = fail(&run.outcome) {
+            return Err(h);
+        }
+        let waited = run.contacts.iter().filter(|c| c.waited).count();
+        let mut mine: Vec<Hop> = Vec::new();
+        for (c, got) in run.contacts.iter().zip(&reached) {
+            let outer = if c.cmd != cmd {
+                Role::Other
+            } else if !c.waited {
+                Role::Async
+            } else if waited > 1 {
+                Role::All
+            } else {
+                Role::Primary
+            };
+            for h in &got.hops {
+                mine.push(Hop {
+                    role: role.max(outer).max(h.role),
+                    ..*h
+                });
+            }
+        }
+        if is_read(cmd) {
+            let (miss_run, miss_reached, _) = follow(false);
+            if fail(&miss_run.outcome).is_none() {
+                for got in &miss_reached {
+                    for h in &got.hops {
+                        if !mine
+                            .iter()
+                            .any(|m| m.pool == h.pool && m.backend == h.backend)
+                        {
+                            mine.push(Hop {
+                                role: role.max(Role::Failover).max(h.role),
+                                ..*h
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if mine.is_empty()
+            && let Some(m) = down
+        {
+            return Err(Halt::Down(m));
+        }
+        out.extend(mine);
+        Ok(())
+    }
+
+    /// What custom handler `r` answers under a scenario: its run with each
+    /// child answering as the scenario makes it (a child whose answer
+    /// varies, such as a route_random, gives its likeliest answer).
+    fn custom_answer(&self, r: &Route, key: &[u8], cmd: u8, sc: &Scenario, depth: usize) -> Answer {
+        let run = self.run_custom(r, key, cmd, &mut |t, c, k| {
+            let a = self.target_answer(t, k, c, !is_read(c), sc, depth + 1);
+            let s = if a.hit >= a.miss && a.hit >= a.err {
+                Status::Hit
+            } else if a.miss >= a.err {
+                Status::Miss
+            } else {
+                Status::Error
+            };
+            Ok((s, is_route(t)))
+        });
+        match run.outcome {
+            HandlerOutcome::Answer {
+                status: Status::Hit,
+                ..
+            } => Answer::HIT,
+            HandlerOutcome::Answer {
+                status: Status::Miss,
+                ..
+            } => Answer::MISS,
+            _ => Answer::ERR,
+        }
+    }
+}
+
+fn is_route(t: &Target) -> bool {
+    matches!(t, Target::Route(_))
 }

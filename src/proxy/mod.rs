@@ -41,7 +41,12 @@ pub fn load(
         })
         .collect();
     let (declared, failure) = vm::run(vm::Chunk { name, text }, &chunks, env, limits);
-    builder::build(name, text, declared, failure)
+    let mut cfg = builder::build(name, text, declared, failure);
+    cfg.libs = libs
+        .iter()
+        .map(|l| (l.name.clone(), l.text.clone()))
+        .collect();
+    cfg
 }
 
 use crate::rendering::Rendering;

@@ -376,6 +376,9 @@ pub struct ProxyConfig {
     pub settings: Option<(Lv, Option<u32>)>,
     pub local_zone: Option<ZoneDecl>,
     pub custom_handlers: Vec<String>,
+    /// The libraries loaded before the config (name, text): what a worker
+    /// thread of the proxy loads, where custom handlers' start functions live.
+    pub libs: Vec<(String, String)>,
     pub problems: Vec<Problem>,
     /// The Lua error that stopped the config, if any.
     pub failure: Option<LuaFailure>,

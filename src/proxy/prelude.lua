@@ -651,6 +651,14 @@ local function run_custom(r, depth)
             elseif err ~= nil then
                 r.a = err
             end
+            -- The proxy's worker threads run the start function; they load
+            -- the proxy_config files, not the config itself.
+            if not sandbox.in_library(rawget(_G, "route_" .. r.f .. "_start")) then
+                note("custom-conf", r.line, "route_" .. r.f .. "_start is not defined by a "
+                    .. "library: the proxy's worker threads load only the proxy_config files, "
+                    .. "not the config (proxy_arg), so the proxy does not start (\"local 'f' is "
+                    .. "not callable\"); move the handler into a library")
+            end
         else
             note("custom-conf", r.line, "route_" .. r.f .. "_conf is not defined")
         end

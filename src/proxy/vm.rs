@@ -91,7 +91,7 @@ type Raised = Option<(Option<(usize, u32)>, String)>;
 /// `pcall`/`xpcall` rethrow, so the config cannot run again.
 struct Guard {
     limits: Limits,
-    started: CpuClock,
+    started: Cell<CpuClock>,
     count: Cell<u64>,
     stopped: RefCell<Option<String>>,
     /// Where user code was when the hook or a charge last ran (chunk index,
@@ -138,7 +138,7 @@ impl Guard {
                 ),
             }));
         }
-        if self.started.elapsed() > self.limits.time {
+        if self.started.get().elapsed() > self.limits.time {
             return Err(self.stop(format!(
                 "{SANDBOX}the config ran longer than {} ms of CPU time (an endless loop?)",
                 self.limits.time.as_millis()
@@ -151,6 +151,7 @@ impl Guard {
 /// The time the config has run: the CPU time of this thread where the
 /// platform has it, so that a loaded machine (a busy CI runner) does not stop
 /// a config that a quiet one runs; wall time elsewhere.
+#[derive(Clone, Copy)]
 struct CpuClock {
     #[cfg(unix)]
     start: Duration,
@@ -302,7 +303,7 @@ fn run_inner(
     let config_index = names.0.len() - 1;
     let guard = Rc::new(Guard {
         limits,
-        started: CpuClock::now(),
+        started: Cell::new(CpuClock::now()),
         count: Cell::new(0),
         stopped: RefCell::new(None),
         last_at: Cell::new(None),
@@ -450,6 +451,24 @@ fn load_prelude(
         )?
     };
     let sandbox = sandbox_table(lua, guard, names)?;
+    // Whether a function was written in a library (what a worker thread of
+    // the proxy loads), not in the config (`proxy_arg`, loaded only by the
+    // configuration thread).
+    let n = names.clone();
+    sandbox.raw_set(
+        "in_library",
+        lua.create_function(move |_, f: Value| {
+            Ok(match f {
+                Value::Function(f) => f
+                    .info()
+                    .source
+                    .as_deref()
+                    .and_then(|s| n.index(s))
+                    .is_some_and(|i| i != config_index),
+                _ => false,
+            })
+        })?,
+    )?;
     let prelude: mlua::MultiValue = lua
         .load(PRELUDE)
         .set_name(PRELUDE_NAME)
@@ -989,6 +1008,355 @@ impl Converter<'_> {
         self.path.remove(&ptr);
         out
     }
+}
+
+// ---------------------------------------------------------------------------
+// Request time: a custom route handler's start function and request function.
+// ---------------------------------------------------------------------------
+
+const HANDLERS: &str = include_str!("handlers.lua");
+const HANDLERS_NAME: &str = "=mclint-routelib-request-model";
+
+/// How far one run of a custom handler (start function, then one request)
+/// may go: a handler runs once per key and scenario, so far less than a config.
+pub const HANDLER_LIMITS: Limits = Limits {
+    instructions: 2_000_000,
+    memory: 32 << 20,
+    time: Duration::from_millis(300),
+};
+
+/// A `child*` argument of a custom handler, resolved: indices into the
+/// children the caller answers for.
+#[derive(Debug, Clone)]
+pub enum ChildArg {
+    One(usize),
+    Many(Vec<(Key, usize)>),
+}
+
+/// One custom handler to run for one request.
+pub struct HandlerCall<'a> {
+    /// The files a worker thread of the proxy loads (not the config).
+    pub libs: &'a [Chunk<'a>],
+    pub handler: &'a str,
+    /// The handler's arguments as its `_conf` returned them; `child*` keys are
+    /// replaced by `children`.
+    pub args: &'a Table,
+    pub children: &'a [(String, ChildArg)],
+    /// `ctx:label()` and `ctx:cmd()` as routelib gives them to the start function.
+    pub label: &'a str,
+    pub ctx_cmd: u8,
+    /// The client's request.
+    pub cmd: u8,
+    pub key: &'a [u8],
+    pub limits: Limits,
+}
+
+/// What a child (or the whole handler) answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// A hit, or a write that succeeded (the proxy's `res:hit()`).
+    Hit,
+    /// A miss (`res:ok()` without `res:hit()`).
+    Miss,
+    Error,
+}
+
+/// A request the handler sent to one of its children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Index into the children; `None` for `mcp.internal_handler`.
+    pub child: Option<usize>,
+    pub cmd: u8,
+    pub key: Vec<u8>,
+    /// The handler waited for the answer (else the copy was sent and left).
+    pub waited: bool,
+}
+
+/// How a run of a custom handler ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandlerOutcome {
+    /// The client gets `status` (with why, for an error).
+    Answer { status: Status, why: Option<String> },
+    /// The start function (or the function it gave fgen:ready) failed: the
+    /// proxy does not start with this config.
+    StartFailed(String),
+    /// The request function raised an error: SERVER_ERROR for the client.
+    RequestFailed(String),
+    /// mclint cannot follow the handler (a child it cannot route, an API it
+    /// does not model, a sandbox limit).
+    Unfollowable(String),
+}
+
+/// The contacts a run made, in order, and how it ended.
+#[derive(Debug, Clone)]
+pub struct HandlerRun {
+    pub contacts: Vec<Contact>,
+    pub outcome: HandlerOutcome,
+}
+
+/// Answers a contact: the child's status and whether the child is a route
+/// (a route's error is a result the handler can read; a backend's is not), or
+/// why mclint cannot follow it.
+pub type ContactFn<'f> = dyn FnMut(Option<usize>, u8, &[u8]) -> Result<(Status, bool), String> + 'f;
+
+/// Runs `call`'s handler in a fresh sandbox: the prelude, the libraries, the
+/// request-time model (`handlers.lua`), then `route_<name>_start`, the
+/// function it readies, and that function on one request.
+pub fn run_handler(call: &HandlerCall, contact: &mut ContactFn) -> HandlerRun {
+    let mut contacts = Vec::new();
+    let outcome = match run_handler_inner(call, contact, &mut contacts) {
+        Ok(o) => o,
+        Err(e) => HandlerOutcome::Unfollowable(format!(
+            "route_{}: the Lua sandbox stopped the handler: {}",
+            call.handler,
+            clip(&mlua_error_text(&e))
+        )),
+    };
+    HandlerRun { contacts, outcome }
+}
+
+/// A sandbox with the prelude, the libraries and the request-time model
+/// loaded, kept for the next run with the same libraries (a handler runs
+/// once per key and scenario). Like a worker thread of the proxy, it keeps
+/// what the libraries' globals hold from one request to the next.
+struct HandlerVm {
+    libs: Vec<(String, String)>,
+    lua: Lua,
+    guard: Rc<Guard>,
+    run: mlua::Function,
+    child_meta: LuaTable,
+    /// A library that failed to load: every run fails with it.
+    broken: Option<String>,
+}
+
+thread_local! {
+    static HANDLER_VM: RefCell<Option<HandlerVm>> = const { RefCell::new(None) };
+}
+
+fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
+    let (lua, _) = sandboxed_state(&None)?;
+    let names = Rc::new(ChunkNames(
+        call.libs
+            .iter()
+            .map(|c| format!("={}", c.name))
+            .chain(std::iter::once("=(request)".to_string()))
+            .collect(),
+    ));
+    let config_index = names.0.len() - 1;
+    let guard = Rc::new(Guard {
+        limits: call.limits,
+        started: Cell::new(CpuClock::now()),
+        count: Cell::new(0),
+        stopped: RefCell::new(None),
+        last_at: Cell::new(None),
+        stopped_at: Cell::new(None),
+    });
+    let notes: Notes = Rc::new(RefCell::new(Vec::new()));
+    load_prelude(&lua, &names, config_index, &None, &notes, &guard)?;
+    arm_limits(&lua, &guard, &names, call.limits)?;
+    let mut broken = None;
+    for chunk in call.libs {
+        let r = lua
+            .load(chunk.text)
+            .set_name(format!("={}", chunk.name))
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .exec();
+        if let Err(e) = r {
+            broken = Some(format!(
+                "the library {} fails to load: {}",
+                chunk.name,
+                clip(&mlua_error_text(&e))
+            ));
+            break;
+        }
+    }
+    let (run, child_meta): (mlua::Function, LuaTable) =
+        lua.load(HANDLERS).set_name(HANDLERS_NAME).call(())?;
+    Ok(HandlerVm {
+        libs: call
+            .libs
+            .iter()
+            .map(|c| (c.name.to_string(), c.text.to_string()))
+            .collect(),
+        lua,
+        guard,
+        run,
+        child_meta,
+        broken,
+    })
+}
+
+fn run_handler_inner(
+    call: &HandlerCall,
+    contact: &mut ContactFn,
+    contacts: &mut Vec<Contact>,
+) -> mlua::Result<HandlerOutcome> {
+    let same = |vm: &HandlerVm| {
+        vm.libs.len() == call.libs.len()
+            && vm
+                .libs
+                .iter()
+                .zip(call.libs)
+                .all(|((n, t), c)| n == c.name && t == c.text)
+    };
+    // Taken out while it runs: a nested custom handler builds its own.
+    let vm = match HANDLER_VM.with(|c| c.borrow_mut().take()) {
+        Some(vm) if same(&vm) && !vm.guard.stopped() => vm,
+        _ => handler_vm(call)?,
+    };
+    vm.guard.count.set(0);
+    vm.guard.started.set(CpuClock::now());
+    let outcome = run_in(&vm, call, contact, contacts);
+    if !vm.guard.stopped() {
+        HANDLER_VM.with(|c| *c.borrow_mut() = Some(vm));
+    }
+    outcome
+}
+
+fn run_in(
+    vm: &HandlerVm,
+    call: &HandlerCall,
+    contact: &mut ContactFn,
+    contacts: &mut Vec<Contact>,
+) -> mlua::Result<HandlerOutcome> {
+    if let Some(b) = &vm.broken {
+        return Ok(HandlerOutcome::StartFailed(b.clone()));
+    }
+    let (lua, guard, run, child_meta) = (&vm.lua, &vm.guard, &vm.run, &vm.child_meta);
+    let child = |id: usize| -> mlua::Result<LuaTable> {
+        let t = lua.create_table()?;
+        t.raw_set("id", id)?;
+        t.set_metatable(Some(child_meta.clone()))?;
+        Ok(t)
+    };
+    let a = to_lua_table(lua, call.args, 0)?;
+    for (arg, c) in call.children {
+        match c {
+            ChildArg::One(i) => a.raw_set(arg.as_str(), child(*i)?)?,
+            ChildArg::Many(list) => {
+                let t = lua.create_table()?;
+                for (k, i) in list {
+                    match k {
+                        Key::Int(n) => t.raw_set(*n, child(*i)?)?,
+                        Key::Str(s) => t.raw_set(s.as_str(), child(*i)?)?,
+                        Key::Other(_) => {}
+                    }
+                }
+                a.raw_set(arg.as_str(), t)?;
+            }
+        }
+    }
+    let aborted: RefCell<Option<String>> = RefCell::new(None);
+    let shared = RefCell::new(std::mem::take(contacts));
+    let result = lua.scope(|scope| {
+        let contact_fn =
+            scope.create_function_mut(|_, (id, cmd, key): (i64, u8, mlua::LuaString)| {
+                let key = key.as_bytes().to_vec();
+                let child = usize::try_from(id).ok();
+                shared.borrow_mut().push(Contact {
+                    child,
+                    cmd,
+                    key: key.clone(),
+                    waited: false,
+                });
+                if aborted.borrow().is_some() {
+                    return Ok(("error", false));
+                }
+                match contact(child, cmd, &key) {
+                    Ok((s, route)) => Ok((
+                        match s {
+                            Status::Hit => "hit",
+                            Status::Miss => "miss",
+                            Status::Error => "error",
+                        },
+                        route,
+                    )),
+                    Err(why) => {
+                        *aborted.borrow_mut() = Some(why);
+                        Ok(("error", false))
+                    }
+                }
+            })?;
+        let note_fn = scope.create_function_mut(|_, i: usize| {
+            if let Some(c) = shared.borrow_mut().get_mut(i.wrapping_sub(1)) {
+                c.waited = true;
+            }
+            Ok(())
+        })?;
+        run.call::<(String, Option<mlua::LuaString>, Option<mlua::LuaString>)>((
+            call.handler,
+            a,
+            call.label,
+            call.ctx_cmd,
+            call.cmd,
+            lua.create_string(call.key)?,
+            contact_fn,
+            note_fn,
+        ))
+    });
+    *contacts = shared.into_inner();
+    if let Some(why) = aborted.into_inner() {
+        return Ok(HandlerOutcome::Unfollowable(why));
+    }
+    if let Some(msg) = guard.stopped.borrow().clone() {
+        return Ok(HandlerOutcome::Unfollowable(format!(
+            "route_{}: {msg}",
+            call.handler
+        )));
+    }
+    let (phase, a, b) = result?;
+    let text = |s: Option<mlua::LuaString>| s.map(|s| clip(&s.to_string_lossy()));
+    Ok(match phase.as_str() {
+        "start" => HandlerOutcome::StartFailed(text(a).unwrap_or_default()),
+        "request" => HandlerOutcome::RequestFailed(text(a).unwrap_or_default()),
+        _ => {
+            let status = match text(a).as_deref() {
+                Some("hit") => Status::Hit,
+                Some("miss") => Status::Miss,
+                _ => Status::Error,
+            };
+            HandlerOutcome::Answer {
+                status,
+                why: text(b),
+            }
+        }
+    })
+}
+
+/// A copied-out value back into the VM (for a handler's arguments): routes
+/// and cmdmaps as plain tables, constants as their names, functions as nil.
+fn to_lua(lua: &Lua, v: &Lv, depth: usize) -> mlua::Result<Value> {
+    Ok(match v {
+        Lv::Nil | Lv::Other(_) => Value::Nil,
+        Lv::Bool(b) => Value::Boolean(*b),
+        Lv::Int(i) => Value::Integer(*i),
+        Lv::Num(n) => Value::Number(*n),
+        Lv::Str(s) => Value::String(lua.create_string(s)?),
+        Lv::Const(c) => Value::String(lua.create_string(c)?),
+        Lv::Table(t) | Lv::CmdMap(t, _) => Value::Table(to_lua_table(lua, t, depth + 1)?),
+        Lv::Route(r) => {
+            let t = lua.create_table()?;
+            t.raw_set("f", r.handler.as_str())?;
+            t.raw_set("a", to_lua(lua, &r.args, depth + 1)?)?;
+            Value::Table(t)
+        }
+    })
+}
+
+fn to_lua_table(lua: &Lua, t: &Table, depth: usize) -> mlua::Result<LuaTable> {
+    let out = lua.create_table()?;
+    if depth > 32 {
+        return Ok(out);
+    }
+    for (k, v) in &t.entries {
+        let v = to_lua(lua, v, depth)?;
+        match k {
+            Key::Int(i) => out.raw_set(*i, v)?,
+            Key::Str(s) => out.raw_set(s.as_str(), v)?,
+            Key::Other(_) => {}
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
