@@ -513,11 +513,15 @@ const MODES: [(&str, &[&str]); 4] = [
     ),
 ];
 
+/// A resize: its name, and the extra values of the rendering the keys are
+/// stored with, of the new size without a window, and with one.
+type Step<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+
 #[test]
 fn migration_keeps_reads_hitting_while_a_pool_grows_and_shrinks() {
     let ks = keys("m", 10_000);
     let n = ks.len() as f64;
-    let steps: [(&str, &[&str], &[&str], &[&str]); 2] = [
+    let steps: [Step; 2] = [
         (
             "3 to 4 pods",
             &[
