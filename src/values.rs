@@ -103,10 +103,53 @@ pub fn run(req: &ValuesRequest, stdin: &mut dyn std::io::Read) -> Result<Report,
             report.findings.push(f);
         }
     }
+    // Keys other charts use, which the schema lets through only so that the
+    // chart can name the value to use instead (`x-use-instead`).
+    let mut foreign = Vec::new();
+    foreign_keys(&schema, &merged, "", &mut foreign);
+    for (pointer, instead) in foreign {
+        let (file, line) = origin(&files, &pointer);
+        let mut f = Finding::new(
+            SCHEMA,
+            Severity::Error,
+            format!(
+                "`{}` is not a value of this chart (the chart refuses it); did you mean `{}`?",
+                shown(&dotted(&pointer)),
+                shown(&instead)
+            ),
+        );
+        f.location = Location {
+            file,
+            line,
+            path: pointer,
+            ..Location::default()
+        };
+        f.help = Some(format!("Use `{}` instead.", shown(&instead)));
+        report.findings.push(f);
+    }
     report
         .findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(report)
+}
+
+/// The keys of `values` whose schema names another value to use instead
+/// (`"x-use-instead"`), as (JSON pointer, the value to use).
+fn foreign_keys(schema: &Value, values: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        values.as_object(),
+    ) else {
+        return;
+    };
+    for (k, v) in obj {
+        let Some(sub) = props.get(k) else { continue };
+        let pointer = format!("{at}/{}", escape(k));
+        match sub.get("x-use-instead").and_then(Value::as_str) {
+            Some(instead) if !v.is_null() => out.push((pointer, instead.to_string())),
+            _ => foreign_keys(sub, v, &pointer, out),
+        }
+    }
 }
 
 fn read_schema(path: &Path, shown: &str) -> Result<Value, ValuesError> {

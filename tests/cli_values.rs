@@ -205,3 +205,37 @@ fn explain_suggests_the_nearest_ids_for_unknown_or_partial_ones() {
         none.snapshot()
     ));
 }
+
+#[test]
+fn keys_of_other_charts_are_refused_with_the_value_to_use() {
+    // The schema lets these through so that the chart can say what to use
+    // instead; `mclint values` says it too, before helm renders anything.
+    let text = "replicaCount: 3\nresources:\n  limits:\n    memory: 1Gi\ncache:\n  replicas: 2\n";
+    let r = values(&[("values.yaml", text)], &["-f", "values.yaml"]);
+    assert_eq!(r.code, 1, "{}", r.snapshot());
+    assert!(
+        r.stdout.contains("line 1 /replicaCount")
+            && r.stdout.contains("did you mean `cache.replicas`?"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("line 2 /resources"), "{}", r.stdout);
+    // Every such key of the schema names a value the chart has.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("charts/distributed-memcached/values.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let props = schema["properties"].as_object().unwrap();
+    let mut checked = 0;
+    for (k, v) in props {
+        if let Some(instead) = v.get("x-use-instead").and_then(|x| x.as_str()) {
+            checked += 1;
+            for name in instead.split(" or ") {
+                let first = name.split('.').next().unwrap();
+                assert!(props.contains_key(first), "{k}: `{name}` is not a value");
+            }
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}
