@@ -641,3 +641,121 @@ fn diff_reports_the_reads_a_resharding_window_keeps() {
     let plain = diff(&plain);
     assert_eq!(plain.code, 1, "{}{}", plain.stdout, plain.stderr);
 }
+
+/// The objects `cache.zones` renders, by Kubernetes version.
+#[test]
+fn zones_pin_each_copy_and_proxy_and_keep_clients_in_their_zone() {
+    let objects = |extra: &[&str]| -> Vec<Value> {
+        let args = [
+            &["-f", "charts/distributed-memcached/ci/zones-values.yaml"][..],
+            extra,
+        ]
+        .concat();
+        let text = helm_template("z", NAMESPACE, &args);
+        let input = Input {
+            name: Arc::from("zones"),
+            kind: InputKind::Yaml,
+            text,
+        };
+        parse_stream(&input)
+            .iter()
+            .filter_map(|d| Some(as_object(d)?.ok()?.json.clone()))
+            .collect()
+    };
+    let zone_of = |o: &Value| -> Vec<String> {
+        let terms = o
+            .pointer("/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        terms
+            .iter()
+            .flat_map(|t| {
+                t["matchExpressions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|e| e["key"] == "topology.kubernetes.io/zone")
+            .map(|e| e["values"][0].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (version, distribution, annotation) in [
+        ("1.30", None, Some("Auto")),
+        ("1.33", Some("PreferClose"), None),
+    ] {
+        let objs = objects(&["--kube-version", version]);
+        let svc = objs
+            .iter()
+            .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == "memcached-proxy")
+            .unwrap();
+        assert_eq!(
+            svc["spec"]["trafficDistribution"].as_str(),
+            distribution,
+            "{version}"
+        );
+        assert_eq!(
+            svc["metadata"]["annotations"]["service.kubernetes.io/topology-mode"].as_str(),
+            annotation,
+            "{version}"
+        );
+        for zone in ["zone-a", "zone-b", "zone-c"] {
+            let ds = objs
+                .iter()
+                .find(|o| {
+                    o["kind"] == "DaemonSet"
+                        && o["metadata"]["name"] == format!("memcached-proxy-{zone}").as_str()
+                })
+                .unwrap_or_else(|| panic!("the proxy DaemonSet of {zone}"));
+            assert_eq!(zone_of(ds), [zone]);
+            let sts = objs
+                .iter()
+                .find(|o| {
+                    o["kind"] == "StatefulSet"
+                        && o["metadata"]["name"] == format!("memcached-{zone}").as_str()
+                })
+                .unwrap_or_else(|| panic!("the cache StatefulSet of {zone}"));
+            assert_eq!(zone_of(sts), [zone]);
+            let cm = objs
+                .iter()
+                .find(|o| {
+                    o["kind"] == "ConfigMap"
+                        && o["metadata"]["name"]
+                            == format!("memcached-proxy-config-{zone}").as_str()
+                })
+                .unwrap();
+            assert!(
+                cm["data"]["proxy.lua"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("local_zone(\"{zone}\")"))
+            );
+            let mounted = ds
+                .pointer("/spec/template/spec/volumes")
+                .and_then(Value::as_array)
+                .unwrap()
+                .iter()
+                .any(|v| v["configMap"]["name"] == cm["metadata"]["name"]);
+            assert!(mounted, "{zone}: the DaemonSet mounts its zone's config");
+        }
+    }
+    // A user's required node affinity keeps its terms; each gets the zone.
+    let objs = objects(&[
+        "--set",
+        "cache.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=pool",
+        "--set",
+        "cache.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=In",
+        "--set",
+        "cache.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values[0]=cache",
+    ]);
+    let sts = objs
+        .iter()
+        .find(|o| o["kind"] == "StatefulSet" && o["metadata"]["name"] == "memcached-zone-b")
+        .unwrap();
+    let exprs = sts
+        .pointer("/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchExpressions")
+        .and_then(Value::as_array)
+        .unwrap();
+    let keys: Vec<&str> = exprs.iter().map(|e| e["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["pool", "topology.kubernetes.io/zone"]);
+}
