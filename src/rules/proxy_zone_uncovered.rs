@@ -77,40 +77,37 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let configs: Vec<_> = super::proxies::manifest_configs(ctx).collect();
-    for (zone, (i, sts)) in unpinned {
-        let (c, _, _) = configs[i];
+    // A finding on the StatefulSet of a copy, from the config that reads it.
+    let mut on_copy = |i: usize, sts: usize, message: String| {
         let sts = &ctx.objects[sts];
-        let mut f = c.finding(
-            ctx,
-            &RULE,
-            None,
-            format!(
-                "zone `{zone}` runs a proxy whose local copy (StatefulSet {}) is not pinned to a zone: its pods run wherever they are scheduled, so \"local\" reads cross zones",
-                sts.name
-            ),
-        );
+        let mut f = configs[i].0.finding(ctx, &RULE, None, message);
         f.object = Some(sts.reference());
         f.location = sts.location("/spec/template/spec");
         out.push(f);
+    };
+    for (zone, (i, sts)) in unpinned {
+        on_copy(
+            i,
+            sts,
+            format!(
+                "zone `{zone}` runs a proxy whose local copy (StatefulSet {}) is not pinned to a zone: its pods run wherever they are scheduled, so \"local\" reads cross zones",
+                ctx.objects[sts].name
+            ),
+        );
     }
+    let running: Vec<String> = proxied.iter().map(|z| format!("`{z}`")).collect();
     for (zone, (i, sts)) in copies {
         if proxied.contains(&zone) {
             continue;
         }
-        let (c, _, _) = configs[i];
-        let sts = &ctx.objects[sts];
-        let mut f = c.finding(
-            ctx,
-            &RULE,
-            None,
+        on_copy(
+            i,
+            sts,
             format!(
                 "zone `{zone}` holds a copy (StatefulSet {}) but no proxy runs there (proxies run in {}): clients in `{zone}` cross zones to reach a proxy",
-                sts.name,
-                proxied.iter().map(|z| format!("`{z}`")).collect::<Vec<_>>().join(", ")
+                ctx.objects[sts].name,
+                running.join(", ")
             ),
         );
-        f.object = Some(sts.reference());
-        f.location = sts.location("/spec/template/spec");
-        out.push(f);
     }
 }
