@@ -637,6 +637,24 @@ fn diff_reports_the_reads_a_resharding_window_keeps() {
     );
     assert!((0.24..0.26).contains(&without), "{without}");
     assert_eq!(within, 0.0);
+    // Text and GitHub summaries say it in words.
+    for format in ["text", "github"] {
+        let out = run(
+            mclint()
+                .arg("diff")
+                .arg(&old)
+                .arg(&window)
+                .args(["--format", format]),
+            b"",
+        );
+        assert!(
+            out.stdout.contains(
+                "without the resharding window, 0.00% with it (old placement: cache_old)"
+            ),
+            "{format}: {}",
+            out.stdout
+        );
+    }
     // Without the window the same change is over --max-remap 20.
     let plain = diff(&plain);
     assert_eq!(plain.code, 1, "{}{}", plain.stdout, plain.stderr);

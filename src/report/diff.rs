@@ -363,6 +363,19 @@ pub fn github(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    for g in &m.routes {
+        if let Some(w) = &g.migration {
+            writeln!(
+                out,
+                "- {} — {}: reads missing after the change: {} without the resharding window, {} with it (old placement: {})",
+                cell(&g.config),
+                cell(&g.routes.join(", ")),
+                moved_text(Some(w.miss_without)),
+                moved_text(Some(w.miss_with)),
+                cell(&w.old_placements.join(", "))
+            )?;
+        }
+    }
     for c in &m.configs_added {
         writeln!(out, "- {}: new proxy config", cell(c))?;
     }
