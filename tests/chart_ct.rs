@@ -69,7 +69,10 @@ fn the_chart_passes_chart_testing_lint() {
     let (ok, out) = ct_lint(&[], &repo());
     assert!(ok, "{out}");
     for step in ["yamale", "yamllint", "maintainers"] {
-        assert!(out.contains(&format!("ct-lint: {step}")), "{step} not run: {out}");
+        assert!(
+            out.contains(&format!("ct-lint: {step}")),
+            "{step} not run: {out}"
+        );
     }
 }
 
@@ -82,20 +85,47 @@ fn each_lint_step_fails_on_what_it_checks() {
     assert!(ok, "the copy should pass: {out}");
 
     // yamllint: trailing spaces in values.yaml, a duplicate key in a ci file.
-    edit(&chart.join("values.yaml"), "mode: cache\n", "mode: cache   \n");
+    edit(
+        &chart.join("values.yaml"),
+        "mode: cache\n",
+        "mode: cache   \n",
+    );
     let (ok, out) = ct_lint(&[c], dir.path());
-    assert!(!ok && out.contains("values.yaml") && out.contains("trailing-spaces"), "{out}");
-    edit(&chart.join("values.yaml"), "mode: cache   \n", "mode: cache\n");
-    edit(&chart.join("ci/cache-values.yaml"), "mode: cache\n", "mode: cache\nmode: cache\n");
+    assert!(
+        !ok && out.contains("values.yaml") && out.contains("trailing-spaces"),
+        "{out}"
+    );
+    edit(
+        &chart.join("values.yaml"),
+        "mode: cache   \n",
+        "mode: cache\n",
+    );
+    edit(
+        &chart.join("ci/cache-values.yaml"),
+        "mode: cache\n",
+        "mode: cache\nmode: cache\n",
+    );
     let (ok, out) = ct_lint(&[c], dir.path());
     assert!(!ok && out.contains("key-duplicates"), "{out}");
-    edit(&chart.join("ci/cache-values.yaml"), "mode: cache\nmode: cache\n", "mode: cache\n");
+    edit(
+        &chart.join("ci/cache-values.yaml"),
+        "mode: cache\nmode: cache\n",
+        "mode: cache\n",
+    );
 
     // yamale: keywords must be a list of strings.
-    edit(&chart.join("Chart.yaml"), "keywords:\n", "keywords: memcached\nx-keywords:\n");
+    edit(
+        &chart.join("Chart.yaml"),
+        "keywords:\n",
+        "keywords: memcached\nx-keywords:\n",
+    );
     let (ok, out) = ct_lint(&[c], dir.path());
     assert!(!ok && out.contains("keywords"), "{out}");
-    edit(&chart.join("Chart.yaml"), "keywords: memcached\nx-keywords:\n", "keywords:\n");
+    edit(
+        &chart.join("Chart.yaml"),
+        "keywords: memcached\nx-keywords:\n",
+        "keywords:\n",
+    );
 
     // maintainers: a name that is no GitHub account.
     edit(
@@ -104,7 +134,10 @@ fn each_lint_step_fails_on_what_it_checks() {
         "  - name: the maintainers\n",
     );
     let (ok, out) = ct_lint(&[c], dir.path());
-    assert!(!ok && out.contains("maintainers[0].name 'the maintainers'"), "{out}");
+    assert!(
+        !ok && out.contains("maintainers[0].name 'the maintainers'"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -117,7 +150,11 @@ fn a_changed_chart_needs_a_higher_version_than_the_base_ref() {
     let (ok, out) = ct_lint(&["--base", "HEAD", "chart"], dir.path());
     assert!(ok && out.contains("unchanged since HEAD"), "{out}");
 
-    edit(&chart.join("templates/cache-service.yaml"), "kind: Service", "kind: Service\n# changed");
+    edit(
+        &chart.join("templates/cache-service.yaml"),
+        "kind: Service",
+        "kind: Service\n# changed",
+    );
     let (ok, out) = ct_lint(&["--base", "HEAD", "chart"], dir.path());
     assert!(!ok && out.contains("bump version"), "{out}");
 
@@ -130,12 +167,26 @@ fn a_changed_chart_needs_a_higher_version_than_the_base_ref() {
         .to_string();
     let parts: Vec<u64> = version.split('.').map(|p| p.parse().unwrap()).collect();
     let lower = format!("{}.{}.{}-rc.1", parts[0], parts[1], parts[2]);
-    edit(&chart.join("Chart.yaml"), &format!("version: {version}"), &format!("version: {lower}"));
+    edit(
+        &chart.join("Chart.yaml"),
+        &format!("version: {version}"),
+        &format!("version: {lower}"),
+    );
     let (ok, out) = ct_lint(&["--base", "HEAD", "chart"], dir.path());
-    assert!(!ok && out.contains("is not above"), "a pre-release is below its release: {out}");
+    assert!(
+        !ok && out.contains("is not above"),
+        "a pre-release is below its release: {out}"
+    );
 
     let higher = format!("{}.{}.{}", parts[0], parts[1] + 1, 0);
-    edit(&chart.join("Chart.yaml"), &format!("version: {lower}"), &format!("version: {higher}"));
+    edit(
+        &chart.join("Chart.yaml"),
+        &format!("version: {lower}"),
+        &format!("version: {higher}"),
+    );
     let (ok, out) = ct_lint(&["--base", "HEAD", "chart"], dir.path());
-    assert!(ok && out.contains(&format!("{version} -> {higher}")), "{out}");
+    assert!(
+        ok && out.contains(&format!("{version} -> {higher}")),
+        "{out}"
+    );
 }

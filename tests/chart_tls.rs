@@ -45,7 +45,11 @@ struct Rendering {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -156,8 +160,19 @@ fn make_certificates(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=test-ca", "-keyout", "ca.key", "-out", "ca.crt",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test-ca",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
         ],
     );
     for (name, cn, ext) in [
@@ -172,15 +187,36 @@ fn make_certificates(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         openssl(
             dir,
             &[
-                "req", "-newkey", "rsa:2048", "-nodes", "-subj", &format!("/CN={cn}"), "-keyout",
-                &key, "-out", &csr,
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                &format!("/CN={cn}"),
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
             ],
         );
         openssl(
             dir,
             &[
-                "x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key",
-                "-CAcreateserial", "-days", "2", "-extfile", &ext_file, "-out", &crt,
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &ext_file,
+                "-out",
+                &crt,
             ],
         );
     }
@@ -223,7 +259,10 @@ fn start(r: &Rendering) -> Cluster {
     for (i, (address, args)) in r.cache.iter().enumerate() {
         let port = free_port();
         let quoted = format!("\"{address}\"");
-        assert!(lua.contains(&quoted), "the proxy config does not name {address}");
+        assert!(
+            lua.contains(&quoted),
+            "the proxy config does not name {address}"
+        );
         lua = lua.replace(&quoted, &format!("\"127.0.0.1:{port}\""));
         cache.push(start_memcached(
             &format!("cache-{i}"),
@@ -358,7 +397,11 @@ fn the_tls_listener_refuses_plain_clients_and_serves_tls_clients_with_a_certific
             "{key} through the TLS proxy: {got}\nproxy log: {}",
             c.proxy.log()
         );
-        assert_eq!(holders(&c, &key), 1, "{key} is not on exactly one cache pod");
+        assert_eq!(
+            holders(&c, &key),
+            1,
+            "{key} is not on exactly one cache pod"
+        );
     }
     assert_eq!(holders(&c, "plain"), 0, "the plain client's set was stored");
 

@@ -268,7 +268,7 @@ fn secret_file(
             None => why.push(format!(
                 "Secret `{name}` (volume `{vname}`) is not in the rendering in namespace `{ns}`, nor a cert-manager Certificate that writes it"
             )),
-            Some(keys) if keys.iter().any(|k| *k == key) => return Ok(()),
+            Some(keys) if keys.contains(&key) => return Ok(()),
             Some(keys) => why.push(format!(
                 "Secret `{name}` (volume `{vname}`) has no key `{key}` ({})",
                 if keys.is_empty() {
