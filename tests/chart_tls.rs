@@ -41,6 +41,10 @@ struct Rendering {
     cache: Vec<(String, Vec<String>)>,
     /// Secrets the rendering carries (the ci file's extraDeploy), by name.
     secrets: Vec<String>,
+    /// The `helm test` pod: its shell script, env, and Secret mounts.
+    test_script: String,
+    test_env: Vec<(String, String)>,
+    test_mounts: Vec<SecretMount>,
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -76,6 +80,9 @@ fn render(extra: &[&str]) -> Rendering {
         mounts: Vec::new(),
         cache: Vec::new(),
         secrets: Vec::new(),
+        test_script: String::new(),
+        test_env: Vec::new(),
+        test_mounts: Vec::new(),
     };
     for o in &objects {
         match o.kind.as_str() {
@@ -92,29 +99,24 @@ fn render(extra: &[&str]) -> Rendering {
                     .filter(|c| c["name"] == "memcached-proxy")
                     .expect("the proxy container");
                 r.proxy_args = strings(c.get("args"));
-                let volumes = spec["volumes"].as_array().unwrap();
-                for m in c["volumeMounts"].as_array().unwrap() {
-                    let v = volumes.iter().find(|v| v["name"] == m["name"]).unwrap();
-                    let Some(secret) = v.get("secret") else {
-                        continue;
-                    };
-                    assert_eq!(m["readOnly"], true, "{m}: a Secret mounted writable");
-                    r.mounts.push(SecretMount {
-                        mount_path: m["mountPath"].as_str().unwrap().to_string(),
-                        secret: secret["secretName"].as_str().unwrap().to_string(),
-                        items: secret["items"]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|i| {
-                                (
-                                    i["key"].as_str().unwrap().to_string(),
-                                    i["path"].as_str().unwrap().to_string(),
-                                )
-                            })
-                            .collect(),
-                    });
-                }
+                r.mounts = secret_mounts(spec, c);
+            }
+            "Pod" => {
+                let spec = o.json.get("spec").unwrap();
+                let c = spec.pointer("/containers/0").unwrap();
+                r.test_script = strings(c.get("args")).concat();
+                r.test_env = c["env"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["name"].as_str().unwrap().to_string(),
+                            e["value"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                r.test_mounts = secret_mounts(spec, c);
             }
             "StatefulSet" => {
                 let c = o.json.pointer("/spec/template/spec/containers/0").unwrap();
@@ -138,6 +140,35 @@ fn render(extra: &[&str]) -> Rendering {
     }
     assert!(!r.proxy_lua.is_empty() && !r.proxy_args.is_empty() && !r.cache.is_empty());
     r
+}
+
+/// The Secret volumes container `c` of pod spec `spec` mounts.
+fn secret_mounts(spec: &Value, c: &Value) -> Vec<SecretMount> {
+    let volumes = spec["volumes"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let mut out = Vec::new();
+    for m in c["volumeMounts"].as_array().into_iter().flatten() {
+        let v = volumes.iter().find(|v| v["name"] == m["name"]).unwrap();
+        let Some(secret) = v.get("secret") else {
+            continue;
+        };
+        assert_eq!(m["readOnly"], true, "{m}: a Secret mounted writable");
+        out.push(SecretMount {
+            mount_path: m["mountPath"].as_str().unwrap().to_string(),
+            secret: secret["secretName"].as_str().unwrap().to_string(),
+            items: secret["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["key"].as_str().unwrap().to_string(),
+                        i["path"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect(),
+        });
+    }
+    out
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -249,6 +280,38 @@ fn without_listen_flags(args: &[String]) -> Vec<String> {
     out
 }
 
+/// Writes each Secret volume of `mounts` under `dir` as its `items` say,
+/// with `secret`'s contents, and maps the mount paths in `args` there.
+fn lay_out(
+    r: &Rendering,
+    mounts: &[SecretMount],
+    secret: &BTreeMap<String, Vec<u8>>,
+    dir: &Path,
+    prefix: &str,
+    args: &mut [String],
+) {
+    for (n, m) in mounts.iter().enumerate() {
+        assert!(
+            r.secrets.contains(&m.secret),
+            "Secret {} is not in the rendering",
+            m.secret
+        );
+        let local = dir.join(format!("{prefix}-{n}"));
+        std::fs::create_dir(&local).unwrap();
+        for (key, path) in &m.items {
+            let content = secret
+                .get(key)
+                .unwrap_or_else(|| panic!("the test's Secret has no key {key}"));
+            std::fs::write(local.join(path), content).unwrap();
+        }
+        let from = format!("{}/", m.mount_path.trim_end_matches('/'));
+        let to = format!("{}/", local.display());
+        for a in args.iter_mut() {
+            *a = a.replace(&from, &to);
+        }
+    }
+}
+
 /// Starts the rendering with each Secret volume laid out under the temporary
 /// directory as its `items` say, and the rendered paths mapped there.
 fn start(r: &Rendering) -> Cluster {
@@ -276,26 +339,7 @@ fn start(r: &Rendering) -> Cluster {
         .iter()
         .map(|a| a.replace("/etc/memcached/", &format!("{}/", dir.path().display())))
         .collect();
-    for (n, m) in r.mounts.iter().enumerate() {
-        assert!(
-            r.secrets.contains(&m.secret),
-            "Secret {} is not in the rendering",
-            m.secret
-        );
-        let local = dir.path().join(format!("secret-{n}"));
-        std::fs::create_dir(&local).unwrap();
-        for (key, path) in &m.items {
-            let content = secret
-                .get(key)
-                .unwrap_or_else(|| panic!("the test's Secret has no key {key}"));
-            std::fs::write(local.join(path), content).unwrap();
-        }
-        let from = format!("{}/", m.mount_path.trim_end_matches('/'));
-        let to = format!("{}/", local.display());
-        for a in &mut args {
-            *a = a.replace(&from, &to);
-        }
-    }
+    lay_out(r, &r.mounts, &secret, dir.path(), "secret", &mut args);
     for a in &args {
         assert!(
             !a.contains("/etc/"),
@@ -433,4 +477,46 @@ fn without_client_verification_a_tls_client_needs_no_certificate() {
         c.proxy.log()
     );
     assert_eq!(holders(&c, "anon"), 1);
+}
+
+#[test]
+fn the_helm_test_script_passes_over_tls_with_its_client_certificate() {
+    let r = render(&[]);
+    let c = start(&r);
+    let d = c.dir.path();
+    let read = |f: &str| std::fs::read(d.join(f)).unwrap();
+    let client_secret = BTreeMap::from([
+        ("tls.crt".to_string(), read("client.crt")),
+        ("tls.key".to_string(), read("client.key")),
+    ]);
+    let mut env: Vec<String> = r.test_env.iter().map(|(_, v)| v.clone()).collect();
+    lay_out(&r, &r.test_mounts, &client_secret, d, "test", &mut env);
+    // The pod's `sh` is busybox ash, which has `$RANDOM`; Debian's dash has
+    // not (the script runs under `set -u`), bash has.
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c").arg(&r.test_script);
+    for ((name, _), value) in r.test_env.iter().zip(env) {
+        let value = if name == "TARGETS" {
+            // The proxy Service's DNS name, on loopback here.
+            format!("127.0.0.1:{}", c.proxy.port)
+        } else {
+            value
+        };
+        cmd.env(name, value);
+    }
+    assert!(
+        r.test_env
+            .iter()
+            .any(|(n, v)| n == "CLIENT" && v.contains("s_client")),
+        "{:?}",
+        r.test_env
+    );
+    let out = cmd.output().expect("run the helm test script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.starts_with("ok   127.0.0.1:"),
+        "helm test script: {text}{}\nproxy log: {}",
+        String::from_utf8_lossy(&out.stderr),
+        c.proxy.log()
+    );
 }
