@@ -414,6 +414,9 @@ messages.
 {{- if not .secretName }}
 {{- $errs = append $errs "proxy.tls.secretName: required when proxy.tls.enabled is true; name a kubernetes.io/tls Secret with tls.crt and tls.key (e.g. the secretName of a cert-manager Certificate)" }}
 {{- end }}
+{{- if not (has (toString .verifyClient) (list "none" "request" "require" "once")) }}
+{{- $errs = append $errs (printf "proxy.tls.verifyClient: %q is not one of none, request, require, once" (toString .verifyClient)) }}
+{{- end }}
 {{- if and (eq (toString .verifyClient) "require") (not $v.tests.tls.secretName) }}
 {{- $errs = append $errs "tests.tls.secretName: required when proxy.tls.verifyClient is require, or the helm test pod is refused; name a kubernetes.io/tls Secret with a client certificate signed by proxy.tls.clientCA" }}
 {{- end }}
