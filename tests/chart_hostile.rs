@@ -489,6 +489,30 @@ fn cases() -> Vec<Case> {
             Renders(&[]),
         ),
         case(
+            "TLS on a proxy reached on 127.0.0.1",
+            "sidecar",
+            "proxy:\n  tls:\n    enabled: true\n    secretName: tls\n",
+            Refused(&["proxy.tls.enabled"]),
+        ),
+        case(
+            "TLS without its Secret",
+            "daemonset",
+            "proxy:\n  tls:\n    enabled: true\n",
+            Refused(&["proxy.tls.secretName"]),
+        ),
+        case(
+            "TLS Secret name with a newline",
+            "daemonset",
+            "proxy:\n  tls:\n    enabled: true\n    secretName: \"tls\\n  optional: true\"\n",
+            Refused(&["proxy.tls.secretName"]),
+        ),
+        case(
+            "TLS client CA key with a slash",
+            "replicated-sharded",
+            "proxy:\n  tls:\n    enabled: true\n    secretName: tls\n    verifyClient: request\n    clientCA:\n      key: ../../etc/passwd\n",
+            Refused(&["proxy.tls.clientCA.key"]),
+        ),
+        case(
             "external cache",
             "sidecar",
             "cache:\n  enabled: false\nexternalCache:\n  statefulSetName: mc\n  serviceName: mc\n  namespace: cache\n  replicas: 5\n",

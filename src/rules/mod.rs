@@ -51,6 +51,7 @@ mod volume_mount_without_volume;
 // memory (memcached memory model)
 mod memcached_port_conflict;
 mod memcached_port_unserved;
+mod memcached_tls_incomplete;
 mod memory_cache_size_default;
 mod memory_connection_buffers_unbounded;
 mod memory_estimate_unknown;
@@ -243,6 +244,7 @@ pub static RULES: &[&Rule] = &[
     &port_number_undeclared::RULE,
     &duplicate_container_port::RULE,
     &memcached_port_unserved::RULE,
+    &memcached_tls_incomplete::RULE,
     &memcached_port_conflict::RULE,
     &volume_mount_without_volume::RULE,
     &configmap_key_missing::RULE,

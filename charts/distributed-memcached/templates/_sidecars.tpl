@@ -36,6 +36,11 @@ args:
   - {{ .Values.proxy.maxConnections | int | quote }}
   - "-o"
   - {{ printf "read_buf_mem_limit=%d" (int .Values.proxy.readBufMemLimitMiB) | quote }}
+  {{- with include "distributed-memcached.proxy.tls" . | fromJson }}
+  - "-Z"
+  - "-o"
+  - {{ .options | quote }}
+  {{- end }}
   {{- range .Values.proxy.extraArgs }}
   - {{ toString . | quote }}
   {{- end }}
@@ -69,6 +74,13 @@ volumeMounts:
   - name: memcached-proxy-config
     mountPath: /etc/memcached
     readOnly: true
+  {{- with include "distributed-memcached.proxy.tls" . | fromJson }}
+  {{- range .volumes }}
+  - name: {{ .name | quote }}
+    mountPath: {{ .mountPath | quote }}
+    readOnly: true
+  {{- end }}
+  {{- end }}
   {{- with .Values.proxy.extraVolumeMounts }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -166,6 +178,18 @@ sidecar-failover mode).
 - name: memcached-proxy-config
   configMap:
     name: {{ include "distributed-memcached.zoneName" (dict "base" (include "distributed-memcached.proxy.configMapName" .ctx) "zone" .zone "max" 63) | quote }}
+{{- with include "distributed-memcached.proxy.tls" .ctx | fromJson }}
+{{- range .volumes }}
+- name: {{ .name | quote }}
+  secret:
+    secretName: {{ .secretName | quote }}
+    items:
+      {{- range .items }}
+      - key: {{ .key | quote }}
+        path: {{ .path | quote }}
+      {{- end }}
+{{- end }}
+{{- end }}
 {{- with $v.proxy.extraVolumes }}
 {{ toYaml . }}
 {{- end }}
@@ -174,4 +198,39 @@ sidecar-failover mode).
 {{ toYaml . }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+The proxy listener's TLS as JSON, or "{}" when off (TLS is only offered where
+clients reach the proxy over the network: daemonset, replicated-sharded):
+  options  memcached's -o ssl_* list
+  volumes  [{name, secretName, mountPath, items: [{key, path}]}], read-only Secret mounts
+The server certificate and key come from proxy.tls.secretName; the client CA
+from clientCA.secretName, or from the same Secret (one volume) when empty.
+*/}}
+{{- define "distributed-memcached.proxy.tls" -}}
+{{- $t := .Values.proxy.tls -}}
+{{- if and $t.enabled (has .Values.mode (list "daemonset" "replicated-sharded")) -}}
+{{- $dir := "/etc/memcached-tls" -}}
+{{- $caDir := "/etc/memcached-client-ca" -}}
+{{- $items := list (dict "key" "tls.crt" "path" "tls.crt") (dict "key" "tls.key" "path" "tls.key") -}}
+{{- $opts := list (printf "ssl_chain_cert=%s/tls.crt" $dir) (printf "ssl_key=%s/tls.key" $dir) -}}
+{{- $volumes := list -}}
+{{- $modes := dict "none" 0 "request" 1 "require" 2 "once" 3 -}}
+{{- $verify := default "none" $t.verifyClient -}}
+{{- if ne $verify "none" -}}
+{{- $opts = append $opts (printf "ssl_verify_mode=%d" (get $modes $verify | int)) -}}
+{{- if $t.clientCA.secretName -}}
+{{- $opts = append $opts (printf "ssl_ca_cert=%s/ca.crt" $caDir) -}}
+{{- $volumes = append $volumes (dict "name" "memcached-proxy-client-ca" "secretName" $t.clientCA.secretName "mountPath" $caDir "items" (list (dict "key" $t.clientCA.key "path" "ca.crt"))) -}}
+{{- else -}}
+{{- $opts = append $opts (printf "ssl_ca_cert=%s/ca.crt" $dir) -}}
+{{- $items = append $items (dict "key" $t.clientCA.key "path" "ca.crt") -}}
+{{- end -}}
+{{- end -}}
+{{- $volumes = prepend $volumes (dict "name" "memcached-proxy-tls" "secretName" $t.secretName "mountPath" $dir "items" $items) -}}
+{{- dict "options" (join "," $opts) "volumes" $volumes | toJson -}}
+{{- else -}}
+{}
+{{- end -}}
 {{- end }}

@@ -406,6 +406,22 @@ messages.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- with $v.proxy.tls }}
+{{- if .enabled }}
+{{- if not (has $v.mode (list "daemonset" "replicated-sharded")) }}
+{{- $errs = append $errs (printf "proxy.tls.enabled: mode %s reaches the proxy on 127.0.0.1 inside the pod (or runs none), so there is no listener to encrypt; TLS is offered in daemonset and replicated-sharded modes" $v.mode) }}
+{{- end }}
+{{- if not .secretName }}
+{{- $errs = append $errs "proxy.tls.secretName: required when proxy.tls.enabled is true; name a kubernetes.io/tls Secret with tls.crt and tls.key (e.g. the secretName of a cert-manager Certificate)" }}
+{{- end }}
+{{- if not (has (toString .verifyClient) (list "none" "request" "require" "once")) }}
+{{- $errs = append $errs (printf "proxy.tls.verifyClient: %q is not one of none, request, require, once" (toString .verifyClient)) }}
+{{- end }}
+{{- if and (eq (toString .verifyClient) "require") (not $v.tests.tls.secretName) }}
+{{- $errs = append $errs "tests.tls.secretName: required when proxy.tls.verifyClient is require, or the helm test pod is refused; name a kubernetes.io/tls Secret with a client certificate signed by proxy.tls.clientCA" }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- range $i, $m := $v.extraDeploy }}
 {{- if not (or (kindIs "map" $m) (kindIs "string" $m)) }}
 {{- $errs = append $errs (printf "extraDeploy[%d]: must be a manifest (a map) or a YAML string" $i) }}
