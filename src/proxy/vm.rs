@@ -3,8 +3,10 @@
 //! into Rust values ([`Lv`]).
 //!
 //! The sandbox has only the base, table, string, math and utf8 libraries, minus
-//! `dofile`, `loadfile`, `collectgarbage` and `string.dump`; `load` accepts text
-//! only; `print` prints nothing. A count hook stops a config that runs more
+//! `collectgarbage` and `string.dump`; `load` accepts text only; `dofile` and
+//! `loadfile` open only what an [`Opener`] hands out (the files the proxy could
+//! open, never the linting machine's filesystem at large); `print` prints
+//! nothing. A count hook stops a config that runs more
 //! than [`Limits::instructions`] VM instructions or longer than
 //! [`Limits::time`], and the allocator refuses memory past [`Limits::memory`].
 
@@ -58,15 +60,33 @@ pub struct Chunk<'a> {
     pub text: &'a str,
 }
 
+/// A file `dofile`/`loadfile` opened: its name in messages and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub name: String,
+    pub text: String,
+}
+
+/// What `dofile(path)` and `loadfile(path)` may open: the file the proxy
+/// would read at `path`, or why it cannot (the text after "cannot open PATH: ").
+pub type Opener<'a> = dyn Fn(&str) -> Result<Opened, String> + 'a;
+
+/// An [`Opener`] that opens nothing (no file is known to be reachable).
+pub fn no_files(_: &str) -> Result<Opened, String> {
+    Err("mclint knows no file this config can reach".to_string())
+}
+
 /// Runs `libs` then `config`; returns what was declared, or why it failed (with
-/// what was declared up to that point).
+/// what was declared up to that point). `dofile` and `loadfile` get their
+/// files from `open`.
 pub fn run(
     config: Chunk,
     libs: &[Chunk],
     env: &EnvSource,
     limits: Limits,
+    open: &Opener,
 ) -> (Declared, Option<LuaFailure>) {
-    match run_inner(config, libs, env, limits) {
+    match run_inner(config, libs, env, limits, open) {
         Ok(x) => x,
         Err(e) => (
             Declared::default(),
@@ -288,6 +308,7 @@ fn run_inner(
     libs: &[Chunk],
     env: &EnvSource,
     limits: Limits,
+    open: &Opener,
 ) -> mlua::Result<(Declared, Option<LuaFailure>)> {
     let env_map = match env {
         EnvSource::Known(m) => Some(m.clone()),
@@ -310,45 +331,66 @@ fn run_inner(
         stopped_at: Cell::new(None),
     });
     let notes: Notes = Rc::new(RefCell::new(Vec::new()));
-    let (finish, metas, state) =
-        load_prelude(&lua, &names, config_index, &env_map, &notes, &guard)?;
+    // `open` lives only as long as this call: the Lua function that calls it
+    // is scoped to the run.
+    lua.scope(|scope| {
+        let open_fn = scope.create_function(|lua, path: mlua::LuaString| {
+            let path = path.to_string_lossy();
+            match open(&path) {
+                Ok(f) => Ok((
+                    Value::String(lua.create_string(&f.name)?),
+                    Value::String(lua.create_string(&f.text)?),
+                )),
+                Err(why) => Ok((Value::Nil, Value::String(lua.create_string(clip(&why))?))),
+            }
+        })?;
+        let (finish, metas, state) = load_prelude(
+            &lua,
+            &names,
+            config_index,
+            &env_map,
+            &notes,
+            &guard,
+            Some(open_fn),
+        )?;
 
-    // The limits hold from here until the VM is gone: through the config, the
-    // copy out, and closing the state.
-    arm_limits(&lua, &guard, &names, limits)?;
-    let mut failure = run_chunks(
-        &lua,
-        &raw_xpcall,
-        &guard,
-        &names,
-        config_index,
-        libs.iter().chain(std::iter::once(&config)),
-        &finish,
-    )?;
+        // The limits hold from here until the VM is gone: through the config, the
+        // copy out, and closing the state.
+        arm_limits(&lua, &guard, &names, limits)?;
+        let mut failure = run_chunks(
+            &lua,
+            &raw_xpcall,
+            &guard,
+            &names,
+            config_index,
+            libs.iter().chain(std::iter::once(&config)),
+            &finish,
+        )?;
 
-    // Copying out runs no Lua code but needs a little memory for references.
-    let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
-    let mut conv = Converter {
-        metas: &metas,
-        path: HashSet::new(),
-        values: 0,
-        bytes: 0,
-    };
-    let (declared, over) = declare(&mut conv, &state);
-    let mut declared = declared?;
-    if let Some(line) = over
-        && failure.is_none()
-    {
-        failure = Some(LuaFailure {
-            file: config.name.to_string(),
-            line,
-            message: conv.over_message(),
-            limit: true,
-        });
-        declared = Declared::default();
-    }
-    declared.notes = notes.borrow().clone();
-    Ok((declared, failure))
+        // Copying out runs no Lua code but needs a little memory for references.
+        let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
+        let mut conv = Converter {
+            metas: &metas,
+            path: HashSet::new(),
+            values: 0,
+            bytes: 0,
+        };
+        let (declared, over) = declare(&mut conv, &state);
+        let mut declared = declared?;
+        if let Some(line) = over
+            && failure.is_none()
+        {
+            failure = Some(LuaFailure {
+                file: config.name.to_string(),
+                line,
+                message: conv.over_message(),
+                limit: true,
+            });
+            declared = Declared::default();
+        }
+        declared.notes = notes.borrow().clone();
+        Ok((declared, failure))
+    })
 }
 
 /// A Lua state with only what configs may use: `table`, `string`, `math`,
@@ -363,6 +405,7 @@ fn sandboxed_state(
         LuaOptions::default(),
     )?;
     let globals = lua.globals();
+    // dofile and loadfile are the prelude's, over an Opener.
     for name in ["dofile", "loadfile", "collectgarbage", "require"] {
         globals.raw_set(name, Value::Nil)?;
     }
@@ -397,6 +440,7 @@ fn load_prelude(
     env_map: &Option<BTreeMap<String, String>>,
     notes: &Notes,
     guard: &Rc<Guard>,
+    open: Option<mlua::Function>,
 ) -> mlua::Result<(mlua::Function, Metas, LuaTable)> {
     let line_fn = {
         let names = names.clone();
@@ -451,6 +495,9 @@ fn load_prelude(
         )?
     };
     let sandbox = sandbox_table(lua, guard, names)?;
+    if let Some(open) = open {
+        sandbox.raw_set("open", open)?;
+    }
     // Whether a function was written in a library (what a worker thread of
     // the proxy loads), not in the config (`proxy_arg`, loaded only by the
     // configuration thread).
@@ -1152,7 +1199,7 @@ fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
         stopped_at: Cell::new(None),
     });
     let notes: Notes = Rc::new(RefCell::new(Vec::new()));
-    load_prelude(&lua, &names, config_index, &None, &notes, &guard)?;
+    load_prelude(&lua, &names, config_index, &None, &notes, &guard, None)?;
     arm_limits(&lua, &guard, &names, call.limits)?;
     let mut broken = None;
     for chunk in call.libs {
@@ -1372,6 +1419,7 @@ mod tests {
             &[],
             &EnvSource::Unknown,
             Limits::default(),
+            &no_files,
         )
     }
 
