@@ -98,7 +98,7 @@ fn holders(ports: &[u16], key: &str) -> Vec<String> {
     ports
         .iter()
         .enumerate()
-        .filter(|(_, p)| support::Client::connect(**p).get(key).is_some())
+        .filter(|(_, p)| support::holds(**p, key))
         .map(|(i, _)| format!("4100{}", i + 1))
         .collect()
 }

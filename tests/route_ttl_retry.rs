@@ -146,11 +146,7 @@ fn a_failover_retry_after_a_route_ttl_rewrote_the_request_is_followed() {
             let keys: Vec<String> = (0..KEYS / 3)
                 .map(|i| format!("{name}/down{down}/{i}"))
                 .collect();
-            let model = mclint_route(
-                &path,
-                &keys,
-                Some(&format!("127.0.0.1:{}", ports[down])),
-            );
+            let model = mclint_route(&path, &keys, Some(&format!("127.0.0.1:{}", ports[down])));
             let sets: Vec<&serde_json::Value> =
                 model.iter().filter(|l| l["command"] == "set").collect();
             assert_eq!(sets.len(), keys.len(), "{name}: {model:?}");
