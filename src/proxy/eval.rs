@@ -777,13 +777,18 @@ fn is_zone(k: &Key, z: &str) -> bool {
 
 /// route_failover's answer from its children's, in the order it tries them:
 /// the first hit; a miss ends the walk unless `miss = true` (then a miss is
-/// kept and answered if nothing hits); an error moves on.
-fn failover_fold(r: &Route, answers: impl Iterator<Item = Answer>) -> Answer {
+/// kept and answered if nothing hits); an error moves on. `None`: that child
+/// makes the whole request fail (a Lua error), so reaching it is an error.
+fn failover_fold(r: &Route, answers: impl Iterator<Item = Option<Answer>>) -> Answer {
     let miss_retries = matches!(r.arg("miss"), Some(Lv::Bool(true)));
     let mut c0 = 1.0; // still trying, no miss kept
     let mut c1 = 0.0; // still trying, a miss kept
     let mut out = Answer::default();
     for a in answers {
+        let Some(a) = a else {
+            out.err += c0 + c1;
+            return out;
+        };
         out.hit += (c0 + c1) * a.hit;
         if miss_retries {
             c1 = c1 * (a.miss + a.err) + c0 * a.miss;
@@ -966,11 +971,19 @@ impl Engine<'_> {
                     Answer::MISS
                 }
             }
+            // A route_ttl child given a command it does not rewrite (or with
+            // no ttl) answers a string, not a result: route_failover's
+            // `res:hit()` on it raises, and the whole request answers
+            // SERVER_ERROR lua failure without trying the next children
+            // (measured with the real 1.6.38 proxy).
             (HandlerKind::Builtin, "failover") => failover_fold(
                 r,
-                self.ordered(r)
-                    .into_iter()
-                    .map(|t| self.target_answer(t, key, cmd, write, sc, depth)),
+                self.ordered(r).into_iter().map(|t| {
+                    let raises = is_ttl_route(t)
+                        && matches!(t, Target::Route(tr)
+                            if !is_ttl_command(cmd) || tr.arg("ttl").is_none());
+                    (!raises).then(|| self.target_answer(t, key, cmd, write, sc, depth))
+                }),
             ),
             (HandlerKind::Builtin, "zfailover") => {
                 if self.zfailover_near(r).is_err() {
@@ -1083,9 +1096,9 @@ impl Engine<'_> {
                 let a = self.malformed_answer(first, key, cmd, write, sc, depth + 1);
                 failover_fold(
                     r,
-                    std::iter::once(a).chain(
+                    std::iter::once(Some(a)).chain(
                         rest.iter()
-                            .map(|t| self.target_answer(t, key, cmd, write, sc, depth + 1)),
+                            .map(|t| Some(self.target_answer(t, key, cmd, write, sc, depth + 1))),
                     ),
                 )
             }
