@@ -251,3 +251,111 @@ fn a_config_given_alone_opens_files_under_its_directory_only() {
         );
     }
 }
+
+/// A handler library (`proxy_config=routelib:LIB`) that dofiles the file
+/// defining its handler: every worker thread runs the library, so the
+/// handler works (unlike a fragment the config dofiles: the corpus case
+/// `dofile-handler-in-config.lua`). `mclint route --lib` places every key
+/// where the real proxy, run in the library's directory, stores it.
+#[test]
+fn a_library_that_dofiles_its_handler_routes_as_in_the_real_proxy() {
+    use support::{Client, free_port, start_memcached, start_memcached_in};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let _backends: Vec<_> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| start_memcached(&format!("b{i}"), p, &[], d))
+        .collect();
+    std::fs::create_dir_all(d.join("impl")).unwrap();
+    std::fs::write(
+        d.join("impl/second.lua"),
+        r#"register_route_handlers({ "second" })
+function route_second_conf(t, ctx)
+    return t
+end
+-- Sends to the second child, whatever the first is.
+function route_second_start(a, ctx, fgen)
+    local h = fgen:new_handle(a.children[2])
+    fgen:ready({ n = ctx:label(), f = function(rctx) return function(r) return rctx:enqueue_and_wait(r, h) end end })
+end
+"#,
+    )
+    .unwrap();
+    std::fs::write(d.join("lib.lua"), "dofile(\"impl/second.lua\")\n").unwrap();
+    std::fs::write(
+        d.join("proxy.lua"),
+        format!(
+            "pools {{\n    a = {{ backends = {{ \"127.0.0.1:{}\" }} }},\n    b = {{ backends = {{ \"127.0.0.1:{}\", \"127.0.0.1:{}\" }} }},\n}}\nroutes {{ default = route_second {{ children = {{ \"a\", \"b\" }} }} }}\n",
+            ports[0], ports[1], ports[2]
+        ),
+    )
+    .unwrap();
+    let proxy = start_memcached_in(
+        "proxy",
+        "127.0.0.1",
+        free_port(),
+        &[
+            "-o".into(),
+            "proxy_config=routelib:lib.lua,proxy_arg=proxy.lua".into(),
+        ],
+        d,
+        Some(d),
+    );
+    let keys: Vec<String> = (0..200).map(|i| format!("lib/{i}")).collect();
+    let mut cmd = mclint();
+    cmd.current_dir(d).args([
+        "route",
+        "--format",
+        "json",
+        "--command",
+        "set",
+        "--lib",
+        "lib.lua",
+    ]);
+    for k in &keys {
+        cmd.args(["--key", k]);
+    }
+    let out = cmd.arg("proxy.lua").output().unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        keys.len(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = Client::connect(proxy.port);
+    let mut mismatches = Vec::new();
+    let mut on = [0usize; 3];
+    for (k, line) in keys.iter().zip(&lines) {
+        assert_eq!(c.set(k, b"v", 0), "STORED", "{k}");
+        let real: Vec<usize> = (0..3).filter(|&i| support::holds(ports[i], k)).collect();
+        let want: Vec<usize> = line["backends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| {
+                let port: u16 = b["backend"].as_str()?.rsplit(':').next()?.parse().ok()?;
+                ports.iter().position(|&p| p == port)
+            })
+            .collect();
+        for &i in &real {
+            on[i] += 1;
+        }
+        if real != want {
+            mismatches.push(format!("{k}: real {real:?}, mclint {want:?}"));
+        }
+    }
+    eprintln!(
+        "{} keys on backends {on:?}: {} mismatches",
+        keys.len(),
+        mismatches.len()
+    );
+    assert_eq!(on[0], 0, "pool a is never sent to");
+    assert!(on[1] > 0 && on[2] > 0);
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+}

@@ -1241,6 +1241,7 @@ impl<'a> Engine<'a> {
         let (label, ctx_cmd) = self.entry_of(r);
         let call = HandlerCall {
             libs: &libs,
+            files: &self.cfg.opened,
             handler: &r.handler,
             args: &r.args,
             children: &children,

@@ -71,6 +71,9 @@ pub struct Opened {
 /// would read at `path`, or why it cannot (the text after "cannot open PATH: ").
 pub type Opener<'a> = dyn Fn(&str) -> Result<Opened, String> + 'a;
 
+/// How much opened text a run keeps for [`HandlerCall::files`].
+const MAX_KEPT: usize = 1 << 20;
+
 /// An [`Opener`] that opens nothing (no file is known to be reachable).
 pub fn no_files(_: &str) -> Result<Opened, String> {
     Err("mclint knows no file this config can reach".to_string())
@@ -242,11 +245,45 @@ fn clip(s: &str) -> String {
 }
 
 /// Every user chunk's name as Lua reports it ("=name"), libraries first.
-struct ChunkNames(Vec<String>);
+struct ChunkNames(Vec<String>, Fragments);
+
+/// Files `dofile`/`loadfile` loaded, by chunk name ("=name"): whether a
+/// library (not the config) loaded them, directly or through another
+/// fragment, so that what they define is in a worker thread's libraries too.
+type Fragments = RefCell<BTreeMap<String, bool>>;
 
 impl ChunkNames {
+    fn new(names: Vec<String>) -> ChunkNames {
+        ChunkNames(names, RefCell::new(BTreeMap::new()))
+    }
     fn index(&self, source: &str) -> Option<usize> {
         self.0.iter().position(|n| n == source)
+    }
+    /// Whether code of chunk `source` is loaded by a worker thread: a
+    /// library, or a fragment a library loaded.
+    fn of_library(&self, source: &str, config_index: usize) -> Option<bool> {
+        match self.index(source) {
+            Some(i) => Some(i != config_index),
+            None => self.1.borrow().get(source).copied(),
+        }
+    }
+    /// Records that chunk `source` was loaded by the innermost user frame
+    /// on the stack (a library, the config, or a fragment of either).
+    fn loaded_from_stack(&self, lua: &Lua, source: String, config_index: usize) {
+        let mut by_library = false;
+        for level in 0..256 {
+            let Some(src) = lua.inspect_stack(level, |d| d.source().source.map(|s| s.into_owned()))
+            else {
+                break;
+            };
+            if let Some(lib) = src.and_then(|s| self.of_library(&s, config_index)) {
+                by_library = lib;
+                break;
+            }
+        }
+        let mut f = self.1.borrow_mut();
+        let e = f.entry(source).or_insert(false);
+        *e |= by_library;
     }
     fn plain(&self, i: usize) -> &str {
         &self.0[i][1..]
@@ -315,7 +352,7 @@ fn run_inner(
         EnvSource::Unknown => None,
     };
     let (lua, raw_xpcall) = sandboxed_state(&env_map)?;
-    let names = Rc::new(ChunkNames(
+    let names = Rc::new(ChunkNames::new(
         libs.iter()
             .map(|c| format!("={}", c.name))
             .chain(std::iter::once(format!("={}", config.name)))
@@ -333,14 +370,24 @@ fn run_inner(
     let notes: Notes = Rc::new(RefCell::new(Vec::new()));
     // `open` lives only as long as this call: the Lua function that calls it
     // is scoped to the run.
+    let opened: RefCell<Vec<(String, String, String)>> = RefCell::new(Vec::new());
     lua.scope(|scope| {
         let open_fn = scope.create_function(|lua, path: mlua::LuaString| {
             let path = path.to_string_lossy();
             match open(&path) {
-                Ok(f) => Ok((
-                    Value::String(lua.create_string(&f.name)?),
-                    Value::String(lua.create_string(&f.text)?),
-                )),
+                Ok(f) => {
+                    names.loaded_from_stack(lua, format!("={}", f.name), config_index);
+                    let name = Value::String(lua.create_string(&f.name)?);
+                    let text = Value::String(lua.create_string(&f.text)?);
+                    // Kept for the worker threads' libraries (at most
+                    // MAX_KEPT bytes in all; past it they cannot reopen).
+                    let mut o = opened.borrow_mut();
+                    let kept: usize = o.iter().map(|(_, _, t)| t.len()).sum();
+                    if !o.iter().any(|(p, _, _)| *p == path) && kept + f.text.len() <= MAX_KEPT {
+                        o.push((path, f.name, f.text));
+                    }
+                    Ok((name, text))
+                }
                 Err(why) => Ok((Value::Nil, Value::String(lua.create_string(clip(&why))?))),
             }
         })?;
@@ -389,6 +436,7 @@ fn run_inner(
             declared = Declared::default();
         }
         declared.notes = notes.borrow().clone();
+        declared.opened = opened.take();
         Ok((declared, failure))
     })
 }
@@ -510,8 +558,8 @@ fn load_prelude(
                     .info()
                     .source
                     .as_deref()
-                    .and_then(|s| n.index(s))
-                    .is_some_and(|i| i != config_index),
+                    .and_then(|s| n.of_library(s, config_index))
+                    .unwrap_or(false),
                 _ => false,
             })
         })?,
@@ -1084,6 +1132,9 @@ pub enum ChildArg {
 pub struct HandlerCall<'a> {
     /// The files a worker thread of the proxy loads (not the config).
     pub libs: &'a [Chunk<'a>],
+    /// What their `dofile`/`loadfile` can open: the files the config's run
+    /// opened, (path asked for, name, text).
+    pub files: &'a [(String, String, String)],
     pub handler: &'a str,
     /// The handler's arguments as its `_conf` returned them; `child*` keys are
     /// replaced by `children`.
@@ -1168,6 +1219,7 @@ pub fn run_handler(call: &HandlerCall, contact: &mut ContactFn) -> HandlerRun {
 /// what the libraries' globals hold from one request to the next.
 struct HandlerVm {
     libs: Vec<(String, String)>,
+    files: Vec<(String, String, String)>,
     lua: Lua,
     guard: Rc<Guard>,
     run: mlua::Function,
@@ -1182,7 +1234,7 @@ thread_local! {
 
 fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
     let (lua, _) = sandboxed_state(&None)?;
-    let names = Rc::new(ChunkNames(
+    let names = Rc::new(ChunkNames::new(
         call.libs
             .iter()
             .map(|c| format!("={}", c.name))
@@ -1199,7 +1251,31 @@ fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
         stopped_at: Cell::new(None),
     });
     let notes: Notes = Rc::new(RefCell::new(Vec::new()));
-    load_prelude(&lua, &names, config_index, &None, &notes, &guard, None)?;
+    let files = call.files.to_vec();
+    let open = lua.create_function(move |lua, path: mlua::LuaString| {
+        let path = path.to_string_lossy();
+        match files.iter().find(|(p, _, _)| *p == path) {
+            Some((_, name, text)) => Ok((
+                Value::String(lua.create_string(name)?),
+                Value::String(lua.create_string(text)?),
+            )),
+            None => Ok((
+                Value::Nil,
+                Value::String(
+                    lua.create_string("mclint knows only the files the config's own run opened")?,
+                ),
+            )),
+        }
+    })?;
+    load_prelude(
+        &lua,
+        &names,
+        config_index,
+        &None,
+        &notes,
+        &guard,
+        Some(open),
+    )?;
     arm_limits(&lua, &guard, &names, call.limits)?;
     let mut broken = None;
     for chunk in call.libs {
@@ -1225,6 +1301,7 @@ fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
             .iter()
             .map(|c| (c.name.to_string(), c.text.to_string()))
             .collect(),
+        files: call.files.to_vec(),
         lua,
         guard,
         run,
@@ -1245,6 +1322,7 @@ fn run_handler_inner(
                 .iter()
                 .zip(call.libs)
                 .all(|((n, t), c)| n == c.name && t == c.text)
+            && vm.files == call.files
     };
     // Taken out while it runs: a nested custom handler builds its own.
     let vm = match HANDLER_VM.with(|c| c.borrow_mut().take()) {

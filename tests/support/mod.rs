@@ -144,9 +144,25 @@ pub fn start_memcached_at(
     extra: &[String],
     workdir: &Path,
 ) -> Server {
+    start_memcached_in(name, addr, port, extra, workdir, None)
+}
+
+/// [`start_memcached_at`], running in directory `cwd` (where a proxy
+/// config's relative `dofile` paths open).
+pub fn start_memcached_in(
+    name: &str,
+    addr: &str,
+    port: u16,
+    extra: &[String],
+    workdir: &Path,
+    cwd: Option<&Path>,
+) -> Server {
     let log = workdir.join(format!("{name}.log"));
     let logf = std::fs::File::create(&log).unwrap();
     let mut cmd = Command::new(memcached_bin());
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
     cmd.args(["-l", addr, "-p", &port.to_string(), "-U", "0"]);
     if is_root() {
         cmd.args(["-u", "root"]);
