@@ -258,6 +258,10 @@ pub struct DiffArgs {
     /// Lines of context in object diffs.
     #[arg(long, default_value_t = 3)]
     pub context: usize,
+    /// A Lua library loaded before each `.lua` config given (on both sides), as
+    /// `-o proxy_config=routelib:FILE` loads it (a handler library); repeatable, in order.
+    #[arg(long, value_name = "FILE.lua")]
+    pub lib: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -358,6 +362,7 @@ impl From<&DiffArgs> for crate::diff::DiffRequest {
             max_remap: a.max_remap,
             format: a.format.into(),
             context: a.context,
+            libs: a.lib.clone(),
         }
     }
 }

@@ -1282,12 +1282,13 @@ fn load_config_in(req: &RouteRequest) -> Result<(ProxyConfig, bool), RouteError>
             source,
         })?;
         return Ok((
-            crate::proxy::load(
+            crate::proxy::load_with_files(
                 &path.display().to_string(),
                 &text,
                 &libs,
                 &env_source,
                 Limits::default(),
+                &crate::proxy::files::beside(&path.display().to_string()),
             ),
             false,
         ));
@@ -1319,12 +1320,13 @@ fn load_config_in(req: &RouteRequest) -> Result<(ProxyConfig, bool), RouteError>
         candidates.push((
             l.name.to_string(),
             Box::new(move || {
-                Ok(crate::proxy::load(
+                Ok(crate::proxy::load_with_files(
                     &l.name,
                     &l.text,
                     libs,
                     env_source,
                     Limits::default(),
+                    &crate::proxy::files::beside(&l.name),
                 ))
             }),
         ));

@@ -44,12 +44,6 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 fn runs_memcached(c: &Value) -> bool {
     strings(c.get("command"))
         .first()
@@ -140,21 +134,6 @@ fn render(mode: &str, extra: &[&str]) -> Rendering {
     r
 }
 
-/// Drops the flags that tests/support sets itself (listen address and ports).
-fn without_listen_flags(args: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        if matches!(args[i].as_str(), "-p" | "-l" | "-U") {
-            i += 2;
-            continue;
-        }
-        out.push(args[i].clone());
-        i += 1;
-    }
-    out
-}
-
 /// The rendering running on loopback.
 struct Cluster {
     cache: Vec<Vec<Server>>,
@@ -227,7 +206,7 @@ fn holders(servers: &[Server], key: &str) -> Vec<usize> {
     servers
         .iter()
         .enumerate()
-        .filter(|(_, s)| Client::connect(s.port).get(key).is_some())
+        .filter(|(_, s)| holds(s.port, key))
         .map(|(i, _)| i)
         .collect()
 }

@@ -61,12 +61,6 @@ fn label(v: &Value, pointer: &str) -> String {
         .to_string()
 }
 
-fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 fn render(args: &[&str]) -> Rendering {
     let text = helm_template("claims", NAMESPACE, args);
     let input = Input {
@@ -145,21 +139,6 @@ fn render(args: &[&str]) -> Rendering {
     r
 }
 
-/// Drops the flags that tests/support sets itself (listen address and ports).
-fn without_listen_flags(args: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        if matches!(args[i].as_str(), "-p" | "-l" | "-U") {
-            i += 2;
-            continue;
-        }
-        out.push(args[i].clone());
-        i += 1;
-    }
-    out
-}
-
 /// The cache pods of a rendering, running on loopback.
 struct Pods {
     servers: Vec<Server>,
@@ -200,7 +179,7 @@ impl Pods {
         servers
             .iter()
             .copied()
-            .filter(|&i| Client::connect(self.servers[i].port).get(key).is_some())
+            .filter(|&i| holds(self.servers[i].port, key))
             .collect()
     }
 }

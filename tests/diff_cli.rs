@@ -870,3 +870,61 @@ fn chart_mode_cleans_up_and_stops_helm_on_sigint_and_sigterm() {
         assert!(left.is_empty(), "temporary files left behind: {left:?}");
     }
 }
+
+/// `--lib FILE` (repeatable) loads a library before each `.lua` config on
+/// both sides, as `-o proxy_config=routelib:FILE` does: a config that calls a
+/// function the library defines does not load without it.
+#[test]
+fn lib_loads_a_library_before_each_lua_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lib = write(
+        d,
+        "backends.lua",
+        "function backends_of(n)\n    local t = {}\n    for i = 1, n do t[i] = \"10.0.0.\" .. i .. \":11211\" end\n    return t\nend\n",
+    );
+    let more = write(d, "n.lua", "POOL_SIZE_NEW = 4\n");
+    let old = write(
+        d,
+        "old.lua",
+        "pools { main = { backends = backends_of(3) } }\nroutes { default = route_direct { child = \"main\" } }\n",
+    );
+    let new = write(
+        d,
+        "new.lua",
+        "pools { main = { backends = backends_of(POOL_SIZE_NEW or 0) } }\nroutes { default = route_direct { child = \"main\" } }\n",
+    );
+    let alone = json(&diff(&["--format", "json", "--keys", "2000"], &old, &new));
+    let skipped = alone["remap"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 2, "{alone}");
+    assert!(
+        skipped[0].as_str().unwrap().contains("backends_of"),
+        "{skipped:?}"
+    );
+    let lib_s = lib.display().to_string();
+    let more_s = more.display().to_string();
+    let with = json(&diff(
+        &[
+            "--format", "json", "--keys", "2000", "--lib", &lib_s, "--lib", &more_s,
+        ],
+        &old,
+        &new,
+    ));
+    assert!(
+        with["remap"]["skipped"].as_array().unwrap().is_empty(),
+        "{with}"
+    );
+    let route = &with["remap"]["routes"][0];
+    let pool = &route["pools"][0];
+    assert_eq!(pool["old_backends"], 3, "{with}");
+    // The second library ran too: the new side has its 4 backends.
+    assert_eq!(pool["new_backends"], 4, "{with}");
+    // Jump hash 3 -> 4 moves about a quarter of the keys.
+    let moved = route["moved"].as_f64().unwrap();
+    assert!((0.2..0.3).contains(&moved), "{moved}");
+    // A library that cannot be read is an error naming the option and file.
+    let bad = diff(&["--lib", "/dev/zero"], &old, &new);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--lib: /dev/zero"), "{err}");
+}

@@ -15,7 +15,9 @@
 //!
 //! The test starts real backends and the real proxy on each config (ports
 //! 41001-41003 in the configs are rewritten to the test's backends), sends the
-//! requests, and runs `mclint check` on the file as written.
+//! requests, and runs `mclint check` on the file as written. The proxy runs in
+//! a directory holding a copy of `dofile-fragments/`, the files configs
+//! `dofile` by relative paths (mclint opens them under the config's directory).
 
 mod support;
 
@@ -96,7 +98,7 @@ fn holders(ports: &[u16], key: &str) -> Vec<String> {
     ports
         .iter()
         .enumerate()
-        .filter(|(_, p)| support::Client::connect(**p).get(key).is_some())
+        .filter(|(_, p)| support::holds(**p, key))
         .map(|(i, _)| format!("4100{}", i + 1))
         .collect()
 }
@@ -164,7 +166,8 @@ fn exited_within(
     }
 }
 
-fn run_real(name: &str, config: &Path, requests: &[String], dir: &Path) -> Seen {
+/// The proxy runs in `cwd`: a config's relative `dofile` paths open there.
+fn run_real(name: &str, config: &Path, requests: &[String], dir: &Path, cwd: &Path) -> Seen {
     let port = free_port();
     let log = dir.join(format!("{name}.proxy.log"));
     let logf = std::fs::File::create(&log).unwrap();
@@ -184,6 +187,7 @@ fn run_real(name: &str, config: &Path, requests: &[String], dir: &Path) -> Seen 
             "proxy_config=routelib,proxy_arg={}",
             config.display()
         ))
+        .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(logf.try_clone().unwrap())
         .stderr(logf)
@@ -272,6 +276,21 @@ fn corpus_labels_hold_for_the_real_proxy_and_for_mclint() {
         files.len()
     );
 
+    // Fragments the configs dofile, by paths relative to the proxy's working
+    // directory (`dofile-fragments/...`), with the test's backend ports. The
+    // directory above it holds none, so `..` reaches nothing.
+    let cwd = dir.path().join("run");
+    let frag_dir = cwd.join("dofile-fragments");
+    std::fs::create_dir_all(&frag_dir).unwrap();
+    for e in std::fs::read_dir(corpus.join("dofile-fragments")).unwrap() {
+        let e = e.unwrap();
+        let mut text = std::fs::read_to_string(e.path()).unwrap();
+        for (i, p) in ports.iter().enumerate() {
+            text = text.replace(&format!("4100{}", i + 1), &p.to_string());
+        }
+        std::fs::write(frag_dir.join(e.file_name()), text).unwrap();
+    }
+
     let mut failures = Vec::new();
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for file in &files {
@@ -290,7 +309,7 @@ fn corpus_labels_hold_for_the_real_proxy_and_for_mclint() {
         for &p in &ports {
             assert_eq!(support::Client::connect(p).raw("flush_all"), "OK");
         }
-        let seen = run_real(&name, &real_path, &l.requests, dir.path());
+        let seen = run_real(&name, &real_path, &l.requests, dir.path(), &cwd);
         for (key, want) in &l.placed {
             let real = holders(&ports, key);
             if real != *want {

@@ -32,7 +32,10 @@ use std::time::Duration;
 
 use mclint::manifest::{Input, InputKind, as_object, parse_stream};
 use serde_json::Value;
-use support::{Client, Server, free_port, helm_template, mclint, repo, start_memcached};
+use support::{
+    Client, Server, free_port, held_keys, helm_template, mclint, repo, start_memcached,
+    without_listen_flags,
+};
 
 /// Backends the test runs; every config's backends are mapped onto them.
 const BACKENDS: usize = 8;
@@ -44,6 +47,14 @@ const KEYS_PER_MODE: usize = 600;
 /// Corpus configs that load in the real proxy but cannot be compared against
 /// local servers, and why.
 const SKIPPED: &[(&str, &str)] = &[
+    (
+        "dofile-fragment",
+        "its fragment opens against the proxy's working directory; tests/proxy_corpus.rs runs it there and checks its placement",
+    ),
+    (
+        "loadfile-fragment",
+        "its fragment opens against the proxy's working directory; tests/proxy_corpus.rs runs it there and checks its placement",
+    ),
     (
         "backend-host-space",
         "the host \"127.0.0.1 \" is not an address the proxy connects to; mclint reports it",
@@ -228,40 +239,6 @@ fn pipeline(port: u16, requests: &[String]) -> Vec<String> {
         }
     }
     replies
-}
-
-fn decode_uri(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("metadump keys are the UTF-8 keys stored")
-}
-
-/// Every key a backend holds.
-fn held_keys(port: u16) -> Vec<String> {
-    let mut c = Client::connect(port);
-    let mut line = c.raw("lru_crawler metadump all");
-    let mut keys = Vec::new();
-    while line != "END" {
-        let k = line
-            .strip_prefix("key=")
-            .unwrap_or_else(|| panic!("unexpected metadump line from {port}: {line}"));
-        keys.push(decode_uri(k.split(' ').next().unwrap()));
-        line = c.line();
-    }
-    keys
 }
 
 /// The running backends holding each of `keys`. route_split's and
@@ -693,21 +670,6 @@ fn corpus_targets(dir: &Path, ports: &[u16]) -> (Vec<Target>, Vec<String>) {
         });
     }
     (targets, skipped)
-}
-
-/// Drops the flags the test sets itself (listen address and ports).
-fn without_listen_flags(args: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        if matches!(args[i].as_str(), "-p" | "-l" | "-U") {
-            i += 2;
-            continue;
-        }
-        out.push(args[i].clone());
-        i += 1;
-    }
-    out
 }
 
 /// A chart mode's rendering with its proxy config's backends rewritten (in

@@ -13,7 +13,10 @@ mod support;
 use std::collections::HashMap;
 use std::path::Path;
 
-use support::{Client, free_port, mclint, start_memcached, start_memcached_at, start_proxy};
+use support::{
+    Client, free_port, held_keys, held_keys_at, mclint, start_memcached, start_memcached_at,
+    start_proxy,
+};
 
 struct Case {
     name: &'static str,
@@ -160,49 +163,6 @@ fn keys(case: usize) -> Vec<String> {
         k.push(format!("x{case}{i}{{"));
     }
     k
-}
-
-fn decode_uri(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("metadump keys are the UTF-8 keys stored")
-}
-
-/// Every key a backend holds.
-fn held_keys(port: u16) -> Vec<String> {
-    held_keys_at("127.0.0.1", port)
-}
-
-fn held_keys_at(addr: &str, port: u16) -> Vec<String> {
-    let mut c = Client::connect_to(addr, port);
-    let mut first = c.raw("lru_crawler metadump all");
-    let mut keys = Vec::new();
-    loop {
-        if first == "END" {
-            break;
-        }
-        assert!(
-            first.starts_with("key="),
-            "unexpected metadump line from {port}: {first}"
-        );
-        let k = first["key=".len()..].split(' ').next().unwrap();
-        keys.push(decode_uri(k));
-        first = c.line();
-    }
-    keys
 }
 
 /// `mclint route --format json` for a `set` of each key: one JSON object per key.

@@ -101,6 +101,9 @@ pub struct DiffRequest {
     pub format: DiffFormat,
     /// Lines of context in object diffs.
     pub context: usize,
+    /// Libraries loaded before each `.lua` config given directly, in order
+    /// (`--lib`, as `-o proxy_config=routelib:FILE` loads them).
+    pub libs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +152,9 @@ pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> Result<DiffRepo
             "--max-remap {m}: give a percentage between 0 and 100"
         )));
     }
+    // Read before any rendering: a bad --lib fails at once.
+    let libs = crate::rendering::read_libs(&args.libs, &crate::manifest::InputLimits::default())
+        .map_err(|e| DiffError::Request(format!("--lib: {e}")))?;
     let keys = match &args.keys_file {
         Some(f) => {
             let text = std::fs::read_to_string(f).map_err(|source| DiffError::Io {
@@ -235,7 +241,7 @@ pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> Result<DiffRepo
 
     let objects = objects::compare(&old, &new, args.context);
     let config_texts = objects::compare_lua_files(&old, &new, args.context);
-    let mut remap = compare_configs(&old, &new, &keys);
+    let mut remap = compare_configs(&old, &new, &keys, &libs);
     remap.key_source = key_source;
     let exceeded = match args.max_remap {
         Some(limit) => remap
@@ -275,7 +281,12 @@ fn load_text(label: &str, text: String) -> Result<Side, DiffError> {
     objects::load(Path::new("-"), &mut cursor).map_err(|e| e.within(label))
 }
 
-fn compare_configs(old: &Side, new: &Side, keys: &[Vec<u8>]) -> RemapReport {
+fn compare_configs(
+    old: &Side,
+    new: &Side,
+    keys: &[Vec<u8>],
+    libs: &[crate::rendering::Library],
+) -> RemapReport {
     let mut report = RemapReport {
         keys: keys.len(),
         ..RemapReport::default()
@@ -283,7 +294,7 @@ fn compare_configs(old: &Side, new: &Side, keys: &[Vec<u8>]) -> RemapReport {
     let load_all = |side: &Side, which: &str, skipped: &mut Vec<String>| {
         let mut specs = Vec::new();
         for c in &side.configs {
-            match pools::load(c) {
+            match pools::load(c, libs) {
                 pools::Loaded::Spec(s) => specs.push((c.id.clone(), s)),
                 pools::Loaded::NotAConfig => {}
                 pools::Loaded::Failed(e) => {

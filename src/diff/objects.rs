@@ -35,6 +35,10 @@ pub struct LuaConfig {
     /// the `.lua` file's path below the input given.
     pub id: String,
     pub text: String,
+    /// The path of a `.lua` file given directly (its `dofile`s open files
+    /// under its directory, and `--lib` libraries load before it); `None`
+    /// for a ConfigMap key.
+    pub file: Option<String>,
 }
 
 /// One rendering.
@@ -73,6 +77,7 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Side, DiffErro
             side.configs.push(LuaConfig {
                 id,
                 text: input.text.clone(),
+                file: Some(input.name.to_string()),
             });
             continue;
         }
@@ -112,6 +117,7 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Side, DiffErro
                         side.configs.push(LuaConfig {
                             id: format!("{key} {k}"),
                             text: text.to_string(),
+                            file: None,
                         });
                     }
                 }

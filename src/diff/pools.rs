@@ -9,7 +9,7 @@ use super::objects::LuaConfig;
 use super::remap::{PoolSpec, ProxySpec, RouteSpec};
 use crate::proxy::model::{self, MapEntry, ProxyConfig, Route, SlotValue, Target};
 use crate::proxy::placement::Placer;
-use crate::proxy::{EnvSource, Limits};
+use crate::proxy::{EnvSource, Library, Limits};
 
 /// A config that holds pools or routes, or why it cannot be used.
 pub enum Loaded {
@@ -19,13 +19,21 @@ pub enum Loaded {
     Failed(String),
 }
 
-pub fn load(config: &LuaConfig) -> Loaded {
-    let cfg = crate::proxy::load(
+/// Runs `config`: a `.lua` file given directly after `libs` (`--lib`), with
+/// its `dofile`s opening files under its directory; a ConfigMap key alone
+/// (diff knows no proxy container that mounts it, so it reaches no file).
+pub fn load(config: &LuaConfig, libs: &[Library]) -> Loaded {
+    let (libs, open): (&[Library], Box<crate::proxy::Opener>) = match &config.file {
+        Some(path) => (libs, Box::new(crate::proxy::files::beside(path))),
+        None => (&[], Box::new(crate::proxy::vm::no_files)),
+    };
+    let cfg = crate::proxy::load_with_files(
         &config.id,
         &config.text,
-        &[],
+        libs,
         &EnvSource::Unknown,
         Limits::default(),
+        &*open,
     );
     if let Some(f) = &cfg.failure {
         let at = f.line.map(|l| format!(" line {l}")).unwrap_or_default();
@@ -135,10 +143,14 @@ mod tests {
     use super::*;
 
     fn load_text(text: &str) -> ProxySpec {
-        match load(&LuaConfig {
-            id: "t.lua".into(),
-            text: text.into(),
-        }) {
+        match load(
+            &LuaConfig {
+                id: "t.lua".into(),
+                text: text.into(),
+                file: None,
+            },
+            &[],
+        ) {
             Loaded::Spec(s) => s,
             Loaded::NotAConfig => panic!("not a config"),
             Loaded::Failed(e) => panic!("{e}"),
@@ -196,13 +208,15 @@ routes {
         let lib = LuaConfig {
             id: "lib.lua".into(),
             text: "register_route_handlers({ \"ordered\" })\n".into(),
+            file: None,
         };
-        assert!(matches!(load(&lib), Loaded::NotAConfig));
+        assert!(matches!(load(&lib, &[]), Loaded::NotAConfig));
         let bad = LuaConfig {
             id: "bad.lua".into(),
             text: "pools {\n  a = { backends = { \"x:1\" } }\n".into(),
+            file: None,
         };
-        match load(&bad) {
+        match load(&bad, &[]) {
             Loaded::Failed(e) => assert!(e.starts_with("bad.lua"), "{e}"),
             _ => panic!("expected a failure"),
         }

@@ -19,6 +19,7 @@ pub fn build(
         settings: declared.settings.clone(),
         local_zone: declared.zone.clone(),
         custom_handlers: declared.custom_handlers.clone(),
+        opened: declared.opened.clone(),
         failure,
         ..ProxyConfig::default()
     };

@@ -522,7 +522,12 @@ impl<'a> Engine<'a> {
                 let a = if !(b_is_ttl && is_ttl_command(cmd)) {
                     self.slot_hops(r, "child_a", key, cmd, role, out, depth)
                 } else {
-                    Ok(())
+                    match r.slot("child_a") {
+                        Some(SlotValue::Single(t)) => self
+                            .malformed_hops(t, key, cmd, role, out, depth)
+                            .map(|_| ()),
+                        _ => Ok(()),
+                    }
                 };
                 // A copy sent to a down backend is simply not sent; the
                 // answer is child_a's.
@@ -605,6 +610,12 @@ impl<'a> Engine<'a> {
                 };
                 // Children whose backend is down are not contacted; the
                 // request fails only when no child is.
+                // A route_failover among those earlier children takes the
+                // malformed send as a failure and retries with the request
+                // the route_ttl rewrote, which is stored.
+                for t in &children[..first_ttl] {
+                    self.malformed_hops(t, key, cmd, sub(each), out, depth)?;
+                }
                 let mut first_down = None;
                 let mut reached = false;
                 for t in &children[first_ttl..] {
@@ -636,6 +647,66 @@ impl<'a> Engine<'a> {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// The hops of `t` when the request reaches it already rewritten in
+    /// place by a route_ttl sharing it (a child of a parallel route before
+    /// the route_ttl): its first send is malformed and stores nothing, and a
+    /// route_failover takes that error as a failure and sends the rewritten
+    /// (now well-formed) request to its next children, one of which stores
+    /// it with the route_ttl's TTL (measured with the real 1.6.38 proxy).
+    /// Returns whether a retry reached a backend. Other handlers store
+    /// nothing here.
+    fn malformed_hops(
+        &self,
+        t: &Target,
+        key: &[u8],
+        cmd: u8,
+        role: Role,
+        out: &mut Vec<Hop>,
+        depth: usize,
+    ) -> Result<bool, Halt> {
+        if depth > 32 {
+            return Err(Halt::Fail("routes nested too deep".into()));
+        }
+        let Target::Route(r) = t else {
+            return Ok(false);
+        };
+        if r.kind != HandlerKind::Builtin {
+            return Ok(false);
+        }
+        match r.handler.as_str() {
+            "direct" => match r.slot("child") {
+                Some(SlotValue::Single(c)) => {
+                    self.malformed_hops(c, key, cmd, role, out, depth + 1)
+                }
+                _ => Ok(false),
+            },
+            "failover" => {
+                let children = self.ordered(r);
+                let Some((first, rest)) = children.split_first() else {
+                    return Ok(false);
+                };
+                if self.malformed_hops(first, key, cmd, role, out, depth + 1)? {
+                    return Ok(true);
+                }
+                let mut reached = false;
+                for t in rest {
+                    let rl = if reached {
+                        role.max(Role::Failover)
+                    } else {
+                        role
+                    };
+                    match self.target_hops(t, key, cmd, rl, out, depth + 1) {
+                        Ok(()) => reached = true,
+                        Err(Halt::Down(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(reached)
+            }
+            _ => Ok(false),
         }
     }
 
@@ -702,6 +773,35 @@ impl<'a> Engine<'a> {
 /// Is `k` the children key of zone `z`?
 fn is_zone(k: &Key, z: &str) -> bool {
     matches!(k, Key::Str(s) if s == z)
+}
+
+/// route_failover's answer from its children's, in the order it tries them:
+/// the first hit; a miss ends the walk unless `miss = true` (then a miss is
+/// kept and answered if nothing hits); an error moves on. `None`: that child
+/// makes the whole request fail (a Lua error), so reaching it is an error.
+fn failover_fold(r: &Route, answers: impl Iterator<Item = Option<Answer>>) -> Answer {
+    let miss_retries = matches!(r.arg("miss"), Some(Lv::Bool(true)));
+    let mut c0 = 1.0; // still trying, no miss kept
+    let mut c1 = 0.0; // still trying, a miss kept
+    let mut out = Answer::default();
+    for a in answers {
+        let Some(a) = a else {
+            out.err += c0 + c1;
+            return out;
+        };
+        out.hit += (c0 + c1) * a.hit;
+        if miss_retries {
+            c1 = c1 * (a.miss + a.err) + c0 * a.miss;
+            c0 *= a.err;
+        } else {
+            out.miss += (c0 + c1) * a.miss;
+            c0 *= a.err;
+            c1 *= a.err;
+        }
+    }
+    out.miss += c1;
+    out.err += c0;
+    out
 }
 
 /// Does `r` (a route_failover with `shuffle = true`) shuffle its children?
@@ -854,7 +954,14 @@ impl Engine<'_> {
                 self.slot_answer(r, "child", key, cmd, write, sc, depth)
             }
             (HandlerKind::Builtin, "split") => {
-                self.slot_answer(r, "child_a", key, cmd, write, sc, depth)
+                let b_is_ttl =
+                    matches!(r.slot("child_b"), Some(SlotValue::Single(t)) if is_ttl_route(t));
+                match r.slot("child_a") {
+                    Some(SlotValue::Single(t)) if b_is_ttl && is_ttl_command(cmd) => {
+                        self.malformed_answer(t, key, cmd, write, sc, depth)
+                    }
+                    _ => self.slot_answer(r, "child_a", key, cmd, write, sc, depth),
+                }
             }
             (HandlerKind::Builtin, "null") => Answer::MISS,
             (HandlerKind::Builtin, "allasync") => {
@@ -864,27 +971,20 @@ impl Engine<'_> {
                     Answer::MISS
                 }
             }
-            (HandlerKind::Builtin, "failover") => {
-                let miss_retries = matches!(r.arg("miss"), Some(Lv::Bool(true)));
-                let mut c0 = 1.0; // still trying, no miss kept
-                let mut c1 = 0.0; // still trying, a miss kept
-                let mut out = Answer::default();
-                for t in self.ordered(r) {
-                    let a = self.target_answer(t, key, cmd, write, sc, depth);
-                    out.hit += (c0 + c1) * a.hit;
-                    if miss_retries {
-                        c1 = c1 * (a.miss + a.err) + c0 * a.miss;
-                        c0 *= a.err;
-                    } else {
-                        out.miss += (c0 + c1) * a.miss;
-                        c0 *= a.err;
-                        c1 *= a.err;
-                    }
-                }
-                out.miss += c1;
-                out.err += c0;
-                out
-            }
+            // A route_ttl child given a command it does not rewrite (or with
+            // no ttl) answers a string, not a result: route_failover's
+            // `res:hit()` on it raises, and the whole request answers
+            // SERVER_ERROR lua failure without trying the next children
+            // (measured with the real 1.6.38 proxy).
+            (HandlerKind::Builtin, "failover") => failover_fold(
+                r,
+                self.ordered(r).into_iter().map(|t| {
+                    let raises = is_ttl_route(t)
+                        && matches!(t, Target::Route(tr)
+                            if !is_ttl_command(cmd) || tr.arg("ttl").is_none());
+                    (!raises).then(|| self.target_answer(t, key, cmd, write, sc, depth))
+                }),
+            ),
             (HandlerKind::Builtin, "zfailover") => {
                 if self.zfailover_near(r).is_err() {
                     return Answer::ERR;
@@ -957,6 +1057,52 @@ impl Engine<'_> {
                     None => Answer::ERR,
                 }
             }
+        }
+    }
+
+    /// What `t` answers when the request reaches it already rewritten by a
+    /// route_ttl sharing it ([`Engine::malformed_hops`]): the first send is a
+    /// client error; a route_failover retries with the rewritten request.
+    fn malformed_answer(
+        &self,
+        t: &Target,
+        key: &[u8],
+        cmd: u8,
+        write: bool,
+        sc: &Scenario,
+        depth: usize,
+    ) -> Answer {
+        if depth > 32 {
+            return Answer::ERR;
+        }
+        let Target::Route(r) = t else {
+            return Answer::ERR;
+        };
+        if r.kind != HandlerKind::Builtin {
+            return Answer::ERR;
+        }
+        match r.handler.as_str() {
+            "direct" => match r.slot("child") {
+                Some(SlotValue::Single(c)) => {
+                    self.malformed_answer(c, key, cmd, write, sc, depth + 1)
+                }
+                _ => Answer::ERR,
+            },
+            "failover" => {
+                let children = self.ordered(r);
+                let Some((first, rest)) = children.split_first() else {
+                    return Answer::ERR;
+                };
+                let a = self.malformed_answer(first, key, cmd, write, sc, depth + 1);
+                failover_fold(
+                    r,
+                    std::iter::once(Some(a)).chain(
+                        rest.iter()
+                            .map(|t| Some(self.target_answer(t, key, cmd, write, sc, depth + 1))),
+                    ),
+                )
+            }
+            _ => Answer::ERR,
         }
     }
 
@@ -1095,6 +1241,7 @@ impl<'a> Engine<'a> {
         let (label, ctx_cmd) = self.entry_of(r);
         let call = HandlerCall {
             libs: &libs,
+            files: &self.cfg.opened,
             handler: &r.handler,
             args: &r.args,
             children: &children,

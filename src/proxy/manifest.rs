@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{EnvSource, Library, Limits, ProxyConfig};
+use super::{EnvSource, Library, Limits, Opened, ProxyConfig};
 use crate::finding::Location;
 use crate::manifest::Object;
 use crate::memcached::cmdline::{self, EnvValue, MemcachedArgs, MemcachedContainer, Role};
@@ -83,14 +83,56 @@ impl FoundProxy {
                 text: m.text.clone(),
             })
             .collect();
-        let _ = objects;
-        Some(super::load(
+        let opener = self.opener(objects);
+        Some(super::load_with_files(
             &cfg.path,
             &cfg.text,
             &libs,
             &EnvSource::Known(self.env.clone()),
             Limits::default(),
+            &opener,
         ))
+    }
+
+    /// What the config's `dofile`/`loadfile` can open: a file mounted into
+    /// this container from a ConfigMap, found as the config itself is; a
+    /// relative path resolves against the container's `workingDir`.
+    pub fn opener<'o>(
+        &'o self,
+        objects: &'o [Object],
+    ) -> impl Fn(&str) -> Result<Opened, String> + 'o {
+        let obj = &objects[self.object];
+        let who = format!("{} container {}", obj.reference(), self.container_name);
+        let mc = cmdline::memcached_containers(obj)
+            .into_iter()
+            .find(|m| m.container.pointer == self.container_pointer);
+        move |path: &str| {
+            let Some(mc) = &mc else {
+                return Err(format!("{who}: the container is gone from the manifests"));
+            };
+            let full = if path.starts_with('/') {
+                path.to_string()
+            } else {
+                match mc.container.json.get("workingDir").and_then(Value::as_str) {
+                    Some(wd) if wd.starts_with('/') => format!("{wd}/{path}"),
+                    _ => {
+                        return Err(format!(
+                            "{who}: a relative path opens against the proxy's working directory, \
+                             which the container does not set (workingDir), so mclint cannot tell \
+                             which file it is; name the file by its absolute path under a volumeMount"
+                        ));
+                    }
+                }
+            };
+            let parts = super::files::parts(&full).map_err(|e| format!("{who}: {full}: {e}"))?;
+            let norm = format!("/{}", parts.join("/"));
+            mount(objects, self.object, mc, &norm)
+                .map(|m| Opened {
+                    name: norm,
+                    text: m.text,
+                })
+                .map_err(|e| e.to_string())
+        }
     }
 }
 

@@ -19,19 +19,35 @@ pub mod placement;
 pub mod value;
 pub mod vm;
 
+pub mod files;
+
 pub use model::ProxyConfig;
-pub use vm::{EnvSource, Limits};
+pub use vm::{EnvSource, Limits, Opened, Opener};
 
 /// A library named in `proxy_config` besides routelib (`routelib:/etc/x.lua`).
 pub use crate::rendering::Library;
 
-/// Runs a config (after its libraries) and builds its model.
+/// Runs a config (after its libraries) and builds its model; its `dofile`
+/// and `loadfile` reach no file ([`load_with_files`] gives them some).
 pub fn load(
     name: &str,
     text: &str,
     libs: &[Library],
     env: &EnvSource,
     limits: Limits,
+) -> ProxyConfig {
+    load_with_files(name, text, libs, env, limits, &vm::no_files)
+}
+
+/// [`load`], with `dofile` and `loadfile` opening what `open` hands out
+/// ([`files`]).
+pub fn load_with_files(
+    name: &str,
+    text: &str,
+    libs: &[Library],
+    env: &EnvSource,
+    limits: Limits,
+    open: &Opener,
 ) -> ProxyConfig {
     let chunks: Vec<vm::Chunk> = libs
         .iter()
@@ -40,7 +56,7 @@ pub fn load(
             text: &l.text,
         })
         .collect();
-    let (declared, failure) = vm::run(vm::Chunk { name, text }, &chunks, env, limits);
+    let (declared, failure) = vm::run(vm::Chunk { name, text }, &chunks, env, limits, open);
     let mut cfg = builder::build(name, text, declared, failure);
     cfg.libs = libs
         .iter()
@@ -87,12 +103,13 @@ pub fn load_all(rendering: &Rendering) -> Proxies {
     for input in rendering.lua_inputs {
         p.configs.push(Loaded {
             origin: Origin::File(input.name.to_string()),
-            model: load(
+            model: load_with_files(
                 &input.name,
                 &input.text,
                 &rendering.libs,
                 &EnvSource::Unknown,
                 Limits::default(),
+                &files::beside(&input.name),
             ),
         });
     }

@@ -379,6 +379,9 @@ pub struct ProxyConfig {
     /// The libraries loaded before the config (name, text): what a worker
     /// thread of the proxy loads, where custom handlers' start functions live.
     pub libs: Vec<(String, String)>,
+    /// What the config's (and its libraries') `dofile`/`loadfile` opened:
+    /// (path asked for, name, text). A worker thread's libraries reopen them.
+    pub opened: Vec<(String, String, String)>,
     pub problems: Vec<Problem>,
     /// The Lua error that stopped the config, if any.
     pub failure: Option<LuaFailure>,

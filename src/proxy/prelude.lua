@@ -94,6 +94,70 @@ do
         return loaded(rawload(chunk, name, "t", ...))
     end
 
+    -- dofile and loadfile, as the proxy's standard Lua has them, over the
+    -- files mclint knows the proxy can open (sandbox.open: a file mounted
+    -- into the proxy container, or one under the directory of a config given
+    -- alone). Anything else fails the way a missing file does in the proxy,
+    -- with mclint's reason. A file is text only; dofile nests at most
+    -- MAX_DOFILE deep (a loop of dofiles ends in the proxy's C stack overflow).
+    local open = sandbox.open
+    local MAX_DOFILE = 32
+    local dofile_chain = {}
+    local function readfile(fn, path)
+        if type(path) ~= "string" then
+            return nil, fn .. " needs a file name, got " .. type(path)
+                .. (path == nil and " (the proxy would read its standard input)" or "")
+        end
+        if open == nil then
+            return nil, "cannot open " .. path .. ": no file is reachable here"
+        end
+        local name, text = open(path)
+        if name == nil then
+            return nil, "cannot open " .. path .. ": " .. text
+        end
+        charge(#text / 4 + 1, "loading the " .. #text .. "-byte file " .. name)
+        if byte(text, 1) == 27 then
+            return nil, "cannot load " .. name .. ": a precompiled chunk (mclint loads text only)"
+        end
+        return name, text
+    end
+    loadfile = function(path, mode, ...)
+        local name, text = readfile("loadfile", path)
+        if name == nil then
+            return nil, text
+        end
+        if mode ~= nil and not (type(mode) == "string" and sfind(mode, "t", 1, true)) then
+            return nil, "attempt to load a text chunk (mode is '" .. tostring(mode) .. "')"
+        end
+        return loaded(rawload(text, "=" .. name, "t", ...))
+    end
+    local function undo(ok, ...)
+        dofile_chain[#dofile_chain] = nil
+        if not ok then
+            rethrow((...))
+            error((...), 0)
+        end
+        return ...
+    end
+    dofile = function(path)
+        local name, text = readfile("dofile", path)
+        if name == nil then
+            error(text, 2)
+        end
+        if #dofile_chain >= MAX_DOFILE then
+            error(format("dofile nested more than %d files deep (%s -> %s ...): a loop of dofiles? "
+                .. "The proxy refuses such a config with `C stack overflow`",
+                MAX_DOFILE, dofile_chain[1], dofile_chain[2] or name), 2)
+        end
+        local f, err = rawload(text, "=" .. name, "t")
+        if f == nil then
+            rethrow(err)
+            error(err, 0)
+        end
+        dofile_chain[#dofile_chain + 1] = name
+        return undo(rawpcall(f))
+    end
+
     local function int(x)
         local n = tonumber(x)
         return n and tointeger(n)

@@ -193,6 +193,9 @@ pub struct Declared {
     pub verbose: bool,
     pub debug: bool,
     pub notes: Vec<VmNote>,
+    /// Files `dofile`/`loadfile` opened, by the path asked for: (path, name
+    /// in messages, text).
+    pub opened: Vec<(String, String, String)>,
 }
 
 /// Why a config did not run to the end.

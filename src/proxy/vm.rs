@@ -3,8 +3,10 @@
 //! into Rust values ([`Lv`]).
 //!
 //! The sandbox has only the base, table, string, math and utf8 libraries, minus
-//! `dofile`, `loadfile`, `collectgarbage` and `string.dump`; `load` accepts text
-//! only; `print` prints nothing. A count hook stops a config that runs more
+//! `collectgarbage` and `string.dump`; `load` accepts text only; `dofile` and
+//! `loadfile` open only what an [`Opener`] hands out (the files the proxy could
+//! open, never the linting machine's filesystem at large); `print` prints
+//! nothing. A count hook stops a config that runs more
 //! than [`Limits::instructions`] VM instructions or longer than
 //! [`Limits::time`], and the allocator refuses memory past [`Limits::memory`].
 
@@ -58,15 +60,36 @@ pub struct Chunk<'a> {
     pub text: &'a str,
 }
 
+/// A file `dofile`/`loadfile` opened: its name in messages and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub name: String,
+    pub text: String,
+}
+
+/// What `dofile(path)` and `loadfile(path)` may open: the file the proxy
+/// would read at `path`, or why it cannot (the text after "cannot open PATH: ").
+pub type Opener<'a> = dyn Fn(&str) -> Result<Opened, String> + 'a;
+
+/// How much opened text a run keeps for [`HandlerCall::files`].
+const MAX_KEPT: usize = 1 << 20;
+
+/// An [`Opener`] that opens nothing (no file is known to be reachable).
+pub fn no_files(_: &str) -> Result<Opened, String> {
+    Err("mclint knows no file this config can reach".to_string())
+}
+
 /// Runs `libs` then `config`; returns what was declared, or why it failed (with
-/// what was declared up to that point).
+/// what was declared up to that point). `dofile` and `loadfile` get their
+/// files from `open`.
 pub fn run(
     config: Chunk,
     libs: &[Chunk],
     env: &EnvSource,
     limits: Limits,
+    open: &Opener,
 ) -> (Declared, Option<LuaFailure>) {
-    match run_inner(config, libs, env, limits) {
+    match run_inner(config, libs, env, limits, open) {
         Ok(x) => x,
         Err(e) => (
             Declared::default(),
@@ -222,11 +245,45 @@ fn clip(s: &str) -> String {
 }
 
 /// Every user chunk's name as Lua reports it ("=name"), libraries first.
-struct ChunkNames(Vec<String>);
+struct ChunkNames(Vec<String>, Fragments);
+
+/// Files `dofile`/`loadfile` loaded, by chunk name ("=name"): whether a
+/// library (not the config) loaded them, directly or through another
+/// fragment, so that what they define is in a worker thread's libraries too.
+type Fragments = RefCell<BTreeMap<String, bool>>;
 
 impl ChunkNames {
+    fn new(names: Vec<String>) -> ChunkNames {
+        ChunkNames(names, RefCell::new(BTreeMap::new()))
+    }
     fn index(&self, source: &str) -> Option<usize> {
         self.0.iter().position(|n| n == source)
+    }
+    /// Whether code of chunk `source` is loaded by a worker thread: a
+    /// library, or a fragment a library loaded.
+    fn of_library(&self, source: &str, config_index: usize) -> Option<bool> {
+        match self.index(source) {
+            Some(i) => Some(i != config_index),
+            None => self.1.borrow().get(source).copied(),
+        }
+    }
+    /// Records that chunk `source` was loaded by the innermost user frame
+    /// on the stack (a library, the config, or a fragment of either).
+    fn loaded_from_stack(&self, lua: &Lua, source: String, config_index: usize) {
+        let mut by_library = false;
+        for level in 0..256 {
+            let Some(src) = lua.inspect_stack(level, |d| d.source().source.map(|s| s.into_owned()))
+            else {
+                break;
+            };
+            if let Some(lib) = src.and_then(|s| self.of_library(&s, config_index)) {
+                by_library = lib;
+                break;
+            }
+        }
+        let mut f = self.1.borrow_mut();
+        let e = f.entry(source).or_insert(false);
+        *e |= by_library;
     }
     fn plain(&self, i: usize) -> &str {
         &self.0[i][1..]
@@ -288,13 +345,14 @@ fn run_inner(
     libs: &[Chunk],
     env: &EnvSource,
     limits: Limits,
+    open: &Opener,
 ) -> mlua::Result<(Declared, Option<LuaFailure>)> {
     let env_map = match env {
         EnvSource::Known(m) => Some(m.clone()),
         EnvSource::Unknown => None,
     };
     let (lua, raw_xpcall) = sandboxed_state(&env_map)?;
-    let names = Rc::new(ChunkNames(
+    let names = Rc::new(ChunkNames::new(
         libs.iter()
             .map(|c| format!("={}", c.name))
             .chain(std::iter::once(format!("={}", config.name)))
@@ -310,45 +368,77 @@ fn run_inner(
         stopped_at: Cell::new(None),
     });
     let notes: Notes = Rc::new(RefCell::new(Vec::new()));
-    let (finish, metas, state) =
-        load_prelude(&lua, &names, config_index, &env_map, &notes, &guard)?;
+    // `open` lives only as long as this call: the Lua function that calls it
+    // is scoped to the run.
+    let opened: RefCell<Vec<(String, String, String)>> = RefCell::new(Vec::new());
+    lua.scope(|scope| {
+        let open_fn = scope.create_function(|lua, path: mlua::LuaString| {
+            let path = path.to_string_lossy();
+            match open(&path) {
+                Ok(f) => {
+                    names.loaded_from_stack(lua, format!("={}", f.name), config_index);
+                    let name = Value::String(lua.create_string(&f.name)?);
+                    let text = Value::String(lua.create_string(&f.text)?);
+                    // Kept for the worker threads' libraries (at most
+                    // MAX_KEPT bytes in all; past it they cannot reopen).
+                    let mut o = opened.borrow_mut();
+                    let kept: usize = o.iter().map(|(_, _, t)| t.len()).sum();
+                    if !o.iter().any(|(p, _, _)| *p == path) && kept + f.text.len() <= MAX_KEPT {
+                        o.push((path, f.name, f.text));
+                    }
+                    Ok((name, text))
+                }
+                Err(why) => Ok((Value::Nil, Value::String(lua.create_string(clip(&why))?))),
+            }
+        })?;
+        let (finish, metas, state) = load_prelude(
+            &lua,
+            &names,
+            config_index,
+            &env_map,
+            &notes,
+            &guard,
+            Some(open_fn),
+        )?;
 
-    // The limits hold from here until the VM is gone: through the config, the
-    // copy out, and closing the state.
-    arm_limits(&lua, &guard, &names, limits)?;
-    let mut failure = run_chunks(
-        &lua,
-        &raw_xpcall,
-        &guard,
-        &names,
-        config_index,
-        libs.iter().chain(std::iter::once(&config)),
-        &finish,
-    )?;
+        // The limits hold from here until the VM is gone: through the config, the
+        // copy out, and closing the state.
+        arm_limits(&lua, &guard, &names, limits)?;
+        let mut failure = run_chunks(
+            &lua,
+            &raw_xpcall,
+            &guard,
+            &names,
+            config_index,
+            libs.iter().chain(std::iter::once(&config)),
+            &finish,
+        )?;
 
-    // Copying out runs no Lua code but needs a little memory for references.
-    let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
-    let mut conv = Converter {
-        metas: &metas,
-        path: HashSet::new(),
-        values: 0,
-        bytes: 0,
-    };
-    let (declared, over) = declare(&mut conv, &state);
-    let mut declared = declared?;
-    if let Some(line) = over
-        && failure.is_none()
-    {
-        failure = Some(LuaFailure {
-            file: config.name.to_string(),
-            line,
-            message: conv.over_message(),
-            limit: true,
-        });
-        declared = Declared::default();
-    }
-    declared.notes = notes.borrow().clone();
-    Ok((declared, failure))
+        // Copying out runs no Lua code but needs a little memory for references.
+        let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
+        let mut conv = Converter {
+            metas: &metas,
+            path: HashSet::new(),
+            values: 0,
+            bytes: 0,
+        };
+        let (declared, over) = declare(&mut conv, &state);
+        let mut declared = declared?;
+        if let Some(line) = over
+            && failure.is_none()
+        {
+            failure = Some(LuaFailure {
+                file: config.name.to_string(),
+                line,
+                message: conv.over_message(),
+                limit: true,
+            });
+            declared = Declared::default();
+        }
+        declared.notes = notes.borrow().clone();
+        declared.opened = opened.take();
+        Ok((declared, failure))
+    })
 }
 
 /// A Lua state with only what configs may use: `table`, `string`, `math`,
@@ -363,6 +453,7 @@ fn sandboxed_state(
         LuaOptions::default(),
     )?;
     let globals = lua.globals();
+    // dofile and loadfile are the prelude's, over an Opener.
     for name in ["dofile", "loadfile", "collectgarbage", "require"] {
         globals.raw_set(name, Value::Nil)?;
     }
@@ -397,6 +488,7 @@ fn load_prelude(
     env_map: &Option<BTreeMap<String, String>>,
     notes: &Notes,
     guard: &Rc<Guard>,
+    open: Option<mlua::Function>,
 ) -> mlua::Result<(mlua::Function, Metas, LuaTable)> {
     let line_fn = {
         let names = names.clone();
@@ -451,6 +543,9 @@ fn load_prelude(
         )?
     };
     let sandbox = sandbox_table(lua, guard, names)?;
+    if let Some(open) = open {
+        sandbox.raw_set("open", open)?;
+    }
     // Whether a function was written in a library (what a worker thread of
     // the proxy loads), not in the config (`proxy_arg`, loaded only by the
     // configuration thread).
@@ -463,8 +558,8 @@ fn load_prelude(
                     .info()
                     .source
                     .as_deref()
-                    .and_then(|s| n.index(s))
-                    .is_some_and(|i| i != config_index),
+                    .and_then(|s| n.of_library(s, config_index))
+                    .unwrap_or(false),
                 _ => false,
             })
         })?,
@@ -1037,6 +1132,9 @@ pub enum ChildArg {
 pub struct HandlerCall<'a> {
     /// The files a worker thread of the proxy loads (not the config).
     pub libs: &'a [Chunk<'a>],
+    /// What their `dofile`/`loadfile` can open: the files the config's run
+    /// opened, (path asked for, name, text).
+    pub files: &'a [(String, String, String)],
     pub handler: &'a str,
     /// The handler's arguments as its `_conf` returned them; `child*` keys are
     /// replaced by `children`.
@@ -1121,6 +1219,7 @@ pub fn run_handler(call: &HandlerCall, contact: &mut ContactFn) -> HandlerRun {
 /// what the libraries' globals hold from one request to the next.
 struct HandlerVm {
     libs: Vec<(String, String)>,
+    files: Vec<(String, String, String)>,
     lua: Lua,
     guard: Rc<Guard>,
     run: mlua::Function,
@@ -1135,7 +1234,7 @@ thread_local! {
 
 fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
     let (lua, _) = sandboxed_state(&None)?;
-    let names = Rc::new(ChunkNames(
+    let names = Rc::new(ChunkNames::new(
         call.libs
             .iter()
             .map(|c| format!("={}", c.name))
@@ -1152,7 +1251,31 @@ fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
         stopped_at: Cell::new(None),
     });
     let notes: Notes = Rc::new(RefCell::new(Vec::new()));
-    load_prelude(&lua, &names, config_index, &None, &notes, &guard)?;
+    let files = call.files.to_vec();
+    let open = lua.create_function(move |lua, path: mlua::LuaString| {
+        let path = path.to_string_lossy();
+        match files.iter().find(|(p, _, _)| *p == path) {
+            Some((_, name, text)) => Ok((
+                Value::String(lua.create_string(name)?),
+                Value::String(lua.create_string(text)?),
+            )),
+            None => Ok((
+                Value::Nil,
+                Value::String(
+                    lua.create_string("mclint knows only the files the config's own run opened")?,
+                ),
+            )),
+        }
+    })?;
+    load_prelude(
+        &lua,
+        &names,
+        config_index,
+        &None,
+        &notes,
+        &guard,
+        Some(open),
+    )?;
     arm_limits(&lua, &guard, &names, call.limits)?;
     let mut broken = None;
     for chunk in call.libs {
@@ -1178,6 +1301,7 @@ fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
             .iter()
             .map(|c| (c.name.to_string(), c.text.to_string()))
             .collect(),
+        files: call.files.to_vec(),
         lua,
         guard,
         run,
@@ -1198,6 +1322,7 @@ fn run_handler_inner(
                 .iter()
                 .zip(call.libs)
                 .all(|((n, t), c)| n == c.name && t == c.text)
+            && vm.files == call.files
     };
     // Taken out while it runs: a nested custom handler builds its own.
     let vm = match HANDLER_VM.with(|c| c.borrow_mut().take()) {
@@ -1372,6 +1497,7 @@ mod tests {
             &[],
             &EnvSource::Unknown,
             Limits::default(),
+            &no_files,
         )
     }
 

@@ -10,7 +10,11 @@ Runs every routelib config (a `.lua` file, or the ConfigMap key a proxy
 container's `proxy_arg` points at) in a sandboxed Lua 5.4 VM with mclint's
 model of routelib's configuration API, and reports a Lua syntax error, a
 runtime error, or a config that loops or allocates without end (stopped after a
-bounded number of instructions, time and memory).
+bounded number of instructions, time and memory). `dofile` and `loadfile` open
+only files the proxy can reach (in a manifest, a ConfigMap key mounted into the
+proxy container; for a `.lua` file given directly, a file under its directory,
+by a relative path); any other path is reported here with the reason, as a
+missing file makes the proxy refuse the config.
 
 ## Why it matters
 The proxy runs the same file at start-up and on every reload; an error there

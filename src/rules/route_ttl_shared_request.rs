@@ -21,7 +21,7 @@ Measured with the real memcached 1.6.38 proxy:
   `child_b`: the client's `set` is answered `CLIENT_ERROR bad command line
   format`); a `route_failover` among them takes that error as a failure and
   tries its next child, which stores the value with the rewritten TTL
-  (`mclint route` does not follow that second try);
+  (`mclint route` lists that retry's backend among the copies written);
 - every child after it stores the value with the rewritten TTL, not the
   client's.
 

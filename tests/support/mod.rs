@@ -144,9 +144,25 @@ pub fn start_memcached_at(
     extra: &[String],
     workdir: &Path,
 ) -> Server {
+    start_memcached_in(name, addr, port, extra, workdir, None)
+}
+
+/// [`start_memcached_at`], running in directory `cwd` (where a proxy
+/// config's relative `dofile` paths open).
+pub fn start_memcached_in(
+    name: &str,
+    addr: &str,
+    port: u16,
+    extra: &[String],
+    workdir: &Path,
+    cwd: Option<&Path>,
+) -> Server {
     let log = workdir.join(format!("{name}.log"));
     let logf = std::fs::File::create(&log).unwrap();
     let mut cmd = Command::new(memcached_bin());
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
     cmd.args(["-l", addr, "-p", &port.to_string(), "-U", "0"]);
     if is_root() {
         cmd.args(["-u", "root"]);
@@ -328,4 +344,73 @@ pub fn run(cmd: &mut Command, stdin: &[u8]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// A memcached command line without the flags the tests set themselves
+/// (listen address, TCP and UDP ports): what a rendered container runs, to be
+/// started on a loopback port by [`start_memcached`].
+pub fn without_listen_flags(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if matches!(args[i].as_str(), "-p" | "-l" | "-U") {
+            i += 2;
+            continue;
+        }
+        out.push(args[i].clone());
+        i += 1;
+    }
+    out
+}
+
+/// The value after flag `name` in a command line (`-t 4`).
+pub fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// Whether the memcached on 127.0.0.1:`port` holds `key` (a `get` hit).
+pub fn holds(port: u16, key: &str) -> bool {
+    Client::connect(port).get(key).is_some()
+}
+
+/// A key as `lru_crawler metadump` writes it (URI-encoded), decoded.
+pub fn decode_uri(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("metadump keys are the UTF-8 keys stored")
+}
+
+/// Every key the memcached on 127.0.0.1:`port` holds.
+pub fn held_keys(port: u16) -> Vec<String> {
+    held_keys_at("127.0.0.1", port)
+}
+
+/// Every key the memcached on `addr`:`port` holds (`lru_crawler metadump all`).
+pub fn held_keys_at(addr: &str, port: u16) -> Vec<String> {
+    let mut c = Client::connect_to(addr, port);
+    let mut line = c.raw("lru_crawler metadump all");
+    let mut keys = Vec::new();
+    while line != "END" {
+        let k = line
+            .strip_prefix("key=")
+            .unwrap_or_else(|| panic!("unexpected metadump line from {port}: {line}"));
+        keys.push(decode_uri(k.split(' ').next().unwrap()));
+        line = c.line();
+    }
+    keys
 }

@@ -1,0 +1,1 @@
+dofile("dofile-fragments/loop-a.lua")
