@@ -36,6 +36,7 @@ const PROXY: &[&str] = &[
     "lines",
     "value",
     "vm",
+    "files",
     "api",
     "model",
     "migration",

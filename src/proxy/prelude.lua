@@ -127,7 +127,8 @@ do
             return nil, text
         end
         if mode ~= nil and not (type(mode) == "string" and sfind(mode, "t", 1, true)) then
-            return nil, "attempt to load a text chunk (mode is '" .. tostring(mode) .. "')"
+            return nil, "attempt to load a text chunk (mode is "
+                .. (type(mode) == "string" and "'" .. mode .. "'" or "a " .. type(mode)) .. ")"
         end
         return loaded(rawload(text, "=" .. name, "t", ...))
     end
