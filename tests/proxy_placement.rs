@@ -14,8 +14,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use support::{
-    Client, free_port, held_keys, held_keys_at, mclint, start_memcached, start_memcached_at,
-    start_proxy,
+    Client, free_port, held_keys_at, mclint, start_memcached, start_memcached_at, start_proxy,
 };
 
 struct Case {
@@ -252,13 +251,17 @@ fn mclint_places_every_key_where_the_real_proxy_does() {
                 case.name
             );
         }
-        // Which backend holds each key.
-        let wanted: std::collections::HashSet<&String> = keys.iter().collect();
+        // Which backend holds each key, asked key by key: a metadump also
+        // lists items the flush_all above invalidated but has not reclaimed,
+        // and may pass over an item being moved between LRUs.
         let mut actual: HashMap<String, String> = HashMap::new();
-        for &p in &ports {
-            for k in held_keys(p).into_iter().filter(|k| wanted.contains(k)) {
-                let prev = actual.insert(k.clone(), format!("127.0.0.1:{p}"));
-                assert!(prev.is_none(), "{}: {k} is on two backends", case.name);
+        let mut direct: Vec<Client> = ports.iter().map(|&p| Client::connect(p)).collect();
+        for k in &keys {
+            for (c, &p) in direct.iter_mut().zip(&ports) {
+                if c.get(k).is_some() {
+                    let prev = actual.insert(k.clone(), format!("127.0.0.1:{p}"));
+                    assert!(prev.is_none(), "{}: {k} is on two backends", case.name);
+                }
             }
         }
         assert_eq!(
