@@ -16,6 +16,15 @@ pub fn label_text(v: &Value) -> Option<String> {
     }
 }
 
+/// [`label_text`] without a copy when the label is a string.
+fn label_cow(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    match v {
+        Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        Value::Bool(_) | Value::Number(_) => Some(std::borrow::Cow::Owned(v.to_string())),
+        _ => None,
+    }
+}
+
 /// One `matchExpressions` requirement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
@@ -99,7 +108,16 @@ impl Selector {
     /// Does the selector select pods with these labels? An empty selector
     /// selects everything (callers decide whether an empty one is allowed).
     pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
-        self.unmet(labels).is_empty()
+        // The same judgement as `unmet(labels).is_empty()`, without building
+        // any text: this runs once per candidate pod template.
+        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(label_cow);
+        self.labels
+            .iter()
+            .all(|(k, v)| get(k).is_some_and(|have| have == v.as_str()))
+            && self
+                .expressions
+                .iter()
+                .all(|r| r.operator.holds(get(&r.key).as_deref(), &r.values))
     }
 
     /// The requirements these labels do not meet, as text for messages

@@ -143,8 +143,9 @@ pub struct Index {
     templates_by_label_anywhere: HashMap<String, Vec<usize>>,
     /// Selecting Services: (object, selector), in input order.
     services: Vec<(usize, Selector)>,
-    /// `namespace \0 key \0 value` of each selecting Service's first label →
-    /// positions in `services`.
+    /// `namespace \0 key \0 value` of one label of each selecting Service's
+    /// selector (the one fewest pod templates carry) → positions in
+    /// `services`.
     services_by_label: HashMap<String, Vec<usize>>,
 }
 
@@ -198,12 +199,18 @@ impl Index {
                 continue;
             };
             let at = index.services.len();
-            if let Some((k, v)) = sel.labels.first() {
-                index
-                    .services_by_label
-                    .entry(label_key(svc.effective_namespace(), k, v))
-                    .or_default()
-                    .push(at);
+            // A template the Service selects carries every label of the
+            // selector, so filing it under any one of them finds it; under the
+            // rarest one, each template compares the fewest Services (a label
+            // every pod has, `component=cache` say, would make it quadratic).
+            let ns = svc.effective_namespace();
+            let rarest = sel
+                .labels
+                .iter()
+                .map(|(k, v)| label_key(ns, k, v))
+                .min_by_key(|key| index.templates_by_label.get(key).map_or(0, Vec::len));
+            if let Some(key) = rarest {
+                index.services_by_label.entry(key).or_default().push(at);
             }
             index.services.push((i, sel));
         }
@@ -245,23 +252,23 @@ pub fn templates_selected(
     sel: &Selector,
 ) -> Vec<usize> {
     let index = index(ctx);
-    let candidates: Box<dyn Iterator<Item = usize>> = match (sel.labels.first(), ns) {
-        (Some((k, v)), Some(ns)) => Box::new(
-            index
-                .templates_by_label
-                .get(&label_key(ns, k, v))
-                .into_iter()
-                .flatten()
-                .copied(),
-        ),
-        (Some((k, v)), None) => Box::new(
-            index
-                .templates_by_label_anywhere
-                .get(&label_key("", k, v))
-                .into_iter()
-                .flatten()
-                .copied(),
-        ),
+    // The candidates are the templates carrying the selector's rarest label
+    // (every selected template carries all of them), in input order.
+    let by_label = match ns {
+        Some(_) => &index.templates_by_label,
+        None => &index.templates_by_label_anywhere,
+    };
+    let rarest = sel
+        .labels
+        .iter()
+        .map(|(k, v)| {
+            by_label
+                .get(&label_key(ns.unwrap_or(""), k, v))
+                .map_or(&[][..], Vec::as_slice)
+        })
+        .min_by_key(|list| list.len());
+    let candidates: Box<dyn Iterator<Item = usize>> = match (rarest, ns) {
+        (Some(list), _) => Box::new(list.iter().copied()),
         (None, Some(ns)) => Box::new(templates_in(ctx, ns).iter().copied()),
         (None, None) => Box::new(0..templates.len()),
     };
