@@ -37,7 +37,9 @@ pub fn pod_metadata_pointer(kind: &str) -> Option<&'static str> {
 pub fn pod_spec<'a>(obj: &Object<'a>) -> Option<(&'static str, &'a Value)> {
     let p = pod_spec_pointer(&obj.kind)?;
     let json: &'a Value = obj.json;
-    json.pointer(p).filter(|v| v.is_object()).map(|v| (p, v))
+    crate::manifest::json_at(json, p)
+        .filter(|v| v.is_object())
+        .map(|v| (p, v))
 }
 
 /// A container of a pod template.

@@ -248,15 +248,47 @@ impl Object<'_> {
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
-        self.json.pointer("/metadata/labels")?.as_object()
+        json_at(self.json, "/metadata/labels")?.as_object()
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.json
-            .pointer("/metadata/annotations")?
+            .get("metadata")?
+            .get("annotations")?
             .get(key)?
             .as_str()
     }
+}
+
+/// `value.pointer(pointer)` without building a string per token when no
+/// token is escaped (`~0`, `~1`): the pointers of rules are written in the
+/// code, and a rule looks one up for every object.
+pub fn json_at<'v>(value: &'v serde_json::Value, pointer: &str) -> Option<&'v serde_json::Value> {
+    use serde_json::Value;
+    if pointer.contains('~') || !(pointer.is_empty() || pointer.starts_with('/')) {
+        return value.pointer(pointer);
+    }
+    let mut at = value;
+    if pointer.is_empty() {
+        return Some(at);
+    }
+    for token in pointer[1..].split('/') {
+        at = match at {
+            Value::Object(map) => map.get(token)?,
+            Value::Array(items) => {
+                // As serde_json reads an index: digits, no sign, no leading zero.
+                if token.is_empty()
+                    || !token.bytes().all(|b| b.is_ascii_digit())
+                    || (token.len() > 1 && token.starts_with('0'))
+                {
+                    return None;
+                }
+                items.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(at)
 }
 
 /// Reads every path; `-` or no path at all means standard input. Inputs are
@@ -839,5 +871,36 @@ mod tests {
             as_object(&docs[2]).unwrap().unwrap_err(),
             NotObject::MissingKind
         );
+    }
+
+    #[test]
+    fn json_at_reads_as_serde_json_pointer() {
+        let v: serde_json::Value = serde_json::json!({
+            "a": {"b": [10, {"c": 1}], "": 2, "x/y": 3, "t~": 4, "0": 5},
+            "n": null
+        });
+        for p in [
+            "",
+            "/",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1/c",
+            "/a/b/01",
+            "/a/b/+1",
+            "/a/b/2",
+            "/a/b/-",
+            "/a/",
+            "/a/x~1y",
+            "/a/t~0",
+            "/a/0",
+            "a",
+            "/n/x",
+            "/a/b/1/c/d",
+            "//",
+            "/a/b/18446744073709551616",
+        ] {
+            assert_eq!(json_at(&v, p), v.pointer(p), "pointer {p:?}");
+        }
     }
 }
