@@ -367,7 +367,28 @@ impl Builder {
 
     /// Places a finished node into its parent, or makes it the root.
     fn push(&mut self, node: Node) {
-        let path = self.path();
+        // The path names the node in an issue only (a complex or repeated
+        // key): built then, not for every node.
+        let needs_path = match self.stack.last() {
+            Some(Frame::Map {
+                pending_key: None,
+                seen,
+                ..
+            }) => match &node.kind {
+                NodeKind::Seq(_) | NodeKind::Map(_) => true,
+                NodeKind::Str(s) => seen.contains_key(s.as_str()),
+                NodeKind::Int(i) => seen.contains_key(&i.to_string()),
+                NodeKind::Bool(b) => seen.contains_key(&b.to_string()),
+                NodeKind::Float(f) => seen.contains_key(&f.to_string()),
+                NodeKind::Null => seen.contains_key("null"),
+            },
+            _ => false,
+        };
+        let path = if needs_path {
+            self.path()
+        } else {
+            String::new()
+        };
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
