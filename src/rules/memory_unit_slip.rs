@@ -55,13 +55,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             if cm.mc.role != Role::Cache || !cm.mc.args.memory_mib.known {
                 continue;
             }
-            flag_unit_on_m(obj, &cm, out);
+            flag_unit_on_m(obj, cm, out);
             let m = cm.mc.args.memory_mib.value;
             for (field, what) in [
                 (&cm.limit, "limits.memory"),
                 (&cm.request, "requests.memory"),
             ] {
-                quantity_slip(obj, &cm, field, what, m, out);
+                quantity_slip(obj, cm, field, what, m, out);
             }
         }
     }
