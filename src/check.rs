@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::finding::{Finding, Severity};
-use crate::manifest::{Document, Input, InputKind, parse_stream};
+use crate::manifest::{Document, Input, InputKind, parse_stream_lean};
 use crate::rendering::{Rendering, Settings};
 use crate::rules::{Context, RULES, Rule};
 use crate::schema::SchemaSet;
@@ -130,7 +130,7 @@ pub fn check_with(
     let mut lua: Vec<Input> = Vec::new();
     for input in inputs {
         match input.kind {
-            InputKind::Yaml => documents.extend(parse_stream(input)),
+            InputKind::Yaml => documents.extend(parse_stream_lean(input)),
             InputKind::Lua => lua.push(input.clone()),
         }
     }
@@ -207,14 +207,13 @@ pub fn check_with(
 /// `kind` at its top level (a list or a scalar has neither). Documents that
 /// did not parse are kept, so their YAML errors are still reported.
 fn is_non_k8s(doc: &Document) -> bool {
-    let Some(root) = &doc.root else {
+    let Some(value) = &doc.value else {
         return false;
     };
-    if matches!(root.kind, crate::yaml::NodeKind::Null) {
+    if value.is_null() {
         return false;
     }
-    !matches!(root.kind, crate::yaml::NodeKind::Map(_))
-        || (root.get("apiVersion").is_none() && root.get("kind").is_none())
+    !value.is_object() || (value.get("apiVersion").is_none() && value.get("kind").is_none())
 }
 
 fn is_suppressed(

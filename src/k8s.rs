@@ -34,10 +34,10 @@ pub fn pod_metadata_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
-pub fn pod_spec<'a>(obj: &'a Object) -> Option<(&'static str, &'a Value)> {
+pub fn pod_spec<'a>(obj: &Object<'a>) -> Option<(&'static str, &'a Value)> {
     let p = pod_spec_pointer(&obj.kind)?;
-    obj.json
-        .pointer(p)
+    let json: &'a Value = obj.json;
+    crate::manifest::json_at(json, p)
         .filter(|v| v.is_object())
         .map(|v| (p, v))
 }
@@ -115,7 +115,7 @@ impl Container<'_> {
 
 /// Every container of the object's pod template: init containers first, then
 /// containers (ephemeral containers are not part of templates).
-pub fn containers<'a>(obj: &'a Object) -> Vec<Container<'a>> {
+pub fn containers<'a>(obj: &Object<'a>) -> Vec<Container<'a>> {
     let Some((base, spec)) = pod_spec(obj) else {
         return Vec::new();
     };

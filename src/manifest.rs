@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::finding::{Location, ObjectRef};
-use crate::yaml::{self, Node, NodeKind, YamlError, YamlIssue};
+use crate::yaml::{self, LineIndex, Node, NodeKind, YamlError, YamlIssue};
 
 /// Why an input could not be read. Each is one line naming the path.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -152,15 +152,43 @@ pub struct Document {
     pub line: u32,
     /// Template named by helm's `# Source:` comment.
     pub source: Option<String>,
+    /// The document as JSON, the data Kubernetes reads (`None` when it did not
+    /// parse). Objects borrow it.
+    pub value: Option<serde_json::Value>,
+    /// The line of every node (`None` when the document did not parse).
+    pub lines: Option<LineIndex>,
+    /// The YAML tree. [`parse_stream`] keeps it; [`parse_stream_lean`] keeps
+    /// it only for documents that are not a single object (a list, a scalar,
+    /// a mapping without a string `kind`), so that a large stream holds each
+    /// object once, as JSON.
     pub root: Option<Node>,
+    /// What [`as_object`] answers, read from the tree while it was there.
+    head: Option<Result<Head, NotObject>>,
     pub error: Option<YamlError>,
     pub issues: Vec<YamlIssue>,
 }
 
+/// The identifying fields of an object, as read from its YAML.
+#[derive(Debug, Clone)]
+struct Head {
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    /// A typed list kubectl unpacks ([`is_list`]).
+    list: bool,
+}
+
 impl Document {
+    /// The line of the node at `path` (a JSON pointer), or of its deepest
+    /// existing parent.
+    pub fn line_of(&self, path: &str) -> Option<u32> {
+        self.lines.as_ref().map(|l| l.line_of(path))
+    }
+
     pub fn location(&self, path: &str) -> Location {
-        let line = match &self.root {
-            Some(root) => Some(root.line_of(path)),
+        let line = match &self.lines {
+            Some(lines) => Some(lines.line_of(path)),
             None => self.error.as_ref().map(|e| e.line).or(Some(self.line)),
         };
         Location {
@@ -177,8 +205,10 @@ impl Document {
 #[derive(Debug)]
 pub struct Object<'a> {
     pub doc: &'a Document,
-    pub root: &'a Node,
-    pub json: serde_json::Value,
+    /// The object's YAML node, when its document kept its tree (see
+    /// [`Document::root`]).
+    pub root: Option<&'a Node>,
+    pub json: &'a serde_json::Value,
     pub api_version: String,
     pub kind: String,
     pub name: String,
@@ -218,15 +248,47 @@ impl Object<'_> {
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
-        self.json.pointer("/metadata/labels")?.as_object()
+        json_at(self.json, "/metadata/labels")?.as_object()
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.json
-            .pointer("/metadata/annotations")?
+            .get("metadata")?
+            .get("annotations")?
             .get(key)?
             .as_str()
     }
+}
+
+/// `value.pointer(pointer)` without building a string per token when no
+/// token is escaped (`~0`, `~1`): the pointers of rules are written in the
+/// code, and a rule looks one up for every object.
+pub fn json_at<'v>(value: &'v serde_json::Value, pointer: &str) -> Option<&'v serde_json::Value> {
+    use serde_json::Value;
+    if pointer.contains('~') || !(pointer.is_empty() || pointer.starts_with('/')) {
+        return value.pointer(pointer);
+    }
+    let mut at = value;
+    if pointer.is_empty() {
+        return Some(at);
+    }
+    for token in pointer[1..].split('/') {
+        at = match at {
+            Value::Object(map) => map.get(token)?,
+            Value::Array(items) => {
+                // As serde_json reads an index: digits, no sign, no leading zero.
+                if token.is_empty()
+                    || !token.bytes().all(|b| b.is_ascii_digit())
+                    || (token.len() > 1 && token.starts_with('0'))
+                {
+                    return None;
+                }
+                items.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(at)
 }
 
 /// Reads every path; `-` or no path at all means standard input. Inputs are
@@ -440,6 +502,17 @@ fn is_separator(line: &str) -> bool {
 /// Splits a YAML stream into documents and parses each. Documents with no
 /// content are left out.
 pub fn parse_stream(input: &Input) -> Vec<Document> {
+    split_stream(input, true)
+}
+
+/// [`parse_stream`] for large streams: a document that is one object keeps
+/// its JSON and line index only, and its YAML tree goes as soon as it is
+/// parsed.
+pub fn parse_stream_lean(input: &Input) -> Vec<Document> {
+    split_stream(input, false)
+}
+
+fn split_stream(input: &Input, keep_trees: bool) -> Vec<Document> {
     let text = input.text.as_str();
     let mut docs = Vec::new();
     let mut chunk_start = 0usize; // byte offset
@@ -454,6 +527,7 @@ pub fn parse_stream(input: &Input) -> Vec<Document> {
                 &text[chunk_start..offset],
                 chunk_line,
                 index,
+                keep_trees,
                 &mut docs,
             );
             index += 1;
@@ -465,11 +539,25 @@ pub fn parse_stream(input: &Input) -> Vec<Document> {
         }
         offset += line.len();
     }
-    push_doc(input, &text[chunk_start..], chunk_line, index, &mut docs);
+    push_doc(
+        input,
+        &text[chunk_start..],
+        chunk_line,
+        index,
+        keep_trees,
+        &mut docs,
+    );
     docs
 }
 
-fn push_doc(input: &Input, chunk: &str, first_line: u32, index: usize, docs: &mut Vec<Document>) {
+fn push_doc(
+    input: &Input,
+    chunk: &str,
+    first_line: u32,
+    index: usize,
+    keep_trees: bool,
+    docs: &mut Vec<Document>,
+) {
     let mut source = None;
     let mut content_line = None;
     for (i, line) in chunk.lines().enumerate() {
@@ -501,19 +589,26 @@ fn push_doc(input: &Input, chunk: &str, first_line: u32, index: usize, docs: &mu
     if root.is_none() && error.is_none() {
         return;
     }
+    let head = root.as_ref().map(head_of);
+    let value = root.as_ref().map(Node::to_json);
+    let lines = root.as_ref().map(LineIndex::of);
+    let single_object = matches!(&head, Some(Ok(h)) if !h.list);
     docs.push(Document {
         file: input.name.clone(),
         index,
         line,
         source,
-        root,
+        value,
+        lines,
+        root: root.filter(|_| keep_trees || !single_object),
+        head,
         error,
         issues,
     });
 }
 
 /// Why a parsed document is not a Kubernetes object.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NotObject {
     NotMapping(&'static str),
     MissingKind,
@@ -535,7 +630,21 @@ impl std::fmt::Display for NotObject {
 
 /// Reads the identifying fields of a document.
 pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
-    object_at(doc, doc.root.as_ref()?, String::new())
+    let json = doc.value.as_ref()?;
+    Some(match doc.head.as_ref()? {
+        Err(e) => Err(e.clone()),
+        Ok(h) => Ok(Object {
+            doc,
+            root: doc.root.as_ref(),
+            json,
+            api_version: h.api_version.clone(),
+            kind: h.kind.clone(),
+            name: h.name.clone(),
+            namespace: h.namespace.clone(),
+            default_namespace: std::sync::Arc::from("default"),
+            base: String::new(),
+        }),
+    })
 }
 
 /// Is this object a list kubectl unpacks (a kind ending in `List` with an
@@ -543,9 +652,27 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
 pub fn is_list(obj: &Object) -> bool {
     obj.kind.ends_with("List")
         && obj
-            .root
+            .json
             .get("items")
-            .is_some_and(|i| matches!(i.kind, NodeKind::Seq(_)))
+            .is_some_and(serde_json::Value::is_array)
+}
+
+/// The items of a typed list document: (item node, item JSON), when the
+/// document is one and kept its tree (as [`parse_stream_lean`] does for lists).
+fn list_items(doc: &Document) -> Vec<(&Node, &serde_json::Value)> {
+    let (Some(Ok(h)), Some(root), Some(json)) = (&doc.head, &doc.root, &doc.value) else {
+        return Vec::new();
+    };
+    if !h.list {
+        return Vec::new();
+    }
+    let (Some(NodeKind::Seq(nodes)), Some(values)) = (
+        root.get("items").map(|i| &i.kind),
+        json.get("items").and_then(serde_json::Value::as_array),
+    ) else {
+        return Vec::new();
+    };
+    nodes.iter().zip(values).collect()
 }
 
 /// The objects a document holds, as kubectl reads it: the document itself, or
@@ -558,52 +685,49 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
     if !is_list(&obj) {
         return vec![obj];
     }
-    let Some(NodeKind::Seq(items)) = obj.root.get("items").map(|i| &i.kind) else {
-        return Vec::new();
-    };
-    items
-        .iter()
+    list_items(doc)
+        .into_iter()
         .enumerate()
-        .filter_map(|(i, item)| object_at(doc, item, format!("/items/{i}")))
-        .filter_map(Result::ok)
+        .filter_map(|(i, (node, json))| {
+            let h = head_of(node).ok()?;
+            Some(Object {
+                doc,
+                root: Some(node),
+                json,
+                api_version: h.api_version,
+                kind: h.kind,
+                name: h.name,
+                namespace: h.namespace,
+                default_namespace: std::sync::Arc::from("default"),
+                base: format!("/items/{i}"),
+            })
+        })
         .collect()
 }
 
 /// The items of a typed list that are not objects: `(pointer, why)`.
 pub fn list_item_problems(doc: &Document) -> Vec<(String, NotObject)> {
-    let Some(Ok(obj)) = as_object(doc) else {
-        return Vec::new();
-    };
-    let Some(NodeKind::Seq(items)) = obj.root.get("items").map(|i| &i.kind) else {
-        return Vec::new();
-    };
-    if !is_list(&obj) {
-        return Vec::new();
-    }
-    items
-        .iter()
+    list_items(doc)
+        .into_iter()
         .enumerate()
-        .filter_map(|(i, item)| match object_at(doc, item, String::new()) {
-            Some(Err(e)) => Some((format!("/items/{i}"), e)),
-            _ => None,
+        .filter_map(|(i, (node, _))| match head_of(node) {
+            Err(e) => Some((format!("/items/{i}"), e)),
+            Ok(_) => None,
         })
         .collect()
 }
 
-fn object_at<'a>(
-    doc: &'a Document,
-    root: &'a Node,
-    base: String,
-) -> Option<Result<Object<'a>, NotObject>> {
+/// The identifying fields of the object at `root`, or why it is not one.
+fn head_of(root: &Node) -> Result<Head, NotObject> {
     if !matches!(root.kind, NodeKind::Map(_)) {
-        return Some(Err(NotObject::NotMapping(root.type_name())));
+        return Err(NotObject::NotMapping(root.type_name()));
     }
     let kind = match root.get("kind") {
-        None => return Some(Err(NotObject::MissingKind)),
+        None => return Err(NotObject::MissingKind),
         Some(k) => match k.as_str() {
             Some(s) => s.to_string(),
-            None if matches!(k.kind, NodeKind::Null) => return Some(Err(NotObject::MissingKind)),
-            None => return Some(Err(NotObject::KindNotString(k.type_name()))),
+            None if matches!(k.kind, NodeKind::Null) => return Err(NotObject::MissingKind),
+            None => return Err(NotObject::KindNotString(k.type_name())),
         },
     };
     let api_version = root
@@ -621,17 +745,17 @@ fn object_at<'a>(
         .and_then(|m| m.get("namespace"))
         .and_then(Node::as_str)
         .map(str::to_string);
-    Some(Ok(Object {
-        doc,
-        root,
-        json: root.to_json(),
+    let list = kind.ends_with("List")
+        && root
+            .get("items")
+            .is_some_and(|i| matches!(i.kind, NodeKind::Seq(_)));
+    Ok(Head {
         api_version,
         kind,
         name,
         namespace,
-        default_namespace: std::sync::Arc::from("default"),
-        base,
-    }))
+        list,
+    })
 }
 
 #[cfg(test)]
@@ -747,5 +871,36 @@ mod tests {
             as_object(&docs[2]).unwrap().unwrap_err(),
             NotObject::MissingKind
         );
+    }
+
+    #[test]
+    fn json_at_reads_as_serde_json_pointer() {
+        let v: serde_json::Value = serde_json::json!({
+            "a": {"b": [10, {"c": 1}], "": 2, "x/y": 3, "t~": 4, "0": 5},
+            "n": null
+        });
+        for p in [
+            "",
+            "/",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1/c",
+            "/a/b/01",
+            "/a/b/+1",
+            "/a/b/2",
+            "/a/b/-",
+            "/a/",
+            "/a/x~1y",
+            "/a/t~0",
+            "/a/0",
+            "a",
+            "/n/x",
+            "/a/b/1/c/d",
+            "//",
+            "/a/b/18446744073709551616",
+        ] {
+            assert_eq!(json_at(&v, p), v.pointer(p), "pointer {p:?}");
+        }
     }
 }

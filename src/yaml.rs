@@ -367,7 +367,28 @@ impl Builder {
 
     /// Places a finished node into its parent, or makes it the root.
     fn push(&mut self, node: Node) {
-        let path = self.path();
+        // The path names the node in an issue only (a complex or repeated
+        // key): built then, not for every node.
+        let needs_path = match self.stack.last() {
+            Some(Frame::Map {
+                pending_key: None,
+                seen,
+                ..
+            }) => match &node.kind {
+                NodeKind::Seq(_) | NodeKind::Map(_) => true,
+                NodeKind::Str(s) => seen.contains_key(s.as_str()),
+                NodeKind::Int(i) => seen.contains_key(&i.to_string()),
+                NodeKind::Bool(b) => seen.contains_key(&b.to_string()),
+                NodeKind::Float(f) => seen.contains_key(&f.to_string()),
+                NodeKind::Null => seen.contains_key("null"),
+            },
+            _ => false,
+        };
+        let path = if needs_path {
+            self.path()
+        } else {
+            String::new()
+        };
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
@@ -798,6 +819,140 @@ fn parse_strict(text: &str, first_line: u32) -> Result<Parsed, YamlError> {
     })
 }
 
+/// Where each node of a document starts, without the tree: for every node, a
+/// hash of its path and the line [`Node::line_of`] gives for it. About 12
+/// bytes a node where the tree takes several times that, so a document's
+/// tree can go once its JSON copy and this index are built.
+///
+/// Lookups answer exactly as [`Node::line_of`] on the tree did (the line of
+/// the key holding the node, or of the deepest existing parent), save for a
+/// collision of 64-bit keyed hashes, which could only move a line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineIndex {
+    /// The root's line.
+    root: u32,
+    /// Sorted path hashes, and the line of each.
+    hashes: Vec<u64>,
+    lines: Vec<u32>,
+}
+
+/// The keyed hasher of path hashes: random keys per process, so that input
+/// cannot be crafted to collide.
+fn path_hasher() -> &'static std::collections::hash_map::RandomState {
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(std::collections::hash_map::RandomState::new)
+}
+
+/// The path hash of a mapping's entry `key` under the node of hash `parent`.
+fn key_hash(parent: u64, key: &str) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = path_hasher().build_hasher();
+    parent.hash(&mut h);
+    0u8.hash(&mut h);
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// The path hash of a sequence's item `index` under the node of hash `parent`.
+fn item_hash(parent: u64, index: usize) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = path_hasher().build_hasher();
+    parent.hash(&mut h);
+    1u8.hash(&mut h);
+    (index as u64).hash(&mut h);
+    h.finish()
+}
+
+/// The hash of the root's (empty) path.
+const ROOT_HASH: u64 = 0;
+
+impl LineIndex {
+    pub fn of(root: &Node) -> LineIndex {
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        // (node, its path hash); an explicit stack, as the tree may be deep.
+        let mut stack: Vec<(&Node, u64)> = vec![(root, ROOT_HASH)];
+        while let Some((node, h)) = stack.pop() {
+            match &node.kind {
+                NodeKind::Map(entries) => {
+                    for e in entries {
+                        let k = key_hash(h, &e.key);
+                        pairs.push((k, e.key_line));
+                        stack.push((&e.value, k));
+                    }
+                }
+                NodeKind::Seq(items) => {
+                    for (i, n) in items.iter().enumerate() {
+                        let k = item_hash(h, i);
+                        pairs.push((k, n.line));
+                        stack.push((n, k));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A key given twice: the tree's lookups find the last entry. Entries
+        // of one mapping are pushed in order, so a stable sort keeps them in
+        // order and the last of equal hashes is the one to keep.
+        pairs.sort_by_key(|p| p.0);
+        let mut hashes = Vec::with_capacity(pairs.len());
+        let mut lines: Vec<u32> = Vec::with_capacity(pairs.len());
+        for (h, l) in pairs {
+            if hashes.last() == Some(&h) {
+                *lines.last_mut().expect("lines follow hashes") = l;
+            } else {
+                hashes.push(h);
+                lines.push(l);
+            }
+        }
+        LineIndex {
+            root: root.line,
+            hashes,
+            lines,
+        }
+    }
+
+    fn get(&self, h: u64) -> Option<u32> {
+        self.hashes.binary_search(&h).ok().map(|i| self.lines[i])
+    }
+
+    /// As [`Node::line_of`] on the tree this index was built from.
+    pub fn line_of(&self, pointer: &str) -> u32 {
+        let mut line = self.root;
+        if pointer.is_empty() {
+            return line;
+        }
+        let mut h = ROOT_HASH;
+        for raw in pointer.trim_start_matches('/').split('/') {
+            let token = unescape_token(raw);
+            let k = key_hash(h, &token);
+            if let Some(l) = self.get(k) {
+                h = k;
+                line = l;
+                continue;
+            }
+            let item = token.parse::<usize>().ok().map(|i| item_hash(h, i));
+            match item.and_then(|k| Some((k, self.get(k)?))) {
+                Some((k, l)) => {
+                    h = k;
+                    line = l;
+                }
+                None => break,
+            }
+        }
+        line
+    }
+}
+
+/// A JSON-pointer token as the key it names (`~1` is `/`, `~0` is `~`).
+fn unescape_token(raw: &str) -> Cow<'_, str> {
+    if raw.contains('~') {
+        Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(raw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -965,5 +1120,44 @@ mod tests {
         assert_eq!(entries[0].value.kind, NodeKind::Int(2));
         assert_eq!(entries[0].key_line, 200_002);
         assert_eq!(p.issues.len(), 1);
+    }
+
+    #[test]
+    fn line_index_answers_as_the_tree() {
+        let text = "a: 1\nb:\n  c: [x, {d: 2}]\n  \"e/f\": 3\n  \"g~h\": 4\n  \"01\": 5\n  1: six\nlist:\n- k: 1\n  k: 2\n-\n  - deep\na: 7\n";
+        let root = parse_document(text, 10).unwrap().root.unwrap();
+        let index = LineIndex::of(&root);
+        let pointers = [
+            "",
+            "/a",
+            "/b",
+            "/b/c",
+            "/b/c/0",
+            "/b/c/1",
+            "/b/c/1/d",
+            "/b/c/1/zz",
+            "/b/c/2",
+            "/b/e~1f",
+            "/b/g~0h",
+            "/b/01",
+            "/b/1",
+            "/b/c/01",
+            "/b/c/+1",
+            "/list/0/k",
+            "/list/1/0",
+            "/list/1/0/x",
+            "/missing/deeper",
+            "/list/-1",
+            "/b/",
+            "//",
+            "/a/0",
+            "/list/00",
+        ];
+        for p in pointers {
+            assert_eq!(index.line_of(p), root.line_of(p), "pointer {p:?}");
+        }
+        // A key given twice: the last one, as Kubernetes reads it.
+        assert_eq!(index.line_of("/a"), 22);
+        assert_eq!(index.line_of("/list/0/k"), 19);
     }
 }

@@ -123,7 +123,9 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Side, DiffErro
                 }
             }
             let mut json = obj.json.clone();
-            string_maps_as_written(obj.root, &mut json, &input.text, &mut lines);
+            if let Some(root) = obj.root {
+                string_maps_as_written(root, &mut json, &input.text, &mut lines);
+            }
             let text = canonical(&json);
             if side.objects.contains_key(&key) {
                 side.warnings.push(format!(

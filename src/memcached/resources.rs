@@ -146,11 +146,12 @@ pub fn pod_limit(obj: &Object) -> Option<MemoryField> {
 
 /// The memcached containers of `objects` that have both a memory estimate and
 /// their own `limits.memory`: (object, container, estimate, limit in bytes).
-pub fn estimated_with_limit<'o, 'a>(
-    objects: &'o [Object<'a>],
-) -> impl Iterator<Item = (&'o Object<'a>, ContainerMemory<'o>, MemoryEstimate, u64)> {
-    objects.iter().flat_map(|obj| {
-        analyze(obj).into_iter().filter_map(move |cm| {
+/// `objects` are each object with its containers as [`analyze`] gives them.
+pub fn estimated_with_limit<'o, 'a: 'o>(
+    objects: impl Iterator<Item = (&'o Object<'a>, &'o [ContainerMemory<'a>])>,
+) -> impl Iterator<Item = (&'o Object<'a>, &'o ContainerMemory<'a>, MemoryEstimate, u64)> {
+    objects.flat_map(|(obj, list)| {
+        list.iter().filter_map(move |cm| {
             let (Some(e), Some(limit)) = (cm.estimate, cm.limit.value()) else {
                 return None;
             };
@@ -161,17 +162,17 @@ pub fn estimated_with_limit<'o, 'a>(
 
 /// The memcached containers of the `objects` that set no pod-level
 /// `limits.memory`, each with its object.
-pub fn without_pod_limit<'o, 'a>(
-    objects: &'o [Object<'a>],
-) -> impl Iterator<Item = (&'o Object<'a>, ContainerMemory<'o>)> {
+/// `objects` are each object with its containers as [`analyze`] gives them.
+pub fn without_pod_limit<'o, 'a: 'o>(
+    objects: impl Iterator<Item = (&'o Object<'a>, &'o [ContainerMemory<'a>])>,
+) -> impl Iterator<Item = (&'o Object<'a>, &'o ContainerMemory<'a>)> {
     objects
-        .iter()
-        .filter(|obj| pod_limit(obj).is_none())
-        .flat_map(|obj| analyze(obj).into_iter().map(move |cm| (obj, cm)))
+        .filter(|(obj, _)| pod_limit(obj).is_none())
+        .flat_map(|(obj, list)| list.iter().map(move |cm| (obj, cm)))
 }
 
 /// Every memcached container of the object with its resources.
-pub fn analyze<'a>(obj: &'a Object) -> Vec<ContainerMemory<'a>> {
+pub fn analyze<'a>(obj: &Object<'a>) -> Vec<ContainerMemory<'a>> {
     let list = memcached_containers(obj);
     let has_proxy = list.iter().any(|c| c.role == Role::Proxy);
     list.into_iter()

@@ -403,7 +403,7 @@ fn mount(
                 keys,
             });
         };
-        let key_line = cm.root.line_of(&ptr);
+        let key_line = cm.location(&ptr).line.unwrap_or(cm.doc.line);
         // A multi-line value is (in rendered charts) a block scalar whose lines
         // start on the line after the key.
         let block = text.contains('\n');

@@ -1,7 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::Role;
-use crate::memcached::resources::analyze;
 
 pub const RULE: Rule = Rule {
     id: "memory-cache-size-default",
@@ -26,8 +25,8 @@ Pass `-m` with the cache size in MiB, and size the memory limit from it.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        for cm in analyze(obj) {
+    for (obj, list) in ctx.objects_with_memory() {
+        for cm in list {
             if cm.mc.role != Role::Cache || cm.mc.args.memory_mib.is_set() {
                 continue;
             }

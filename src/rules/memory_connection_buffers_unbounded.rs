@@ -35,7 +35,7 @@ process), or lower `-c`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (obj, cm, e, limit) in estimated_with_limit(&ctx.objects) {
+    for (obj, cm, e, limit) in estimated_with_limit(ctx.objects_with_memory()) {
         let a = &cm.mc.args;
         if a.read_buf_mem_limit.value.is_some() {
             continue;

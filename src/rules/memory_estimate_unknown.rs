@@ -1,6 +1,5 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::memcached::resources::analyze;
 
 pub const RULE: Rule = Rule {
     id: "memory-estimate-unknown",
@@ -31,8 +30,8 @@ Write the value in the manifest, or fix the argument the message names.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        for cm in analyze(obj) {
+    for (obj, list) in ctx.objects_with_memory() {
+        for cm in list {
             if cm.estimate.is_some() {
                 continue;
             }

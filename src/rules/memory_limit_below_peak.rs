@@ -36,7 +36,7 @@ set `-o read_buf_mem_limit`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (obj, cm, e, limit) in estimated_with_limit(&ctx.objects) {
+    for (obj, cm, e, limit) in estimated_with_limit(ctx.objects_with_memory()) {
         if limit < e.total_peak {
             out.push(RULE.on(
                 obj,

@@ -27,7 +27,7 @@ Set `limits.memory` to the estimate the message gives.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (obj, cm) in without_pod_limit(&ctx.objects) {
+    for (obj, cm) in without_pod_limit(ctx.objects_with_memory()) {
         if cm.limit.is_set() {
             continue;
         }

@@ -28,7 +28,7 @@ Raise `-m` to use the memory, or lower the limit to the estimate.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (obj, cm, e, limit) in estimated_with_limit(&ctx.objects) {
+    for (obj, cm, e, limit) in estimated_with_limit(ctx.objects_with_memory()) {
         if limit > 2 * e.total_peak {
             out.push(RULE.on(
                 obj,

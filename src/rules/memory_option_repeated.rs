@@ -1,7 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{ArgField, ArgRef, Opt, SubOpt};
-use crate::memcached::resources::analyze;
 
 pub const RULE: Rule = Rule {
     id: "memory-option-repeated",
@@ -58,8 +57,8 @@ fn place(r: ArgRef) -> String {
 }
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        for cm in analyze(obj) {
+    for (obj, list) in ctx.objects_with_memory() {
+        for cm in list {
             let a = &cm.mc.args;
             for &letter in OPTIONS {
                 let all: Vec<_> = a.opts.iter().filter(|o| o.short == letter).collect();

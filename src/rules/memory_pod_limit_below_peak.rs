@@ -2,7 +2,7 @@ use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::k8s;
 use crate::memcached::quantity::{bytes_of, mi_ceil, mib};
-use crate::memcached::resources::{analyze, pod_limit};
+use crate::memcached::resources::pod_limit;
 
 pub const RULE: Rule = Rule {
     id: "memory-pod-limit-below-peak",
@@ -31,16 +31,15 @@ Raise the pod-level limit to the sum the message gives, or shrink `-m`/`-c`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
+    for (obj, mcs) in ctx.objects_with_memory() {
         let Some(pod) = pod_limit(obj) else { continue };
         let Some(limit) = pod.value() else { continue };
-        let mcs = analyze(obj);
         if mcs.is_empty() || mcs.iter().any(|c| c.estimate.is_none()) {
             continue;
         }
         let mut parts = Vec::new();
         let mut total = 0u64;
-        for cm in &mcs {
+        for cm in mcs {
             let peak = cm.estimate.map(|e| e.total_peak).unwrap_or(0);
             total += peak;
             parts.push(format!(

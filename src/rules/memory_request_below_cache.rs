@@ -1,7 +1,6 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::quantity::{mi_ceil, mib};
-use crate::memcached::resources::analyze;
 
 pub const RULE: Rule = Rule {
     id: "memory-request-below-cache",
@@ -31,8 +30,8 @@ Request at least the amount the message gives.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        for cm in analyze(obj) {
+    for (obj, list) in ctx.objects_with_memory() {
+        for cm in list {
             let (Some(e), Some(request)) = (cm.estimate, cm.request.value()) else {
                 continue;
             };

@@ -28,7 +28,7 @@ Set `requests.memory` to the steady size the message gives.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for (obj, cm) in without_pod_limit(&ctx.objects) {
+    for (obj, cm) in without_pod_limit(ctx.objects_with_memory()) {
         if cm.request.is_set() || cm.limit.is_set() {
             continue;
         }

@@ -2,7 +2,7 @@ use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::memcached::Role;
 use crate::memcached::quantity::{mi_ceil, mib};
-use crate::memcached::resources::{ContainerMemory, MemoryField, analyze};
+use crate::memcached::resources::{ContainerMemory, MemoryField};
 
 pub const RULE: Rule = Rule {
     id: "memory-unit-slip",
@@ -50,18 +50,18 @@ quantity with a binary suffix (`Mi`, `Gi`) sized from the estimate.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for obj in &ctx.objects {
-        for cm in analyze(obj) {
+    for (obj, list) in ctx.objects_with_memory() {
+        for cm in list {
             if cm.mc.role != Role::Cache || !cm.mc.args.memory_mib.known {
                 continue;
             }
-            flag_unit_on_m(obj, &cm, out);
+            flag_unit_on_m(obj, cm, out);
             let m = cm.mc.args.memory_mib.value;
             for (field, what) in [
                 (&cm.limit, "limits.memory"),
                 (&cm.request, "requests.memory"),
             ] {
-                quantity_slip(obj, &cm, field, what, m, out);
+                quantity_slip(obj, cm, field, what, m, out);
             }
         }
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::finding::{Finding, Location, Severity};
 use crate::manifest::{Document, Object};
+use crate::memcached::resources::ContainerMemory;
 use crate::proxy::Proxies;
 use crate::rendering::Rendering;
 use crate::schema::{SchemaError, SchemaSet};
@@ -169,6 +170,9 @@ pub struct Context<'a> {
     /// What cross-object rules look objects up by, built once on first use
     /// ([`xref::index`]).
     pub index: OnceCell<xref::Index>,
+    /// The memcached containers of each object with their memory, analysed
+    /// once on first use ([`Context::memory`]).
+    memory: OnceCell<Vec<Vec<ContainerMemory<'a>>>>,
 }
 
 impl<'a> std::ops::Deref for Context<'a> {
@@ -186,6 +190,7 @@ impl<'a> Context<'a> {
             proxies: OnceCell::new(),
             schemas: OnceCell::new(),
             index: OnceCell::new(),
+            memory: OnceCell::new(),
         }
     }
 
@@ -201,6 +206,29 @@ impl<'a> Context<'a> {
     pub fn proxies(&self) -> &Proxies {
         self.proxies
             .get_or_init(|| crate::proxy::load_all(&self.rendering))
+    }
+
+    /// The memcached containers of each object (in the order of `objects`),
+    /// with their resources and estimate: command lines and env maps are read
+    /// once per run, not once per memory rule.
+    pub fn memory(&self) -> &[Vec<ContainerMemory<'a>>] {
+        self.memory.get_or_init(|| {
+            self.rendering
+                .objects
+                .iter()
+                .map(crate::memcached::resources::analyze)
+                .collect()
+        })
+    }
+
+    /// Each object with its memcached containers (see [`Context::memory`]).
+    pub fn objects_with_memory(
+        &self,
+    ) -> impl Iterator<Item = (&Object<'a>, &[ContainerMemory<'a>])> {
+        self.rendering
+            .objects
+            .iter()
+            .zip(self.memory().iter().map(Vec::as_slice))
     }
 
     /// The schema set of the rendering's settings, loaded once.

@@ -219,7 +219,7 @@ fn destinations(
         if pod.namespace != svc.effective_namespace() || !sel.matches(pod.labels) {
             continue;
         }
-        if let Some(tp) = target_port(&svc.json, &pod, port) {
+        if let Some(tp) = target_port(svc.json, &pod, port) {
             dests.push((
                 pi,
                 tp,

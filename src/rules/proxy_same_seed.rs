@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 
@@ -38,21 +40,36 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .enumerate()
             .filter(|(_, p)| p.backends.len() > 1)
             .collect();
-        for (n, (i, a)) in pools.iter().enumerate() {
-            for (j, b) in &pools[n + 1..] {
-                let same_set = a.set.is_some() && a.set == b.set;
-                let same = match (&a.seed, &b.seed) {
-                    (Some(x), Some(y)) => x == y,
-                    (None, None) => same_set,
-                    _ => false,
-                };
-                if same && i != j && !crate::proxy::migration::pairs_up(&migrations, *i, *j) {
-                    let seed = a
-                        .seed
-                        .as_deref()
-                        .map(|s| format!("seed \"{s}\""))
-                        .unwrap_or_else(|| "no seed".into());
-                    out.push(c.finding(
+        // Pools hash alike when they share a seed, or have none and share a
+        // set: grouped by that, each pair is found without comparing every
+        // pool with every other (a config of thousands of pools).
+        let mut groups: HashMap<(bool, &str), Vec<usize>> = HashMap::new();
+        for (n, (_, p)) in pools.iter().enumerate() {
+            let key = match (&p.seed, &p.set) {
+                (Some(seed), _) => (true, seed.as_str()),
+                (None, Some(set)) => (false, set.as_str()),
+                (None, None) => continue,
+            };
+            groups.entry(key).or_default().push(n);
+        }
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        for members in groups.values() {
+            for (k, &n) in members.iter().enumerate() {
+                pairs.extend(members[k + 1..].iter().map(|&m| (n, m)));
+            }
+        }
+        // In the order of the pools, as a scan of every pair reports them.
+        pairs.sort_unstable();
+        for (n, m) in pairs {
+            let (i, a) = pools[n];
+            let (j, b) = pools[m];
+            if i != j && !crate::proxy::migration::pairs_up(&migrations, i, j) {
+                let seed = a
+                    .seed
+                    .as_deref()
+                    .map(|s| format!("seed \"{s}\""))
+                    .unwrap_or_else(|| "no seed".into());
+                out.push(c.finding(
                         ctx,
                         &RULE,
                         b.line,
@@ -62,7 +79,6 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             b.reference()
                         ),
                     ));
-                }
             }
         }
     }

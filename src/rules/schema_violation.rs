@@ -68,7 +68,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         match set.compiled(&file) {
             Ok(compiled) => {
-                for v in compiled.validate(&obj.json, &obj.kind) {
+                for v in compiled.validate(obj.json, &obj.kind) {
                     out.push(RULE.on(obj, &v.pointer, v.message));
                 }
             }

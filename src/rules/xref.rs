@@ -54,7 +54,7 @@ impl PodTemplate<'_, '_> {
 pub fn pod_template<'c, 'a>(obj: &'c Object<'a>) -> Option<PodTemplate<'c, 'a>> {
     let (spec_pointer, spec) = k8s::pod_spec(obj)?;
     let labels = k8s::pod_metadata_pointer(&obj.kind)
-        .and_then(|p| obj.json.pointer(p))
+        .and_then(|p| crate::manifest::json_at(obj.json, p))
         .and_then(|m| m.get("labels"))
         .and_then(Value::as_object);
     Some(PodTemplate {
@@ -94,14 +94,12 @@ pub fn selecting_services<'c, 'a>(
 /// The selector of a Service that routes to pods (see [`selecting_services`]).
 fn service_selector(svc: &Object) -> Option<Selector> {
     if svc.kind != "Service"
-        || svc.json.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName")
+        || crate::manifest::json_at(svc.json, "/spec/type").and_then(Value::as_str)
+            == Some("ExternalName")
     {
         return None;
     }
-    let sel = svc
-        .json
-        .pointer("/spec/selector")
-        .and_then(Selector::from_map)?;
+    let sel = crate::manifest::json_at(svc.json, "/spec/selector").and_then(Selector::from_map)?;
     (!sel.is_empty()).then_some(sel)
 }
 
@@ -114,7 +112,7 @@ pub fn statefulset_service_names<'c, 'a>(
         .iter()
         .filter(|o| o.kind == "StatefulSet")
         .filter_map(|sts| {
-            let name = sts.json.pointer("/spec/serviceName")?.as_str()?;
+            let name = crate::manifest::json_at(sts.json, "/spec/serviceName")?.as_str()?;
             Some((sts, name))
         })
 }

@@ -36,7 +36,7 @@ impl MemcachedContainer<'_> {
 }
 
 /// Every long-running container of the object that runs memcached, parsed.
-pub fn memcached_containers<'a>(obj: &'a Object) -> Vec<MemcachedContainer<'a>> {
+pub fn memcached_containers<'a>(obj: &Object<'a>) -> Vec<MemcachedContainer<'a>> {
     k8s::containers(obj)
         .into_iter()
         .filter(|c| c.long_running())
