@@ -79,7 +79,7 @@ fn render(args: &[&str]) -> Rendering {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
                 .collect();
-            configs.insert(label(&o.json, "/metadata/labels"), files);
+            configs.insert(label(o.json, "/metadata/labels"), files);
         }
     }
     let mut r = Rendering {
@@ -100,7 +100,7 @@ fn render(args: &[&str]) -> Rendering {
                     args: args.clone(),
                 });
             } else if matches!(o.kind.as_str(), "DaemonSet" | "Deployment") && proxy {
-                let zone = label(&o.json, "/spec/template/metadata/labels");
+                let zone = label(o.json, "/spec/template/metadata/labels");
                 let files = configs
                     .get(&zone)
                     .cloned()
@@ -118,7 +118,7 @@ fn render(args: &[&str]) -> Rendering {
                     .and_then(Value::as_str)
                     .unwrap();
                 let port = flag(&args, "-p").unwrap_or_else(|| "11211".into());
-                let copy = label(&o.json, "/spec/template/metadata/labels");
+                let copy = label(o.json, "/spec/template/metadata/labels");
                 for i in 0..replicas {
                     r.pods.push(PodSpec {
                         copy: copy.clone(),
