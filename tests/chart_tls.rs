@@ -265,21 +265,6 @@ struct Cluster {
     dir: tempfile::TempDir,
 }
 
-/// Drops the listen flags the support code sets itself.
-fn without_listen_flags(args: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        if matches!(args[i].as_str(), "-p" | "-l" | "-U") {
-            i += 2;
-            continue;
-        }
-        out.push(args[i].clone());
-        i += 1;
-    }
-    out
-}
-
 /// Writes each Secret volume of `mounts` under `dir` as its `items` say,
 /// with `secret`'s contents, and maps the mount paths in `args` there.
 fn lay_out(

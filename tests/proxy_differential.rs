@@ -333,6 +333,18 @@ fn named(target: &Target, line: &Value, roles: &[&str]) -> BTreeSet<usize> {
         .collect()
 }
 
+/// `BACKENDS` memcached servers on loopback ports: (ports, servers).
+fn start_backends(dir: &Path) -> (Vec<u16>, Vec<Server>) {
+    let ports: Vec<u16> = (0..BACKENDS).map(|_| free_port()).collect();
+    let backends = ports
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| start_memcached(&format!("backend{i}"), p, &[], dir))
+        .collect();
+    (ports, backends)
+}
+
+#[derive(Default)]
 struct Tally {
     configs: usize,
     keys: usize,
@@ -1111,22 +1123,8 @@ const CHART_MODES: &[(&str, Option<usize>)] = &[
 fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let ports: Vec<u16> = (0..BACKENDS).map(|_| free_port()).collect();
-    let mut backends: Vec<Server> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| start_memcached(&format!("backend{i}"), p, &[], dir))
-        .collect();
-    let mut tally = Tally {
-        configs: 0,
-        keys: 0,
-        reads: 0,
-        hits_up: 0,
-        writes: 0,
-        mapped: 0,
-        one_of: 0,
-        mismatches: Vec::new(),
-    };
+    let (ports, mut backends) = start_backends(dir);
+    let mut tally = Tally::default();
 
     let (corpus, skipped) = corpus_targets(dir, &ports);
     for target in &corpus {
@@ -1299,22 +1297,8 @@ fn mclint_route_agrees_with_the_real_proxy_key_for_key() {
 fn custom_handlers_agree_with_the_real_proxy() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let ports: Vec<u16> = (0..BACKENDS).map(|_| free_port()).collect();
-    let mut backends: Vec<Server> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| start_memcached(&format!("backend{i}"), p, &[], dir))
-        .collect();
-    let mut tally = Tally {
-        configs: 0,
-        keys: 0,
-        reads: 0,
-        hits_up: 0,
-        writes: 0,
-        mapped: 0,
-        one_of: 0,
-        mismatches: Vec::new(),
-    };
+    let (ports, mut backends) = start_backends(dir);
+    let mut tally = Tally::default();
     // Custom handlers: the chart's two and the project's own, each run by
     // mclint's model of routelib's request-time API.
     for (target, down) in handler_targets(dir, &ports) {
