@@ -194,3 +194,30 @@ pub fn is_zone_label(key: &str) -> bool {
         || key == "failure-domain.beta.kubernetes.io/zone"
         || name.to_ascii_lowercase().contains("zone")
 }
+
+/// The volume mount of a container (its JSON) that holds `path`: the most
+/// specific one, as in the container's mount table, with `path` relative to
+/// its mount point ("" for the mount point itself).
+pub fn mount_holding<'a>(container: &'a Value, path: &str) -> Option<(&'a Value, String)> {
+    let mut best: Option<(&Value, String, usize)> = None;
+    let mounts = container.get("volumeMounts").and_then(Value::as_array);
+    for m in mounts.into_iter().flatten() {
+        let Some(mp) = m.get("mountPath").and_then(Value::as_str) else {
+            continue;
+        };
+        let mp = mp.trim_end_matches('/');
+        let rel = if path == mp {
+            Some(String::new())
+        } else {
+            path.strip_prefix(mp)
+                .and_then(|r| r.strip_prefix('/'))
+                .map(str::to_string)
+        };
+        if let Some(rel) = rel
+            && best.as_ref().is_none_or(|(_, _, len)| *len < mp.len())
+        {
+            best = Some((m, rel, mp.len()));
+        }
+    }
+    best.map(|(m, rel, _)| (m, rel))
+}

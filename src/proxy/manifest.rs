@@ -267,38 +267,8 @@ fn mount(
     let obj = &objects[obj_index];
     let c = &mc.container;
     let who = format!("{} container {}", obj.reference(), c.name);
-    let mounts = c
-        .json
-        .get("volumeMounts")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
     // The most specific mount wins, as in the container's mount table.
-    let mut best: Option<(&Value, String)> = None;
-    for m in &mounts {
-        let Some(mp) = m.get("mountPath").and_then(Value::as_str) else {
-            continue;
-        };
-        let mp = mp.trim_end_matches('/');
-        let rel = if path == mp {
-            Some(String::new())
-        } else {
-            path.strip_prefix(mp)
-                .and_then(|r| r.strip_prefix('/'))
-                .map(str::to_string)
-        };
-        if let Some(rel) = rel
-            && best.as_ref().is_none_or(|(b, _)| {
-                b.get("mountPath")
-                    .and_then(Value::as_str)
-                    .map(str::len)
-                    .unwrap_or(0)
-                    < mp.len()
-            })
-        {
-            best = Some((m, rel));
-        }
-    }
+    let best = crate::k8s::mount_holding(c.json, path);
     let Some((m, rel)) = best else {
         return Err(MountError::NotMounted {
             who,

@@ -153,26 +153,8 @@ fn secret_file(
 ) -> Result<(), String> {
     let c = &mc.container;
     let mounts = c.json.get("volumeMounts").and_then(Value::as_array);
-    let mut best: Option<(&Value, String, usize)> = None;
-    for m in mounts.into_iter().flatten() {
-        let Some(mp) = m.get("mountPath").and_then(Value::as_str) else {
-            continue;
-        };
-        let mp = mp.trim_end_matches('/');
-        let rel = if path == mp {
-            Some(String::new())
-        } else {
-            path.strip_prefix(mp)
-                .and_then(|r| r.strip_prefix('/'))
-                .map(str::to_string)
-        };
-        if let Some(rel) = rel
-            && best.as_ref().is_none_or(|(_, _, len)| *len < mp.len())
-        {
-            best = Some((m, rel, mp.len()));
-        }
-    }
-    let Some((m, rel, _)) = best else {
+    let best = crate::k8s::mount_holding(c.json, path);
+    let Some((m, rel)) = best else {
         return Err(format!(
             "is under none of the container's volumeMounts, so the file does not exist in the container{}",
             mount_list(mounts)
