@@ -408,6 +408,24 @@ fn cases() -> Vec<Case> {
             Refused(&["networkPolicy.allowFrom"]),
         ),
         case(
+            "app pods' NetworkPolicy rule with an unknown field",
+            "sidecar",
+            "networkPolicy:\n  app:\n    egress:\n      - toPorts: [80]\n",
+            Refused(&["networkPolicy.app.egress"]),
+        ),
+        case(
+            "app pods' NetworkPolicy port 0",
+            "sidecar",
+            "networkPolicy:\n  app:\n    ingress:\n      - ports:\n          - port: 0\n",
+            Refused(&["networkPolicy.app.ingress"]),
+        ),
+        case(
+            "app pods' NetworkPolicy rules of every kind",
+            "sidecar",
+            "networkPolicy:\n  app:\n    ingress:\n      - from:\n          - ipBlock:\n              cidr: 10.0.0.0/8\n        ports:\n          - port: http\n            protocol: TCP\n    egress:\n      - to:\n          - namespaceSelector:\n              matchLabels:\n                team: a\n        ports:\n          - port: 8000\n            endPort: 8100\n",
+            Renders(&["spec.ingress", "spec.egress"]),
+        ),
+        case(
             "NetworkPolicy selector label with a newline",
             "cache",
             "networkPolicy:\n  cache:\n    allowFrom:\n      - podSelector:\n          matchLabels:\n            app: \"a\\nb\"\n",
@@ -516,7 +534,8 @@ fn cases() -> Vec<Case> {
             "external cache",
             "sidecar",
             "cache:\n  enabled: false\nexternalCache:\n  statefulSetName: mc\n  serviceName: mc\n  namespace: cache\n  replicas: 5\n",
-            Renders(&[]),
+            // The app and test pods' egress goes to that namespace.
+            Renders(&["namespaceSelector"]),
         ),
         case(
             "repeated keys in the values file (the last one wins)",

@@ -357,9 +357,11 @@ fn check_mode(label: &str, r: &Rendering, mode: &str) -> Vec<String> {
                 format!("{} -> {}", a.what, c.what),
             );
         }
+        // The test pod reaches the cache itself unless it tests a proxy
+        // DaemonSet.
         expect(
             r.connects(test, c, cache_port),
-            true,
+            !daemonset,
             format!("test -> {}", c.what),
         );
         expect(
@@ -418,13 +420,51 @@ fn check_mode(label: &str, r: &Rendering, mode: &str) -> Vec<String> {
             format!("{} -> {}:443", p.what, b.stranger.what),
         );
     }
-    // The user's app pods get no policy of ours.
+    // The app pods: no Service in these cases, so nothing gets in; the app
+    // is the user's, so everything gets out by default.
     for a in &apps {
+        for from in [&b.stranger, &b.neighbour, test] {
+            expect(
+                r.connects(from, a, 8080),
+                false,
+                format!("{} -> {}:8080", from.what, a.what),
+            );
+        }
         expect(
-            r.connects(&b.stranger, a, 8080),
+            r.lets_out(a, &b.dns, 53, "UDP"),
             true,
-            format!("{} -> {}", b.stranger.what, a.what),
+            format!("{} -> DNS", a.what),
         );
+        expect(
+            r.lets_out(a, &b.stranger, 443, "TCP"),
+            true,
+            format!("{} -> {}:443", a.what, b.stranger.what),
+        );
+    }
+    // The test pod: nothing gets in; out only to what it tests and DNS.
+    for from in [&b.stranger, &b.neighbour] {
+        expect(
+            r.admits(from, test, 8080, "TCP"),
+            false,
+            format!("{} -> test", from.what),
+        );
+    }
+    expect(
+        r.lets_out(test, &b.dns, 53, "UDP"),
+        true,
+        "test -> DNS".into(),
+    );
+    expect(
+        r.lets_out(test, &b.stranger, 443, "TCP"),
+        false,
+        format!("test -> {}:443", b.stranger.what),
+    );
+    // Every pod the rendering runs is selected by one of its policies
+    // (checkov's CKV2_K8S_6).
+    for p in &r.pods {
+        if !r.policies.iter().any(|pol| selects(pol, p, "Ingress")) {
+            bad.push(format!("{label}: {} has no NetworkPolicy", p.what));
+        }
     }
     // Every policy selects pods the rendering has, and every port it opens
     // is a port of one of them.
@@ -593,6 +633,100 @@ fn allow_lists_from_values_replace_the_namespace_default() {
 }
 
 #[test]
+fn app_pods_admit_what_their_service_exposes_and_reach_what_values_say() {
+    let b = bystanders();
+    let client = Pod::bystander("client", "clients", &[("app", "web")], &[]);
+    let base = [
+        "--set",
+        "mode=sidecar",
+        "--set",
+        APP,
+        "--set",
+        "app.containers[0].ports[0].name=http,app.containers[0].ports[0].containerPort=8080",
+    ];
+    let with = |extra: &[&str]| {
+        let mut argv = base.to_vec();
+        argv.extend_from_slice(extra);
+        let r = render(&argv);
+        assert_eq!(netpol_findings(&r.text), [], "{extra:?}");
+        r
+    };
+
+    // The Service's target port (by name here) from `networkPolicy.allowFrom`.
+    let service = [
+        "--set",
+        "app.service.enabled=true",
+        "--set-json",
+        r#"app.service.ports=[{"name":"web","port":80,"targetPort":"http"}]"#,
+    ];
+    let r = with(&service);
+    let app = r.with("app")[0];
+    assert!(r.connects(&b.neighbour, app, 8080));
+    assert!(
+        !r.connects(&b.neighbour, app, 80),
+        "the Service port is not the pod's"
+    );
+    assert!(!r.connects(&b.stranger, app, 8080));
+    let mut argv = service.to_vec();
+    argv.extend([
+        "--set-json",
+        r#"networkPolicy.allowFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"clients"}}}]"#,
+    ]);
+    let r = with(&argv);
+    let app = r.with("app")[0];
+    assert!(r.connects(&client, app, 8080));
+    assert!(!r.connects(&b.neighbour, app, 8080));
+
+    // A port number without `targetPort`, and a protocol.
+    let r = with(&[
+        "--set",
+        "app.service.enabled=true",
+        "--set-json",
+        r#"app.service.ports=[{"port":9000,"protocol":"UDP"}]"#,
+    ]);
+    let app = r.with("app")[0];
+    assert!(r.admits(&b.neighbour, app, 9000, "UDP"));
+    assert!(!r.admits(&b.neighbour, app, 9000, "TCP"));
+
+    // Rules of one's own replace the Service's; `[]` admits nothing.
+    let mut argv = service.to_vec();
+    argv.extend([
+        "--set-json",
+        r#"networkPolicy.app.ingress=[{"ports":[{"port":9100}]}]"#,
+    ]);
+    let r = with(&argv);
+    let app = r.with("app")[0];
+    assert!(r.connects(&b.stranger, app, 9100));
+    assert!(!r.connects(&b.neighbour, app, 8080));
+    let mut argv = service.to_vec();
+    argv.extend(["--set-json", "networkPolicy.app.ingress=[]"]);
+    let r = with(&argv);
+    let app = r.with("app")[0];
+    assert!(!r.connects(&b.neighbour, app, 8080));
+
+    // Egress: anywhere by default; with the extra rules emptied, the cache
+    // pods and DNS only; or those plus the rules listed.
+    let r = with(&[]);
+    let (app, cache) = (r.with("app")[0], r.with("cache")[0]);
+    assert!(r.lets_out(app, &b.stranger, 443, "TCP"));
+    let r = with(&["--set-json", "networkPolicy.app.egress=[]"]);
+    let (app, cache2) = (r.with("app")[0], r.with("cache")[0]);
+    assert!(!r.lets_out(app, &b.stranger, 443, "TCP"));
+    assert!(r.lets_out(app, &b.dns, 53, "UDP"));
+    assert!(r.connects(app, cache2, 11211));
+    assert!(!r.connects(app, cache2, 9999));
+    let r = with(&[
+        "--set-json",
+        r#"networkPolicy.app.egress=[{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"elsewhere"}}}],"ports":[{"port":443}]}]"#,
+    ]);
+    let app = r.with("app")[0];
+    assert!(r.lets_out(app, &b.stranger, 443, "TCP"));
+    assert!(!r.lets_out(app, &b.stranger, 80, "TCP"));
+    assert!(!r.lets_out(app, &b.neighbour, 443, "TCP"));
+    assert!(r.connects(app, cache, 11211));
+}
+
+#[test]
 fn proxies_of_an_external_cache_reach_its_namespace_only() {
     let r = render(&[
         "--set",
@@ -610,7 +744,19 @@ fn proxies_of_an_external_cache_reach_its_namespace_only() {
     assert!(r.lets_out(proxy, &there, 11311, "TCP"));
     assert!(!r.lets_out(proxy, &there, 11211, "TCP"));
     assert!(!r.lets_out(proxy, &here, 11311, "TCP"));
-    assert_eq!(r.policies.len(), 1, "no cache policy without a cache");
+    let names: Vec<&str> = r
+        .policies
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "rel-distributed-memcached-proxy",
+            "rel-distributed-memcached-test"
+        ],
+        "no cache policy without a cache"
+    );
 
     // mclint judges the proxy's egress to that namespace: clean as rendered,
     // an error once the policy names another namespace.
@@ -815,13 +961,15 @@ fn the_rules_prove_the_chart_policies_and_find_broken_ones() {
             };
         let daemonset = mode == "daemonset" || mode == "replicated-sharded";
         let sidecar = mode.starts_with("sidecar");
-        // The cache policy's peer for the release's proxies or app pods.
+        // The cache policy's peer for the release's proxies or app pods (its
+        // `from` peers sit 14 columns in; the test and app policies' `to`
+        // peers, 12; the leading newline keeps deeper lines out).
         if daemonset || sidecar {
             let who = if daemonset { "proxy" } else { "app" };
             let t = broken(
                 &text,
-                &format!("app.kubernetes.io/component: {who}\n"),
-                &format!("app.kubernetes.io/component: {who}s\n"),
+                &format!("\n              app.kubernetes.io/component: {who}\n"),
+                &format!("\n              app.kubernetes.io/component: {who}s\n"),
                 1,
             );
             expect(
@@ -840,8 +988,8 @@ fn the_rules_prove_the_chart_policies_and_find_broken_ones() {
         if daemonset {
             let t = broken(
                 &text,
-                "              app.kubernetes.io/component: \"cache\"\n",
-                "              app.kubernetes.io/component: \"caches\"\n",
+                "\n              app.kubernetes.io/component: \"cache\"\n",
+                "\n              app.kubernetes.io/component: \"caches\"\n",
                 1,
             );
             expect(
@@ -854,6 +1002,62 @@ fn the_rules_prove_the_chart_policies_and_find_broken_ones() {
                     // `-proxy`, or `-proxy-<zone>` with cache.zones.
                     "'s pods is denied by NetworkPolicy shop/",
                     "egress rule 1: its `to` peers do not match",
+                ],
+            );
+        }
+        // The test pod's way out: to the proxies, or to the cache pods (in the
+        // sidecar modes the app policy's peer goes too, and the app pods keep
+        // their default egress to anywhere).
+        let (whom, n) = if daemonset {
+            ("proxy", 1)
+        } else {
+            ("cache", if sidecar { 2 } else { 1 })
+        };
+        let t = broken(
+            &text,
+            &format!("\n            app.kubernetes.io/component: {whom}\n"),
+            &format!("\n            app.kubernetes.io/component: {whom}s\n"),
+            n,
+        );
+        expect(
+            &mut bad,
+            "test pod kept in",
+            &t,
+            if sidecar {
+                "network-policy-blocks-backend"
+            } else {
+                "network-policy-blocks-client"
+            },
+            &[
+                "egress of Pod shop/",
+                "'s pods is denied by NetworkPolicy shop/",
+                "-test: egress rule 1: its `to` peers do not match",
+            ],
+        );
+        // The app pods' way to the cache, once their egress is only ours.
+        if sidecar {
+            let mut argv = argv.clone();
+            argv.extend(["--set-json", "networkPolicy.app.egress=[]"]);
+            let text = helm_template("rel", NS, &argv);
+            let clean = netpol_findings(&text);
+            if !clean.is_empty() {
+                bad.push(format!("{label} without app egress: {clean:?}"));
+            }
+            let t = broken(
+                &text,
+                "\n            app.kubernetes.io/component: cache\n",
+                "\n            app.kubernetes.io/component: caches\n",
+                2,
+            );
+            expect(
+                &mut bad,
+                "app pods kept in",
+                &t,
+                "network-policy-blocks-backend",
+                &[
+                    "egress of Deployment shop/",
+                    "'s pods is denied by NetworkPolicy shop/",
+                    "-app: egress rule 1: its `to` peers do not match",
                 ],
             );
         }
