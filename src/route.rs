@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::proxy::eval::EngineError;
 
@@ -86,12 +87,47 @@ pub struct Placement {
     pub notes: Vec<String>,
 }
 
+/// Shared (`Arc`) so placing a key copies no text: a pool's backends are
+/// described once per [`Placements`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedBackend {
-    pub pool: String,
-    pub backend: String,
-    pub label: String,
+    pub pool: Arc<str>,
+    pub backend: Arc<str>,
+    pub label: Arc<str>,
     pub role: &'static str,
+    /// The same, escaped once for the writers.
+    pub written: Arc<WrittenBackend>,
+}
+
+/// A backend as the route writers print it, made once per backend instead of
+/// once per key.
+#[derive(Debug, PartialEq)]
+pub struct WrittenBackend {
+    /// `POOL BACKEND` or `POOL BACKEND [LABEL]`, terminal-safe (the role
+    /// follows).
+    pub text: String,
+    /// `{"backend":…,"label":…,"pool":…,"role":` (the role and `}` follow).
+    pub json: Vec<u8>,
+}
+
+impl WrittenBackend {
+    fn new(pool: &str, backend: &str, label: &str) -> WrittenBackend {
+        let mut text = format!("{} {}", shown(pool), shown(backend));
+        if label != backend {
+            text.push_str(&format!(" [{}]", shown(label)));
+        }
+        let mut json = Vec::new();
+        let mut put = |name: &str, v: &str| {
+            json.extend_from_slice(name.as_bytes());
+            // Writing to a Vec cannot fail.
+            let _ = crate::escape::write_json_string(&mut json, v);
+        };
+        put("{\"backend\":", backend);
+        put(",\"label\":", label);
+        put(",\"pool\":", pool);
+        json.extend_from_slice(b",\"role\":");
+        WrittenBackend { text, json }
+    }
 }
 
 /// Keys per backend of one pool.
@@ -688,23 +724,24 @@ fn behaviour_notes(
 }
 
 fn describe_hop(cfg: &ProxyConfig, h: &Hop) -> PlacedBackend {
-    match h.pool {
+    let (pool, backend, label): (Arc<str>, Arc<str>, Arc<str>) = match h.pool {
         Some(p) => {
             let pool = &cfg.pools[p];
             let b = &pool.backends[h.backend];
-            PlacedBackend {
-                pool: pool.reference(),
-                backend: b.address(),
-                label: b.label.clone(),
-                role: h.role.as_str(),
-            }
+            (
+                pool.reference().into(),
+                b.address().into(),
+                b.label.as_str().into(),
+            )
         }
-        None => PlacedBackend {
-            pool: "internal".into(),
-            backend: "internal".into(),
-            label: "internal".into(),
-            role: h.role.as_str(),
-        },
+        None => ("internal".into(), "internal".into(), "internal".into()),
+    };
+    PlacedBackend {
+        written: Arc::new(WrittenBackend::new(&pool, &backend, &label)),
+        pool,
+        backend,
+        label,
+        role: h.role.as_str(),
     }
 }
 
