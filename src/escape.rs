@@ -129,7 +129,7 @@ fn escaped(s: &str, keep_tabs: bool) -> std::borrow::Cow<'_, str> {
 /// serde_json escapes it: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other
 /// controls below U+0020 as `\u00xx`; everything else as is. Runs of bytes
 /// that need nothing are written in one piece.
-pub fn write_json_string(out: &mut dyn std::io::Write, s: &str) -> std::io::Result<()> {
+pub fn write_json_string<W: std::io::Write + ?Sized>(out: &mut W, s: &str) -> std::io::Result<()> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = s.as_bytes();
     out.write_all(b"\"")?;

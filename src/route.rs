@@ -87,22 +87,29 @@ pub struct Placement {
     pub notes: Vec<String>,
 }
 
-/// Shared (`Arc`) so placing a key copies no text: a pool's backends are
-/// described once per [`Placements`].
+/// A backend a key reaches, and in what role. Its description is shared
+/// (one `Arc`): placing a key copies no text, since a pool's backends are
+/// described once per [`Placements`]. Derefs to the description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedBackend {
-    pub pool: Arc<str>,
-    pub backend: Arc<str>,
-    pub label: Arc<str>,
+    pub described: Arc<DescribedBackend>,
     pub role: &'static str,
-    /// The same, escaped once for the writers.
-    pub written: Arc<WrittenBackend>,
 }
 
-/// A backend as the route writers print it, made once per backend instead of
-/// once per key.
+impl std::ops::Deref for PlacedBackend {
+    type Target = DescribedBackend;
+    fn deref(&self) -> &DescribedBackend {
+        &self.described
+    }
+}
+
+/// A backend, and how the route writers print it (made once per backend
+/// instead of once per key).
 #[derive(Debug, PartialEq)]
-pub struct WrittenBackend {
+pub struct DescribedBackend {
+    pub pool: String,
+    pub backend: String,
+    pub label: String,
     /// `POOL BACKEND` or `POOL BACKEND [LABEL]`, terminal-safe (the role
     /// follows).
     pub text: String,
@@ -110,11 +117,11 @@ pub struct WrittenBackend {
     pub json: Vec<u8>,
 }
 
-impl WrittenBackend {
-    fn new(pool: &str, backend: &str, label: &str) -> WrittenBackend {
-        let mut text = format!("{} {}", shown(pool), shown(backend));
+impl DescribedBackend {
+    fn new(pool: String, backend: String, label: String) -> DescribedBackend {
+        let mut text = format!("{} {}", shown(&pool), shown(&backend));
         if label != backend {
-            text.push_str(&format!(" [{}]", shown(label)));
+            text.push_str(&format!(" [{}]", shown(&label)));
         }
         let mut json = Vec::new();
         let mut put = |name: &str, v: &str| {
@@ -122,11 +129,17 @@ impl WrittenBackend {
             // Writing to a Vec cannot fail.
             let _ = crate::escape::write_json_string(&mut json, v);
         };
-        put("{\"backend\":", backend);
-        put(",\"label\":", label);
-        put(",\"pool\":", pool);
+        put("{\"backend\":", &backend);
+        put(",\"label\":", &label);
+        put(",\"pool\":", &pool);
         json.extend_from_slice(b",\"role\":");
-        WrittenBackend { text, json }
+        DescribedBackend {
+            pool,
+            backend,
+            label,
+            text,
+            json,
+        }
     }
 }
 
@@ -503,6 +516,10 @@ impl KeySource for Synthetic {
 /// although the protocol forbids it, `Ok(None)` for a good key.
 pub fn check_key(key: &str) -> Result<Option<String>, String> {
     let b = key.as_bytes();
+    // The usual key: printable ASCII, no space, not too long.
+    if b.len() <= MAX_KEY_BYTES && !b.is_empty() && b.iter().all(|&c| c > b' ' && c < 0x7f) {
+        return Ok(None);
+    }
     if b.is_empty() {
         return Err(
             "an empty key: the proxy answers CLIENT_ERROR parsing request (memcached has no empty key)"
@@ -557,6 +574,8 @@ pub struct Placements<'e, 'a> {
     command: String,
     described: Vec<Vec<PlacedBackend>>,
     notes: HashMap<*const crate::proxy::model::Route, Vec<String>>,
+    /// The route whose notes `current.notes` holds (`None`: no notes).
+    notes_of: Option<*const crate::proxy::model::Route>,
     hops: Vec<Hop>,
     current: Placement,
 }
@@ -589,6 +608,7 @@ impl<'e, 'a> Placements<'e, 'a> {
             command: crate::proxy::model::command_name(cmd),
             described,
             notes: HashMap::new(),
+            notes_of: None,
             hops: Vec::new(),
             current: Placement {
                 key: String::new(),
@@ -627,6 +647,7 @@ impl<'e, 'a> Placements<'e, 'a> {
             p.route.clear();
             p.backends.clear();
             p.notes.clear();
+            self.notes_of = None;
             p.error = Some("memcached refuses this key; the request reaches no backend".into());
             return &self.current;
         }
@@ -650,24 +671,45 @@ impl<'e, 'a> Placements<'e, 'a> {
                 .err()
                 .map(|h| h.0),
         };
-        p.notes.clear();
-        if let Some(r) = sel.route {
-            let notes = self.notes.entry(r as *const _).or_insert_with(|| {
-                let mut n = Vec::new();
-                engine.order_notes(r, &mut n);
-                behaviour_notes(engine.cfg, r, cmd, &mut n);
-                n.into_iter().map(|(n, _)| n).collect()
-            });
-            p.notes.extend(notes.iter().cloned());
+        // The notes depend on the route only: kept while the route is the
+        // previous key's.
+        let route_ptr = sel.route.map(|r| r as *const _);
+        if route_ptr != self.notes_of {
+            p.notes.clear();
+            if let Some(r) = sel.route {
+                let notes = self.notes.entry(r as *const _).or_insert_with(|| {
+                    let mut n = Vec::new();
+                    engine.order_notes(r, &mut n);
+                    behaviour_notes(engine.cfg, r, cmd, &mut n);
+                    n.into_iter().map(|(n, _)| n).collect()
+                });
+                p.notes.extend(notes.iter().cloned());
+            }
+            self.notes_of = route_ptr;
         }
-        p.backends.clear();
-        for h in &self.hops {
-            let mut b = match h.pool {
-                Some(i) => self.described[i][h.backend].clone(),
-                None => describe_hop(engine.cfg, h),
-            };
-            b.role = h.role.as_str();
-            p.backends.push(b);
+        // Backends the previous key had at the same place are kept (no
+        // reference count touched).
+        p.backends.truncate(self.hops.len());
+        for (i, h) in self.hops.iter().enumerate() {
+            let role = h.role.as_str();
+            match (p.backends.get_mut(i), h.pool) {
+                (Some(b), Some(pool))
+                    if Arc::ptr_eq(&b.described, &self.described[pool][h.backend].described) =>
+                {
+                    b.role = role;
+                }
+                (slot, pool) => {
+                    let mut b = match pool {
+                        Some(pool) => self.described[pool][h.backend].clone(),
+                        None => describe_hop(engine.cfg, h),
+                    };
+                    b.role = role;
+                    match slot {
+                        Some(s) => *s = b,
+                        None => p.backends.push(b),
+                    }
+                }
+            }
         }
         &self.current
     }
@@ -724,23 +766,16 @@ fn behaviour_notes(
 }
 
 fn describe_hop(cfg: &ProxyConfig, h: &Hop) -> PlacedBackend {
-    let (pool, backend, label): (Arc<str>, Arc<str>, Arc<str>) = match h.pool {
+    let described = match h.pool {
         Some(p) => {
             let pool = &cfg.pools[p];
             let b = &pool.backends[h.backend];
-            (
-                pool.reference().into(),
-                b.address().into(),
-                b.label.as_str().into(),
-            )
+            DescribedBackend::new(pool.reference(), b.address(), b.label.clone())
         }
-        None => ("internal".into(), "internal".into(), "internal".into()),
+        None => DescribedBackend::new("internal".into(), "internal".into(), "internal".into()),
     };
     PlacedBackend {
-        written: Arc::new(WrittenBackend::new(&pool, &backend, &label)),
-        pool,
-        backend,
-        label,
+        described: Arc::new(described),
         role: h.role.as_str(),
     }
 }

@@ -19,9 +19,13 @@ use crate::route::{KeyOutcome, Placement, RouteOutput, Streamed, shown};
 /// Writes one key's placement (a JSON line, or a text line plus its error and
 /// notes). This is the per-key path of `mclint route`: bytes are written
 /// as they are, without `core::fmt`, and each backend's text and JSON forms
-/// were made once (`PlacedBackend::written`). JSON fields are in name order
+/// were made once (`route::DescribedBackend`). JSON fields are in name order
 /// (the order the format has always had).
-pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_placement<W: Write + ?Sized>(
+    format: RouteFormat,
+    p: &Placement,
+    out: &mut W,
+) -> io::Result<()> {
     match format {
         RouteFormat::Json => {
             out.write_all(b"{\"backends\":[")?;
@@ -29,7 +33,7 @@ pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) 
                 if i > 0 {
                     out.write_all(b",")?;
                 }
-                out.write_all(&b.written.json)?;
+                out.write_all(&b.json)?;
                 json_string(out, b.role)?;
                 out.write_all(b"}")?;
             }
@@ -78,7 +82,7 @@ pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) 
                 if i > 0 {
                     out.write_all(b", ")?;
                 }
-                out.write_all(b.written.text.as_bytes())?;
+                out.write_all(b.text.as_bytes())?;
                 out.write_all(b" (")?;
                 out.write_all(b.role.as_bytes())?;
                 out.write_all(b")")?;
@@ -117,7 +121,12 @@ fn key_text(key: &str) -> std::borrow::Cow<'_, str> {
 
 /// Writes what `run_with` streams: a placement, or a given key's outcome
 /// with a backend down.
-pub fn write_streamed(format: RouteFormat, item: &Streamed, out: &mut dyn Write) -> io::Result<()> {
+/// Generic, so a caller's `BufWriter` takes each piece without a dynamic call.
+pub fn write_streamed<W: Write + ?Sized>(
+    format: RouteFormat,
+    item: &Streamed,
+    out: &mut W,
+) -> io::Result<()> {
     match item {
         Streamed::Placement(p) => write_placement(format, p, out),
         Streamed::Outcome(o) => write_outcome(format, o, out),
@@ -148,7 +157,11 @@ fn answer_text(a: &Answer, write: bool) -> String {
 }
 
 /// A given key's outcome with the backend down: a JSON line, or text.
-pub fn write_outcome(format: RouteFormat, o: &KeyOutcome, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_outcome<W: Write + ?Sized>(
+    format: RouteFormat,
+    o: &KeyOutcome,
+    out: &mut W,
+) -> io::Result<()> {
     match format {
         RouteFormat::Json => {
             let mut v = json!({"key": o.key});
