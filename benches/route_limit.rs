@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! route_limit KEYS_FILE text|json ROUTE POOL SEED BACKEND...
+//! route_limit --measure OUT CMD ARGS...
 //! ```
 //! SEED is the pool's `options.seed` (`-` for none). Keys must be printable
 //! ASCII other than `"` and `\` (what the bench generates): the loop refuses
@@ -33,9 +34,41 @@ fn jump(mut hash: u64, buckets: u32) -> usize {
     b as usize
 }
 
+/// `--measure OUT CMD ARGS...`: runs CMD (standard streams inherited) and
+/// writes `WALL_SECONDS PEAK_RSS_KIB EXIT_CODE` to OUT. The bench script
+/// measures through this small process: a child forked from the script's
+/// Python would report the script's own peak RSS when it is larger (the
+/// kernel keeps the larger of the parent's and the program's high-water marks).
+fn measure(args: &[String]) -> ExitCode {
+    let start = std::time::Instant::now();
+    let status = match std::process::Command::new(&args[1]).args(&args[2..]).status() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("route_limit --measure: {}: {e}", args[1]);
+            return ExitCode::from(2);
+        }
+    };
+    let wall = start.elapsed().as_secs_f64();
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let rss = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
+        u.ru_maxrss
+    };
+    let code = status.code().unwrap_or(-1);
+    if let Err(e) = std::fs::write(&args[0], format!("{wall} {rss} {code}\n")) {
+        eprintln!("route_limit --measure: {}: {e}", args[0]);
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     // `cargo bench` appends `--bench`; the script runs the binary directly.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if args.first().map(String::as_str) == Some("--measure") && args.len() >= 3 {
+        return measure(&args[1..]);
+    }
     if args.len() < 6 || !(args[1] == "text" || args[1] == "json") {
         eprintln!("usage: route_limit KEYS_FILE text|json ROUTE POOL SEED BACKEND...");
         return ExitCode::from(2);
