@@ -41,7 +41,10 @@ fn jump(mut hash: u64, buckets: u32) -> usize {
 /// kernel keeps the larger of the parent's and the program's high-water marks).
 fn measure(args: &[String]) -> ExitCode {
     let start = std::time::Instant::now();
-    let status = match std::process::Command::new(&args[1]).args(&args[2..]).status() {
+    let status = match std::process::Command::new(&args[1])
+        .args(&args[2..])
+        .status()
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("route_limit --measure: {}: {e}", args[1]);
@@ -65,7 +68,10 @@ fn measure(args: &[String]) -> ExitCode {
 
 fn main() -> ExitCode {
     // `cargo bench` appends `--bench`; the script runs the binary directly.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if args.first().map(String::as_str) == Some("--measure") && args.len() >= 3 {
         return measure(&args[1..]);
     }
@@ -91,10 +97,7 @@ fn main() -> ExitCode {
         .iter()
         .map(|b| {
             if json {
-                format!(
-                    "\",\"route\":\"{route}\"}}\n"
-                )
-                .into_bytes()
+                format!("\",\"route\":\"{route}\"}}\n").into_bytes()
             } else {
                 format!("  route {route}  -> {pool} {b} (primary)\n").into_bytes()
             }

@@ -176,7 +176,14 @@ mod tests {
         for c in (0u32..0x100).chain([0x2028, 0x202e, 0x1f600]) {
             all.push(char::from_u32(c).unwrap());
         }
-        for s in ["", "plain", "a\"b\\c", "\u{1b}[31m\r\n\t\u{8}\u{c}\u{7f}", "é☕", &all] {
+        for s in [
+            "",
+            "plain",
+            "a\"b\\c",
+            "\u{1b}[31m\r\n\t\u{8}\u{c}\u{7f}",
+            "é☕",
+            &all,
+        ] {
             let mut ours = Vec::new();
             write_json_string(&mut ours, s).unwrap();
             assert_eq!(

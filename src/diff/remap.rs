@@ -169,7 +169,9 @@ impl Keys {
             } else if line.len() > MAX_KEY_LINE {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    format!("line {n} is longer than {MAX_KEY_LINE} bytes (a memcached key is at most 250)"),
+                    format!(
+                        "line {n} is longer than {MAX_KEY_LINE} bytes (a memcached key is at most 250)"
+                    ),
                 ));
             }
             while line.last() == Some(&b'\r') {
@@ -298,12 +300,7 @@ fn note_for(old: &PoolSpec, new: &PoolSpec) -> Option<String> {
 
 /// Compares every route found in both configs. Routes reaching the same pools
 /// on both sides are measured once, as one group.
-pub fn compare(
-    config: &str,
-    old: &ProxySpec,
-    new: &ProxySpec,
-    keys: &Keys,
-) -> Vec<RouteRemap> {
+pub fn compare(config: &str, old: &ProxySpec, new: &ProxySpec, keys: &Keys) -> Vec<RouteRemap> {
     let new_routes: BTreeMap<&str, &RouteSpec> =
         new.routes.iter().map(|r| (r.name.as_str(), r)).collect();
     // (pools reached before, pools reached after) -> the routes doing so.
@@ -685,6 +682,9 @@ mod tests {
         let keys = synthetic_keys(5);
         let mut got = Vec::new();
         keys.for_each(&mut |k| got.push(String::from_utf8(k.to_vec()).unwrap()));
-        assert_eq!(got, ["user:0", "session:1", "product:2", "page:3", "user:4"]);
+        assert_eq!(
+            got,
+            ["user:0", "session:1", "product:2", "page:3", "user:4"]
+        );
     }
 }

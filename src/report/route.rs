@@ -12,8 +12,8 @@ pub enum RouteFormat {
     Text,
     Json,
 }
-use crate::proxy::eval::Answer;
 use crate::escape::write_json_string as json_string;
+use crate::proxy::eval::Answer;
 use crate::route::{KeyOutcome, Placement, RouteOutput, Streamed, shown};
 
 /// Writes one key's placement (a JSON line, or a text line plus its error and
