@@ -129,7 +129,7 @@ fn main() -> ExitCode {
     let mut buf = vec![0u8; 1 << 16];
     // Bytes of a line cut by the end of a block.
     let mut carry: Vec<u8> = Vec::with_capacity(256);
-    let mut emit = |key: &[u8], out: &mut dyn Write| -> std::io::Result<bool> {
+    let emit = |key: &[u8], out: &mut dyn Write| -> std::io::Result<bool> {
         let key = key.strip_suffix(b"\r").unwrap_or(key);
         if key.is_empty() {
             return Ok(true);

@@ -404,7 +404,7 @@ impl KeySource for GivenKeys<'_> {
                 )));
             }
             read_key_lines(
-                std::io::BufReader::new(file),
+                std::io::BufReader::with_capacity(1 << 16, file),
                 &what,
                 &mut |line, n, full_len| {
                     let problem = if full_len > line.len() {
@@ -441,23 +441,29 @@ fn read_key_lines(
     what: &str,
     f: &mut LineSink,
 ) -> Result<(), RouteError> {
+    // A line cut by the end of the buffer, or a long one (only its first
+    // MAX_LINE_BYTES are kept; `len` counts them all).
     let mut line = Vec::new();
     let mut len = 0usize;
     let mut n = 0usize;
-    let mut flush =
-        |line: &mut Vec<u8>, len: &mut usize, n: &mut usize| -> Result<(), RouteError> {
-            *n += 1;
-            if *len == line.len() && line.last() == Some(&b'\r') {
-                line.pop();
-                *len -= 1;
-            }
-            if *len > 0 {
-                f(line, *n, *len)?;
-            }
-            line.clear();
-            *len = 0;
-            Ok(())
-        };
+    fn flush(
+        f: &mut LineSink,
+        line: &mut Vec<u8>,
+        len: &mut usize,
+        n: &mut usize,
+    ) -> Result<(), RouteError> {
+        *n += 1;
+        if *len == line.len() && line.last() == Some(&b'\r') {
+            line.pop();
+            *len -= 1;
+        }
+        if *len > 0 {
+            f(line, *n, *len)?;
+        }
+        line.clear();
+        *len = 0;
+        Ok(())
+    }
     loop {
         let buf = r.fill_buf().map_err(|source| RouteError::Read {
             what: what.to_string(),
@@ -465,9 +471,30 @@ fn read_key_lines(
         })?;
         if buf.is_empty() {
             if len > 0 {
-                flush(&mut line, &mut len, &mut n)?;
+                flush(f, &mut line, &mut len, &mut n)?;
             }
             return Ok(());
+        }
+        // Whole lines in the buffer are handed over where they are, not
+        // copied.
+        if len == 0 {
+            let mut used = 0;
+            while let Some(i) = buf[used..].iter().position(|&b| b == b'\n') {
+                let whole = &buf[used..used + i];
+                if whole.len() > MAX_LINE_BYTES {
+                    break;
+                }
+                n += 1;
+                let l = whole.strip_suffix(b"\r").unwrap_or(whole);
+                if !l.is_empty() {
+                    f(l, n, l.len())?;
+                }
+                used += i + 1;
+            }
+            if used > 0 {
+                r.consume(used);
+                continue;
+            }
         }
         let (chunk, ends) = match buf.iter().position(|&b| b == b'\n') {
             Some(i) => (&buf[..i], i + 1),
@@ -479,7 +506,7 @@ fn read_key_lines(
         let newline = ends > chunk.len();
         r.consume(ends);
         if newline {
-            flush(&mut line, &mut len, &mut n)?;
+            flush(f, &mut line, &mut len, &mut n)?;
         }
     }
 }
