@@ -102,6 +102,11 @@ pub fn shown_keeping_tabs(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn escaped(s: &str, keep_tabs: bool) -> std::borrow::Cow<'_, str> {
+    // Printable ASCII (the usual key or address) has nothing to escape: one
+    // pass over the bytes instead of decoding characters.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let unsafe_char = |c: char| -> bool { is_unsafe(c) && !(keep_tabs && c == '\t') };
     if !s.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
@@ -120,9 +125,74 @@ fn escaped(s: &str, keep_tabs: bool) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Writes `s` as a JSON string (quotes included), escaped exactly as
+/// serde_json escapes it: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other
+/// controls below U+0020 as `\u00xx`; everything else as is. Runs of bytes
+/// that need nothing are written in one piece.
+pub fn write_json_string<W: std::io::Write + ?Sized>(out: &mut W, s: &str) -> std::io::Result<()> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = s.as_bytes();
+    out.write_all(b"\"")?;
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c >= 0x20 && c != b'"' && c != b'\\' {
+            continue;
+        }
+        if start < i {
+            out.write_all(&b[start..i])?;
+        }
+        start = i + 1;
+        match c {
+            b'"' => out.write_all(b"\\\"")?,
+            b'\\' => out.write_all(b"\\\\")?,
+            0x08 => out.write_all(b"\\b")?,
+            0x0c => out.write_all(b"\\f")?,
+            b'\n' => out.write_all(b"\\n")?,
+            b'\r' => out.write_all(b"\\r")?,
+            b'\t' => out.write_all(b"\\t")?,
+            c => out.write_all(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(c >> 4)],
+                HEX[usize::from(c & 0xf)],
+            ])?,
+        }
+    }
+    if start < b.len() {
+        out.write_all(&b[start..])?;
+    }
+    out.write_all(b"\"")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_match_serde_json() {
+        let mut all = String::new();
+        for c in (0u32..0x100).chain([0x2028, 0x202e, 0x1f600]) {
+            all.push(char::from_u32(c).unwrap());
+        }
+        for s in [
+            "",
+            "plain",
+            "a\"b\\c",
+            "\u{1b}[31m\r\n\t\u{8}\u{c}\u{7f}",
+            "é☕",
+            &all,
+        ] {
+            let mut ours = Vec::new();
+            write_json_string(&mut ours, s).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(s).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn escapes_what_a_terminal_would_act_on() {

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::proxy::eval::EngineError;
 
@@ -86,12 +87,60 @@ pub struct Placement {
     pub notes: Vec<String>,
 }
 
+/// A backend a key reaches, and in what role. Its description is shared
+/// (one `Arc`): placing a key copies no text, since a pool's backends are
+/// described once per [`Placements`]. Derefs to the description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedBackend {
+    pub described: Arc<DescribedBackend>,
+    pub role: &'static str,
+}
+
+impl std::ops::Deref for PlacedBackend {
+    type Target = DescribedBackend;
+    fn deref(&self) -> &DescribedBackend {
+        &self.described
+    }
+}
+
+/// A backend, and how the route writers print it (made once per backend
+/// instead of once per key).
+#[derive(Debug, PartialEq)]
+pub struct DescribedBackend {
     pub pool: String,
     pub backend: String,
     pub label: String,
-    pub role: &'static str,
+    /// `POOL BACKEND` or `POOL BACKEND [LABEL]`, terminal-safe (the role
+    /// follows).
+    pub text: String,
+    /// `{"backend":…,"label":…,"pool":…,"role":` (the role and `}` follow).
+    pub json: Vec<u8>,
+}
+
+impl DescribedBackend {
+    fn new(pool: String, backend: String, label: String) -> DescribedBackend {
+        let mut text = format!("{} {}", shown(&pool), shown(&backend));
+        if label != backend {
+            text.push_str(&format!(" [{}]", shown(&label)));
+        }
+        let mut json = Vec::new();
+        let mut put = |name: &str, v: &str| {
+            json.extend_from_slice(name.as_bytes());
+            // Writing to a Vec cannot fail.
+            let _ = crate::escape::write_json_string(&mut json, v);
+        };
+        put("{\"backend\":", &backend);
+        put(",\"label\":", &label);
+        put(",\"pool\":", &pool);
+        json.extend_from_slice(b",\"role\":");
+        DescribedBackend {
+            pool,
+            backend,
+            label,
+            text,
+            json,
+        }
+    }
 }
 
 /// Keys per backend of one pool.
@@ -355,7 +404,7 @@ impl KeySource for GivenKeys<'_> {
                 )));
             }
             read_key_lines(
-                std::io::BufReader::new(file),
+                std::io::BufReader::with_capacity(1 << 16, file),
                 &what,
                 &mut |line, n, full_len| {
                     let problem = if full_len > line.len() {
@@ -392,23 +441,29 @@ fn read_key_lines(
     what: &str,
     f: &mut LineSink,
 ) -> Result<(), RouteError> {
+    // A line cut by the end of the buffer, or a long one (only its first
+    // MAX_LINE_BYTES are kept; `len` counts them all).
     let mut line = Vec::new();
     let mut len = 0usize;
     let mut n = 0usize;
-    let mut flush =
-        |line: &mut Vec<u8>, len: &mut usize, n: &mut usize| -> Result<(), RouteError> {
-            *n += 1;
-            if *len == line.len() && line.last() == Some(&b'\r') {
-                line.pop();
-                *len -= 1;
-            }
-            if *len > 0 {
-                f(line, *n, *len)?;
-            }
-            line.clear();
-            *len = 0;
-            Ok(())
-        };
+    fn flush(
+        f: &mut LineSink,
+        line: &mut Vec<u8>,
+        len: &mut usize,
+        n: &mut usize,
+    ) -> Result<(), RouteError> {
+        *n += 1;
+        if *len == line.len() && line.last() == Some(&b'\r') {
+            line.pop();
+            *len -= 1;
+        }
+        if *len > 0 {
+            f(line, *n, *len)?;
+        }
+        line.clear();
+        *len = 0;
+        Ok(())
+    }
     loop {
         let buf = r.fill_buf().map_err(|source| RouteError::Read {
             what: what.to_string(),
@@ -416,9 +471,30 @@ fn read_key_lines(
         })?;
         if buf.is_empty() {
             if len > 0 {
-                flush(&mut line, &mut len, &mut n)?;
+                flush(f, &mut line, &mut len, &mut n)?;
             }
             return Ok(());
+        }
+        // Whole lines in the buffer are handed over where they are, not
+        // copied.
+        if len == 0 {
+            let mut used = 0;
+            while let Some(i) = buf[used..].iter().position(|&b| b == b'\n') {
+                let whole = &buf[used..used + i];
+                if whole.len() > MAX_LINE_BYTES {
+                    break;
+                }
+                n += 1;
+                let l = whole.strip_suffix(b"\r").unwrap_or(whole);
+                if !l.is_empty() {
+                    f(l, n, l.len())?;
+                }
+                used += i + 1;
+            }
+            if used > 0 {
+                r.consume(used);
+                continue;
+            }
         }
         let (chunk, ends) = match buf.iter().position(|&b| b == b'\n') {
             Some(i) => (&buf[..i], i + 1),
@@ -430,7 +506,7 @@ fn read_key_lines(
         let newline = ends > chunk.len();
         r.consume(ends);
         if newline {
-            flush(&mut line, &mut len, &mut n)?;
+            flush(f, &mut line, &mut len, &mut n)?;
         }
     }
 }
@@ -467,6 +543,10 @@ impl KeySource for Synthetic {
 /// although the protocol forbids it, `Ok(None)` for a good key.
 pub fn check_key(key: &str) -> Result<Option<String>, String> {
     let b = key.as_bytes();
+    // The usual key: printable ASCII, no space, not too long.
+    if b.len() <= MAX_KEY_BYTES && !b.is_empty() && b.iter().all(|&c| c > b' ' && c < 0x7f) {
+        return Ok(None);
+    }
     if b.is_empty() {
         return Err(
             "an empty key: the proxy answers CLIENT_ERROR parsing request (memcached has no empty key)"
@@ -521,6 +601,8 @@ pub struct Placements<'e, 'a> {
     command: String,
     described: Vec<Vec<PlacedBackend>>,
     notes: HashMap<*const crate::proxy::model::Route, Vec<String>>,
+    /// The route whose notes `current.notes` holds (`None`: no notes).
+    notes_of: Option<*const crate::proxy::model::Route>,
     hops: Vec<Hop>,
     current: Placement,
 }
@@ -553,6 +635,7 @@ impl<'e, 'a> Placements<'e, 'a> {
             command: crate::proxy::model::command_name(cmd),
             described,
             notes: HashMap::new(),
+            notes_of: None,
             hops: Vec::new(),
             current: Placement {
                 key: String::new(),
@@ -591,6 +674,7 @@ impl<'e, 'a> Placements<'e, 'a> {
             p.route.clear();
             p.backends.clear();
             p.notes.clear();
+            self.notes_of = None;
             p.error = Some("memcached refuses this key; the request reaches no backend".into());
             return &self.current;
         }
@@ -614,24 +698,45 @@ impl<'e, 'a> Placements<'e, 'a> {
                 .err()
                 .map(|h| h.0),
         };
-        p.notes.clear();
-        if let Some(r) = sel.route {
-            let notes = self.notes.entry(r as *const _).or_insert_with(|| {
-                let mut n = Vec::new();
-                engine.order_notes(r, &mut n);
-                behaviour_notes(engine.cfg, r, cmd, &mut n);
-                n.into_iter().map(|(n, _)| n).collect()
-            });
-            p.notes.extend(notes.iter().cloned());
+        // The notes depend on the route only: kept while the route is the
+        // previous key's.
+        let route_ptr = sel.route.map(|r| r as *const _);
+        if route_ptr != self.notes_of {
+            p.notes.clear();
+            if let Some(r) = sel.route {
+                let notes = self.notes.entry(r as *const _).or_insert_with(|| {
+                    let mut n = Vec::new();
+                    engine.order_notes(r, &mut n);
+                    behaviour_notes(engine.cfg, r, cmd, &mut n);
+                    n.into_iter().map(|(n, _)| n).collect()
+                });
+                p.notes.extend(notes.iter().cloned());
+            }
+            self.notes_of = route_ptr;
         }
-        p.backends.clear();
-        for h in &self.hops {
-            let mut b = match h.pool {
-                Some(i) => self.described[i][h.backend].clone(),
-                None => describe_hop(engine.cfg, h),
-            };
-            b.role = h.role.as_str();
-            p.backends.push(b);
+        // Backends the previous key had at the same place are kept (no
+        // reference count touched).
+        p.backends.truncate(self.hops.len());
+        for (i, h) in self.hops.iter().enumerate() {
+            let role = h.role.as_str();
+            match (p.backends.get_mut(i), h.pool) {
+                (Some(b), Some(pool))
+                    if Arc::ptr_eq(&b.described, &self.described[pool][h.backend].described) =>
+                {
+                    b.role = role;
+                }
+                (slot, pool) => {
+                    let mut b = match pool {
+                        Some(pool) => self.described[pool][h.backend].clone(),
+                        None => describe_hop(engine.cfg, h),
+                    };
+                    b.role = role;
+                    match slot {
+                        Some(s) => *s = b,
+                        None => p.backends.push(b),
+                    }
+                }
+            }
         }
         &self.current
     }
@@ -688,23 +793,17 @@ fn behaviour_notes(
 }
 
 fn describe_hop(cfg: &ProxyConfig, h: &Hop) -> PlacedBackend {
-    match h.pool {
+    let described = match h.pool {
         Some(p) => {
             let pool = &cfg.pools[p];
             let b = &pool.backends[h.backend];
-            PlacedBackend {
-                pool: pool.reference(),
-                backend: b.address(),
-                label: b.label.clone(),
-                role: h.role.as_str(),
-            }
+            DescribedBackend::new(pool.reference(), b.address(), b.label.clone())
         }
-        None => PlacedBackend {
-            pool: "internal".into(),
-            backend: "internal".into(),
-            label: "internal".into(),
-            role: h.role.as_str(),
-        },
+        None => DescribedBackend::new("internal".into(), "internal".into(), "internal".into()),
+    };
+    PlacedBackend {
+        described: Arc::new(described),
+        role: h.role.as_str(),
     }
 }
 

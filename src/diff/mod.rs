@@ -157,11 +157,10 @@ pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> Result<DiffRepo
         .map_err(|e| DiffError::Request(format!("--lib: {e}")))?;
     let keys = match &args.keys_file {
         Some(f) => {
-            let text = std::fs::read_to_string(f).map_err(|source| DiffError::Io {
+            let keys = remap::Keys::from_file(f).map_err(|source| DiffError::Io {
                 what: format!("{}: cannot read the keys file", f.display()),
                 source,
             })?;
-            let keys = remap::keys_from_text(&text);
             if keys.is_empty() {
                 return Err(DiffError::Request(format!(
                     "{}: the keys file holds no keys (one per line)",
@@ -242,6 +241,12 @@ pub fn run(args: &DiffRequest, stdin: &mut dyn std::io::Read) -> Result<DiffRepo
     let objects = objects::compare(&old, &new, args.context);
     let config_texts = objects::compare_lua_files(&old, &new, args.context);
     let mut remap = compare_configs(&old, &new, &keys, &libs);
+    if let (Some(source), Some(f)) = (keys.take_error(), &args.keys_file) {
+        return Err(DiffError::Io {
+            what: format!("{}: cannot read the keys file", f.display()),
+            source,
+        });
+    }
     remap.key_source = key_source;
     let exceeded = match args.max_remap {
         Some(limit) => remap
@@ -284,7 +289,7 @@ fn load_text(label: &str, text: String) -> Result<Side, DiffError> {
 fn compare_configs(
     old: &Side,
     new: &Side,
-    keys: &[Vec<u8>],
+    keys: &remap::Keys,
     libs: &[crate::rendering::Library],
 ) -> RemapReport {
     let mut report = RemapReport {

@@ -47,21 +47,147 @@ impl ProxySpec {
     }
 }
 
-/// `n` deterministic synthetic keys shaped like application keys.
-pub fn synthetic_keys(n: usize) -> Vec<Vec<u8>> {
-    const KINDS: [&str; 4] = ["user", "session", "product", "page"];
-    (0..n)
-        .map(|i| format!("{}:{}", KINDS[i % KINDS.len()], i).into_bytes())
-        .collect()
+/// The keys routed through both configs, gone through once per measure
+/// without being held: synthetic keys are made one at a time, a keys file is
+/// read a line at a time on each pass (10 million keys take the memory of
+/// one line, not of the file).
+#[derive(Debug)]
+pub struct Keys {
+    from: KeysFrom,
+    len: usize,
+    /// The first error of a pass over the file (it was readable when counted):
+    /// passes cannot fail, so it is kept here and reported after.
+    failed: std::cell::RefCell<Option<std::io::Error>>,
 }
 
-/// Keys from a file, one per line (empty lines skipped).
-pub fn keys_from_text(text: &str) -> Vec<Vec<u8>> {
-    text.lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.is_empty())
-        .map(|l| l.as_bytes().to_vec())
-        .collect()
+#[derive(Debug)]
+enum KeysFrom {
+    Synthetic,
+    File(std::path::PathBuf),
+}
+
+/// A keys-file line longer than this is refused (memcached keys are at most
+/// 250 bytes; memory stays bounded whatever the file holds).
+pub const MAX_KEY_LINE: usize = 64 * 1024;
+
+/// `n` deterministic synthetic keys shaped like application keys.
+pub fn synthetic_keys(n: usize) -> Keys {
+    Keys {
+        from: KeysFrom::Synthetic,
+        len: n,
+        failed: Default::default(),
+    }
+}
+
+impl Keys {
+    /// The keys of a file, one per line (a trailing `\r` removed, empty lines
+    /// skipped). Read once here to count them and check each line is UTF-8
+    /// text of at most [`MAX_KEY_LINE`] bytes.
+    pub fn from_file(path: &std::path::Path) -> std::io::Result<Keys> {
+        let keys = Keys {
+            from: KeysFrom::File(path.to_path_buf()),
+            len: 0,
+            failed: Default::default(),
+        };
+        let mut len = 0;
+        keys.read_file(path, &mut |_| len += 1)?;
+        Ok(Keys { len, ..keys })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Calls `f` with each key, in order. A file that cannot be read again,
+    /// or holds other keys than when counted, stops the pass; see
+    /// [`Keys::take_error`].
+    pub fn for_each(&self, f: &mut dyn FnMut(&[u8])) {
+        match &self.from {
+            KeysFrom::Synthetic => {
+                const KINDS: [&str; 4] = ["user", "session", "product", "page"];
+                let mut key = Vec::with_capacity(32);
+                for i in 0..self.len {
+                    key.clear();
+                    key.extend_from_slice(KINDS[i % KINDS.len()].as_bytes());
+                    key.push(b':');
+                    key.extend_from_slice(i.to_string().as_bytes());
+                    f(&key);
+                }
+            }
+            KeysFrom::File(path) => {
+                let mut n = 0;
+                let read = self.read_file(path, &mut |k| {
+                    n += 1;
+                    if n <= self.len {
+                        f(k);
+                    }
+                });
+                let err = match read {
+                    Err(e) => Some(e),
+                    Ok(()) if n != self.len => Some(std::io::Error::other(format!(
+                        "it changed while being read: {n} keys, {} before",
+                        self.len
+                    ))),
+                    Ok(()) => None,
+                };
+                if let Some(e) = err {
+                    self.failed.borrow_mut().get_or_insert(e);
+                }
+            }
+        }
+    }
+
+    /// Why a pass over the keys file stopped, if one did.
+    pub fn take_error(&self) -> Option<std::io::Error> {
+        self.failed.borrow_mut().take()
+    }
+
+    fn read_file(&self, path: &std::path::Path, f: &mut dyn FnMut(&[u8])) -> std::io::Result<()> {
+        use std::io::{BufRead, Read};
+        let file = std::fs::File::open(path)?;
+        if file.metadata()?.is_dir() {
+            return Err(std::io::Error::other("a directory, not a file"));
+        }
+        let mut r = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut line = Vec::with_capacity(256);
+        let mut n = 0usize;
+        loop {
+            line.clear();
+            let got = (&mut r)
+                .take(MAX_KEY_LINE as u64 + 1)
+                .read_until(b'\n', &mut line)?;
+            if got == 0 {
+                return Ok(());
+            }
+            n += 1;
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            } else if line.len() > MAX_KEY_LINE {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "line {n} is longer than {MAX_KEY_LINE} bytes (a memcached key is at most 250)"
+                    ),
+                ));
+            }
+            while line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if std::str::from_utf8(&line).is_err() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("line {n} is not UTF-8 text"),
+                ));
+            }
+            if !line.is_empty() {
+                f(&line);
+            }
+        }
+    }
 }
 
 /// The backend a key reaches in a pool (`None`: an empty or unmodeled pool,
@@ -152,14 +278,16 @@ pub fn ideal_share(old: &[String], new: &[String]) -> f64 {
 }
 
 /// Share of `keys` whose backend differs between two versions of a pool.
-pub fn pool_moved(old: &PoolSpec, new: &PoolSpec, keys: &[Vec<u8>]) -> Option<f64> {
+pub fn pool_moved(old: &PoolSpec, new: &PoolSpec, keys: &Keys) -> Option<f64> {
     if old.unmodeled.is_some() || new.unmodeled.is_some() || keys.is_empty() {
         return None;
     }
-    let moved = keys
-        .iter()
-        .filter(|k| backend_of(old, k) != backend_of(new, k))
-        .count();
+    let mut moved = 0usize;
+    keys.for_each(&mut |k| {
+        if backend_of(old, k) != backend_of(new, k) {
+            moved += 1;
+        }
+    });
     Some(moved as f64 / keys.len() as f64)
 }
 
@@ -172,12 +300,7 @@ fn note_for(old: &PoolSpec, new: &PoolSpec) -> Option<String> {
 
 /// Compares every route found in both configs. Routes reaching the same pools
 /// on both sides are measured once, as one group.
-pub fn compare(
-    config: &str,
-    old: &ProxySpec,
-    new: &ProxySpec,
-    keys: &[Vec<u8>],
-) -> Vec<RouteRemap> {
+pub fn compare(config: &str, old: &ProxySpec, new: &ProxySpec, keys: &Keys) -> Vec<RouteRemap> {
     let new_routes: BTreeMap<&str, &RouteSpec> =
         new.routes.iter().map(|r| (r.name.as_str(), r)).collect();
     // (pools reached before, pools reached after) -> the routes doing so.
@@ -210,7 +333,7 @@ fn compare_pools(
     routes: Vec<String>,
     old_pools: &[&PoolSpec],
     new_pools: &[&PoolSpec],
-    keys: &[Vec<u8>],
+    keys: &Keys,
 ) -> RouteRemap {
     // Pair pools by name, then pair what is left by identical backend lists
     // (a renamed pool).
@@ -251,7 +374,7 @@ fn compare_pools(
         .all(|p| p.unmodeled.is_none());
     let (moved, lost) = if modeled && !keys.is_empty() {
         let (mut moved, mut lost) = (0usize, 0usize);
-        for k in keys {
+        keys.for_each(&mut |k| {
             let before = backend_set(old_pools, k);
             let after = backend_set(new_pools, k);
             if !before.is_subset(&after) {
@@ -260,7 +383,7 @@ fn compare_pools(
             if !before.is_empty() && before.is_disjoint(&after) {
                 lost += 1;
             }
-        }
+        });
         let n = keys.len() as f64;
         (Some(moved as f64 / n), Some(lost as f64 / n))
     } else {
@@ -292,7 +415,7 @@ fn migration_share(
     new: &ProxySpec,
     old_pools: &[&PoolSpec],
     new_pools: &[&PoolSpec],
-    keys: &[Vec<u8>],
+    keys: &Keys,
 ) -> Option<MigrationShare> {
     let is_old_placement = |name: &str| new.migrations.iter().any(|(_, o)| o == name);
     let placed: Vec<&PoolSpec> = new_pools
@@ -323,10 +446,10 @@ fn migration_share(
         return None;
     }
     let (mut without, mut with) = (0usize, 0usize);
-    for k in keys {
+    keys.for_each(&mut |k| {
         let before = backend_set(old_pools, k);
         if before.is_empty() {
-            continue;
+            return;
         }
         if before.is_disjoint(&backend_set(&placed, k)) {
             without += 1;
@@ -334,7 +457,7 @@ fn migration_share(
         if before.is_disjoint(&backend_set(&window, k)) {
             with += 1;
         }
-    }
+    });
     let n = keys.len() as f64;
     Some(MigrationShare {
         miss_without: without as f64 / n,
@@ -526,11 +649,42 @@ mod tests {
         }
     }
 
+    fn file_keys(bytes: &[u8]) -> std::io::Result<Vec<Vec<u8>>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        std::fs::write(&path, bytes).unwrap();
+        let keys = Keys::from_file(&path)?;
+        let mut got = Vec::new();
+        keys.for_each(&mut |k| got.push(k.to_vec()));
+        assert!(keys.take_error().is_none());
+        assert_eq!(keys.len(), got.len());
+        Ok(got)
+    }
+
     #[test]
     fn keys_file_lines() {
         assert_eq!(
-            keys_from_text("a\r\n\nb\n"),
-            vec![b"a".to_vec(), b"b".to_vec()]
+            file_keys(b"a\r\n\nb\nc").unwrap(),
+            vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+        );
+        let e = file_keys(b"a\n\xff\n").unwrap_err();
+        assert_eq!(e.to_string(), "line 2 is not UTF-8 text");
+        let mut long = vec![b'k'; MAX_KEY_LINE + 1];
+        long.push(b'\n');
+        let e = file_keys(&long).unwrap_err();
+        assert!(e.to_string().starts_with("line 1 is longer than"), "{e}");
+        long.truncate(MAX_KEY_LINE);
+        assert_eq!(file_keys(&long).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn synthetic_keys_are_made_one_at_a_time() {
+        let keys = synthetic_keys(5);
+        let mut got = Vec::new();
+        keys.for_each(&mut |k| got.push(String::from_utf8(k.to_vec()).unwrap()));
+        assert_eq!(
+            got,
+            ["user:0", "session:1", "product:2", "page:3", "user:4"]
         );
     }
 }

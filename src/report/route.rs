@@ -12,93 +12,98 @@ pub enum RouteFormat {
     Text,
     Json,
 }
+use crate::escape::write_json_string as json_string;
 use crate::proxy::eval::Answer;
 use crate::route::{KeyOutcome, Placement, RouteOutput, Streamed, shown};
 
-/// A placement as a JSON line. Fields in name order (the order the format has
-/// always had), borrowed: writing a million of them allocates nothing.
-#[derive(serde::Serialize)]
-struct PlacementJson<'a> {
-    backends: Vec<BackendJson<'a>>,
-    command: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-    key: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key_problem: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    notes: &'a [String],
-    route: &'a str,
-}
-
-#[derive(serde::Serialize)]
-struct BackendJson<'a> {
-    backend: &'a str,
-    label: &'a str,
-    pool: &'a str,
-    role: &'a str,
-}
-
 /// Writes one key's placement (a JSON line, or a text line plus its error and
-/// notes).
-pub fn write_placement(format: RouteFormat, p: &Placement, out: &mut dyn Write) -> io::Result<()> {
+/// notes). This is the per-key path of `mclint route`: bytes are written
+/// as they are, without `core::fmt`, and each backend's text and JSON forms
+/// were made once (`route::DescribedBackend`). JSON fields are in name order
+/// (the order the format has always had).
+pub fn write_placement<W: Write + ?Sized>(
+    format: RouteFormat,
+    p: &Placement,
+    out: &mut W,
+) -> io::Result<()> {
     match format {
         RouteFormat::Json => {
-            let v = PlacementJson {
-                backends: p
-                    .backends
-                    .iter()
-                    .map(|b| BackendJson {
-                        backend: &b.backend,
-                        label: &b.label,
-                        pool: &b.pool,
-                        role: b.role,
-                    })
-                    .collect(),
-                command: &p.command,
-                error: p.error.as_deref(),
-                key: &p.key,
-                key_problem: p.key_problem.as_deref(),
-                notes: &p.notes,
-                route: &p.route,
-            };
-            serde_json::to_writer(&mut *out, &v)?;
-            writeln!(out)
+            out.write_all(b"{\"backends\":[")?;
+            for (i, b) in p.backends.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(&b.json)?;
+                json_string(out, b.role)?;
+                out.write_all(b"}")?;
+            }
+            out.write_all(b"],\"command\":")?;
+            json_string(out, &p.command)?;
+            if let Some(e) = &p.error {
+                out.write_all(b",\"error\":")?;
+                json_string(out, e)?;
+            }
+            out.write_all(b",\"key\":")?;
+            json_string(out, &p.key)?;
+            if let Some(k) = &p.key_problem {
+                out.write_all(b",\"key_problem\":")?;
+                json_string(out, k)?;
+            }
+            if !p.notes.is_empty() {
+                out.write_all(b",\"notes\":[")?;
+                for (i, n) in p.notes.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    json_string(out, n)?;
+                }
+                out.write_all(b"]")?;
+            }
+            out.write_all(b",\"route\":")?;
+            json_string(out, &p.route)?;
+            out.write_all(b"}\n")
         }
         RouteFormat::Text => {
+            out.write_all(p.command.as_bytes())?;
+            out.write_all(b" ")?;
             if p.route.is_empty() && p.backends.is_empty() {
-                write!(out, "{} {}  -> (not sent)", p.command, key_text(&p.key))?;
+                out.write_all(key_text(&p.key).as_bytes())?;
+                out.write_all(b"  -> (not sent)")?;
             } else {
-                write!(
-                    out,
-                    "{} {}  route {}  -> ",
-                    p.command,
-                    shown(&p.key),
-                    shown(&p.route)
-                )?;
+                out.write_all(shown(&p.key).as_bytes())?;
+                out.write_all(b"  route ")?;
+                out.write_all(shown(&p.route).as_bytes())?;
+                out.write_all(b"  -> ")?;
             }
             if p.backends.is_empty() && !p.route.is_empty() {
-                write!(out, "(no backend)")?;
+                out.write_all(b"(no backend)")?;
             }
             for (i, b) in p.backends.iter().enumerate() {
                 if i > 0 {
-                    write!(out, ", ")?;
+                    out.write_all(b", ")?;
                 }
-                write!(out, "{} {}", shown(&b.pool), shown(&b.backend))?;
-                if b.label != b.backend {
-                    write!(out, " [{}]", shown(&b.label))?;
-                }
-                write!(out, " ({})", b.role)?;
+                out.write_all(b.text.as_bytes())?;
+                out.write_all(b" (")?;
+                out.write_all(b.role.as_bytes())?;
+                out.write_all(b")")?;
             }
             match &p.error {
-                Some(e) => writeln!(out, "  ERROR: {}", shown(e))?,
-                None => writeln!(out)?,
+                Some(e) => {
+                    out.write_all(b"  ERROR: ")?;
+                    out.write_all(shown(e).as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+                None => out.write_all(b"\n")?,
             }
             if let Some(k) = &p.key_problem {
-                writeln!(out, "  key: {}", shown(k))?;
+                out.write_all(b"  key: ")?;
+                out.write_all(shown(k).as_bytes())?;
+                out.write_all(b"\n")?;
             }
             for n in &p.notes {
-                writeln!(out, "  note: {}", shown(n))?;
+                out.write_all(b"  note: ")?;
+                out.write_all(shown(n).as_bytes())?;
+                out.write_all(b"\n")?;
             }
             Ok(())
         }
@@ -116,7 +121,12 @@ fn key_text(key: &str) -> std::borrow::Cow<'_, str> {
 
 /// Writes what `run_with` streams: a placement, or a given key's outcome
 /// with a backend down.
-pub fn write_streamed(format: RouteFormat, item: &Streamed, out: &mut dyn Write) -> io::Result<()> {
+/// Generic, so a caller's `BufWriter` takes each piece without a dynamic call.
+pub fn write_streamed<W: Write + ?Sized>(
+    format: RouteFormat,
+    item: &Streamed,
+    out: &mut W,
+) -> io::Result<()> {
     match item {
         Streamed::Placement(p) => write_placement(format, p, out),
         Streamed::Outcome(o) => write_outcome(format, o, out),
@@ -147,7 +157,11 @@ fn answer_text(a: &Answer, write: bool) -> String {
 }
 
 /// A given key's outcome with the backend down: a JSON line, or text.
-pub fn write_outcome(format: RouteFormat, o: &KeyOutcome, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_outcome<W: Write + ?Sized>(
+    format: RouteFormat,
+    o: &KeyOutcome,
+    out: &mut W,
+) -> io::Result<()> {
     match format {
         RouteFormat::Json => {
             let mut v = json!({"key": o.key});
