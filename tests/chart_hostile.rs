@@ -176,6 +176,60 @@ fn cases() -> Vec<Case> {
             "cache:\n  copies: [a, \"b]]\"]\n",
             Refused(&["cache.copies"]),
         ),
+        case(
+            "zone name with a newline",
+            "replicated-sharded",
+            "cache:\n  zones: [\"a\\nb\", c]\n",
+            Refused(&["cache.zones"]),
+        ),
+        case(
+            "zone name closing a Lua string",
+            "replicated-sharded",
+            "cache:\n  zones: [\"a\\\")os.exit()--\", c]\n",
+            Refused(&["cache.zones"]),
+        ),
+        case(
+            "zone name of 10,000 characters",
+            "replicated-sharded",
+            &format!("cache:\n  zones: [{}, c]\n", "z".repeat(10_000)),
+            Refused(&["cache.zones"]),
+        ),
+        case(
+            "zones that repeat",
+            "replicated-sharded",
+            "cache:\n  zones: [zone-a, zone-a]\n",
+            Refused(&["cache.zones"]),
+        ),
+        case(
+            "a zone label with a space",
+            "replicated-sharded",
+            "cache:\n  zones: [a, b]\n  zoneLabel: \"topology zone\"\n",
+            Refused(&["cache.zoneLabel"]),
+        ),
+        case(
+            "zones outside replicated-sharded",
+            "daemonset",
+            "cache:\n  zones: [a, b]\n",
+            Refused(&["cache.zones"]),
+        ),
+        case(
+            "a migration from a negative size",
+            "daemonset",
+            "cache:\n  migration:\n    fromReplicas: -3\n",
+            Refused(&["cache.migration.fromReplicas"]),
+        ),
+        case(
+            "a migration from a huge size",
+            "daemonset",
+            "cache:\n  migration:\n    fromReplicas: 99999999999\n",
+            Refused(&["cache.migration.fromReplicas"]),
+        ),
+        case(
+            "a migration given as text",
+            "daemonset",
+            "cache:\n  migration:\n    fromReplicas: \"3; rm -rf /\"\n",
+            Refused(&["cache.migration.fromReplicas"]),
+        ),
         // Labels and annotations.
         case(
             "label value with a newline",

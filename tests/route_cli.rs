@@ -215,3 +215,67 @@ fn proxy_config_is_the_flag_and_config_still_works() {
         missing.stderr
     );
 }
+
+/// `--zone` and `--fail zone:NAME` with hostile names: a zone no proxy or set
+/// has is an error that names the zones there are; nothing is printed raw,
+/// and a 100,000-byte name does not make the output grow out of bounds.
+#[test]
+fn hostile_zone_names_are_errors_printed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("zoned.lua");
+    std::fs::write(
+        &cfg,
+        r#"pools { set_z = { a = { backends = { "a:11211" } }, b = { backends = { "b:11211" } } } }
+routes { default = route_zfailover { children = "set_z" } }"#,
+    )
+    .unwrap();
+    let cfg = cfg.display().to_string();
+    let long = "z".repeat(100_000);
+    for zone in ["\u{1b}]52;c;aGk=\u{7}", "a\nb", "--stats=5", long.as_str()] {
+        let r = run(
+            mclint()
+                .args(["route", "--proxy-config", &cfg, "--key", "k"])
+                .args(["--fail", &format!("zone:{zone}")]),
+            b"",
+        );
+        assert_eq!(r.code, 2, "{zone:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("no pool set has that zone; zones: a, b"),
+            "{}",
+            r.stderr
+        );
+        assert_printable(&r.stderr);
+        assert_printable(&r.stdout);
+        // As a local zone: not a key of the set, so the read fails, said per key.
+        let r = run(
+            mclint().args([
+                "route",
+                "--proxy-config",
+                &cfg,
+                "--key",
+                "k",
+                "--zone",
+                zone,
+            ]),
+            b"",
+        );
+        assert_printable(&r.stderr);
+        assert_printable(&r.stdout);
+        assert!(
+            r.stdout.len() + r.stderr.len() < 2_000 + zone.len() * 8,
+            "{}",
+            r.stdout.len()
+        );
+    }
+    // A zone of the set answers from that zone first.
+    let r = run(
+        mclint().args(["route", "--proxy-config", &cfg, "--key", "k", "--zone", "b"]),
+        b"",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("set_z_b b:11211 (primary)"),
+        "{}",
+        r.stdout
+    );
+}
