@@ -290,9 +290,7 @@ routes {
 {{- range list "get" "gets" "gat" "gats" "mg" }}
 {{- if $from }}
         {{ . }} = route_allfastest { children = {
-{{- range $sts := $target.statefulSets }}
-            route_failover { children = { {{ include "distributed-memcached.luaString" (printf "set_copies_%s" $sts.copy) }}, {{ include "distributed-memcached.luaString" (printf "set_old_%s" $sts.copy) }} }, miss = true },
-{{- end }}
+            {{- include "distributed-memcached.proxyConfig.windowReads" (dict "target" $target "set" "set_copies" "key" "copy" "keyed" false) | nindent 12 }}
         }, miss = true },
 {{- else }}
         {{ . }} = route_allfastest { children = "set_copies", miss = true },
@@ -333,6 +331,22 @@ A pool set of one seeded sharded pool per copy (key "copy") or zone (key
     },
 {{- end }}
 },
+{{- end }}
+
+{{/*
+The reads of a resharding window over a set of copies: for each copy (or
+zone), a route_failover from its new placement to its old one (set_old_...),
+one per line, keyed by the copy's name when "keyed" (route_zfailover's map).
+Takes (dict "target" t "set" name "key" "copy"|"zone" "keyed" bool).
+*/}}
+{{- define "distributed-memcached.proxyConfig.windowReads" -}}
+{{- $args := . -}}
+{{- range $i, $sts := .target.statefulSets }}
+{{- $name := get $sts $args.key }}
+{{- if $i }}{{ "\n" }}{{ end }}
+{{- if $args.keyed }}[{{ include "distributed-memcached.luaString" $name }}] = {{ end -}}
+route_failover { children = { {{ include "distributed-memcached.luaString" (printf "%s_%s" $args.set $name) }}, {{ include "distributed-memcached.luaString" (printf "set_old_%s" $name) }} }, miss = true },
+{{- end }}
 {{- end }}
 
 {{/*
@@ -392,9 +406,7 @@ routes {
 {{- range list "get" "gets" "mg" }}
 {{- if $from }}
         {{ . }} = route_zfailover { children = {
-{{- range $sts := $target.statefulSets }}
-            [{{ include "distributed-memcached.luaString" $sts.zone }}] = route_failover { children = { {{ include "distributed-memcached.luaString" (printf "set_zones_%s" $sts.zone) }}, {{ include "distributed-memcached.luaString" (printf "set_old_%s" $sts.zone) }} }, miss = true },
-{{- end }}
+            {{- include "distributed-memcached.proxyConfig.windowReads" (dict "target" $target "set" "set_zones" "key" "zone" "keyed" true) | nindent 12 }}
         }, miss = true },
 {{- else }}
         {{ . }} = route_zfailover { children = "set_zones", miss = true },
@@ -405,9 +417,7 @@ routes {
 {{- range list "gat" "gats" }}
 {{- if $from }}
         {{ . }} = route_allfastest { children = {
-{{- range $sts := $target.statefulSets }}
-            route_failover { children = { {{ include "distributed-memcached.luaString" (printf "set_zones_%s" $sts.zone) }}, {{ include "distributed-memcached.luaString" (printf "set_old_%s" $sts.zone) }} }, miss = true },
-{{- end }}
+            {{- include "distributed-memcached.proxyConfig.windowReads" (dict "target" $target "set" "set_zones" "key" "zone" "keyed" false) | nindent 12 }}
         }, miss = true },
 {{- else }}
         {{ . }} = route_allfastest { children = "set_zones", miss = true },
