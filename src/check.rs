@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use crate::finding::{Finding, Severity};
-use crate::manifest::{Document, Input, InputKind, parse_stream_lean};
+use crate::manifest::{Document, Input, InputKind};
 use crate::rendering::{Rendering, Settings};
-use crate::rules::{Context, RULES, Rule};
+use crate::rules::{Context, RULES, Rule, Scope};
 use crate::schema::SchemaSet;
 
 pub use crate::rules::suppression::{IGNORE_ANNOTATION, IgnoreAnnotation, parse_ignore};
@@ -29,6 +29,32 @@ pub struct CheckOptions {
     pub skip_non_k8s: bool,
     /// Libraries loaded before each `.lua` config given directly (`--lib`).
     pub libs: Vec<crate::rendering::Library>,
+    /// How the rules are run over the documents (see [`Pass`]).
+    pub pass: Pass,
+}
+
+/// How `check` runs the rules. The findings are the same either way
+/// (`tests/residue.rs` proves it on every fixture and the real-world corpus);
+/// only the memory held differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Documents are parsed and checked in batches of this many (at least 1):
+    /// the rules over one document at a time run on each batch, which is
+    /// then cut down to what the rules over the whole set read
+    /// ([`crate::residue`]); those run last, on what was kept.
+    Batches(usize),
+    /// Every document parsed and kept whole, every rule run over all of them.
+    Whole,
+}
+
+/// Documents per batch: large enough that a batch's fixed cost is lost in
+/// its work, small enough that a batch of large documents stays a few MiB.
+pub const BATCH_DOCUMENTS: usize = 256;
+
+impl Default for Pass {
+    fn default() -> Self {
+        Pass::Batches(BATCH_DOCUMENTS)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -126,80 +152,163 @@ pub fn check_with(
     options: &CheckOptions,
     schemas: Option<std::sync::Arc<SchemaSet>>,
 ) -> Report {
-    let mut documents: Vec<Document> = Vec::new();
-    let mut lua: Vec<Input> = Vec::new();
-    for input in inputs {
-        match input.kind {
-            InputKind::Yaml => documents.extend(parse_stream_lean(input)),
-            InputKind::Lua => lua.push(input.clone()),
-        }
-    }
-    let before = documents.len();
-    if options.skip_non_k8s {
-        documents.retain(|d| !is_non_k8s(d));
-    }
-    let skipped = before - documents.len();
-    let rendering =
-        Rendering::new(&documents, &lua, options.settings()).with_libs(options.libs.clone());
-    let ctx = match schemas {
-        Some(set) => Context::with_schemas(rendering, set),
-        None => Context::new(rendering),
+    let lua: Vec<Input> = inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::Lua)
+        .cloned()
+        .collect();
+    let mut documents = inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::Yaml)
+        .flat_map(crate::manifest::documents);
+    let mut run = Run {
+        options,
+        schemas: schemas.map(Ok),
+        findings: Vec::new(),
+        checked: Vec::new(),
+        documents: 0,
+        objects: 0,
+        skipped: 0,
     };
-    let mut findings = Vec::new();
-    for rule in RULES {
-        if options.enabled(rule) {
-            (rule.check)(&ctx, &mut findings);
+    let (batch, whole) = match options.pass {
+        Pass::Batches(n) => (n.max(1), false),
+        Pass::Whole => (usize::MAX, true),
+    };
+    // Nothing need be kept when no rule over the whole set runs.
+    let any_set_rule = RULES
+        .iter()
+        .any(|r| r.scope.runs_in(Scope::Set) && options.enabled(r));
+    let mut residue: Vec<Document> = Vec::new();
+    loop {
+        let mut docs: Vec<Document> = Vec::new();
+        for doc in documents.by_ref() {
+            if options.skip_non_k8s && is_non_k8s(&doc) {
+                run.skipped += 1;
+                continue;
+            }
+            docs.push(doc);
+            if docs.len() == batch {
+                break;
+            }
+        }
+        if docs.is_empty() {
+            break;
+        }
+        let full = docs.len() == batch;
+        if whole {
+            residue = docs;
+            break;
+        }
+        run.rules(&docs, &[], Scope::Document, true);
+        if any_set_rule {
+            residue.extend(
+                docs.into_iter()
+                    .filter_map(|d| d.shrink(crate::residue::prune)),
+            );
+        }
+        if !full {
+            break;
         }
     }
+    if whole {
+        run.rules(&residue, &lua, Scope::Document, true);
+        run.rules(&residue, &lua, Scope::Set, false);
+    } else {
+        run.rules(&residue, &lua, Scope::Set, false);
+    }
+    run.checked.extend(lua.iter().map(|i| Checked {
+        file: i.name.to_string(),
+        ..Checked::default()
+    }));
+    let mut findings = run.findings;
     for f in &mut findings {
         if let Some(s) = options.severity.get(f.rule) {
             f.severity = *s;
-        }
-    }
-    // Objects by (file, document), to find each finding's annotations at once.
-    let by_document: HashMap<(&str, usize), Vec<&crate::manifest::Object>> =
-        ctx.objects.iter().fold(HashMap::new(), |mut m, o| {
-            m.entry((o.doc.file.as_ref(), o.doc.index))
-                .or_default()
-                .push(o);
-            m
-        });
-    for f in &mut findings {
-        if is_suppressed(&by_document, f) {
-            f.suppressed = true;
         }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
     // Counted after `dedup`, so a finding reported twice is not suppressed twice.
     let suppressed = findings.iter().filter(|f| f.suppressed).count();
-    let objects: HashMap<(&str, usize), crate::finding::ObjectRef> = ctx
-        .objects
-        .iter()
-        .map(|o| ((o.doc.file.as_ref(), o.doc.index), o.reference()))
-        .collect();
-    let checked = documents
-        .iter()
-        .map(|d| Checked {
-            file: d.file.to_string(),
-            document: Some(d.index),
-            source: d.source.clone(),
-            line: Some(d.line),
-            object: objects.get(&(d.file.as_ref(), d.index)).cloned(),
-        })
-        .chain(lua.iter().map(|i| Checked {
-            file: i.name.to_string(),
-            ..Checked::default()
-        }))
-        .collect();
+    let mut checked = run.checked;
+    // Documents in input order, then the `.lua` configs.
+    checked.sort_by_key(|c| c.document.is_none());
     Report {
         findings,
-        documents: documents.len(),
-        objects: ctx.objects.len(),
+        documents: run.documents,
+        objects: run.objects,
         configs: lua.len(),
         suppressed,
-        skipped,
+        skipped: run.skipped,
         checked,
+    }
+}
+
+/// The state of one `check`: what was found and counted so far.
+struct Run<'o> {
+    options: &'o CheckOptions,
+    /// The schema set, once a rule loaded it (or as given): loaded once per
+    /// run, not once per batch.
+    schemas: Option<Result<std::sync::Arc<SchemaSet>, crate::schema::SchemaError>>,
+    findings: Vec<Finding>,
+    checked: Vec<Checked>,
+    documents: usize,
+    objects: usize,
+    skipped: usize,
+}
+
+impl Run<'_> {
+    /// Runs the enabled rules of `scope` over `docs` (and `lua`), marking
+    /// suppressed findings. `count`: these documents are met for the first
+    /// time, so they are counted and listed as checked.
+    fn rules(&mut self, docs: &[Document], lua: &[Input], scope: Scope, count: bool) {
+        let options = self.options;
+        let rendering =
+            Rendering::new(docs, lua, options.settings()).with_libs(options.libs.clone());
+        let mut ctx = match self.schemas.clone() {
+            Some(set) => Context::with_loaded_schemas(rendering, set),
+            None => Context::new(rendering),
+        };
+        ctx.pass = scope;
+        let mut findings = Vec::new();
+        for rule in RULES {
+            if rule.scope.runs_in(scope) && options.enabled(rule) {
+                (rule.check)(&ctx, &mut findings);
+            }
+        }
+        if self.schemas.is_none() {
+            self.schemas = ctx.loaded_schemas();
+        }
+        // Objects by (file, document), to find each finding's annotations at once.
+        let by_document: HashMap<(&str, usize), Vec<&crate::manifest::Object>> =
+            ctx.objects.iter().fold(HashMap::new(), |mut m, o| {
+                m.entry((o.doc.file.as_ref(), o.doc.index))
+                    .or_default()
+                    .push(o);
+                m
+            });
+        for f in &mut findings {
+            if is_suppressed(&by_document, f) {
+                f.suppressed = true;
+            }
+        }
+        self.findings.append(&mut findings);
+        if count {
+            let objects: HashMap<(&str, usize), crate::finding::ObjectRef> = ctx
+                .objects
+                .iter()
+                .map(|o| ((o.doc.file.as_ref(), o.doc.index), o.reference()))
+                .collect();
+            self.checked.extend(docs.iter().map(|d| Checked {
+                file: d.file.to_string(),
+                document: Some(d.index),
+                source: d.source.clone(),
+                line: Some(d.line),
+                object: objects.get(&(d.file.as_ref(), d.index)).cloned(),
+            }));
+            self.documents += docs.len();
+            self.objects += ctx.objects.len();
+        }
     }
 }
 

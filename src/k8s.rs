@@ -35,18 +35,24 @@ pub fn pod_metadata_pointer(kind: &str) -> Option<&'static str> {
 }
 
 pub fn pod_spec<'a>(obj: &Object<'a>) -> Option<(&'static str, &'a Value)> {
-    let p = pod_spec_pointer(&obj.kind)?;
-    let json: &'a Value = obj.json;
-    crate::manifest::json_at(json, p)
-        .filter(|v| v.is_object())
-        .map(|v| (p, v))
+    *obj.memo.pod_spec.get_or_init(|| {
+        let p = pod_spec_pointer(&obj.kind)?;
+        let json: &'a Value = obj.json;
+        crate::manifest::json_at(json, p)
+            .filter(|v| v.is_object())
+            .map(|v| (p, v))
+    })
 }
 
 /// A container of a pod template.
 #[derive(Debug, Clone)]
 pub struct Container<'a> {
-    /// JSON pointer to the container (`/spec/template/spec/initContainers/1`).
-    pub pointer: String,
+    /// JSON pointer to the pod spec (`/spec/template/spec`).
+    pub spec_pointer: &'static str,
+    /// `initContainers` or `containers`.
+    pub field: &'static str,
+    /// Position in that list.
+    pub index: usize,
     pub name: &'a str,
     pub json: &'a Value,
     /// Listed under `initContainers`.
@@ -57,6 +63,11 @@ pub struct Container<'a> {
 }
 
 impl Container<'_> {
+    /// JSON pointer to the container (`/spec/template/spec/initContainers/1`).
+    pub fn pointer(&self) -> String {
+        format!("{}/{}/{}", self.spec_pointer, self.field, self.index)
+    }
+
     /// Runs for the pod's life (a regular container or a native sidecar).
     pub fn long_running(&self) -> bool {
         !self.init || self.sidecar
@@ -119,23 +130,30 @@ pub fn containers<'a>(obj: &Object<'a>) -> Vec<Container<'a>> {
     let Some((base, spec)) = pod_spec(obj) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for (field, init) in [("initContainers", true), ("containers", false)] {
-        if let Some(list) = spec.get(field).and_then(Value::as_array) {
-            for (i, c) in list.iter().enumerate() {
-                let sidecar =
-                    init && c.get("restartPolicy").and_then(Value::as_str) == Some("Always");
-                out.push(Container {
-                    pointer: format!("{base}/{field}/{i}"),
-                    name: c.get("name").and_then(Value::as_str).unwrap_or(""),
-                    json: c,
-                    init,
-                    sidecar,
-                });
+    let listed = obj.memo.containers.get_or_init(|| {
+        let mut out = Vec::new();
+        for field in ["initContainers", "containers"] {
+            if let Some(list) = spec.get(field).and_then(Value::as_array) {
+                out.extend(list.iter().enumerate().map(|(i, c)| (field, i, c)));
             }
         }
-    }
-    out
+        out
+    });
+    listed
+        .iter()
+        .map(|&(field, index, c)| {
+            let init = field == "initContainers";
+            Container {
+                spec_pointer: base,
+                field,
+                index,
+                name: c.get("name").and_then(Value::as_str).unwrap_or(""),
+                json: c,
+                init,
+                sidecar: init && c.get("restartPolicy").and_then(Value::as_str) == Some("Always"),
+            }
+        })
+        .collect()
 }
 
 /// Does `selector` (matchLabels-style map) select `labels`?

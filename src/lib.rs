@@ -15,6 +15,7 @@ pub mod netpol;
 pub mod proxy;
 pub mod rendering;
 pub mod report;
+pub mod residue;
 pub mod route;
 pub mod rules;
 pub mod schema;

@@ -114,8 +114,16 @@ fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
 }
 
 /// Reads at most `budget` bytes; `None` when there were more.
-fn read_bounded(reader: &mut dyn Read, budget: &mut u64) -> std::io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
+/// `size`: the size the input says it has (a regular file's length), so the
+/// buffer is allocated once rather than doubled up to twice the input.
+fn read_bounded(
+    reader: &mut dyn Read,
+    budget: &mut u64,
+    size: Option<u64>,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let hint = size.filter(|n| *n <= *budget).unwrap_or(0);
+    // One more byte, so that reading to the end does not grow the buffer.
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).saturating_add(1));
     reader
         .take(budget.saturating_add(1))
         .read_to_end(&mut bytes)?;
@@ -180,6 +188,34 @@ struct Head {
 }
 
 impl Document {
+    /// Is this document an object kubectl reads as one (not a typed list)?
+    pub fn is_single_object(&self) -> bool {
+        matches!(&self.head, Some(Ok(h)) if !h.list)
+    }
+
+    /// Cuts the document down to what `prune` leaves of its JSON, once the
+    /// rules that read one document at a time are done with it: the line
+    /// index keeps only the lines of what is left, and YAML issues (already
+    /// reported) go. Only a single object is cut (a list keeps its tree and
+    /// everything in it); anything else is `None`.
+    pub fn shrink(mut self, prune: impl FnOnce(&str, &mut serde_json::Value)) -> Option<Document> {
+        let kind = match &self.head {
+            Some(Ok(h)) if !h.list => h.kind.clone(),
+            Some(Ok(_)) => {
+                self.issues = Vec::new();
+                return Some(self);
+            }
+            _ => return None,
+        };
+        let mut value = self.value.take()?;
+        prune(&kind, &mut value);
+        self.lines = self.lines.as_ref().map(|l| l.retain(&value));
+        self.value = Some(value);
+        self.root = None;
+        self.issues = Vec::new();
+        Some(self)
+    }
+
     /// The line of the node at `path` (a JSON pointer), or of its deepest
     /// existing parent.
     pub fn line_of(&self, path: &str) -> Option<u32> {
@@ -221,6 +257,21 @@ pub struct Object<'a> {
     /// JSON pointer of the object in its document: empty, or `/items/3` for an
     /// item of a typed list (`ConfigMapList`, `v1/List`).
     pub base: String,
+    /// What `k8s` reads of the object once, on first use, for every rule.
+    pub memo: Memo<'a>,
+}
+
+/// Facts of an object that many rules ask for, read once (by `k8s`) on
+/// first use instead of looked up again by each rule.
+#[derive(Debug, Default)]
+pub struct Memo<'a> {
+    /// The pod spec: its pointer and its JSON.
+    pub pod_spec: std::cell::OnceCell<Option<(&'static str, &'a serde_json::Value)>>,
+    /// The containers of the pod spec, init containers first: (list field,
+    /// index in it, JSON).
+    pub containers: std::cell::OnceCell<Vec<(&'static str, usize, &'a serde_json::Value)>>,
+    /// The labels of the pod template.
+    pub pod_labels: std::cell::OnceCell<Option<&'a serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl Object<'_> {
@@ -317,7 +368,7 @@ pub fn read_inputs_with(
     };
     for path in paths {
         if path.as_os_str() == "-" {
-            match read_bounded(stdin, &mut budget) {
+            match read_bounded(stdin, &mut budget, None) {
                 Ok(Some(bytes)) => match decode("<stdin>", bytes) {
                     Ok(text) => inputs.push(Input {
                         name: Arc::from("<stdin>"),
@@ -426,7 +477,7 @@ fn read_file(
         }
     };
     // What was opened, not what the name pointed at a moment before.
-    match file.metadata() {
+    let size = match file.metadata() {
         Ok(meta) => {
             if let Some(what) = special_kind(&meta.file_type()) {
                 errors.push(InputError::NotAFile { path: shown, what });
@@ -439,13 +490,14 @@ fn read_file(
                 });
                 return false;
             }
+            meta.is_file().then_some(meta.len())
         }
         Err(e) => {
             errors.push(unreadable(e));
             return true;
         }
-    }
-    match read_bounded(&mut file, budget) {
+    };
+    match read_bounded(&mut file, budget, size) {
         Ok(Some(bytes)) => match decode(&shown, bytes) {
             Ok(text) => inputs.push(Input {
                 name: Arc::from(shown.as_str()),
@@ -513,51 +565,107 @@ pub fn parse_stream_lean(input: &Input) -> Vec<Document> {
 }
 
 fn split_stream(input: &Input, keep_trees: bool) -> Vec<Document> {
-    let text = input.text.as_str();
-    let mut docs = Vec::new();
-    let mut chunk_start = 0usize; // byte offset
-    let mut chunk_line = 1u32;
-    let mut offset = 0usize;
-    let mut index = 0usize;
-    let mut first = true;
-    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
-        if is_separator(line) && !(first && text[chunk_start..offset].trim().is_empty()) {
-            push_doc(
-                input,
-                &text[chunk_start..offset],
-                chunk_line,
-                index,
-                keep_trees,
-                &mut docs,
-            );
-            index += 1;
-            chunk_start = offset;
-            chunk_line = line_no;
-        }
-        if is_separator(line) {
-            first = false;
-        }
-        offset += line.len();
-    }
-    push_doc(
-        input,
-        &text[chunk_start..],
-        chunk_line,
-        index,
-        keep_trees,
-        &mut docs,
-    );
-    docs
+    Documents::new(input, keep_trees).collect()
 }
 
-fn push_doc(
+/// The documents of an input, parsed one at a time as they are taken, so a
+/// caller that lets each go when it is done holds one document's tree and
+/// JSON at a time ([`crate::check`] takes them in batches). As
+/// [`parse_stream_lean`], a single object keeps no YAML tree.
+pub fn documents(input: &Input) -> Documents<'_> {
+    Documents::new(input, false)
+}
+
+/// Iterator of [`documents`].
+pub struct Documents<'i> {
+    input: &'i Input,
+    keep_trees: bool,
+    /// Byte offset of the next unread line.
+    offset: usize,
+    /// Line number of the next unread line.
+    line_no: u32,
+    /// Start (byte offset) and first line of the current chunk.
+    chunk_start: usize,
+    chunk_line: u32,
+    index: usize,
+    /// No separator has been seen yet.
+    first: bool,
+    done: bool,
+}
+
+impl<'i> Documents<'i> {
+    fn new(input: &'i Input, keep_trees: bool) -> Self {
+        Documents {
+            input,
+            keep_trees,
+            offset: 0,
+            line_no: 1,
+            chunk_start: 0,
+            chunk_line: 1,
+            index: 0,
+            first: true,
+            done: false,
+        }
+    }
+
+    /// The next chunk of text between separators: (text, first line, index).
+    fn next_chunk(&mut self) -> Option<(&'i str, u32, usize)> {
+        if self.done {
+            return None;
+        }
+        let text = self.input.text.as_str();
+        while self.offset < text.len() {
+            let rest = &text[self.offset..];
+            let len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            let line = &rest[..len];
+            let line_no = self.line_no;
+            let mut found = None;
+            if is_separator(line)
+                && !(self.first && text[self.chunk_start..self.offset].trim().is_empty())
+            {
+                found = Some((
+                    &text[self.chunk_start..self.offset],
+                    self.chunk_line,
+                    self.index,
+                ));
+                self.index += 1;
+                self.chunk_start = self.offset;
+                self.chunk_line = line_no;
+            }
+            if is_separator(line) {
+                self.first = false;
+            }
+            self.offset += len;
+            self.line_no += 1;
+            if found.is_some() {
+                return found;
+            }
+        }
+        self.done = true;
+        Some((&text[self.chunk_start..], self.chunk_line, self.index))
+    }
+}
+
+impl Iterator for Documents<'_> {
+    type Item = Document;
+
+    fn next(&mut self) -> Option<Document> {
+        loop {
+            let (chunk, line, index) = self.next_chunk()?;
+            if let Some(doc) = parse_doc(self.input, chunk, line, index, self.keep_trees) {
+                return Some(doc);
+            }
+        }
+    }
+}
+
+fn parse_doc(
     input: &Input,
     chunk: &str,
     first_line: u32,
     index: usize,
     keep_trees: bool,
-    docs: &mut Vec<Document>,
-) {
+) -> Option<Document> {
     let mut source = None;
     let mut content_line = None;
     for (i, line) in chunk.lines().enumerate() {
@@ -579,21 +687,20 @@ fn push_doc(
         content_line = Some(first_line + i as u32);
         break;
     }
-    let Some(line) = content_line else {
-        return; // empty document: skipped
-    };
+    // An empty document is skipped.
+    let line = content_line?;
     let (root, error, issues) = match yaml::parse_document(chunk, first_line) {
         Ok(parsed) => (parsed.root, None, parsed.issues),
         Err(e) => (None, Some(e), Vec::new()),
     };
     if root.is_none() && error.is_none() {
-        return;
+        return None;
     }
     let head = root.as_ref().map(head_of);
     let value = root.as_ref().map(Node::to_json);
     let lines = root.as_ref().map(LineIndex::of);
     let single_object = matches!(&head, Some(Ok(h)) if !h.list);
-    docs.push(Document {
+    Some(Document {
         file: input.name.clone(),
         index,
         line,
@@ -604,7 +711,7 @@ fn push_doc(
         head,
         error,
         issues,
-    });
+    })
 }
 
 /// Why a parsed document is not a Kubernetes object.
@@ -643,6 +750,7 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
             namespace: h.namespace.clone(),
             default_namespace: std::sync::Arc::from("default"),
             base: String::new(),
+            memo: Memo::default(),
         }),
     })
 }
@@ -700,6 +808,7 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 namespace: h.namespace,
                 default_namespace: std::sync::Arc::from("default"),
                 base: format!("/items/{i}"),
+                memo: Memo::default(),
             })
         })
         .collect()

@@ -293,7 +293,7 @@ fn coalesce(base: &mut Value, over: Value) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
                 if v.is_null() {
-                    b.remove(&k);
+                    b.shift_remove(&k);
                 } else if let Some(existing) = b.get_mut(&k) {
                     coalesce(existing, v);
                 } else {

@@ -174,8 +174,13 @@ impl Node {
             NodeKind::Str(s) => Value::String(s.clone()),
             NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeKind::Map(entries) => {
+                // Keys in order, as every map of the project iterates (a
+                // repeated key keeps its last value, as kubectl does): the
+                // insertion order of an order-keeping map is its order.
+                let mut sorted: Vec<&MapEntry> = entries.iter().collect();
+                sorted.sort_by(|a, b| a.key.cmp(&b.key));
                 let mut map = serde_json::Map::with_capacity(entries.len());
-                for e in entries {
+                for e in sorted {
                     map.insert(e.key.clone(), e.value.to_json());
                 }
                 Value::Object(map)
@@ -914,6 +919,46 @@ impl LineIndex {
 
     fn get(&self, h: u64) -> Option<u32> {
         self.hashes.binary_search(&h).ok().map(|i| self.lines[i])
+    }
+
+    /// The index of what is left of the document when its JSON was cut down
+    /// to `value`: the lines of the nodes `value` still has, so every path
+    /// that still exists finds the line it found before.
+    pub fn retain(&self, value: &serde_json::Value) -> LineIndex {
+        use serde_json::Value;
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        let mut stack: Vec<(&Value, u64)> = vec![(value, ROOT_HASH)];
+        while let Some((v, h)) = stack.pop() {
+            match v {
+                Value::Object(map) => {
+                    for (key, child) in map {
+                        let k = key_hash(h, key);
+                        if let Some(l) = self.get(k) {
+                            pairs.push((k, l));
+                        }
+                        stack.push((child, k));
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        let k = item_hash(h, i);
+                        if let Some(l) = self.get(k) {
+                            pairs.push((k, l));
+                        }
+                        stack.push((child, k));
+                    }
+                }
+                _ => {}
+            }
+        }
+        pairs.sort_unstable_by_key(|p| p.0);
+        pairs.dedup_by_key(|p| p.0);
+        let (hashes, lines) = pairs.into_iter().unzip();
+        LineIndex {
+            root: self.root,
+            hashes,
+            lines,
+        }
     }
 
     /// As [`Node::line_of`] on the tree this index was built from.

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "commands",
         &[
             "template_lines",
+            "residue",
             "check",
             "values",
             "route",

@@ -184,8 +184,8 @@ pub fn analyze<'a>(obj: &Object<'a>) -> Vec<ContainerMemory<'a>> {
             };
             let fatal = mc.args.problems.iter().any(|p| p.fatal);
             let estimate = (!fatal && mc.args.memory_inputs_known()).then(|| estimate(&mc.args));
-            let request = MemoryField::read(&mc.container.pointer, mc.container.json, "requests");
-            let limit = MemoryField::read(&mc.container.pointer, mc.container.json, "limits");
+            let request = MemoryField::read(&mc.container.pointer(), mc.container.json, "requests");
+            let limit = MemoryField::read(&mc.container.pointer(), mc.container.json, "limits");
             ContainerMemory {
                 mc,
                 label,

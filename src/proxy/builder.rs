@@ -704,11 +704,24 @@ pub fn resolve(cfg: &ProxyConfig, name: &str) -> Target {
             Target::Missing(name.to_string(), format!("no pool set matching: {name}"))
         };
     }
-    match cfg
-        .pools
-        .iter()
-        .position(|p| p.set.is_none() && p.name == name)
-    {
+    let (count, names) = cfg.pool_names.get_or_init(|| {
+        let mut names = std::collections::HashMap::new();
+        for (i, p) in cfg.pools.iter().enumerate() {
+            if p.set.is_none() {
+                names.entry(p.name.clone()).or_insert(i);
+            }
+        }
+        (cfg.pools.len(), names)
+    });
+    let found = if *count == cfg.pools.len() {
+        names.get(name).copied()
+    } else {
+        // Pools were added after the index was built: look them all up.
+        cfg.pools
+            .iter()
+            .position(|p| p.set.is_none() && p.name == name)
+    };
+    match found {
         Some(i) => Target::Pool(i),
         None => Target::Missing(name.to_string(), format!("no pool matching: {name}")),
     }

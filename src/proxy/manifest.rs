@@ -105,7 +105,7 @@ impl FoundProxy {
         let who = format!("{} container {}", obj.reference(), self.container_name);
         let mc = cmdline::memcached_containers(obj)
             .into_iter()
-            .find(|m| m.container.pointer == self.container_pointer);
+            .find(|m| m.container.pointer() == self.container_pointer);
         move |path: &str| {
             let Some(mc) = &mc else {
                 return Err(format!("{who}: the container is gone from the manifests"));
@@ -167,7 +167,7 @@ pub fn find_proxies(objects: &[Object]) -> Vec<FoundProxy> {
             out.push(FoundProxy {
                 object: i,
                 container_name: mc.container.name.to_string(),
-                container_pointer: mc.container.pointer.clone(),
+                container_pointer: mc.container.pointer(),
                 image: mc.container.image().map(str::to_string),
                 args: mc.args.clone(),
                 arg_pointer,

@@ -387,6 +387,10 @@ pub struct ProxyConfig {
     pub failure: Option<LuaFailure>,
     /// Where tokens are written in `text`, built on first use.
     pub(super) lines: std::sync::OnceLock<LineIndex>,
+    /// Pools outside sets by name (the first of a name), built on first use
+    /// once every pool is in: a route names its children by name, and a
+    /// config of thousands of pools must not scan them all per child.
+    pub(super) pool_names: std::sync::OnceLock<(usize, std::collections::HashMap<String, usize>)>,
 }
 
 impl ProxyConfig {

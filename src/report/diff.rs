@@ -196,7 +196,7 @@ fn route_list(g: &RouteRemap) -> String {
 }
 
 pub fn json(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
-    let doc = json!({
+    let mut doc = json!({
         "old": r.old_label,
         "new": r.new_label,
         "objects": r.objects,
@@ -212,6 +212,8 @@ pub fn json(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
         "max_remap": r.max_remap,
         "exceeded": r.exceeded,
     });
+    // Keys in order, whatever order the maps were built in.
+    doc.sort_all_objects();
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

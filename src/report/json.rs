@@ -62,6 +62,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if report.skipped > 0 {
         doc["summary"]["skipped"] = json!(report.skipped);
     }
+    // Keys in order, whatever order the maps were built in.
+    doc.sort_all_objects();
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

@@ -190,6 +190,7 @@ pub fn write_outcome<W: Write + ?Sized>(
             } else {
                 v["refused"] = json!(true);
             }
+            v.sort_all_objects();
             serde_json::to_writer(&mut *out, &v)?;
             writeln!(out)
         }
@@ -251,7 +252,7 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
                 unrouted,
             },
         ) => {
-            let v = json!({
+            let mut v = json!({
                 "keys": keys,
                 "command": command,
                 "unrouted": unrouted,
@@ -262,6 +263,7 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
                     "backends": p.backends.iter().map(|(b, l, n)| json!({"backend": b, "label": l, "keys": n})).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             });
+            v.sort_all_objects();
             serde_json::to_writer(&mut *out, &v)?;
             writeln!(out)?;
         }
@@ -314,7 +316,7 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
             for o in per_key {
                 write_outcome(format, o, out)?;
             }
-            let v = json!({
+            let mut v = json!({
                 "down": backend,
                 "down_backends": down,
                 "keys": keys,
@@ -357,6 +359,7 @@ pub fn write(format: RouteFormat, output: &RouteOutput, out: &mut dyn Write) -> 
                     r
                 }).collect::<Vec<_>>(),
             });
+            v.sort_all_objects();
             serde_json::to_writer(&mut *out, &v)?;
             writeln!(out)?;
         }

@@ -209,7 +209,10 @@ pub fn sarif(report: &Report, style: &TextStyle) -> Value {
 }
 
 pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &sarif(report, style))?;
+    // Keys in order, whatever order the maps were built in.
+    let mut doc = sarif(report, style);
+    doc.sort_all_objects();
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 

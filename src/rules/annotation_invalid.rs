@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::label_invalid::key_problem;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 
@@ -37,6 +37,7 @@ Rename the key; move large data out of annotations (a ConfigMap), or use
 "#,
     fix: "Use qualified annotation keys, and keep an object's annotations under 256 KiB.",
     check,
+    scope: Scope::Document,
 };
 
 const MAX_TOTAL: usize = 256 * 1024;

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::schema::Lookup;
 
@@ -28,6 +28,7 @@ Add the `apiVersion` of the kind (`monitoring.coreos.com/v1`, say).
 "#,
     fix: "Add the kind's `apiVersion`.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

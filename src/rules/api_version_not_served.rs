@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::schema::{self, Lookup, removed};
 
@@ -35,6 +35,7 @@ changed between versions.
 "#,
     fix: "Use one of the apiVersions the message lists for this kind.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -43,6 +43,7 @@ the key to the ConfigMap.
 "#,
     fix: "Use a key the ConfigMap defines, or add the key to the ConfigMap.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -135,7 +136,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if !found {
                     out.push(RULE.on(
                         t.obj,
-                        &format!("{}/volumeMounts/{j}/subPath", c.pointer),
+                        &format!("{}/volumeMounts/{j}/subPath", c.pointer()),
                         format!(
                             "container `{}` mounts `subPath: {sub}` of volume `{name}`, but {what} has no such {} ({}); the kubelet mounts an empty directory there",
                             c.name,

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -38,6 +38,7 @@ Use the name of the rendered ConfigMap, render it, or mark the reference
 "#,
     fix: "Name a ConfigMap the rendering creates, or make sure the ConfigMap exists before the pods start.",
     check,
+    scope: Scope::Set,
 };
 
 /// Created by Kubernetes in every namespace.
@@ -78,7 +79,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     push_ref(
                         &mut refs,
                         cm,
-                        format!("{}/envFrom/{j}/configMapRef", c.pointer),
+                        format!("{}/envFrom/{j}/configMapRef", c.pointer()),
                         format!("`envFrom` of container `{}`", c.name),
                     );
                 }
@@ -90,7 +91,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     push_ref(
                         &mut refs,
                         cm,
-                        format!("{}/env/{j}/valueFrom/configMapKeyRef", c.pointer),
+                        format!("{}/env/{j}/valueFrom/configMapKeyRef", c.pointer()),
                         format!("variable `{var}` of container `{}`", c.name),
                     );
                 }

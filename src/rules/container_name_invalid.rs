@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::object_name_invalid::is_dns1123_label;
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -31,6 +31,7 @@ Use lower-case letters, digits and `-` (and the same name in `volumeMounts`).
 "#,
     fix: "Name containers and volumes with at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit.",
     check,
+    scope: Scope::Document,
 };
 
 fn shown(s: &str) -> String {

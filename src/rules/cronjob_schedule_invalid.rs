@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -32,6 +32,7 @@ Write five fields (`0 3 * * *`), and move a time zone into `spec.timeZone`.
 "#,
     fix: "Write a five-field cron expression (minute hour day-of-month month day-of-week) or an @ descriptor; put a time zone in spec.timeZone.",
     check,
+    scope: Scope::Document,
 };
 
 const MONTHS: &[&str] = &[

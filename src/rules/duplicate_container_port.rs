@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -37,6 +37,7 @@ config that refer to it).
 "#,
     fix: "Give each container of the pod its own port number.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -59,7 +60,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 {
                     out.push(RULE.on(
                         t.obj,
-                        &format!("{}/ports/{j}/containerPort", c.pointer),
+                        &format!("{}/ports/{j}/containerPort", c.pointer()),
                         format!(
                             "containers `{other}` and `{}` both declare port {port}/{protocol}; they share the pod's network, so only one of them can listen on it",
                             c.name

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -22,6 +22,7 @@ Rename one of them, or render only one.
 "#,
     fix: "Give each object its own name, or render only one of them.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -36,6 +36,7 @@ Use letters, digits and `_` (the portable spelling) in the name.
 "#,
     fix: "Use an environment variable name of letters, digits and '_' (not starting with a digit): it is valid on every Kubernetes version.",
     check,
+    scope: Scope::Document,
 };
 
 /// The first Kubernetes minor version with relaxed env var names on by default.
@@ -97,7 +98,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if let Some(why) = verdict(name) {
                     out.push(RULE.on(
                         t.obj,
-                        &format!("{}/env/{i}/name", c.pointer),
+                        &format!("{}/env/{i}/name", c.pointer()),
                         format!(
                             "environment variable name `{}` of container `{}` is refused: {why}",
                             shown(name),
@@ -119,7 +120,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if let Some(why) = verdict(&as_name) {
                     out.push(RULE.on(
                         t.obj,
-                        &format!("{}/envFrom/{i}/prefix", c.pointer),
+                        &format!("{}/envFrom/{i}/prefix", c.pointer()),
                         format!(
                             "envFrom prefix `{}` of container `{}` is refused: {why}",
                             shown(prefix),

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 
@@ -34,6 +34,7 @@ Use counts of 0 or more, and give Indexed Jobs `completions`.
 "#,
     fix: "Use counts of 0 or more (activeDeadlineSeconds above 0), and give Indexed Jobs completions.",
     check,
+    scope: Scope::Document,
 };
 
 fn int(v: &Value, field: &str) -> Option<i64> {

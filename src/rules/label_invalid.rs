@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::object_name_invalid::is_dns1123_subdomain;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 
@@ -39,6 +39,7 @@ Shorten or rewrite the key or value; put free text in an annotation.
 "#,
     fix: "Use label keys and values of at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (free text belongs in annotations).",
     check,
+    scope: Scope::Document,
 };
 
 const MAX_NAME: usize = 63;

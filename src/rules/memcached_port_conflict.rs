@@ -1,5 +1,5 @@
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{Listener, memcached_containers};
 
@@ -30,6 +30,7 @@ the proxy config that points at it).
 "#,
     fix: "Give each memcached of the pod its own -p (and its containerPort, probes and proxy backend).",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

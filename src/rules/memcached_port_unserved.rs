@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{Listener, MemcachedContainer, memcached_containers};
 
@@ -43,6 +43,7 @@ connect from inside the pod.
 "#,
     fix: "Make memcached's -p/-l, the containerPort, the probes and the Service's targetPort agree.",
     check,
+    scope: Scope::Both,
 };
 
 fn describe(listeners: &[Listener]) -> String {
@@ -110,6 +111,10 @@ fn check_container(
     let c = &mc.container;
     let declared = c.ports();
     let role = mc.role.as_str();
+    if ctx.pass == Scope::Set {
+        services(ctx, t, mc, listeners, &declared, out);
+        return;
+    }
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
         for kind in ["tcpSocket", "httpGet", "grpc"] {
             let Some(port) = c
@@ -126,7 +131,7 @@ fn check_container(
             if let Some(why) = unserved(listeners, n) {
                 out.push(RULE.on(
                     t.obj,
-                    &format!("{}/{probe}/{kind}/port", c.pointer),
+                    &format!("{}/{probe}/{kind}/port", c.pointer()),
                     format!(
                         "the {role} container `{}` has a {probe} on port {n}, but {why}: the probe fails",
                         c.name
@@ -146,7 +151,7 @@ fn check_container(
         if !listeners.iter().any(|l| l.port == n) {
             out.push(RULE.on(
                 t.obj,
-                &format!("{}/ports/{j}/containerPort", c.pointer),
+                &format!("{}/ports/{j}/containerPort", c.pointer()),
                 format!(
                     "the {role} container `{}` declares containerPort {n}, but memcached listens on {}: whatever is sent to {n} is refused",
                     c.name,
@@ -155,12 +160,25 @@ fn check_container(
             ));
         }
     }
+}
+
+/// The set pass: Services that target a port memcached serves to loopback only.
+fn services(
+    ctx: &Context,
+    t: &xref::PodTemplate,
+    mc: &MemcachedContainer,
+    listeners: &[Listener],
+    declared: &[(Option<&str>, i64, &str)],
+    out: &mut Vec<Finding>,
+) {
+    let c = &mc.container;
+    let role = mc.role.as_str();
     for (svc, _) in xref::services_selecting(ctx, t) {
         let svc_ports = svc.json.pointer("/spec/ports").and_then(Value::as_array);
         for (j, sp) in svc_ports.into_iter().flatten().enumerate() {
             let target = sp.get("targetPort").or_else(|| sp.get("port"));
             let Some(target) = target else { continue };
-            let Some(n) = resolve(target, &declared) else {
+            let Some(n) = resolve(target, declared) else {
                 continue;
             };
             // Only ports memcached listens on (loopback only); ports declared but

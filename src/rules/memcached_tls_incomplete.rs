@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 use crate::memcached::cmdline::{MemcachedContainer, SubOpt, memcached_containers};
@@ -55,6 +55,7 @@ release, and give `-Z` together with `ssl_chain_cert` and `ssl_key`.
 "#,
     fix: "Give -Z with ssl_chain_cert and ssl_key, and mount them from a rendered Secret that has those keys.",
     check,
+    scope: Scope::Set,
 };
 
 const FILE_OPTIONS: &[&str] = &["ssl_chain_cert", "ssl_key", "ssl_ca_cert"];

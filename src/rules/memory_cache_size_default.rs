@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::Role;
 
@@ -22,6 +22,7 @@ Pass `-m` with the cache size in MiB, and size the memory limit from it.
 "#,
     fix: "Pass -m with the cache size in MiB (memcached's default is 64).",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

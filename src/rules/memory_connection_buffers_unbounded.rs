@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::memory::{BURST_PER_CONNECTION, CONNECTION_IDLE, burst_connections};
 use crate::memcached::quantity::mib;
@@ -32,6 +32,7 @@ process), or lower `-c`.
 "#,
     fix: "Add -o read_buf_mem_limit=<MiB> with the bound the message gives, or lower -c.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -27,6 +27,7 @@ Write the value in the manifest, or fix the argument the message names.
 "#,
     fix: "Write memory-relevant memcached arguments literally in the manifest, and fix arguments memcached rejects.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::quantity::{mi_ceil, mib};
 use crate::memcached::resources::estimated_with_limit;
@@ -33,6 +33,7 @@ set `-o read_buf_mem_limit`.
 "#,
     fix: "Set limits.memory to at least the estimated peak, or lower -m / -c.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

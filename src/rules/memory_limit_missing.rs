@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::quantity::mi_ceil;
 use crate::memcached::resources::without_pod_limit;
@@ -24,6 +24,7 @@ Set `limits.memory` to the estimate the message gives.
 "#,
     fix: "Set resources.limits.memory (the message gives the estimated peak).",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::Role;
 use crate::memcached::quantity::{mi_ceil, mib};
@@ -25,6 +25,7 @@ Raise `-m` to use the memory, or lower the limit to the estimate.
 "#,
     fix: "Raise -m to use the memory, or lower limits.memory to the estimate.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

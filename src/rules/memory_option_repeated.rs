@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{ArgField, ArgRef, Opt, SubOpt};
 
@@ -35,6 +35,7 @@ instead of appending the flag again.
 "#,
     fix: "Give each memory option once: set the value where the chart derives it instead of appending the flag again.",
     check,
+    scope: Scope::Document,
 };
 
 /// Options whose value the memory model reads.
@@ -79,7 +80,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let same = earlier.iter().all(|o| o.value == last.value);
                 out.push(RULE.on(
                     obj,
-                    &last.from.pointer(&cm.mc.container.pointer),
+                    &last.from.pointer(&cm.mc.container.pointer()),
                     format!(
                         "{} gives -{letter} {} times: {} then {}; memcached uses the last{}",
                         cm.describe(),
@@ -109,7 +110,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let same = earlier.iter().all(|s| s.value == last.value);
                 out.push(RULE.on(
                     obj,
-                    &last.from.pointer(&cm.mc.container.pointer),
+                    &last.from.pointer(&cm.mc.container.pointer()),
                     format!(
                         "{} gives -o {name} {} times: {} then {}; memcached uses the last{}",
                         cm.describe(),

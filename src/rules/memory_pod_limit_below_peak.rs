@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::k8s;
 use crate::memcached::quantity::{bytes_of, mi_ceil, mib};
@@ -28,6 +28,7 @@ Raise the pod-level limit to the sum the message gives, or shrink `-m`/`-c`.
 "#,
     fix: "Raise the pod-level memory limit to the sum the message gives, or shrink -m / -c.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -49,12 +50,12 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 mib(peak)
             ));
         }
-        let memcached: Vec<&str> = mcs
+        let memcached: Vec<(&str, usize)> = mcs
             .iter()
-            .map(|c| c.mc.container.pointer.as_str())
+            .map(|c| (c.mc.container.field, c.mc.container.index))
             .collect();
         for c in k8s::containers(obj) {
-            if !c.long_running() || memcached.contains(&c.pointer.as_str()) {
+            if !c.long_running() || memcached.contains(&(c.field, c.index)) {
                 continue;
             }
             let own = c

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::k8s;
 use crate::memcached::quantity::mib;
@@ -32,6 +32,7 @@ memcached, size both from the estimate the memory rules give.
 "#,
     fix: "Lower requests.memory to at most limits.memory, or raise the limit (for memcached, to the estimated peak).",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -47,7 +48,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             } else {
                 "container"
             };
-            compare(obj, &c.pointer, c.json, format!("{what} `{}`", c.name), out);
+            compare(
+                obj,
+                &c.pointer(),
+                c.json,
+                format!("{what} `{}`", c.name),
+                out,
+            );
         }
     }
 }

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::quantity::{mi_ceil, mib};
 
@@ -27,6 +27,7 @@ Request at least the amount the message gives.
 "#,
     fix: "Set requests.memory to at least -m plus the fixed overhead the message gives.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

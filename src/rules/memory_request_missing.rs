@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::quantity::mi_ceil;
 use crate::memcached::resources::without_pod_limit;
@@ -25,6 +25,7 @@ Set `requests.memory` to the steady size the message gives.
 "#,
     fix: "Set resources.requests.memory (the message gives the cache's steady size).",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

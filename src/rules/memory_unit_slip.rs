@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::Role;
 use crate::memcached::quantity::{mi_ceil, mib};
@@ -47,6 +47,7 @@ quantity with a binary suffix (`Mi`, `Gi`) sized from the estimate.
 "#,
     fix: "Write -m as a plain number of MiB, and memory quantities with Mi/Gi sized from the estimate.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -104,7 +105,7 @@ fn flag_unit_on_m(obj: &crate::manifest::Object, cm: &ContainerMemory, out: &mut
     out.push(
         RULE.on(
             obj,
-            &opt.from.pointer(&cm.mc.container.pointer),
+            &opt.from.pointer(&cm.mc.container.pointer()),
             format!(
                 "`{} {raw}` on {}: memcached reads -m with atoi as {n} MiB, not {meant}",
                 opt.spelled,

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::migration::{self, Shape};
 
@@ -26,6 +26,7 @@ Remove the old pool and read the new one directly (drop
 "#,
     fix: "Drop the old placement's pool and its route_failover (cache.migration).",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::manifest::{pod_host, replicas};
 use crate::proxy::migration;
@@ -27,6 +27,7 @@ chart does this while `cache.migration.fromReplicas` is set), then scale down.
 "#,
     fix: "Keep max(old, new) pods in the StatefulSet until the migration ends.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

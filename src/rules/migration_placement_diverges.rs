@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::manifest::pod_host;
 use crate::proxy::migration::{self, Shape};
@@ -29,6 +29,7 @@ StatefulSet's first `fromReplicas` pods in ordinal order.
 "#,
     fix: "List the old placement as the StatefulSet's first pods, in ordinal order.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -126,6 +126,31 @@ pub struct Rule {
     /// One sentence telling how to fix it, ending with a period.
     pub fix: &'static str,
     pub check: fn(&Context, &mut Vec<Finding>),
+    /// What the rule needs to see at once (see [`Scope`]).
+    pub scope: Scope,
+}
+
+/// What a rule looks at, and so how `mclint check` can run it without
+/// holding the whole rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One document (or object) at a time: its findings do not depend on any
+    /// other document. Run over batches of documents, each let go when done.
+    Document,
+    /// Relations between objects (selectors, references, proxy configs and
+    /// their backends): run once, over what [`crate::residue`] keeps of every
+    /// object.
+    Set,
+    /// A rule with a part of each kind: run in both passes, each time doing
+    /// the part of that pass ([`Context::pass`]).
+    Both,
+}
+
+impl Scope {
+    /// Does a rule of this scope run in the pass over `pass` scope?
+    pub fn runs_in(self, pass: Scope) -> bool {
+        self == pass || self == Scope::Both
+    }
 }
 
 impl Rule {
@@ -163,6 +188,9 @@ impl Rule {
 /// from it on first use.
 pub struct Context<'a> {
     pub rendering: Rendering<'a>,
+    /// The pass being run: [`Scope::Document`] over a batch of documents, or
+    /// [`Scope::Set`] over every object (as cut down by [`crate::residue`]).
+    pub pass: Scope,
     /// Proxy configs, loaded once on first use ([`Context::proxies`]).
     proxies: OnceCell<Proxies>,
     /// The schema set, loaded once on first use ([`Context::schemas`]).
@@ -187,6 +215,7 @@ impl<'a> Context<'a> {
     pub fn new(rendering: Rendering<'a>) -> Context<'a> {
         Context {
             rendering,
+            pass: Scope::Set,
             proxies: OnceCell::new(),
             schemas: OnceCell::new(),
             index: OnceCell::new(),
@@ -200,6 +229,22 @@ impl<'a> Context<'a> {
         let ctx = Context::new(rendering);
         let _ = ctx.schemas.set(Ok(schemas));
         ctx
+    }
+
+    /// A context given the outcome of loading the schema set once already
+    /// (by an earlier batch of the same run), error included.
+    pub fn with_loaded_schemas(
+        rendering: Rendering<'a>,
+        schemas: Result<Arc<SchemaSet>, SchemaError>,
+    ) -> Context<'a> {
+        let ctx = Context::new(rendering);
+        let _ = ctx.schemas.set(schemas);
+        ctx
+    }
+
+    /// The schema set, if a rule loaded it.
+    pub fn loaded_schemas(&self) -> Option<Result<Arc<SchemaSet>, SchemaError>> {
+        self.schemas.get().cloned()
     }
 
     /// Every proxy of the rendering and every config, loaded once.

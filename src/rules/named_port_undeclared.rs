@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::k8s;
 use crate::manifest::Object;
@@ -44,6 +44,7 @@ Use the name the container declares, or declare the port under that name.
 "#,
     fix: "Use a port name the container declares, or declare the port with that name.",
     check,
+    scope: Scope::Both,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -108,11 +109,25 @@ fn names(declared: &[Declared]) -> String {
     }
 }
 
+/// The port problems of the pass: probes (each pod alone) in the document
+/// pass, Service target ports (Services and the pods they select) in the set
+/// pass.
 pub(super) fn port_problems<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PortProblem<'c, 'a>> {
     let mut out = Vec::new();
     let templates = xref::pod_templates(ctx);
-    // Probes.
-    for t in &templates {
+    if ctx.pass == Scope::Document {
+        probe_problems(&templates, &mut out);
+    } else {
+        service_problems(ctx, &templates, &mut out);
+    }
+    out
+}
+
+fn probe_problems<'c, 'a>(
+    templates: &[xref::PodTemplate<'c, 'a>],
+    out: &mut Vec<PortProblem<'c, 'a>>,
+) {
+    for t in templates {
         let containers = t.containers();
         let pod_ports = declared_ports(&containers);
         for c in containers.iter().filter(|c| c.long_running()) {
@@ -135,7 +150,7 @@ pub(super) fn port_problems<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PortProblem<'c,
                     let Some(port) = h.get("port").and_then(|v| port_value(v, true)) else {
                         continue;
                     };
-                    let pointer = format!("{}/{probe}/{handler}/port", c.pointer);
+                    let pointer = format!("{}/{probe}/{handler}/port", c.pointer());
                     match port {
                         PortValue::Name(name) => {
                             if own.iter().any(|d| d.1 == Some(name)) {
@@ -179,11 +194,17 @@ pub(super) fn port_problems<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PortProblem<'c,
             }
         }
     }
-    // Service target ports.
+}
+
+fn service_problems<'c, 'a>(
+    ctx: &'c Context<'a>,
+    templates: &[xref::PodTemplate<'c, 'a>],
+    out: &mut Vec<PortProblem<'c, 'a>>,
+) {
     for (svc, sel) in xref::selecting_services(ctx) {
         let ns = svc.effective_namespace();
         let selected: Vec<&xref::PodTemplate> =
-            xref::templates_selected(ctx, &templates, Some(ns), &sel)
+            xref::templates_selected(ctx, templates, Some(ns), &sel)
                 .into_iter()
                 .map(|i| &templates[i])
                 .collect();
@@ -267,5 +288,4 @@ pub(super) fn port_problems<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PortProblem<'c,
             }
         }
     }
-    out
 }

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 use crate::netpol::{self, Denial, Direction, Miss, Pod, Policy, Verdict};
@@ -60,6 +60,7 @@ on that port. The finding names the policy and the rule that is missing.
 "#,
     fix: "Allow the proxy's pods to the cache pods' port in both the proxy's egress and the cache pods' ingress policies.",
     check,
+    scope: Scope::Set,
 };
 
 /// `matchLabels` that select `pod`: its workload's `spec.selector.matchLabels`

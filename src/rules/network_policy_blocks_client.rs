@@ -3,7 +3,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 
 use super::network_policy_blocks_backend::report_path;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::k8s;
 use crate::manifest::Object;
@@ -47,6 +47,7 @@ them out in the client's egress policy if it has one.
 "#,
     fix: "Admit the client's pods at the port it uses, in the destination's ingress and the client's egress policies.",
     check,
+    scope: Scope::Set,
 };
 
 /// Every `host:port` token of a container's args, command and literal env values.

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{Role, memcached_containers};
 use crate::netpol::{self, Openness};
@@ -37,6 +37,7 @@ only the proxies and clients that need it.
 "#,
     fix: "Admit the memcached port only from the proxies and clients that need it.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

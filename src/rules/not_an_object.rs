@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::as_object;
 
@@ -30,6 +30,7 @@ remove it.
 "#,
     fix: "Give the document `apiVersion`, `kind` and `metadata.name`, or remove it.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

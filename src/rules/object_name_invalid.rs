@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -43,6 +43,7 @@ template's `trunc`).
 "#,
     fix: "Rename the object to fit its kind's naming rule (lower case, digits, '-'; the length limit in the message).",
     check,
+    scope: Scope::Document,
 };
 
 /// A DNS-1123 label: 1-63 of `[a-z0-9-]`, alphanumeric at both ends.

@@ -1,5 +1,5 @@
 use super::xref::{self, PodTemplate, Selector};
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -33,6 +33,7 @@ Use the same labels as the workload's `spec.selector`, or remove the budget.
 "#,
     fix: "Give the budget the same selector as the workload it protects.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -35,6 +35,7 @@ Rename one of them (and its `volumeMounts`).
 "#,
     fix: "Give every container and every volume of a pod its own name.",
     check,
+    scope: Scope::Document,
 };
 
 fn shown(s: &str) -> String {
@@ -79,7 +80,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 match ports.get(name) {
                     Some(first) => out.push(RULE.on(
                         t.obj,
-                        &format!("{}/ports/{j}/name", c.pointer),
+                        &format!("{}/ports/{j}/name", c.pointer()),
                         format!(
                             "port name `{}` is used twice in container `{}` (first as port {first})",
                             shown(name),

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -33,6 +33,7 @@ Shorten the name (and the probes and Service `targetPort`s that refer to it).
 "#,
     fix: "Use a port name of at most 15 lower-case letters, digits and '-' (Services: name every port).",
     check,
+    scope: Scope::Document,
 };
 
 /// An IANA service name as Kubernetes checks it (`IsValidPortName`).
@@ -62,7 +63,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if !is_iana_svc_name(name) {
                     out.push(RULE.on(
                         t.obj,
-                        &format!("{}/ports/{j}/name", c.pointer),
+                        &format!("{}/ports/{j}/name", c.pointer()),
                         format!(
                             "port name `{}` of container `{}` is not an IANA service name (at most 15 lower-case letters, digits and '-', with a letter, no '-' at the ends or twice in a row); it has {} characters",
                             shown(name),

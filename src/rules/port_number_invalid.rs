@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -39,6 +39,7 @@ set it to the `containerPort`.
 "#,
     fix: "Use ports in 1-65535; with hostNetwork: true, leave hostPort out or make it equal to containerPort.",
     check,
+    scope: Scope::Document,
 };
 
 fn in_range(n: i64) -> bool {
@@ -68,7 +69,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 match host_ports.get(&key) {
                     Some(first) => out.push(RULE.on(
                         t.obj,
-                        &format!("{}/ports/{j}/hostPort", c.pointer),
+                        &format!("{}/ports/{j}/hostPort", c.pointer()),
                         format!(
                             "hostPort {host}/{protocol} of {here} is declared twice in the pod (first by {first})"
                         ),
@@ -82,7 +83,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         for c in t.containers() {
             let ports = c.json.get("ports").and_then(Value::as_array);
             for (j, p) in ports.into_iter().flatten().enumerate() {
-                let at = format!("{}/ports/{j}", c.pointer);
+                let at = format!("{}/ports/{j}", c.pointer());
                 let container_port = p.get("containerPort").and_then(Value::as_i64);
                 if let Some(n) = container_port.filter(|n| !in_range(*n)) {
                     out.push(RULE.on(

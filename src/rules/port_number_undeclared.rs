@@ -1,5 +1,5 @@
 use super::named_port_undeclared::port_problems;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -39,6 +39,7 @@ better still refer to it by that name, or correct the number.
 "#,
     fix: "Declare the port in the container's `ports` (and refer to it by name), or correct the number.",
     check,
+    scope: Scope::Both,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -34,6 +34,7 @@ other one to `null` (`tcpSocket: null`).
 "#,
     fix: "Give each probe and lifecycle hook exactly one handler (set a chart default's other handler to null in values).",
     check,
+    scope: Scope::Document,
 };
 
 const PROBE_HANDLERS: &[&str] = &["exec", "httpGet", "tcpSocket", "grpc"];
@@ -72,7 +73,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 };
                 let found = handlers(p, PROBE_HANDLERS);
                 if let Some(msg) = verdict(probe, c.name, &found, PROBE_HANDLERS) {
-                    out.push(RULE.on(t.obj, &format!("{}/{probe}", c.pointer), msg));
+                    out.push(RULE.on(t.obj, &format!("{}/{probe}", c.pointer()), msg));
                 }
             }
             for hook in ["postStart", "preStop"] {
@@ -87,7 +88,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let found = handlers(h, HOOK_HANDLERS);
                 let what = format!("lifecycle.{hook}");
                 if let Some(msg) = verdict(&what, c.name, &found, HOOK_HANDLERS) {
-                    out.push(RULE.on(t.obj, &format!("{}/lifecycle/{hook}", c.pointer), msg));
+                    out.push(RULE.on(t.obj, &format!("{}/lifecycle/{hook}", c.pointer()), msg));
                 }
             }
         }

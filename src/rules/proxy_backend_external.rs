@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::manifest::{external_host, is_loopback, pod_host, service_host};
 
@@ -36,6 +36,7 @@ together: `mclint check proxy.yaml cache.yaml`) to let mclint verify it.
 "#,
     fix: "Make sure the StatefulSet, its headless Service and the port exist in that namespace, or check the cache's manifests together with the proxy's.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -35,6 +35,7 @@ use a table `{ host = "...", port = 11211, label = "..." }`.
 "#,
     fix: "Write backends as `host:port [label]` (label: letters only) or `{ host = ..., port = ..., label = ... }`.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

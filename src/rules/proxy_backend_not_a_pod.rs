@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{Role, memcached_containers};
 use crate::proxy::manifest::{external_host, is_loopback, pod_host, replicas, service_host};
@@ -35,6 +35,7 @@ serviceName, a headless Service, and memcached's port.
 "#,
     fix: "List each StatefulSet pod by its stable DNS name (headless serviceName) and memcached's port.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

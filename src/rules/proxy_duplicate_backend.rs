@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -23,6 +23,7 @@ List each server once.
 "#,
     fix: "List each backend once per pool.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

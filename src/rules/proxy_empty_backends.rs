@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::BackendsForm;
 
@@ -22,6 +22,7 @@ List at least one backend; guard templates against zero replicas.
 "#,
     fix: "List at least one backend in every pool.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

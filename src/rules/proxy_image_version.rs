@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -29,6 +29,7 @@ Pin the image: `memcached:1.6.38` (or newer), ideally with a digest.
 "#,
     fix: "Pin the proxy image to memcached 1.6.38 or newer.",
     check,
+    scope: Scope::Set,
 };
 
 /// (major, minor, patch) of a tag like `1.6.38` or `1.6.38-alpine`.

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::memcached::cmdline::{Role, memcached_containers};
 use crate::proxy::manifest::is_loopback;
@@ -24,6 +24,7 @@ Point the backend at the local cache container's port, or add the container.
 "#,
     fix: "Use the port of a cache container in the same pod, or add one.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -29,6 +29,7 @@ Fix the Lua at the line named; `luac -p FILE` checks the syntax.
 "#,
     fix: "Fix the Lua at the line named in the message.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

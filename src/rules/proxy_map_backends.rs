@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::BackendsForm;
 
@@ -24,6 +24,7 @@ Write backends as a list, in a fixed order (StatefulSet ordinal order).
 "#,
     fix: "Write backends as a list in a fixed order.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::api::{ArgTy, BACKEND_OPTIONS, SETTINGS};
 use crate::proxy::model::Dist;
@@ -30,6 +30,7 @@ Use the type and range the message names.
 "#,
     fix: "Use the type and value range the proxy accepts for the option.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::manifest::{pod_host, replicas};
 
@@ -25,6 +25,7 @@ Generate the list from `replicas`, in ordinal order.
 "#,
     fix: "List every pod of the StatefulSet, in ordinal order 0..replicas-1.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

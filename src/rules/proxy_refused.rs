@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{CMD_ANY_STORAGE, HandlerKind, ProblemKind, is_ttl_command};
 use crate::proxy::value::Lv;
@@ -29,6 +29,7 @@ Change the config as the message says.
 "#,
     fix: "Change the config as the message says; the proxy does not load it as written.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::Dist;
 use crate::proxy::placement::{RingMode, ring_options};
@@ -33,6 +33,7 @@ jump hash.
 "#,
     fix: "Set `omode = \"ketama\"` (or twemproxy/evcache) and an `obuckets` that is a multiple of 4.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -27,6 +27,7 @@ Give each copy its own `options = { seed = "<copy name>" }`.
 "#,
     fix: "Give each replica pool its own `options = { seed = ... }`.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::split_set_zone;
 use crate::proxy::value::Lv;
@@ -26,6 +26,7 @@ Name sets `set_` plus letters and digits only: `set_mycache`.
 "#,
     fix: "Name pool sets `set_` followed by letters and digits only (no further `_`).",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::value::Lv;
 
@@ -23,6 +23,7 @@ Use two different characters, such as `{}`.
 "#,
     fix: "Use two different characters for the tags filter, such as `{}`.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::value::Lv;
 
@@ -31,6 +31,7 @@ ignored for it), or drop backend TLS and protect the traffic otherwise
 "#,
     fix: "Run an image built with --enable-proxy-tls, or remove backend TLS options.",
     check,
+    scope: Scope::Set,
 };
 
 const NEEDS: &str = "needs memcached built with --enable-proxy-tls, which the official memcached image is not: the proxy refuses the config (TLS support not compiled)";

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::Loaded;
 use crate::proxy::api::{
@@ -29,6 +29,7 @@ Spell the key as documented and put it where it belongs.
 "#,
     fix: "Spell the key as routelib documents it, in the table it belongs to.",
     check,
+    scope: Scope::Set,
 };
 
 fn keys_of(t: &Table) -> impl Iterator<Item = &str> {

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{SlotValue, Target};
 
@@ -24,6 +24,7 @@ Remove the pool, or route to it.
 "#,
     fix: "Remove the pool, or route traffic to it.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

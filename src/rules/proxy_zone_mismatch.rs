@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::k8s::pinned_zone;
 use crate::proxy::Loaded;
@@ -37,6 +37,7 @@ file each copy under the zone its StatefulSet is pinned to (the chart's
 "#,
     fix: "Pin each zone's proxies and cache copy to the zone their config names.",
     check,
+    scope: Scope::Set,
 };
 
 /// The local zone of a zone-first route: its own argument, else the global one.

@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::proxy_zone_mismatch::{child_zones, pool_zone, zone_routes};
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::k8s::pinned_zone;
 
@@ -37,6 +37,7 @@ zone (the chart's `cache.zones` does both).
 "#,
     fix: "Pin a proxy and a copy to every zone (cache.zones renders both).",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

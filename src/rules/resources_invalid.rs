@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 use crate::memcached::quantity::Quantity;
@@ -38,6 +38,7 @@ resources whole numbers, with a limit equal to the request.
 "#,
     fix: "Keep every request at or below its limit and never negative; give extended resources a whole-number limit equal to the request.",
     check,
+    scope: Scope::Document,
 };
 
 fn shown(s: &str) -> String {
@@ -157,7 +158,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         for c in t.containers() {
             check_resources(
                 t.obj,
-                &format!("{}/resources", c.pointer),
+                &format!("{}/resources", c.pointer()),
                 &format!("container `{}`", shown(c.name)),
                 out,
             );

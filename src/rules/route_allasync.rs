@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::HandlerKind;
 
@@ -23,6 +23,7 @@ or register it yourself in a library: `register_route_handlers({ "allasync" })`.
 "#,
     fix: "Use route_allsync or route_split, or register allasync in a library loaded with routelib.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{HandlerKind, SlotValue};
 use crate::proxy::value::Lv;
@@ -33,6 +33,7 @@ costs the slowest copy's round trip instead of the fastest's; add
 "#,
     fix: "Add `miss = true` so a read waits for a hit from any copy (and `wait` to bound a true miss).",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{HandlerKind, ListForm, SlotValue};
 use crate::proxy::value::Lv;
@@ -34,6 +34,7 @@ last: `children = { "set_copies_a", "set_copies_b" }`.
 "#,
     fix: "List the children in order (`children = { \"set_x_a\", \"set_x_b\" }`); the last one's answer is returned.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::api::handler_args;
 use crate::proxy::value::Lv;
@@ -26,6 +26,7 @@ Use the type the handler expects.
 "#,
     fix: "Give the argument the type the handler expects.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

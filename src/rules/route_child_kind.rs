@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::eval::describe;
 use crate::proxy::model::{SlotValue, Target};
@@ -24,6 +24,7 @@ Name one zone (`set_main_east`) for a child; wrap a single pool in a table
 "#,
     fix: "Give child one pool or route, and children a pool set or a table of pools.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

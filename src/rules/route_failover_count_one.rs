@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::HandlerKind;
 use crate::proxy::value::Lv;
@@ -24,6 +24,7 @@ failover is wanted.
 "#,
     fix: "Set failover_count to 2 or more (it counts the first child too), or use route_direct.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

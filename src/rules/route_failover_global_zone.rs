@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{HandlerKind, ListForm, SlotValue};
 
@@ -23,6 +23,7 @@ Use `route_zfailover`, or pass `local_zone = "east"` to route_failover.
 "#,
     fix: "Use route_zfailover, or pass the zone to route_failover as `local_zone = ...`.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{ProxyConfig, Route};
 
@@ -36,6 +36,7 @@ Give the handler its target: `child = "main"` (a pool name or a route), or
 "#,
     fix: "Give the handler the pool or route it sends requests to (`child`, `child_a`/`child_b` or `children`), and route_ttl its `ttl`.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

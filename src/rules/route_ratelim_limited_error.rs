@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::HandlerKind;
 use crate::proxy::value::Lv;
@@ -37,6 +37,7 @@ retry it at once), or rate-limit in the application until routelib is fixed.
 "#,
     fix: "Expect SERVER_ERROR lua failure for requests over the limit, or limit elsewhere.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::eval::is_ttl_route;
 use crate::proxy::model::{HandlerKind, SlotValue, Target};
@@ -40,6 +40,7 @@ happens after the others have sent it: a small handler that calls
 "#,
     fix: "Put the route_ttl child last in a handler that sends to children one after another (like the chart's route_ordered).",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

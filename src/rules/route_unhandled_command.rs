@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{COMMANDS, MapEntry};
 
@@ -28,6 +28,7 @@ Add `default = route_...{}` to routes{}, or route the missing commands.
 "#,
     fix: "Add a `default` route, or route the commands listed.",
     check,
+    scope: Scope::Set,
 };
 
 /// Commands route_ttl handles.

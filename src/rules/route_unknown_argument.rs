@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::api::{did_you_mean, handler_args, ignored_args};
 use crate::proxy::value::Key;
@@ -29,6 +29,7 @@ many zones route_zfailover asks, give it a set with fewer zones.
 "#,
     fix: "Spell the argument as routelib names it, or remove an argument the handler ignores.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

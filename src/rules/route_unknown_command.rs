@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{CMD_ANY_STORAGE, ProblemKind};
 
@@ -26,6 +26,7 @@ Use a known command name; use `default` for "every other command".
 "#,
     fix: "Use a command routelib knows; use `default` to catch every other command.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

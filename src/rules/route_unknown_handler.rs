@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::HandlerKind;
 
@@ -26,6 +26,7 @@ Use a defined handler, or load the library that defines it
 "#,
     fix: "Use a handler routelib defines, or load the library that registers it.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{SlotValue, Target};
 
@@ -23,6 +23,7 @@ Use a defined pool, or define the pool.
 "#,
     fix: "Name a pool defined in pools{}, or define it.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

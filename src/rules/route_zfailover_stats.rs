@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::HandlerKind;
 use crate::proxy::value::Lv;
@@ -30,6 +30,7 @@ mistaken for a live one.
 "#,
     fix: "Drop `stats` on route_zfailover (its counter stays 0 in 1.6.38); watch fan-out another way.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{HandlerKind, SlotValue};
 use crate::proxy::value::{Key, Lv};
@@ -24,6 +24,7 @@ Set `local_zone(...)` to one of the set's zone names, or pass `local_zone =`.
 "#,
     fix: "Set a local zone that names one of the route's child zones.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

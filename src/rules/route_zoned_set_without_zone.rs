@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::proxy::model::{HandlerKind, ListForm, SlotValue};
 
@@ -28,6 +28,7 @@ global `local_zone()`), or list children in order: `children = { "set_cache_a", 
 "#,
     fix: "Give route_failover `local_zone = \"...\"`, or list the zones in order.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::schema::Lookup;
 
@@ -50,6 +50,7 @@ lists the allowed ones).
 "#,
     fix: "Correct the named field: its spelling, its type or its value, as the message says.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 
@@ -39,6 +39,7 @@ and select the pods by at least one label.
 "#,
     fix: "Give In/NotIn expressions values, Exists/DoesNotExist none, and workload selectors at least one label.",
     check,
+    scope: Scope::Document,
 };
 
 fn check_selector(obj: &Object, pointer: &str, out: &mut Vec<Finding>) {

@@ -1,5 +1,5 @@
 use super::xref::{self, Selector};
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -36,6 +36,7 @@ the selector a subset of the template labels.
 "#,
     fix: "Make the selector a subset of the pod template's labels.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

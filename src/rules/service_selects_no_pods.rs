@@ -1,5 +1,5 @@
 use super::xref::{self, PodTemplate};
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -35,6 +35,7 @@ Service with the `mclint.io/ignore` annotation.
 "#,
     fix: "Make the Service's selector a subset of the labels of the pod template it should route to, in the same namespace.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

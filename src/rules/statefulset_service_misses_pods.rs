@@ -1,5 +1,5 @@
 use super::xref::{self, Selector};
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -38,6 +38,7 @@ Give the Service the same selector as the StatefulSet's `spec.selector`.
 "#,
     fix: "Give the governing Service the same selector as the StatefulSet's `spec.selector`.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

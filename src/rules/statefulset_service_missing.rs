@@ -1,5 +1,5 @@
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -31,6 +31,7 @@ Point `serviceName` at the rendered headless Service, or render one with
 "#,
     fix: "Name a headless Service (`clusterIP: None`) of the same namespace in `spec.serviceName`, or render one.",
     check,
+    scope: Scope::Set,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

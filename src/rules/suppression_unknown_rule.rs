@@ -1,5 +1,5 @@
 use super::suppression::{IGNORE_ANNOTATION, parse_ignore};
-use super::{Context, RULES, Rule};
+use super::{Context, RULES, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -32,6 +32,7 @@ finding it silenced is gone.
 "#,
     fix: "Name rules by the ids `mclint rules` lists (or `all`), or remove the annotation.",
     check,
+    scope: Scope::Document,
 };
 
 /// The JSON pointer of the annotation (`/` in the key is `~1`).

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::schema::{self, Lookup};
 
@@ -31,6 +31,7 @@ Pass `--schema-dir DIR` with the resource's schema as
 "#,
     fix: "Give the kind's schema with `--schema-dir` (or ignore this rule for custom resources).",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::xref;
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -37,6 +37,7 @@ mount.
 "#,
     fix: "Declare the volume in the pod's `volumes`, or mount one that is declared.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -67,7 +68,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     };
                     out.push(RULE.on(
                         t.obj,
-                        &format!("{}/{field}/{j}/name", c.pointer),
+                        &format!("{}/{field}/{j}/name", c.pointer()),
                         format!("container `{}` uses volume `{name}`, which is not declared ({declared})", c.name),
                     ));
                 }

@@ -53,10 +53,12 @@ impl PodTemplate<'_, '_> {
 
 pub fn pod_template<'c, 'a>(obj: &'c Object<'a>) -> Option<PodTemplate<'c, 'a>> {
     let (spec_pointer, spec) = k8s::pod_spec(obj)?;
-    let labels = k8s::pod_metadata_pointer(&obj.kind)
-        .and_then(|p| crate::manifest::json_at(obj.json, p))
-        .and_then(|m| m.get("labels"))
-        .and_then(Value::as_object);
+    let labels = *obj.memo.pod_labels.get_or_init(|| {
+        k8s::pod_metadata_pointer(&obj.kind)
+            .and_then(|p| crate::manifest::json_at(obj.json, p))
+            .and_then(|m| m.get("labels"))
+            .and_then(Value::as_object)
+    });
     Some(PodTemplate {
         obj,
         spec_pointer,

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::yaml::YamlIssueKind;
 
@@ -29,6 +29,7 @@ Merge the two entries into one.
 "#,
     fix: "Keep one entry for the key and merge what the two said.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::yaml::YamlIssueKind;
 
@@ -28,6 +28,7 @@ style (`- item` per line).
 "#,
     fix: "Indent the continuation lines deeper than the key, or use a block list.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule};
+use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -27,6 +27,7 @@ template, look at the template named by the `# Source:` line.
 "#,
     fix: "Fix the YAML at the line shown; in a chart, fix the template named by the `# Source:` line.",
     check,
+    scope: Scope::Document,
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {

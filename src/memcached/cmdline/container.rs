@@ -16,7 +16,7 @@ impl MemcachedContainer<'_> {
     /// JSON pointer to where an argument was written.
     pub fn pointer(&self, from: Option<ArgRef>) -> String {
         match from {
-            Some(r) => r.pointer(&self.container.pointer),
+            Some(r) => r.pointer(&self.container.pointer()),
             None => self.default_pointer(),
         }
     }
@@ -26,11 +26,11 @@ impl MemcachedContainer<'_> {
     pub fn default_pointer(&self) -> String {
         let c = &self.container;
         if c.json.get("args").is_some() {
-            format!("{}/args", c.pointer)
+            format!("{}/args", c.pointer())
         } else if c.json.get("command").is_some() {
-            format!("{}/command", c.pointer)
+            format!("{}/command", c.pointer())
         } else {
-            c.pointer.clone()
+            c.pointer()
         }
     }
 }

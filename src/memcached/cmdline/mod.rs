@@ -581,7 +581,9 @@ mod tests {
 
     fn argv_of(json: &Value) -> Option<(Vec<ArgWord>, Launch)> {
         let c = Container {
-            pointer: "/spec/containers/0".into(),
+            spec_pointer: "/spec",
+            field: "containers",
+            index: 0,
             name: "c",
             json,
             init: false,
