@@ -7,10 +7,16 @@
 //! `DIR/v1.XX/*.json` for one.
 //!
 //! A [`SchemaSet`] is built once per (version, schema dir) and cached for the
-//! process; each schema is parsed and compiled the first time an object of its
-//! kind is validated, and then reused.
+//! process. Each object is first checked against its schema's compact form
+//! ([`compact`]: encoded at build time for the embedded schemas, when the
+//! directory is read for `--schema-dir`), which decides most valid objects in
+//! microseconds. Only an object it cannot call valid makes the full schema be
+//! parsed and compiled (`jsonschema`, once per schema and process), which
+//! gives the verdict and the messages, exactly as without the compact form.
 
+pub mod compact;
 pub mod embedded;
+mod encode;
 mod message;
 pub mod quantity;
 pub mod removed;
@@ -18,6 +24,8 @@ pub mod removed;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+
+use compact::CompactSchema;
 
 use serde_json::Value;
 
@@ -108,8 +116,22 @@ enum Source {
     Dir(PathBuf, Arc<Value>),
 }
 
-/// A compiled schema and the document it came from (for messages).
+/// A schema ready to validate with: its compact form (if it has one) and, on
+/// first need, the full validator and the document it came from (for
+/// messages).
 pub struct Compiled {
+    compact: Option<CompactSchema>,
+    source: FullSource,
+    full: OnceLock<Result<Full, SchemaError>>,
+}
+
+enum FullSource {
+    /// JSON text of an embedded schema, and the name shown in errors.
+    Embedded(&'static str, String),
+    Parsed(String, Arc<Value>),
+}
+
+struct Full {
     validator: jsonschema::Validator,
     schema: Arc<Value>,
 }
@@ -246,31 +268,36 @@ impl SchemaSet {
     }
 
     fn compile(&self, file: &str) -> Result<Arc<Compiled>, SchemaError> {
-        let (shown, schema) = match self.files.get(file) {
+        let compiled = match self.files.get(file) {
             None => {
                 return Err(SchemaError::BadSchema {
                     file: file.to_string(),
                     reason: "no such schema".into(),
                 });
             }
-            Some(Source::Embedded(text)) => {
-                let shown = format!("schemas/v{}/{file}", self.version);
-                let value = serde_json::from_str(text).map_err(|e| SchemaError::BadSchema {
-                    file: shown.clone(),
-                    reason: e.to_string(),
-                })?;
-                (shown, Arc::new(value))
+            Some(Source::Embedded(text)) => Compiled {
+                compact: compact::embedded(self.version, file).and_then(CompactSchema::decode),
+                source: FullSource::Embedded(text, format!("schemas/v{}/{file}", self.version)),
+                full: OnceLock::new(),
+            },
+            Some(Source::Dir(path, value)) => {
+                let compiled = Compiled {
+                    compact: encode::encode(value, quantity::PATTERN)
+                        .as_deref()
+                        .and_then(CompactSchema::decode),
+                    source: FullSource::Parsed(path.display().to_string(), value.clone()),
+                    full: OnceLock::new(),
+                };
+                // A broken schema of the directory stops the run with its
+                // file name, whatever the objects.
+                compiled.full()?;
+                compiled
             }
-            Some(Source::Dir(path, value)) => (path.display().to_string(), value.clone()),
         };
-        let validator =
-            jsonschema::options()
-                .build(&schema)
-                .map_err(|e| SchemaError::BadSchema {
-                    file: shown,
-                    reason: e.to_string(),
-                })?;
-        Ok(Arc::new(Compiled { validator, schema }))
+        if compiled.compact.is_none() {
+            compiled.full()?;
+        }
+        Ok(Arc::new(compiled))
     }
 
     /// Compiles every schema of `--schema-dir` now, so a broken one stops the run
@@ -379,18 +406,67 @@ impl Compiled {
         } else {
             instance
         };
-        if self.validator.is_valid(instance) {
+        if self
+            .compact
+            .as_ref()
+            .is_some_and(|c| c.surely_valid(instance))
+        {
+            return Vec::new();
+        }
+        let full = match self.full() {
+            Ok(full) => full,
+            Err(e) => {
+                return vec![Violation {
+                    pointer: String::new(),
+                    message: e.to_string(),
+                }];
+            }
+        };
+        if full.validator.is_valid(instance) {
             return Vec::new();
         }
         let mut out: Vec<Violation> = Vec::new();
-        for error in self.validator.iter_errors(instance) {
-            for v in message::describe(&error, &self.schema, instance, kind) {
+        for error in full.validator.iter_errors(instance) {
+            for v in message::describe(&error, &full.schema, instance, kind) {
                 if !out.iter().any(|o| o.pointer == v.pointer) {
                     out.push(v);
                 }
             }
         }
         out
+    }
+
+    /// Is there a compact form (so valid objects need no full validator)?
+    pub fn has_compact_form(&self) -> bool {
+        self.compact.is_some()
+    }
+
+    /// The full validator, parsed and compiled on first use.
+    fn full(&self) -> Result<&Full, SchemaError> {
+        self.full
+            .get_or_init(|| {
+                let (shown, schema) = match &self.source {
+                    FullSource::Embedded(text, shown) => {
+                        let value =
+                            serde_json::from_str(text).map_err(|e| SchemaError::BadSchema {
+                                file: shown.clone(),
+                                reason: e.to_string(),
+                            })?;
+                        (shown, Arc::new(value))
+                    }
+                    FullSource::Parsed(shown, value) => (shown, value.clone()),
+                };
+                let validator =
+                    jsonschema::options()
+                        .build(&schema)
+                        .map_err(|e| SchemaError::BadSchema {
+                            file: shown.clone(),
+                            reason: e.to_string(),
+                        })?;
+                Ok(Full { validator, schema })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -481,8 +557,14 @@ mod tests {
         for v in supported_versions() {
             let set = SchemaSet::load(v, None).unwrap();
             for name in set.files.keys() {
-                set.compiled(name)
+                let compiled = set
+                    .compiled(name)
                     .unwrap_or_else(|e| panic!("{v} {name}: {e}"));
+                compiled
+                    .full()
+                    .unwrap_or_else(|e| panic!("{v} {name}: {e}"));
+                // Every embedded schema is checked fast, valid objects first.
+                assert!(compiled.has_compact_form(), "{v} {name}: no compact form");
             }
         }
     }
