@@ -436,6 +436,18 @@ impl Compiled {
         out
     }
 
+    /// The compact form's answer for `instance` (`Some(true)`: surely valid;
+    /// `None`: no compact form) and the full validator's, for the tests that
+    /// hold the first to never call valid what the second does not.
+    #[doc(hidden)]
+    pub fn verdicts(&self, instance: &Value) -> (Option<bool>, Result<bool, SchemaError>) {
+        let instance = strip_null_fields(instance);
+        (
+            self.compact.as_ref().map(|c| c.surely_valid(&instance)),
+            self.full().map(|f| f.validator.is_valid(&instance)),
+        )
+    }
+
     /// Is there a compact form (so valid objects need no full validator)?
     pub fn has_compact_form(&self) -> bool {
         self.compact.is_some()
