@@ -13,9 +13,11 @@
 
 use serde_json::Value;
 
+use std::borrow::Cow;
+
 use super::encode::{
-    F_CLOSED, F_QUANTITY, F_UNSUPPORTED, MAGIC, NONE, T_ARRAY, T_BOOLEAN, T_INTEGER, T_NULL,
-    T_NUMBER, T_OBJECT, T_STRING,
+    F_CLOSED, F_QUANTITY, F_UNSUPPORTED, HEADER_WORDS, MAGIC, NODE_WORDS, NONE, T_ARRAY, T_BOOLEAN,
+    T_INTEGER, T_NULL, T_NUMBER, T_OBJECT, T_STRING,
 };
 
 // `(version, file name, start, end)` into `BLOB`, sorted; written by build.rs.
@@ -31,161 +33,198 @@ pub fn embedded(version: &str, file: &str) -> Option<&'static [u8]> {
     BLOB.get(start..end)
 }
 
+/// A compact schema: the encoded bytes, read in place.
+pub struct CompactSchema {
+    bytes: Cow<'static, [u8]>,
+    root: u32,
+    nodes: usize,
+    node_count: u32,
+    props: usize,
+    strings: usize,
+    text: usize,
+}
+
+/// A node's record, read from the bytes.
 struct Node {
     types: u32,
     flags: u32,
     reference: u32,
     additional: u32,
     items: u32,
-    properties: Vec<(Box<str>, u32)>,
-    required: Vec<Box<str>>,
-    enumeration: Option<Vec<Box<str>>>,
-}
-
-/// A decoded compact schema.
-pub struct CompactSchema {
-    nodes: Vec<Node>,
-    root: u32,
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn word(&mut self) -> Option<u32> {
-        let b = self.bytes.get(self.at..self.at + 4)?;
-        self.at += 4;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn string(&mut self) -> Option<Box<str>> {
-        let len = self.word()? as usize;
-        let b = self.bytes.get(self.at..self.at.checked_add(len)?)?;
-        self.at += len;
-        Some(std::str::from_utf8(b).ok()?.into())
-    }
+    properties: (u32, u32),
+    required: (u32, u32),
+    enumeration: (u32, u32),
 }
 
 impl CompactSchema {
-    /// `None` if `bytes` is not a well-formed compact schema (every node id in
-    /// range), so a damaged form can never be trusted to call anything valid.
-    pub fn decode(bytes: &[u8]) -> Option<CompactSchema> {
-        let mut r = Reader { bytes, at: 0 };
-        if r.word()? != MAGIC {
+    /// `None` if `bytes` is not a compact schema whose tables fill it exactly,
+    /// so a damaged form is never trusted; a reference out of range found
+    /// later makes the check "not sure".
+    pub fn decode(bytes: Cow<'static, [u8]>) -> Option<CompactSchema> {
+        let word = |i: usize| word_at(&bytes, i * 4);
+        if word(0)? != MAGIC {
             return None;
         }
-        let count = r.word()?;
-        let root = r.word()?;
-        // Each node takes at least 32 bytes: bound the allocation by the input.
-        if count as usize > bytes.len() / 32 || root >= count {
+        let (node_count, root, props, strings, text) =
+            (word(1)?, word(2)?, word(3)?, word(4)?, word(5)?);
+        let words = HEADER_WORDS
+            .checked_add((node_count as usize).checked_mul(NODE_WORDS)?)?
+            .checked_add((props as usize).checked_mul(3)?)?
+            .checked_add((strings as usize).checked_mul(2)?)?;
+        if words.checked_mul(4)?.checked_add(text as usize)? != bytes.len() || root >= node_count {
             return None;
         }
-        let in_range = |id: u32| id == NONE || id < count;
-        let mut nodes = Vec::with_capacity(count as usize);
-        for _ in 0..count {
-            let (types, flags, reference, additional, items) =
-                (r.word()?, r.word()?, r.word()?, r.word()?, r.word()?);
-            if ![reference, additional, items].into_iter().all(in_range) {
-                return None;
-            }
-            let n = r.word()? as usize;
-            let mut properties = Vec::with_capacity(n.min(bytes.len()));
-            for _ in 0..n {
-                let name = r.string()?;
-                let id = r.word()?;
-                if id >= count {
-                    return None;
-                }
-                properties.push((name, id));
-            }
-            if !properties.is_sorted_by(|a, b| a.0 < b.0) {
-                return None;
-            }
-            let n = r.word()? as usize;
-            let mut required = Vec::with_capacity(n.min(bytes.len()));
-            for _ in 0..n {
-                required.push(r.string()?);
-            }
-            let enumeration = match r.word()? {
-                NONE => None,
-                n => {
-                    let mut values = Vec::with_capacity((n as usize).min(bytes.len()));
-                    for _ in 0..n {
-                        values.push(r.string()?);
-                    }
-                    Some(values)
-                }
-            };
-            nodes.push(Node {
-                types,
-                flags,
-                reference,
-                additional,
-                items,
-                properties,
-                required,
-                enumeration,
-            });
-        }
-        if r.at != bytes.len() {
-            return None;
-        }
-        Some(CompactSchema { nodes, root })
+        let nodes = HEADER_WORDS * 4;
+        let props_at = nodes + node_count as usize * NODE_WORDS * 4;
+        let strings_at = props_at + props as usize * 12;
+        let text_at = strings_at + strings as usize * 8;
+        Some(CompactSchema {
+            bytes,
+            root,
+            nodes,
+            node_count,
+            props: props_at,
+            strings: strings_at,
+            text: text_at,
+        })
     }
 
     /// `true` only if `instance` is valid against the schema for sure.
     pub fn surely_valid(&self, instance: &Value) -> bool {
-        self.valid_at(self.root, instance, 0)
+        self.valid_at(self.root, instance, 0).unwrap_or(false)
     }
 
-    fn valid_at(&self, id: u32, value: &Value, depth: u32) -> bool {
+    fn node(&self, id: u32) -> Option<Node> {
+        if id >= self.node_count {
+            return None;
+        }
+        let at = self.nodes + id as usize * NODE_WORDS * 4;
+        let w = |i: usize| word_at(&self.bytes, at + i * 4);
+        Some(Node {
+            types: w(0)?,
+            flags: w(1)?,
+            reference: w(2)?,
+            additional: w(3)?,
+            items: w(4)?,
+            properties: (w(5)?, w(6)?),
+            required: (w(7)?, w(8)?),
+            enumeration: (w(9)?, w(10)?),
+        })
+    }
+
+    fn text(&self, offset: u32, len: u32) -> Option<&[u8]> {
+        let start = self.text.checked_add(offset as usize)?;
+        self.bytes.get(start..start.checked_add(len as usize)?)
+    }
+
+    /// String `i` of the string table.
+    fn string(&self, i: u32) -> Option<&[u8]> {
+        let at = self.strings.checked_add((i as usize).checked_mul(8)?)?;
+        if at >= self.text {
+            return None;
+        }
+        self.text(word_at(&self.bytes, at)?, word_at(&self.bytes, at + 4)?)
+    }
+
+    /// Property `i` of the property table: its name and node.
+    fn property(&self, i: u32) -> Option<(&[u8], u32)> {
+        let at = self.props.checked_add((i as usize).checked_mul(12)?)?;
+        if at >= self.strings {
+            return None;
+        }
+        let name = self.text(word_at(&self.bytes, at)?, word_at(&self.bytes, at + 4)?)?;
+        Some((name, word_at(&self.bytes, at + 8)?))
+    }
+
+    /// The node of property `key` among `(first, count)`, by binary search.
+    fn find_property(&self, (first, count): (u32, u32), key: &[u8]) -> Option<Option<u32>> {
+        let (mut lo, mut hi) = (0u32, count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (name, id) = self.property(first.checked_add(mid)?)?;
+            match name.cmp(key) {
+                std::cmp::Ordering::Equal => return Some(Some(id)),
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+            }
+        }
+        Some(None)
+    }
+
+    /// `Some(true)`: surely valid; `Some(false)` or `None` (a damaged form):
+    /// not sure.
+    fn valid_at(&self, id: u32, value: &Value, depth: u32) -> Option<bool> {
         // Deeper than any real object: not sure (and no unbounded recursion
         // through a schema that refers to itself).
         if depth > 128 {
-            return false;
+            return Some(false);
         }
-        let node = &self.nodes[id as usize];
+        let node = self.node(id)?;
         if node.flags & F_UNSUPPORTED != 0 {
-            return false;
+            return Some(false);
         }
-        if node.reference != NONE && !self.valid_at(node.reference, value, depth + 1) {
-            return false;
+        if node.reference != NONE && !self.valid_at(node.reference, value, depth + 1)? {
+            return Some(false);
         }
         if node.types != 0 && node.types & type_of(value) == 0 {
-            return false;
+            return Some(false);
         }
-        if let Some(allowed) = &node.enumeration {
-            match value {
-                Value::String(s) if allowed.iter().any(|a| **a == **s) => {}
-                _ => return false,
+        let (first, count) = node.enumeration;
+        if first != NONE {
+            let Value::String(s) = value else {
+                return Some(false);
+            };
+            let mut found = false;
+            for i in 0..count {
+                if self.string(first.checked_add(i)?)? == s.as_bytes() {
+                    found = true;
+                    break;
+                }
+            }
+            if !found {
+                return Some(false);
             }
         }
         match value {
-            Value::String(s) if node.flags & F_QUANTITY != 0 => is_quantity(s),
+            Value::String(s) if node.flags & F_QUANTITY != 0 => Some(is_quantity(s)),
             Value::Object(map) => {
-                if !node.required.iter().all(|k| map.contains_key(&**k)) {
-                    return false;
-                }
-                map.iter().all(|(key, v)| {
-                    match node
-                        .properties
-                        .binary_search_by(|(name, _)| (**name).cmp(key.as_str()))
-                    {
-                        Ok(i) => self.valid_at(node.properties[i].1, v, depth + 1),
-                        Err(_) if node.additional != NONE => {
-                            self.valid_at(node.additional, v, depth + 1)
-                        }
-                        Err(_) => node.flags & F_CLOSED == 0,
+                let (first, count) = node.required;
+                for i in 0..count {
+                    let name = std::str::from_utf8(self.string(first.checked_add(i)?)?).ok()?;
+                    if !map.contains_key(name) {
+                        return Some(false);
                     }
-                })
+                }
+                for (key, v) in map {
+                    let ok = match self.find_property(node.properties, key.as_bytes())? {
+                        Some(child) => self.valid_at(child, v, depth + 1)?,
+                        None if node.additional != NONE => {
+                            self.valid_at(node.additional, v, depth + 1)?
+                        }
+                        None => node.flags & F_CLOSED == 0,
+                    };
+                    if !ok {
+                        return Some(false);
+                    }
+                }
+                Some(true)
             }
-            Value::Array(items) if node.items != NONE => items
-                .iter()
-                .all(|v| self.valid_at(node.items, v, depth + 1)),
-            _ => true,
+            Value::Array(items) if node.items != NONE => {
+                for v in items {
+                    if !self.valid_at(node.items, v, depth + 1)? {
+                        return Some(false);
+                    }
+                }
+                Some(true)
+            }
+            _ => Some(true),
         }
     }
+}
+
+fn word_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// The type bits `value` satisfies. A float is never called an integer here,
@@ -250,7 +289,7 @@ mod tests {
     }
 
     fn compact(schema: &Value) -> CompactSchema {
-        CompactSchema::decode(&encode(schema, quantity::PATTERN).unwrap()).unwrap()
+        CompactSchema::decode(Cow::Owned(encode(schema, quantity::PATTERN).unwrap())).unwrap()
     }
 
     #[test]
@@ -358,12 +397,20 @@ mod tests {
         let schema = json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
                             "type": "object", "properties": {"a": {"type": "string"}}});
         let bytes = encode(&schema, quantity::PATTERN).unwrap();
-        assert!(CompactSchema::decode(&bytes).is_some());
+        let decode = |b: &[u8]| CompactSchema::decode(Cow::Owned(b.to_vec()));
+        assert!(decode(&bytes).is_some());
         for cut in 0..bytes.len() {
-            assert!(CompactSchema::decode(&bytes[..cut]).is_none(), "{cut}");
+            assert!(decode(&bytes[..cut]).is_none(), "{cut}");
         }
         let mut bad = bytes.clone();
         bad[8] = 7; // root id out of range
-        assert!(CompactSchema::decode(&bad).is_none());
+        assert!(decode(&bad).is_none());
+        // A reference out of range: never called valid, and no panic.
+        let valid = json!({"a": "x"});
+        assert!(decode(&bytes).unwrap().surely_valid(&valid));
+        let mut bad = bytes.clone();
+        let reference = (HEADER_WORDS + 2) * 4; // the root node's `$ref` (node 0)
+        bad[reference..reference + 4].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(!decode(&bad).unwrap().surely_valid(&valid));
     }
 }

@@ -11,18 +11,26 @@
 //! "unsupported": the compact check never calls a value valid there, and the
 //! full validator decides.
 //!
-//! Layout (integers are little-endian `u32`; a string is its length, then its
-//! UTF-8 bytes; `NONE` is `u32::MAX`):
-//! `MAGIC`, node count, root node, then per node: types (bit set, 0 = any),
-//! flags, `$ref` target or `NONE`, `additionalProperties` node or `NONE`,
-//! `items` node or `NONE`, property count and (name, node) pairs sorted by
-//! name, required count and names, enum count (`NONE` = no enum) and strings.
+//! Layout: fixed-size records, so a reader needs no decoding pass and no
+//! allocation. Integers are little-endian `u32`; `NONE` is `u32::MAX`.
+//! - header: `MAGIC`, node count, root node, property count, string count,
+//!   text length;
+//! - nodes, [`NODE_WORDS`] each: types (bit set, 0 = any), flags, `$ref`
+//!   target, `additionalProperties` node, `items` node (each `NONE` if
+//!   absent), first property and count, first required string and count,
+//!   first enum string and count (`NONE` = no enum);
+//! - properties, 3 words each: name offset and length in the text, node;
+//!   sorted by name within a node;
+//! - strings, 2 words each: offset and length in the text;
+//! - the text (UTF-8).
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-pub const MAGIC: u32 = 0x3153_434d; // "MCS1"
+pub const MAGIC: u32 = 0x3253_434d; // "MCS2"
+pub const HEADER_WORDS: usize = 6;
+pub const NODE_WORDS: usize = 11;
 pub const NONE: u32 = u32::MAX;
 
 pub const T_NULL: u32 = 1;
@@ -193,38 +201,49 @@ impl<'a> Encoder<'a> {
     }
 
     fn write(&self, root: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        let word = |out: &mut Vec<u8>, w: u32| out.extend_from_slice(&w.to_le_bytes());
-        let string = |out: &mut Vec<u8>, s: &str| {
-            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            out.extend_from_slice(s.as_bytes());
+        let mut nodes: Vec<u32> = Vec::new();
+        let mut props: Vec<u32> = Vec::new();
+        let mut strings: Vec<u32> = Vec::new();
+        let mut text: Vec<u8> = Vec::new();
+        let put = |text: &mut Vec<u8>, s: &str| {
+            let at = text.len() as u32;
+            text.extend_from_slice(s.as_bytes());
+            [at, s.len() as u32]
         };
-        word(&mut out, MAGIC);
-        word(&mut out, self.nodes.len() as u32);
-        word(&mut out, root);
         for n in &self.nodes {
-            for w in [n.types, n.flags, n.reference, n.additional, n.items] {
-                word(&mut out, w);
-            }
-            word(&mut out, n.properties.len() as u32);
+            nodes.extend([n.types, n.flags, n.reference, n.additional, n.items]);
+            nodes.extend([(props.len() / 3) as u32, n.properties.len() as u32]);
             for (name, id) in &n.properties {
-                string(&mut out, name);
-                word(&mut out, *id);
+                props.extend(put(&mut text, name));
+                props.push(*id);
             }
-            word(&mut out, n.required.len() as u32);
+            nodes.extend([(strings.len() / 2) as u32, n.required.len() as u32]);
             for name in &n.required {
-                string(&mut out, name);
+                strings.extend(put(&mut text, name));
             }
             match &n.enumeration {
-                None => word(&mut out, NONE),
+                None => nodes.extend([NONE, 0]),
                 Some(values) => {
-                    word(&mut out, values.len() as u32);
+                    nodes.extend([(strings.len() / 2) as u32, values.len() as u32]);
                     for v in values {
-                        string(&mut out, v);
+                        strings.extend(put(&mut text, v));
                     }
                 }
             }
         }
+        let header = [
+            MAGIC,
+            self.nodes.len() as u32,
+            root,
+            (props.len() / 3) as u32,
+            (strings.len() / 2) as u32,
+            text.len() as u32,
+        ];
+        let mut out = Vec::new();
+        for w in header.iter().chain(&nodes).chain(&props).chain(&strings) {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(&text);
         out
     }
 }

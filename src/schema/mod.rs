@@ -276,15 +276,15 @@ impl SchemaSet {
                 });
             }
             Some(Source::Embedded(text)) => Compiled {
-                compact: compact::embedded(self.version, file).and_then(CompactSchema::decode),
+                compact: compact::embedded(self.version, file)
+                    .and_then(|b| CompactSchema::decode(b.into())),
                 source: FullSource::Embedded(text, format!("schemas/v{}/{file}", self.version)),
                 full: OnceLock::new(),
             },
             Some(Source::Dir(path, value)) => {
                 let compiled = Compiled {
                     compact: encode::encode(value, quantity::PATTERN)
-                        .as_deref()
-                        .and_then(CompactSchema::decode),
+                        .and_then(|b| CompactSchema::decode(b.into())),
                     source: FullSource::Parsed(path.display().to_string(), value.clone()),
                     full: OnceLock::new(),
                 };
