@@ -24,7 +24,7 @@
 //! - strings, 2 words each: offset and length in the text;
 //! - the text (UTF-8).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -62,7 +62,7 @@ const ANNOTATIONS: &[&str] = &[
     "format",
 ];
 
-#[derive(Default)]
+#[derive(Default, Clone, PartialEq, Eq, Hash)]
 struct Node {
     types: u32,
     flags: u32,
@@ -77,6 +77,9 @@ struct Node {
 struct Encoder<'a> {
     defs: BTreeMap<&'a str, u32>,
     nodes: Vec<Node>,
+    /// Inline subschemas already written, so identical ones (`{"type":
+    /// "string"}` above all) share one node.
+    interned: HashMap<Node, u32>,
     quantity_pattern: &'a str,
 }
 
@@ -90,6 +93,7 @@ pub fn encode(root: &Value, quantity_pattern: &str) -> Option<Vec<u8>> {
     let mut enc = Encoder {
         defs: BTreeMap::new(),
         nodes: Vec::new(),
+        interned: HashMap::new(),
         quantity_pattern,
     };
     // Every definition gets its node id first, so `$ref`s resolve in one pass.
@@ -122,17 +126,28 @@ impl<'a> Encoder<'a> {
     }
 
     fn child(&mut self, schema: &'a Value) -> u32 {
-        let id = self.reserve();
-        self.fill(id, schema, false);
+        let node = self.node_or_unsupported(schema, false);
+        if let Some(id) = self.interned.get(&node) {
+            return *id;
+        }
+        let id = self.nodes.len() as u32;
+        self.nodes.push(node.clone());
+        self.interned.insert(node, id);
         id
     }
 
     fn fill(&mut self, id: u32, schema: &'a Value, is_root: bool) {
-        let node = self.node_of(schema, is_root).unwrap_or_else(|| Node {
+        self.nodes[id as usize] = self.node_or_unsupported(schema, is_root);
+    }
+
+    fn node_or_unsupported(&mut self, schema: &'a Value, is_root: bool) -> Node {
+        self.node_of(schema, is_root).unwrap_or(Node {
             flags: F_UNSUPPORTED,
+            reference: NONE,
+            additional: NONE,
+            items: NONE,
             ..Node::default()
-        });
-        self.nodes[id as usize] = node;
+        })
     }
 
     /// `None`: a keyword or form outside the compact check.
@@ -200,14 +215,18 @@ impl<'a> Encoder<'a> {
         Some(node)
     }
 
-    fn write(&self, root: u32) -> Vec<u8> {
+    fn write(&'a self, root: u32) -> Vec<u8> {
         let mut nodes: Vec<u32> = Vec::new();
         let mut props: Vec<u32> = Vec::new();
         let mut strings: Vec<u32> = Vec::new();
         let mut text: Vec<u8> = Vec::new();
-        let put = |text: &mut Vec<u8>, s: &str| {
-            let at = text.len() as u32;
-            text.extend_from_slice(s.as_bytes());
+        // Each distinct string once: property names repeat across types.
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        let mut put = |text: &mut Vec<u8>, s: &'a str| {
+            let at = *seen.entry(s).or_insert_with(|| {
+                text.extend_from_slice(s.as_bytes());
+                (text.len() - s.len()) as u32
+            });
             [at, s.len() as u32]
         };
         for n in &self.nodes {
