@@ -13,6 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::time::Duration;
 #[cfg(not(unix))]
 use std::time::Instant;
@@ -564,10 +565,8 @@ fn load_prelude(
             })
         })?,
     )?;
-    let prelude: mlua::MultiValue = lua
-        .load(PRELUDE)
-        .set_name(PRELUDE_NAME)
-        .call((line_fn, env_fn, note_fn, sandbox))?;
+    let prelude: mlua::MultiValue =
+        prelude_chunk(lua)?.call((line_fn, env_fn, note_fn, sandbox))?;
     let mut it = prelude.into_iter();
     let finish = match it.next() {
         Some(Value::Function(f)) => f,
@@ -584,6 +583,31 @@ fn load_prelude(
     };
     let state = table_of(it.next())?;
     Ok((finish, metas, state))
+}
+
+/// The prelude's bytecode, once a VM of this process has parsed it.
+static PRELUDE_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// The prelude as a function of `lua`. Parsing its source is most of a VM's
+/// set-up, and a rendering with several proxies sets up several VMs, so it is
+/// parsed once per process and later VMs load its bytecode (with its debug
+/// information: names and lines stay as parsed). The bytecode is this
+/// process's own; configs are only ever loaded as text.
+fn prelude_chunk(lua: &Lua) -> mlua::Result<mlua::Function> {
+    if let Some(bytecode) = PRELUDE_BYTECODE.get() {
+        return lua
+            .load(&bytecode[..])
+            .set_name(PRELUDE_NAME)
+            .set_mode(mlua::chunk::ChunkMode::Binary)
+            .into_function();
+    }
+    let function = lua
+        .load(PRELUDE)
+        .set_name(PRELUDE_NAME)
+        .set_mode(mlua::chunk::ChunkMode::Text)
+        .into_function()?;
+    let _ = PRELUDE_BYTECODE.set(function.dump(false));
+    Ok(function)
 }
 
 /// The prelude's view of the guard: charge C work before doing it, stop the
@@ -1487,6 +1511,23 @@ fn to_lua_table(lua: &Lua, t: &Table, depth: usize) -> mlua::Result<LuaTable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prelude_loaded_from_bytecode_is_the_parsed_one() {
+        let info = |f: &mlua::Function| {
+            let i = f.info();
+            (i.source, i.line_defined, i.last_line_defined)
+        };
+        // Whichever VM of this test process parsed it first, the later ones
+        // load bytecode; both name the same chunk and lines.
+        let first = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
+        let parsed = prelude_chunk(&first).unwrap();
+        assert!(PRELUDE_BYTECODE.get().is_some());
+        let second = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
+        let loaded = prelude_chunk(&second).unwrap();
+        assert_eq!(info(&parsed), info(&loaded));
+        assert_eq!(info(&loaded).0.as_deref(), Some(PRELUDE_NAME));
+    }
 
     fn run_config(text: &str) -> (Declared, Option<LuaFailure>) {
         run(

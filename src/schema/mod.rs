@@ -7,10 +7,16 @@
 //! `DIR/v1.XX/*.json` for one.
 //!
 //! A [`SchemaSet`] is built once per (version, schema dir) and cached for the
-//! process; each schema is parsed and compiled the first time an object of its
-//! kind is validated, and then reused.
+//! process. Each object is first checked against its schema's compact form
+//! ([`compact`]: encoded at build time for the embedded schemas, when the
+//! directory is read for `--schema-dir`), which decides most valid objects in
+//! microseconds. Only an object it cannot call valid makes the full schema be
+//! parsed and compiled (`jsonschema`, once per schema and process), which
+//! gives the verdict and the messages, exactly as without the compact form.
 
+pub mod compact;
 pub mod embedded;
+mod encode;
 mod message;
 pub mod quantity;
 pub mod removed;
@@ -18,6 +24,8 @@ pub mod removed;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+
+use compact::CompactSchema;
 
 use serde_json::Value;
 
@@ -39,10 +47,15 @@ pub enum SchemaError {
 
 /// The Kubernetes versions with compiled-in schemas (`1.33`, …), oldest first.
 pub fn supported_versions() -> Vec<&'static str> {
-    let set: BTreeSet<&'static str> = embedded::FILES.iter().map(|f| f.0).collect();
-    let mut v: Vec<&'static str> = set.into_iter().collect();
-    v.sort_by_key(|s| version_key(s));
-    v
+    static VERSIONS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    VERSIONS
+        .get_or_init(|| {
+            let set: BTreeSet<&'static str> = embedded::FILES.iter().map(|f| f.0).collect();
+            let mut v: Vec<&'static str> = set.into_iter().collect();
+            v.sort_by_key(|s| version_key(s));
+            v
+        })
+        .clone()
 }
 
 fn version_key(v: &str) -> (u32, u32) {
@@ -103,13 +116,26 @@ pub fn is_builtin_group(api_version: &str) -> bool {
 }
 
 enum Source {
-    Embedded(&'static str),
     /// Parsed when the directory was read (errors surface before any check runs).
     Dir(PathBuf, Arc<Value>),
 }
 
-/// A compiled schema and the document it came from (for messages).
+/// A schema ready to validate with: its compact form (if it has one) and, on
+/// first need, the full validator and the document it came from (for
+/// messages).
 pub struct Compiled {
+    compact: Option<CompactSchema>,
+    source: FullSource,
+    full: OnceLock<Result<Full, SchemaError>>,
+}
+
+enum FullSource {
+    /// JSON text of an embedded schema, and the name shown in errors.
+    Embedded(&'static str, String),
+    Parsed(String, Arc<Value>),
+}
+
+struct Full {
     validator: jsonschema::Validator,
     schema: Arc<Value>,
 }
@@ -125,9 +151,16 @@ pub enum Lookup {
     Unknown,
 }
 
+// `(version, kind, apiVersions serving it)` from each embedded `index.json`,
+// sorted; written by build.rs, so a run parses no index.
+include!(concat!(env!("OUT_DIR"), "/kind_index.rs"));
+
 /// The schemas of one Kubernetes version, plus `--schema-dir`.
 pub struct SchemaSet {
     version: &'static str,
+    /// The version's embedded `(version, file, text)`s, sorted by file.
+    embedded: &'static [(&'static str, &'static str, &'static str)],
+    /// `--schema-dir`'s schemas, which override embedded ones of their name.
     files: HashMap<String, Source>,
     /// Built-in kind → the apiVersions serving it (from `index.json`).
     index: BTreeMap<String, Vec<String>>,
@@ -160,17 +193,15 @@ pub fn load(settings: &Settings) -> Result<Arc<SchemaSet>, SchemaError> {
 impl SchemaSet {
     fn load(version: &'static str, dir: Option<&Path>) -> Result<SchemaSet, SchemaError> {
         let mut files = HashMap::new();
-        let mut index = BTreeMap::new();
-        for (v, name, text) in embedded::FILES {
-            if *v != version {
-                continue;
-            }
-            if *name == "index.json" {
-                merge_index(&mut index, name, text)?;
-            } else {
-                files.insert(name.to_string(), Source::Embedded(text));
-            }
+        let mut index: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (_, kind, served) in KIND_INDEX.iter().filter(|e| e.0 == version) {
+            index.insert(
+                kind.to_string(),
+                served.iter().map(|s| s.to_string()).collect(),
+            );
         }
+        let first = embedded::FILES.partition_point(|f| f.0 < version);
+        let count = embedded::FILES[first..].partition_point(|f| f.0 == version);
         if let Some(dir) = dir {
             let shown = dir.display().to_string();
             if !dir.is_dir() {
@@ -188,10 +219,20 @@ impl SchemaSet {
         }
         Ok(SchemaSet {
             version,
+            embedded: &embedded::FILES[first..first + count],
             files,
             index,
             compiled: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn has_file(&self, name: &str) -> bool {
+        self.files.contains_key(name) || self.embedded_text(name).is_some()
+    }
+
+    fn embedded_text(&self, name: &str) -> Option<&'static str> {
+        let i = self.embedded.binary_search_by(|f| f.1.cmp(name)).ok()?;
+        (name != "index.json").then_some(self.embedded[i].2)
     }
 
     /// `1.37`.
@@ -207,7 +248,7 @@ impl SchemaSet {
     pub fn lookup(&self, api_version: &str, kind: &str) -> Lookup {
         if !api_version.is_empty() {
             let name = file_name(api_version, kind);
-            if self.files.contains_key(&name) {
+            if self.has_file(&name) {
                 return Lookup::Schema(name);
             }
         }
@@ -215,7 +256,7 @@ impl SchemaSet {
             Some(served) if api_version.is_empty() => match served.first() {
                 // No apiVersion: validate against the kind's first served version,
                 // so the missing field is reported with everything else.
-                Some(first) if self.files.contains_key(&file_name(first, kind)) => {
+                Some(first) if self.has_file(&file_name(first, kind)) => {
                     Lookup::Schema(file_name(first, kind))
                 }
                 _ => Lookup::Unknown,
@@ -246,42 +287,42 @@ impl SchemaSet {
     }
 
     fn compile(&self, file: &str) -> Result<Arc<Compiled>, SchemaError> {
-        let (shown, schema) = match self.files.get(file) {
-            None => {
+        let compiled = match (self.files.get(file), self.embedded_text(file)) {
+            (None, None) => {
                 return Err(SchemaError::BadSchema {
                     file: file.to_string(),
                     reason: "no such schema".into(),
                 });
             }
-            Some(Source::Embedded(text)) => {
-                let shown = format!("schemas/v{}/{file}", self.version);
-                let value = serde_json::from_str(text).map_err(|e| SchemaError::BadSchema {
-                    file: shown.clone(),
-                    reason: e.to_string(),
-                })?;
-                (shown, Arc::new(value))
+            (None, Some(text)) => Compiled {
+                compact: compact::embedded(self.version, file)
+                    .and_then(|b| CompactSchema::decode(b.into())),
+                source: FullSource::Embedded(text, format!("schemas/v{}/{file}", self.version)),
+                full: OnceLock::new(),
+            },
+            (Some(Source::Dir(path, value)), _) => {
+                let compiled = Compiled {
+                    compact: encode::encode(value, quantity::PATTERN)
+                        .and_then(|b| CompactSchema::decode(b.into())),
+                    source: FullSource::Parsed(path.display().to_string(), value.clone()),
+                    full: OnceLock::new(),
+                };
+                // A broken schema of the directory stops the run with its
+                // file name, whatever the objects.
+                compiled.full()?;
+                compiled
             }
-            Some(Source::Dir(path, value)) => (path.display().to_string(), value.clone()),
         };
-        let validator =
-            jsonschema::options()
-                .build(&schema)
-                .map_err(|e| SchemaError::BadSchema {
-                    file: shown,
-                    reason: e.to_string(),
-                })?;
-        Ok(Arc::new(Compiled { validator, schema }))
+        if compiled.compact.is_none() {
+            compiled.full()?;
+        }
+        Ok(Arc::new(compiled))
     }
 
     /// Compiles every schema of `--schema-dir` now, so a broken one stops the run
     /// with its file name instead of surfacing inside a check.
     pub fn compile_dir_schemas(&self) -> Result<(), SchemaError> {
-        let mut names: Vec<&String> = self
-            .files
-            .iter()
-            .filter(|(_, s)| matches!(s, Source::Dir(..)))
-            .map(|(n, _)| n)
-            .collect();
+        let mut names: Vec<&String> = self.files.keys().collect();
         names.sort();
         for name in names {
             self.compiled(name)?;
@@ -379,18 +420,79 @@ impl Compiled {
         } else {
             instance
         };
-        if self.validator.is_valid(instance) {
+        if self
+            .compact
+            .as_ref()
+            .is_some_and(|c| c.surely_valid(instance))
+        {
+            return Vec::new();
+        }
+        let full = match self.full() {
+            Ok(full) => full,
+            Err(e) => {
+                return vec![Violation {
+                    pointer: String::new(),
+                    message: e.to_string(),
+                }];
+            }
+        };
+        if full.validator.is_valid(instance) {
             return Vec::new();
         }
         let mut out: Vec<Violation> = Vec::new();
-        for error in self.validator.iter_errors(instance) {
-            for v in message::describe(&error, &self.schema, instance, kind) {
+        for error in full.validator.iter_errors(instance) {
+            for v in message::describe(&error, &full.schema, instance, kind) {
                 if !out.iter().any(|o| o.pointer == v.pointer) {
                     out.push(v);
                 }
             }
         }
         out
+    }
+
+    /// The compact form's answer for `instance` (`Some(true)`: surely valid;
+    /// `None`: no compact form) and the full validator's, for the tests that
+    /// hold the first to never call valid what the second does not.
+    #[doc(hidden)]
+    pub fn verdicts(&self, instance: &Value) -> (Option<bool>, Result<bool, SchemaError>) {
+        let instance = strip_null_fields(instance);
+        (
+            self.compact.as_ref().map(|c| c.surely_valid(&instance)),
+            self.full().map(|f| f.validator.is_valid(&instance)),
+        )
+    }
+
+    /// Is there a compact form (so valid objects need no full validator)?
+    pub fn has_compact_form(&self) -> bool {
+        self.compact.is_some()
+    }
+
+    /// The full validator, parsed and compiled on first use.
+    fn full(&self) -> Result<&Full, SchemaError> {
+        self.full
+            .get_or_init(|| {
+                let (shown, schema) = match &self.source {
+                    FullSource::Embedded(text, shown) => {
+                        let value =
+                            serde_json::from_str(text).map_err(|e| SchemaError::BadSchema {
+                                file: shown.clone(),
+                                reason: e.to_string(),
+                            })?;
+                        (shown, Arc::new(value))
+                    }
+                    FullSource::Parsed(shown, value) => (shown, value.clone()),
+                };
+                let validator =
+                    jsonschema::options()
+                        .build(&schema)
+                        .map_err(|e| SchemaError::BadSchema {
+                            file: shown.clone(),
+                            reason: e.to_string(),
+                        })?;
+                Ok(Full { validator, schema })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -480,10 +582,35 @@ mod tests {
     fn every_embedded_schema_compiles() {
         for v in supported_versions() {
             let set = SchemaSet::load(v, None).unwrap();
-            for name in set.files.keys() {
-                set.compiled(name)
+            assert!(!set.embedded.is_empty(), "{v}");
+            for (_, name, _) in set.embedded.iter().filter(|f| f.1 != "index.json") {
+                let compiled = set
+                    .compiled(name)
                     .unwrap_or_else(|e| panic!("{v} {name}: {e}"));
+                compiled
+                    .full()
+                    .unwrap_or_else(|e| panic!("{v} {name}: {e}"));
+                // Every embedded schema is checked fast, valid objects first.
+                assert!(compiled.has_compact_form(), "{v} {name}: no compact form");
             }
+        }
+    }
+
+    #[test]
+    fn the_embedded_files_are_sorted_and_the_built_index_is_each_index_json() {
+        // The lookups search both by bisection.
+        assert!(embedded::FILES.is_sorted_by(|a, b| (a.0, a.1) < (b.0, b.1)));
+        assert!(KIND_INDEX.is_sorted_by(|a, b| (a.0, a.1) < (b.0, b.1)));
+        for v in supported_versions() {
+            let (_, name, text) = embedded::FILES
+                .iter()
+                .find(|f| f.0 == v && f.1 == "index.json")
+                .unwrap();
+            let mut parsed = BTreeMap::new();
+            merge_index(&mut parsed, name, text).unwrap();
+            let built = SchemaSet::load(v, None).unwrap().index;
+            assert_eq!(built, parsed, "{v}");
+            assert!(built.len() > 50, "{v}");
         }
     }
 
