@@ -708,6 +708,8 @@ const MAX_OTHER_SHAPES: usize = 64;
 struct RouteShapes {
     route: *const crate::proxy::model::Route,
     label: String,
+    /// The pool the route sends every key to, when that is all it does.
+    direct: Option<usize>,
     /// Per pool, per backend: the shape of a key whose only hop is that
     /// backend, as primary (sized when the pool is first met).
     single: Vec<Vec<u32>>,
@@ -777,8 +779,6 @@ impl<'e, 'a> Placements<'e, 'a> {
         let cmd = self.cmd;
         let sel = engine.select(key, cmd);
         let r = sel.route?;
-        self.hops.clear();
-        engine.hops(r, key, cmd, &mut self.hops).ok()?;
         let ptr = r as *const _;
         let found = |s: &RouteShapes| s.route == ptr && s.label == *sel.label;
         let ri = match self.routes.get(self.last_route) {
@@ -789,6 +789,7 @@ impl<'e, 'a> Placements<'e, 'a> {
                     self.routes.push(RouteShapes {
                         route: ptr,
                         label: sel.label.into_owned(),
+                        direct: engine.direct_pool(r),
                         single: vec![Vec::new(); engine.cfg.pools.len()],
                         others: Vec::new(),
                     });
@@ -797,6 +798,23 @@ impl<'e, 'a> Placements<'e, 'a> {
             },
         };
         self.last_route = ri;
+        self.hops.clear();
+        match self.routes[ri].direct {
+            // The pool's hash alone; a backend marked down is an error,
+            // which the usual way words.
+            Some(pool) => {
+                let backend = engine.place(pool, key).ok()?;
+                if engine.cfg.pools[pool].backends.get(backend)?.down {
+                    return None;
+                }
+                self.hops.push(Hop {
+                    pool: Some(pool),
+                    backend,
+                    role: Role::Primary,
+                });
+            }
+            None => engine.hops(r, key, cmd, &mut self.hops).ok()?,
+        }
         let rs = &mut self.routes[ri];
         let (slot, id) = match self.hops.as_slice() {
             [
