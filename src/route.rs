@@ -708,6 +708,8 @@ const MAX_OTHER_SHAPES: usize = 64;
 struct RouteShapes {
     route: *const crate::proxy::model::Route,
     label: String,
+    /// Where the label is in the config, when it is borrowed from there.
+    label_at: Option<*const u8>,
     /// The pool the route sends every key to, when that is all it does.
     direct: Option<usize>,
     /// Per pool, per backend: the shape of a key whose only hop is that
@@ -780,7 +782,14 @@ impl<'e, 'a> Placements<'e, 'a> {
         let sel = engine.select(key, cmd);
         let r = sel.route?;
         let ptr = r as *const _;
-        let found = |s: &RouteShapes| s.route == ptr && s.label == *sel.label;
+        let label: &str = &sel.label;
+        // A label borrowed from the config is the same text at the same
+        // place for every key: compared by address first.
+        let found = |s: &RouteShapes| {
+            s.route == ptr
+                && s.label.len() == label.len()
+                && (s.label_at == Some(label.as_ptr()) || s.label == label)
+        };
         let ri = match self.routes.get(self.last_route) {
             Some(s) if found(s) => self.last_route,
             _ => match self.routes.iter().position(found) {
@@ -788,7 +797,11 @@ impl<'e, 'a> Placements<'e, 'a> {
                 None => {
                     self.routes.push(RouteShapes {
                         route: ptr,
-                        label: sel.label.into_owned(),
+                        label: label.to_string(),
+                        label_at: match &sel.label {
+                            std::borrow::Cow::Borrowed(l) => Some(l.as_ptr()),
+                            std::borrow::Cow::Owned(_) => None,
+                        },
                         direct: engine.direct_pool(r),
                         single: vec![Vec::new(); engine.cfg.pools.len()],
                         others: Vec::new(),
@@ -798,42 +811,44 @@ impl<'e, 'a> Placements<'e, 'a> {
             },
         };
         self.last_route = ri;
-        self.hops.clear();
-        match self.routes[ri].direct {
-            // The pool's hash alone; a backend marked down is an error,
-            // which the usual way words.
+        let single = match self.routes[ri].direct {
+            // The pool's hash alone (a backend marked down is an error,
+            // which the usual way words).
             Some(pool) => {
                 let backend = engine.place(pool, key).ok()?;
                 if engine.cfg.pools[pool].backends.get(backend)?.down {
                     return None;
                 }
-                self.hops.push(Hop {
-                    pool: Some(pool),
-                    backend,
-                    role: Role::Primary,
-                });
+                Some((pool, backend))
             }
-            None => engine.hops(r, key, cmd, &mut self.hops).ok()?,
-        }
-        let rs = &mut self.routes[ri];
-        let (slot, id) = match self.hops.as_slice() {
-            [
-                Hop {
-                    pool: Some(p),
-                    backend,
-                    role: Role::Primary,
-                },
-            ] => {
-                let per = rs.single.get_mut(*p)?;
-                if per.is_empty() {
-                    per.resize(engine.cfg.pools[*p].backends.len(), NO_SHAPE);
+            None => {
+                self.hops.clear();
+                engine.hops(r, key, cmd, &mut self.hops).ok()?;
+                match self.hops.as_slice() {
+                    [
+                        Hop {
+                            pool: Some(p),
+                            backend,
+                            role: Role::Primary,
+                        },
+                    ] => Some((*p, *backend)),
+                    _ => None,
                 }
-                (ShapeSlot::Single(*p, *backend), *per.get(*backend)?)
             }
-            hops => match rs.others.iter().position(|(h, _)| h == hops) {
+        };
+        let rs = &mut self.routes[ri];
+        let (slot, id) = match single {
+            Some((p, backend)) => {
+                let per = rs.single.get_mut(p)?;
+                if per.is_empty() {
+                    per.resize(engine.cfg.pools[p].backends.len(), NO_SHAPE);
+                }
+                (ShapeSlot::Single(p, backend), *per.get(backend)?)
+            }
+            None => match rs.others.iter().position(|(h, _)| *h == self.hops) {
                 Some(i) => (ShapeSlot::Other(i), rs.others[i].1),
                 None if rs.others.len() < MAX_OTHER_SHAPES => {
-                    rs.others.push((hops.to_vec(), NO_SHAPE));
+                    rs.others.push((self.hops.clone(), NO_SHAPE));
                     (ShapeSlot::Other(rs.others.len() - 1), NO_SHAPE)
                 }
                 None => return None,
