@@ -692,7 +692,7 @@ pub struct Placements<'e, 'a> {
     current: Placement,
     /// The shapes made so far, and how to find them.
     shapes: Vec<Shape>,
-    routes: Vec<RouteShapes>,
+    routes: Vec<RouteShapes<'a>>,
     /// The entry of `routes` the previous plain key used.
     last_route: usize,
 }
@@ -705,8 +705,8 @@ const NO_SHAPE: u32 = u32::MAX;
 const MAX_OTHER_SHAPES: usize = 64;
 
 /// The shapes of the keys that take one route (under one label).
-struct RouteShapes {
-    route: *const crate::proxy::model::Route,
+struct RouteShapes<'a> {
+    route: &'a crate::proxy::model::Route,
     label: String,
     /// Where the label is in the config, when it is borrowed from there.
     label_at: Option<*const u8>,
@@ -770,6 +770,42 @@ impl<'e, 'a> Placements<'e, 'a> {
         }
     }
 
+    /// The entry of `routes` for the route `key` takes (made on first use),
+    /// `None` when no route handles the command.
+    fn route_of(&mut self, key: &[u8]) -> Option<usize> {
+        let engine = self.engine;
+        let sel = engine.select(key, self.cmd);
+        let r = sel.route?;
+        let label: &str = &sel.label;
+        // A label borrowed from the config is the same text at the same
+        // place for every key: compared by address first.
+        let found = |s: &RouteShapes| {
+            std::ptr::eq(s.route, r)
+                && s.label.len() == label.len()
+                && (s.label_at == Some(label.as_ptr()) || s.label == label)
+        };
+        if let Some(s) = self.routes.get(self.last_route)
+            && found(s)
+        {
+            return Some(self.last_route);
+        }
+        if let Some(i) = self.routes.iter().position(found) {
+            return Some(i);
+        }
+        self.routes.push(RouteShapes {
+            route: r,
+            label: label.to_string(),
+            label_at: match &sel.label {
+                std::borrow::Cow::Borrowed(l) => Some(l.as_ptr()),
+                std::borrow::Cow::Owned(_) => None,
+            },
+            direct: engine.direct_pool(r),
+            single: vec![Vec::new(); engine.cfg.pools.len()],
+            others: Vec::new(),
+        });
+        Some(self.routes.len() - 1)
+    }
+
     /// The shape of a [`GivenKey::Plain`] key's placement, made on first
     /// use; `None` when the key is to be placed by [`Self::place_checked`]
     /// (no route, an error on the way, or a route with too many hop lists).
@@ -779,38 +815,13 @@ impl<'e, 'a> Placements<'e, 'a> {
     pub fn place_plain(&mut self, key: &[u8]) -> Option<&Shape> {
         let engine = self.engine;
         let cmd = self.cmd;
-        let sel = engine.select(key, cmd);
-        let r = sel.route?;
-        let ptr = r as *const _;
-        let label: &str = &sel.label;
-        // A label borrowed from the config is the same text at the same
-        // place for every key: compared by address first.
-        let found = |s: &RouteShapes| {
-            s.route == ptr
-                && s.label.len() == label.len()
-                && (s.label_at == Some(label.as_ptr()) || s.label == label)
-        };
         let ri = match self.routes.get(self.last_route) {
-            Some(s) if found(s) => self.last_route,
-            _ => match self.routes.iter().position(found) {
-                Some(i) => i,
-                None => {
-                    self.routes.push(RouteShapes {
-                        route: ptr,
-                        label: label.to_string(),
-                        label_at: match &sel.label {
-                            std::borrow::Cow::Borrowed(l) => Some(l.as_ptr()),
-                            std::borrow::Cow::Owned(_) => None,
-                        },
-                        direct: engine.direct_pool(r),
-                        single: vec![Vec::new(); engine.cfg.pools.len()],
-                        others: Vec::new(),
-                    });
-                    self.routes.len() - 1
-                }
-            },
+            // Without a prefix map the route does not depend on the key.
+            Some(_) if !engine.selects_by_key() => self.last_route,
+            _ => self.route_of(key)?,
         };
         self.last_route = ri;
+        let r = self.routes[ri].route;
         let single = match self.routes[ri].direct {
             // The pool's hash alone (a backend marked down is an error,
             // which the usual way words).

@@ -271,9 +271,15 @@ impl<'a> Engine<'a> {
         });
     }
 
+    /// Does [`Self::select`] look at the key? Only through a prefix map:
+    /// without one, every key of a command takes the same route.
+    pub fn selects_by_key(&self) -> bool {
+        !self.router.map.is_empty()
+    }
+
     /// The prefix the router looks up, if any (`mcp_funcgen_route`).
     pub fn prefix<'k>(&self, key: &'k [u8]) -> Option<&'k [u8]> {
-        if self.router.map.is_empty() {
+        if !self.selects_by_key() {
             return None;
         }
         let p = match &self.router.mode {
