@@ -41,6 +41,27 @@ routes {
 }
 "#;
 
+/// No prefix map: the route depends on the command only.
+const UNMAPPED: &str = r#"pools {
+    main = { backends = { "10.0.3.1:11211", "10.0.3.2:11211_down_", "10.0.3.3:11211" } },
+    one = { backends = { "10.0.4.1:11211" } },
+}
+routes {
+    cmap = { touch = route_direct { child = "one" } },
+    default = route_direct { child = "main" },
+}
+"#;
+
+/// No prefix map, a default with several hop lists.
+const UNMAPPED_FAILOVER: &str = r#"pools {
+    set_copies = {
+        x = { backends = { "10.0.5.1:11211", "10.0.5.2:11211" } },
+        y = { options = { seed = "y" }, backends = { "10.0.6.1:11211", "10.0.6.2:11211" } },
+    },
+}
+routes { default = route_failover { children = "set_copies" } }
+"#;
+
 /// Keys of every kind, in an order that sends consecutive keys to different
 /// routes and backends.
 fn keys() -> Vec<String> {
@@ -79,32 +100,14 @@ fn expected(config: &Path, keys: &[String], command: &str, format: RouteFormat) 
 #[test]
 fn every_line_is_what_the_keys_own_placement_gives() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("proxy.lua");
-    std::fs::write(&config, CONFIG).unwrap();
     let keys = keys();
     let file = dir.path().join("keys.txt");
     std::fs::write(&file, keys.join("\n")).unwrap();
     let mut all = String::new();
-    for command in ["get", "set", "touch"] {
-        for (format, name) in [(RouteFormat::Text, "text"), (RouteFormat::Json, "json")] {
-            let r = run(
-                mclint()
-                    .arg("route")
-                    .arg("--proxy-config")
-                    .arg(&config)
-                    .arg("--keys-file")
-                    .arg(&file)
-                    .args(["--command", command, "--format", name]),
-                b"",
-            );
-            assert_eq!(r.code, 0, "{command} {name}: {}", r.stderr);
-            let want = String::from_utf8(expected(&config, &keys, command, format)).unwrap();
-            all.push_str(&want);
-            for (i, (got, want)) in r.stdout.lines().zip(want.lines()).enumerate() {
-                assert_eq!(got, want, "{command} {name}: line {}", i + 1);
-            }
-            assert_eq!(r.stdout.lines().count(), want.lines().count());
-        }
+    for (i, text) in [CONFIG, UNMAPPED, UNMAPPED_FAILOVER].iter().enumerate() {
+        let config = dir.path().join(format!("proxy{i}.lua"));
+        std::fs::write(&config, text).unwrap();
+        compare(&config, &file, &keys, &mut all);
     }
     // Every kind of line was compared (a config that loads wrongly would make
     // the comparison say little).
@@ -120,7 +123,36 @@ fn every_line_is_what_the_keys_own_placement_gives() {
         "route cmap touch",
         "key_problem",
         "\\\"",
+        "10.0.3.2:11211 in pool main is marked down",
+        "10.0.4.1",
+        "10.0.5.2:11211 (primary), set_copies_y 10.0.6.",
     ] {
         assert!(all.contains(part), "no `{part}` in any line");
+    }
+}
+
+/// Runs `mclint route` on the keys file for each command and format, and
+/// compares each line with the key's own placement (appended to `all`).
+fn compare(config: &Path, file: &Path, keys: &[String], all: &mut String) {
+    for command in ["get", "set", "touch"] {
+        for (format, name) in [(RouteFormat::Text, "text"), (RouteFormat::Json, "json")] {
+            let r = run(
+                mclint()
+                    .arg("route")
+                    .arg("--proxy-config")
+                    .arg(config)
+                    .arg("--keys-file")
+                    .arg(file)
+                    .args(["--command", command, "--format", name]),
+                b"",
+            );
+            assert_eq!(r.code, 0, "{command} {name}: {}", r.stderr);
+            let want = String::from_utf8(expected(config, keys, command, format)).unwrap();
+            all.push_str(&want);
+            for (i, (got, want)) in r.stdout.lines().zip(want.lines()).enumerate() {
+                assert_eq!(got, want, "{command} {name}: line {}", i + 1);
+            }
+            assert_eq!(r.stdout.lines().count(), want.lines().count());
+        }
     }
 }
