@@ -693,8 +693,12 @@ pub struct Placements<'e, 'a> {
     /// The shapes made so far, and how to find them.
     shapes: Vec<Shape>,
     routes: Vec<RouteShapes<'a>>,
+    /// The entry of `routes` of a route (by its address).
+    route_index: HashMap<usize, usize>,
     /// The entry of `routes` the previous plain key used.
     last_route: usize,
+    /// Slots of all routes' tables (see [`MAX_SHAPE_SLOTS`]).
+    slots: usize,
 }
 
 /// No shape made yet.
@@ -704,6 +708,13 @@ const NO_SHAPE: u32 = u32::MAX;
 /// these, keys of new hop lists are placed one by one (each still right).
 const MAX_OTHER_SHAPES: usize = 64;
 
+/// Most shapes made, and most slots (a backend of a pool a route reaches,
+/// or another hop list) kept for them: whatever the config (50,000 backends,
+/// thousands of routes), shapes take a few MB at most. Keys past these are
+/// placed one by one, as right and slower.
+const MAX_SHAPES: usize = 16_384;
+const MAX_SHAPE_SLOTS: usize = 1 << 20;
+
 /// The shapes of the keys that take one route (under one label).
 struct RouteShapes<'a> {
     route: &'a crate::proxy::model::Route,
@@ -712,9 +723,9 @@ struct RouteShapes<'a> {
     label_at: Option<*const u8>,
     /// The pool the route sends every key to, when that is all it does.
     direct: Option<usize>,
-    /// Per pool, per backend: the shape of a key whose only hop is that
-    /// backend, as primary (sized when the pool is first met).
-    single: Vec<Vec<u32>>,
+    /// Per pool met, per backend: the shape of a key whose only hop is
+    /// that backend, as primary.
+    single: Vec<(usize, Vec<u32>)>,
     /// Other hop lists met, and their shapes.
     others: Vec<(Vec<Hop>, u32)>,
 }
@@ -766,7 +777,9 @@ impl<'e, 'a> Placements<'e, 'a> {
             },
             shapes: Vec::new(),
             routes: Vec::new(),
+            route_index: HashMap::new(),
             last_route: 0,
+            slots: 0,
         }
     }
 
@@ -789,9 +802,13 @@ impl<'e, 'a> Placements<'e, 'a> {
         {
             return Some(self.last_route);
         }
-        if let Some(i) = self.routes.iter().position(found) {
-            return Some(i);
+        let addr = r as *const crate::proxy::model::Route as usize;
+        if let Some(&i) = self.route_index.get(&addr) {
+            // One route under two labels (not met: each label's route is
+            // its own) is placed the usual way.
+            return found(&self.routes[i]).then_some(i);
         }
+        self.route_index.insert(addr, self.routes.len());
         self.routes.push(RouteShapes {
             route: r,
             label: label.to_string(),
@@ -800,7 +817,7 @@ impl<'e, 'a> Placements<'e, 'a> {
                 std::borrow::Cow::Owned(_) => None,
             },
             direct: engine.direct_pool(r),
-            single: vec![Vec::new(); engine.cfg.pools.len()],
+            single: Vec::new(),
             others: Vec::new(),
         });
         Some(self.routes.len() - 1)
@@ -850,15 +867,24 @@ impl<'e, 'a> Placements<'e, 'a> {
         let rs = &mut self.routes[ri];
         let (slot, id) = match single {
             Some((p, backend)) => {
-                let per = rs.single.get_mut(p)?;
-                if per.is_empty() {
-                    per.resize(engine.cfg.pools[p].backends.len(), NO_SHAPE);
-                }
-                (ShapeSlot::Single(p, backend), *per.get(backend)?)
+                let j = match rs.single.iter().position(|(q, _)| *q == p) {
+                    Some(j) => j,
+                    None => {
+                        let n = engine.cfg.pools[p].backends.len();
+                        if self.slots + n > MAX_SHAPE_SLOTS {
+                            return None;
+                        }
+                        self.slots += n;
+                        rs.single.push((p, vec![NO_SHAPE; n]));
+                        rs.single.len() - 1
+                    }
+                };
+                (ShapeSlot::Single(j, backend), *rs.single[j].1.get(backend)?)
             }
             None => match rs.others.iter().position(|(h, _)| *h == self.hops) {
                 Some(i) => (ShapeSlot::Other(i), rs.others[i].1),
-                None if rs.others.len() < MAX_OTHER_SHAPES => {
+                None if rs.others.len() < MAX_OTHER_SHAPES && self.slots < MAX_SHAPE_SLOTS => {
+                    self.slots += 1;
                     rs.others.push((self.hops.clone(), NO_SHAPE));
                     (ShapeSlot::Other(rs.others.len() - 1), NO_SHAPE)
                 }
@@ -868,6 +894,9 @@ impl<'e, 'a> Placements<'e, 'a> {
         if id != NO_SHAPE {
             return self.shapes.get(id as usize);
         }
+        if self.shapes.len() >= MAX_SHAPES {
+            return None;
+        }
         // First key of this shape: placed the usual way, then kept without
         // its key.
         let text = std::str::from_utf8(key).ok()?;
@@ -876,9 +905,7 @@ impl<'e, 'a> Placements<'e, 'a> {
             return None;
         }
         placement.key.clear();
-        let id = u32::try_from(self.shapes.len())
-            .ok()
-            .filter(|&i| i != NO_SHAPE)?;
+        let id = u32::try_from(self.shapes.len()).ok()?;
         self.shapes.push(Shape {
             placement,
             text: OnceCell::new(),
@@ -886,7 +913,7 @@ impl<'e, 'a> Placements<'e, 'a> {
         });
         let rs = &mut self.routes[ri];
         match slot {
-            ShapeSlot::Single(p, b) => rs.single[p][b] = id,
+            ShapeSlot::Single(j, b) => rs.single[j].1[b] = id,
             ShapeSlot::Other(i) => rs.others[i].1 = id,
         }
         self.shapes.last()

@@ -156,3 +156,43 @@ fn compare(config: &Path, file: &Path, keys: &[String], all: &mut String) {
         }
     }
 }
+
+/// A pool of 20,000 backends and 100,000 keys: more shapes than mclint
+/// keeps (16,384); the keys past them are placed one by one, and every line
+/// is still the key's own placement.
+#[test]
+fn keys_past_the_shape_budget_are_still_placed_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends: Vec<String> = (0..20_000)
+        .map(|i| format!("\"10.{}.{}.1:11211\"", i / 256, i % 256))
+        .collect();
+    let config = dir.path().join("proxy.lua");
+    std::fs::write(
+        &config,
+        format!(
+            "pools {{ main = {{ backends = {{ {} }} }} }}\nroutes {{ default = route_direct {{ child = \"main\" }} }}\n",
+            backends.join(", ")
+        ),
+    )
+    .unwrap();
+    let keys: Vec<String> = (0..100_000).map(|i| format!("k{i}")).collect();
+    let file = dir.path().join("keys.txt");
+    std::fs::write(&file, keys.join("\n")).unwrap();
+    let r = run(
+        mclint()
+            .arg("route")
+            .arg("--proxy-config")
+            .arg(&config)
+            .arg("--keys-file")
+            .arg(&file),
+        b"",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let want = String::from_utf8(expected(&config, &keys, "get", RouteFormat::Text)).unwrap();
+    let reached: std::collections::HashSet<&str> = want
+        .lines()
+        .filter_map(|l| l.split("main ").nth(1))
+        .collect();
+    assert!(reached.len() > 17_000, "{} backends reached", reached.len());
+    assert!(r.stdout == want, "the lines differ from the keys' own placements");
+}
