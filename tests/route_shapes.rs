@@ -194,5 +194,8 @@ fn keys_past_the_shape_budget_are_still_placed_right() {
         .filter_map(|l| l.split("main ").nth(1))
         .collect();
     assert!(reached.len() > 17_000, "{} backends reached", reached.len());
-    assert!(r.stdout == want, "the lines differ from the keys' own placements");
+    assert!(
+        r.stdout == want,
+        "the lines differ from the keys' own placements"
+    );
 }

@@ -17,10 +17,11 @@ use crate::proxy::eval::Answer;
 use crate::route::{Fragments, KeyOutcome, Placement, RouteOutput, Shape, Streamed, shown};
 
 /// Writes one key's placement (a JSON line, or a text line plus its error and
-/// notes). This is the per-key path of `mclint route`: bytes are written
-/// as they are, without `core::fmt`, and each backend's text and JSON forms
-/// were made once (`route::DescribedBackend`). JSON fields are in name order
-/// (the order the format has always had).
+/// notes): bytes are written as they are, without `core::fmt`, and each
+/// backend's text and JSON forms were made once (`route::DescribedBackend`).
+/// JSON fields are in name order (the order the format has always had). The
+/// usual key is written from its shape instead (the bytes this writes
+/// before and after the key, kept once per shape: `write_shaped`).
 pub fn write_placement<W: Write + ?Sized>(
     format: RouteFormat,
     p: &Placement,
