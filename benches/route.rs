@@ -9,9 +9,9 @@
 //!   routing `mclint route` does per key (router lookup, route tree,
 //!   XXH3 + jump hash);
 //! - `keys_file`: the same, plus reading and splitting the file each pass;
-//! - `cli_text`: what `mclint route --keys-file` does end to end after loading
-//!   the config: read the file, place each key into its report record and
-//!   write the text line (to a sink);
+//! - `cli_text`: what `mclint route --keys-file` does after reading its
+//!   arguments (`route::run_with`): load the config, read the file, write
+//!   each key's text line (to a sink);
 //! - `prefix_map`: a prefix map whose `user` entry is `route_allsync` over a
 //!   set of 3 copies (3 placements per key);
 //! - `ring`: a ketama `mcp.dist_ring_hash` pool of 8 backends;
@@ -34,8 +34,8 @@ use mclint::proxy::eval::{Engine, Hop};
 use mclint::proxy::hash::{place, seed_hash};
 use mclint::proxy::model::{KeyFilter, command_id};
 use mclint::proxy::{EnvSource, Limits, ProxyConfig, load};
-use mclint::report::route::{RouteFormat, write_placement};
-use mclint::route::{Placements, keys_in};
+use mclint::report::route::{RouteFormat, write_streamed};
+use mclint::route::{RouteError, RouteRequest, keys_in, run_with};
 
 /// Keys per pass.
 const KEYS: usize = 1_000_000;
@@ -195,33 +195,39 @@ fn sharded_pool(c: &mut Criterion) {
     });
     group.finish();
 
-    // The CLI's path: each key's report record, written as a text line.
-    let get = command_id("get").expect("get is a proxy command");
+    // The CLI's path after its arguments are read: load the config, read
+    // the keys file, write each key's text line (to a sink).
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let proxy = dir.path().join("proxy.lua");
+    std::fs::write(&proxy, SHARDED).expect("write the config");
+    let req = RouteRequest {
+        proxy_config: Some(proxy),
+        keys_file: Some(file.path.clone()),
+        command: "get".into(),
+        tag: "default".into(),
+        ..RouteRequest::default()
+    };
+    let cli = |out: &mut dyn std::io::Write| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        let summary = run_with(&req, &mut |item| {
+            write_streamed(RouteFormat::Text, &item, &mut out).map_err(RouteError::Write)
+        })
+        .expect("the bench keys route");
+        assert!(summary.is_none(), "placements are streamed, not summarised");
+    };
     let mut check = Vec::new();
-    let mut placements = Placements::new(&engine, get);
-    write_placement(
-        RouteFormat::Text,
-        placements.place("user:1:profile"),
-        &mut check,
-    )
-    .unwrap();
+    cli(&mut check);
+    let check = String::from_utf8(check).unwrap();
+    assert_eq!(check.lines().count(), KEYS, "one text line per key");
     assert!(
-        String::from_utf8(check)
-            .unwrap()
-            .starts_with("get user:1:profile  route default  -> main cache-"),
+        check.starts_with("get user:0:profile  route default  -> main cache-"),
         "the text line names the pool and backend"
     );
+    drop(check);
     let mut group = c.benchmark_group("cli_text");
     configure(&mut group);
     group.bench_function("read_route_write_8_backends", |b| {
-        b.iter(|| {
-            let text = file.read();
-            let mut placements = Placements::new(&engine, get);
-            let mut sink = std::io::BufWriter::new(std::io::sink());
-            for k in keys_in(&text) {
-                write_placement(RouteFormat::Text, placements.place(k), &mut sink).unwrap();
-            }
-        });
+        b.iter(|| cli(&mut std::io::sink()));
     });
     group.finish();
 }

@@ -1,6 +1,7 @@
 //! `mclint route`: where keys go through a proxy config, how evenly synthetic
 //! keys spread, and what a backend outage does to reads and writes.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -242,7 +243,33 @@ pub enum RouteOutput {
 /// gets with `--fail` (in the order given).
 pub enum Streamed<'s> {
     Placement(&'s Placement),
+    /// A [`GivenKey::Plain`] key and the shape of its placement (the
+    /// placement is `shape.placement` with this key).
+    Shaped {
+        key: &'s [u8],
+        shape: &'s Shape,
+    },
     Outcome(&'s KeyOutcome),
+}
+
+/// What a placement says besides its key, shared by the usual keys (printable
+/// ASCII, nothing to escape, nothing wrong) that take the same route to the
+/// same backends in the same roles: made once, then each such key is written
+/// from it without a per-key [`Placement`]. A writer keeps here the bytes it
+/// made of it, before and after the key, once per format.
+#[derive(Debug)]
+pub struct Shape {
+    /// The placement, with an empty key.
+    pub placement: Placement,
+    pub text: OnceCell<Fragments>,
+    pub json: OnceCell<Fragments>,
+}
+
+/// A placement's line around its key: `head`, the key as it is, `tail`.
+#[derive(Debug)]
+pub struct Fragments {
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
 }
 
 /// Finds the config, runs it and answers the request, with every placement
@@ -254,6 +281,11 @@ pub fn run(req: &RouteRequest) -> Result<RouteOutput, RouteError> {
     let out = run_with(req, &mut |item| {
         match item {
             Streamed::Placement(p) => list.push(p.clone()),
+            Streamed::Shaped { key, shape } => {
+                let mut p = shape.placement.clone();
+                p.key = String::from_utf8_lossy(key).into_owned();
+                list.push(p);
+            }
             Streamed::Outcome(o) => outcomes.push(o.clone()),
         }
         Ok(())
@@ -355,9 +387,15 @@ pub fn run_with(
         ));
     }
     let mut placer = Placements::new(&engine, cmd);
-    given.for_each(&mut |k, problem| {
-        let p = placer.place_checked(k, problem);
-        sink(Streamed::Placement(p))
+    given.visit(&mut |k| match k {
+        GivenKey::Plain(key) => {
+            if let Some(shape) = placer.place_plain(key) {
+                return sink(Streamed::Shaped { key, shape });
+            }
+            let key = String::from_utf8_lossy(key);
+            sink(Streamed::Placement(placer.place_checked(&key, None)))
+        }
+        GivenKey::Other(k, problem) => sink(Streamed::Placement(placer.place_checked(k, problem))),
     })?;
     Ok(None)
 }
@@ -384,10 +422,41 @@ impl GivenKeys<'_> {
     }
 }
 
-impl KeySource for GivenKeys<'_> {
-    fn for_each(&self, f: &mut KeyFn) -> Result<(), RouteError> {
+/// A given key as read: the usual key, which needs no check and no escaping
+/// in any output, or any other (with, when it could not be read as given,
+/// why).
+enum GivenKey<'k> {
+    /// Printable ASCII without space, `"` or `\`, 1 to [`MAX_KEY_BYTES`]
+    /// bytes: memcached takes it, and text and JSON print it as it is.
+    Plain(&'k [u8]),
+    Other(&'k str, Option<String>),
+}
+
+/// Is `key` a [`GivenKey::Plain`] key? (One pass over its bytes; such a key
+/// is UTF-8, [`check_key`] finds nothing in it, and neither [`shown`] nor
+/// JSON escapes anything in it.)
+#[inline]
+fn is_plain(key: &[u8]) -> bool {
+    !key.is_empty()
+        && key.len() <= MAX_KEY_BYTES
+        && key
+            .iter()
+            .all(|&c| c > b' ' && c < 0x7f && c != b'"' && c != b'\\')
+}
+
+impl GivenKeys<'_> {
+    /// Calls `f` with each key, `--key` values first, then the lines of
+    /// `--keys-file`, read a block at a time.
+    fn visit(
+        &self,
+        f: &mut dyn FnMut(GivenKey) -> Result<(), RouteError>,
+    ) -> Result<(), RouteError> {
         for k in self.keys {
-            f(k, None)?;
+            if is_plain(k.as_bytes()) {
+                f(GivenKey::Plain(k.as_bytes()))?;
+            } else {
+                f(GivenKey::Other(k, None))?;
+            }
         }
         if let Some(path) = self.file {
             let what = format!("--keys-file {}", path.display());
@@ -407,6 +476,9 @@ impl KeySource for GivenKeys<'_> {
                 std::io::BufReader::with_capacity(1 << 16, file),
                 &what,
                 &mut |line, n, full_len| {
+                    if full_len == line.len() && is_plain(line) {
+                        return f(GivenKey::Plain(line));
+                    }
                     let problem = if full_len > line.len() {
                         Some(format!(
                             "line {n} is {full_len} bytes, longer than memcached's {MAX_KEY_BYTES}-byte keys (only its start is shown)"
@@ -415,18 +487,31 @@ impl KeySource for GivenKeys<'_> {
                         None
                     };
                     match std::str::from_utf8(line) {
-                        Ok(k) => f(k, problem),
-                        Err(_) => f(
+                        Ok(k) => f(GivenKey::Other(k, problem)),
+                        Err(_) => f(GivenKey::Other(
                             &String::from_utf8_lossy(line),
                             Some(problem.unwrap_or_else(|| {
                                 format!("line {n} is not UTF-8 text; mclint routes text keys only")
                             })),
-                        ),
+                        )),
                     }
                 },
             )?;
         }
         Ok(())
+    }
+}
+
+impl KeySource for GivenKeys<'_> {
+    fn for_each(&self, f: &mut KeyFn) -> Result<(), RouteError> {
+        self.visit(&mut |k| match k {
+            GivenKey::Plain(b) => match std::str::from_utf8(b) {
+                Ok(k) => f(k, None),
+                // Not reached: a plain key is ASCII.
+                Err(_) => f(&String::from_utf8_lossy(b), None),
+            },
+            GivenKey::Other(k, problem) => f(k, problem),
+        })
     }
 }
 
@@ -605,6 +690,50 @@ pub struct Placements<'e, 'a> {
     notes_of: Option<*const crate::proxy::model::Route>,
     hops: Vec<Hop>,
     current: Placement,
+    /// The shapes made so far, and how to find them.
+    shapes: Vec<Shape>,
+    routes: Vec<RouteShapes<'a>>,
+    /// The entry of `routes` of a route (by its address).
+    route_index: HashMap<usize, usize>,
+    /// The entry of `routes` the previous plain key used.
+    last_route: usize,
+    /// Slots of all routes' tables (see [`MAX_SHAPE_SLOTS`]).
+    slots: usize,
+}
+
+/// No shape made yet.
+const NO_SHAPE: u32 = u32::MAX;
+
+/// Most hop lists other than one primary backend kept per route: past
+/// these, keys of new hop lists are placed one by one (each still right).
+const MAX_OTHER_SHAPES: usize = 64;
+
+/// Most shapes made, and most slots (a backend of a pool a route reaches,
+/// or another hop list) kept for them: whatever the config (50,000 backends,
+/// thousands of routes), shapes take a few MB at most. Keys past these are
+/// placed one by one, as right and slower.
+const MAX_SHAPES: usize = 16_384;
+const MAX_SHAPE_SLOTS: usize = 1 << 20;
+
+/// The shapes of the keys that take one route (under one label).
+struct RouteShapes<'a> {
+    route: &'a crate::proxy::model::Route,
+    label: String,
+    /// Where the label is in the config, when it is borrowed from there.
+    label_at: Option<*const u8>,
+    /// The pool the route sends every key to, when that is all it does.
+    direct: Option<usize>,
+    /// Per pool met, per backend: the shape of a key whose only hop is
+    /// that backend, as primary.
+    single: Vec<(usize, Vec<u32>)>,
+    /// Other hop lists met, and their shapes.
+    others: Vec<(Vec<Hop>, u32)>,
+}
+
+/// Where in a [`RouteShapes`] a hop list's shape is kept.
+enum ShapeSlot {
+    Single(usize, usize),
+    Other(usize),
 }
 
 impl<'e, 'a> Placements<'e, 'a> {
@@ -646,7 +775,148 @@ impl<'e, 'a> Placements<'e, 'a> {
                 key_problem: None,
                 notes: Vec::new(),
             },
+            shapes: Vec::new(),
+            routes: Vec::new(),
+            route_index: HashMap::new(),
+            last_route: 0,
+            slots: 0,
         }
+    }
+
+    /// The entry of `routes` for the route `key` takes (made on first use),
+    /// `None` when no route handles the command.
+    fn route_of(&mut self, key: &[u8]) -> Option<usize> {
+        let engine = self.engine;
+        let sel = engine.select(key, self.cmd);
+        let r = sel.route?;
+        let label: &str = &sel.label;
+        // A label borrowed from the config is the same text at the same
+        // place for every key: compared by address first.
+        let found = |s: &RouteShapes| {
+            std::ptr::eq(s.route, r)
+                && s.label.len() == label.len()
+                && (s.label_at == Some(label.as_ptr()) || s.label == label)
+        };
+        if let Some(s) = self.routes.get(self.last_route)
+            && found(s)
+        {
+            return Some(self.last_route);
+        }
+        let addr = r as *const crate::proxy::model::Route as usize;
+        if let Some(&i) = self.route_index.get(&addr) {
+            // One route under two labels (not met: each label's route is
+            // its own) is placed the usual way.
+            return found(&self.routes[i]).then_some(i);
+        }
+        self.route_index.insert(addr, self.routes.len());
+        self.routes.push(RouteShapes {
+            route: r,
+            label: label.to_string(),
+            label_at: match &sel.label {
+                std::borrow::Cow::Borrowed(l) => Some(l.as_ptr()),
+                std::borrow::Cow::Owned(_) => None,
+            },
+            direct: engine.direct_pool(r),
+            single: Vec::new(),
+            others: Vec::new(),
+        });
+        Some(self.routes.len() - 1)
+    }
+
+    /// The shape of a [`GivenKey::Plain`] key's placement, made on first
+    /// use; `None` when the key is to be placed by [`Self::place_checked`]
+    /// (no route, an error on the way, or a route with too many hop lists).
+    /// The route tree is still followed for every key (a failover or a
+    /// handler may depend on it); what is saved is the per-key placement
+    /// and its formatting.
+    pub fn place_plain(&mut self, key: &[u8]) -> Option<&Shape> {
+        let engine = self.engine;
+        let cmd = self.cmd;
+        let ri = match self.routes.get(self.last_route) {
+            // Without a prefix map the route does not depend on the key.
+            Some(_) if !engine.selects_by_key() => self.last_route,
+            _ => self.route_of(key)?,
+        };
+        self.last_route = ri;
+        let r = self.routes[ri].route;
+        let single = match self.routes[ri].direct {
+            // The pool's hash alone (a backend marked down is an error,
+            // which the usual way words).
+            Some(pool) => {
+                let backend = engine.place(pool, key).ok()?;
+                if engine.cfg.pools[pool].backends.get(backend)?.down {
+                    return None;
+                }
+                Some((pool, backend))
+            }
+            None => {
+                self.hops.clear();
+                engine.hops(r, key, cmd, &mut self.hops).ok()?;
+                match self.hops.as_slice() {
+                    [
+                        Hop {
+                            pool: Some(p),
+                            backend,
+                            role: Role::Primary,
+                        },
+                    ] => Some((*p, *backend)),
+                    _ => None,
+                }
+            }
+        };
+        let rs = &mut self.routes[ri];
+        let (slot, id) = match single {
+            Some((p, backend)) => {
+                let j = match rs.single.iter().position(|(q, _)| *q == p) {
+                    Some(j) => j,
+                    None => {
+                        let n = engine.cfg.pools[p].backends.len();
+                        if self.slots + n > MAX_SHAPE_SLOTS {
+                            return None;
+                        }
+                        self.slots += n;
+                        rs.single.push((p, vec![NO_SHAPE; n]));
+                        rs.single.len() - 1
+                    }
+                };
+                (ShapeSlot::Single(j, backend), *rs.single[j].1.get(backend)?)
+            }
+            None => match rs.others.iter().position(|(h, _)| *h == self.hops) {
+                Some(i) => (ShapeSlot::Other(i), rs.others[i].1),
+                None if rs.others.len() < MAX_OTHER_SHAPES && self.slots < MAX_SHAPE_SLOTS => {
+                    self.slots += 1;
+                    rs.others.push((self.hops.clone(), NO_SHAPE));
+                    (ShapeSlot::Other(rs.others.len() - 1), NO_SHAPE)
+                }
+                None => return None,
+            },
+        };
+        if id != NO_SHAPE {
+            return self.shapes.get(id as usize);
+        }
+        if self.shapes.len() >= MAX_SHAPES {
+            return None;
+        }
+        // First key of this shape: placed the usual way, then kept without
+        // its key.
+        let text = std::str::from_utf8(key).ok()?;
+        let mut placement = self.place_checked(text, None).clone();
+        if placement.error.is_some() || placement.key_problem.is_some() {
+            return None;
+        }
+        placement.key.clear();
+        let id = u32::try_from(self.shapes.len()).ok()?;
+        self.shapes.push(Shape {
+            placement,
+            text: OnceCell::new(),
+            json: OnceCell::new(),
+        });
+        let rs = &mut self.routes[ri];
+        match slot {
+            ShapeSlot::Single(j, b) => rs.single[j].1[b] = id,
+            ShapeSlot::Other(i) => rs.others[i].1 = id,
+        }
+        self.shapes.last()
     }
 
     /// The route and ordered backends of `key`, or, when memcached refuses

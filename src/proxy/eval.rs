@@ -271,9 +271,15 @@ impl<'a> Engine<'a> {
         });
     }
 
+    /// Does [`Self::select`] look at the key? Only through a prefix map:
+    /// without one, every key of a command takes the same route.
+    pub fn selects_by_key(&self) -> bool {
+        !self.router.map.is_empty()
+    }
+
     /// The prefix the router looks up, if any (`mcp_funcgen_route`).
     pub fn prefix<'k>(&self, key: &'k [u8]) -> Option<&'k [u8]> {
-        if self.router.map.is_empty() {
+        if !self.selects_by_key() {
             return None;
         }
         let p = match &self.router.mode {
@@ -442,6 +448,20 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// The pool `r` sends every command to as its only hop, a primary one,
+    /// when that is all `r` does (`route_direct` or `route_ratelim` over a
+    /// pool, as [`Self::hops`] follows them): a key's backend is then the
+    /// pool's placement alone (and an error when that backend is down).
+    pub fn direct_pool(&self, r: &Route) -> Option<usize> {
+        match (r.kind, r.handler.as_str()) {
+            (HandlerKind::Builtin, "direct" | "ratelim") => match r.slot("child") {
+                Some(SlotValue::Single(Target::Pool(i))) => Some(*i),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Children of a handler in the order the proxy (as modelled) tries them,
     /// limited to those it may contact.
     pub fn ordered<'r>(&self, r: &'r Route) -> Vec<&'r Target> {
@@ -497,6 +517,7 @@ impl<'a> Engine<'a> {
         }
         let sub = |inner: Role| role.max(inner);
         match (r.kind, r.handler.as_str()) {
+            // Kept in step with `direct_pool`.
             (HandlerKind::Builtin, "direct" | "ratelim") => {
                 self.slot_hops(r, "child", key, cmd, role, out, depth)
             }

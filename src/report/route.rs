@@ -14,14 +14,32 @@ pub enum RouteFormat {
 }
 use crate::escape::write_json_string as json_string;
 use crate::proxy::eval::Answer;
-use crate::route::{KeyOutcome, Placement, RouteOutput, Streamed, shown};
+use crate::route::{Fragments, KeyOutcome, Placement, RouteOutput, Shape, Streamed, shown};
 
 /// Writes one key's placement (a JSON line, or a text line plus its error and
-/// notes). This is the per-key path of `mclint route`: bytes are written
-/// as they are, without `core::fmt`, and each backend's text and JSON forms
-/// were made once (`route::DescribedBackend`). JSON fields are in name order
-/// (the order the format has always had).
+/// notes): bytes are written as they are, without `core::fmt`, and each
+/// backend's text and JSON forms were made once (`route::DescribedBackend`).
+/// JSON fields are in name order (the order the format has always had). The
+/// usual key is written from its shape instead (the bytes this writes
+/// before and after the key, kept once per shape: `write_shaped`).
 pub fn write_placement<W: Write + ?Sized>(
+    format: RouteFormat,
+    p: &Placement,
+    out: &mut W,
+) -> io::Result<()> {
+    write_head(format, p, out)?;
+    match format {
+        RouteFormat::Json => json_string(out, &p.key)?,
+        RouteFormat::Text if p.route.is_empty() && p.backends.is_empty() => {
+            out.write_all(key_text(&p.key).as_bytes())?
+        }
+        RouteFormat::Text => out.write_all(shown(&p.key).as_bytes())?,
+    }
+    write_tail(format, p, out)
+}
+
+/// A placement's line up to its key.
+fn write_head<W: Write + ?Sized>(
     format: RouteFormat,
     p: &Placement,
     out: &mut W,
@@ -43,8 +61,23 @@ pub fn write_placement<W: Write + ?Sized>(
                 out.write_all(b",\"error\":")?;
                 json_string(out, e)?;
             }
-            out.write_all(b",\"key\":")?;
-            json_string(out, &p.key)?;
+            out.write_all(b",\"key\":")
+        }
+        RouteFormat::Text => {
+            out.write_all(p.command.as_bytes())?;
+            out.write_all(b" ")
+        }
+    }
+}
+
+/// A placement's line (and its notes) after its key.
+fn write_tail<W: Write + ?Sized>(
+    format: RouteFormat,
+    p: &Placement,
+    out: &mut W,
+) -> io::Result<()> {
+    match format {
+        RouteFormat::Json => {
             if let Some(k) = &p.key_problem {
                 out.write_all(b",\"key_problem\":")?;
                 json_string(out, k)?;
@@ -64,13 +97,9 @@ pub fn write_placement<W: Write + ?Sized>(
             out.write_all(b"}\n")
         }
         RouteFormat::Text => {
-            out.write_all(p.command.as_bytes())?;
-            out.write_all(b" ")?;
             if p.route.is_empty() && p.backends.is_empty() {
-                out.write_all(key_text(&p.key).as_bytes())?;
                 out.write_all(b"  -> (not sent)")?;
             } else {
-                out.write_all(shown(&p.key).as_bytes())?;
                 out.write_all(b"  route ")?;
                 out.write_all(shown(&p.route).as_bytes())?;
                 out.write_all(b"  -> ")?;
@@ -110,6 +139,37 @@ pub fn write_placement<W: Write + ?Sized>(
     }
 }
 
+/// A shape's line around a plain key (one that neither format escapes and
+/// that is not empty): what [`write_placement`] writes before and after it.
+fn fragments(format: RouteFormat, p: &Placement) -> Fragments {
+    let (mut head, mut tail) = (Vec::new(), Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = write_head(format, p, &mut head);
+    let _ = write_tail(format, p, &mut tail);
+    if format == RouteFormat::Json {
+        head.push(b'"');
+        tail.insert(0, b'"');
+    }
+    Fragments { head, tail }
+}
+
+/// Writes a plain key's placement from its shape's bytes, made on first use.
+fn write_shaped<W: Write + ?Sized>(
+    format: RouteFormat,
+    key: &[u8],
+    shape: &Shape,
+    out: &mut W,
+) -> io::Result<()> {
+    let cell = match format {
+        RouteFormat::Text => &shape.text,
+        RouteFormat::Json => &shape.json,
+    };
+    let f = cell.get_or_init(|| fragments(format, &shape.placement));
+    out.write_all(&f.head)?;
+    out.write_all(key)?;
+    out.write_all(&f.tail)
+}
+
 /// A key for a terminal: escaped, and `""` when empty.
 fn key_text(key: &str) -> std::borrow::Cow<'_, str> {
     if key.is_empty() {
@@ -129,6 +189,7 @@ pub fn write_streamed<W: Write + ?Sized>(
 ) -> io::Result<()> {
     match item {
         Streamed::Placement(p) => write_placement(format, p, out),
+        Streamed::Shaped { key, shape } => write_shaped(format, key, shape, out),
         Streamed::Outcome(o) => write_outcome(format, o, out),
     }
 }
