@@ -94,6 +94,9 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     for e in &errors {
         eprintln!("mclint: {}", escape::line(&e.to_string()));
     }
+    let format: report::Format = args.format.into();
+    // Only JUnit lists the documents that passed.
+    options.list_checked = matches!(format, report::Format::Junit);
     let report = check_with(&inputs, &options, Some(schemas));
     if report.documents == 0 && report.configs == 0 && report.skipped == 0 {
         if !errors.is_empty() {
@@ -125,7 +128,6 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let format: report::Format = args.format.into();
     let mut report = report;
     // Only the formats that show template lines read the chart from disk.
     if matches!(
