@@ -85,12 +85,14 @@ pub fn objects_of<'c, 'a>(
 
 /// Services that route to pods: every Service but `ExternalName` ones, with
 /// its `spec.selector` when that is a map with at least one label.
+/// In input order, with the selectors the index parsed once.
 pub fn selecting_services<'c, 'a>(
     ctx: &'c Context<'a>,
-) -> impl Iterator<Item = (&'c Object<'a>, Selector)> {
-    ctx.objects
+) -> impl Iterator<Item = (&'c Object<'a>, &'c Selector)> {
+    index(ctx)
+        .services
         .iter()
-        .filter_map(|svc| Some((svc, service_selector(svc)?)))
+        .map(|(i, sel)| (&ctx.objects[*i], sel))
 }
 
 /// The selector of a Service that routes to pods (see [`selecting_services`]).
