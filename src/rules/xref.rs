@@ -141,8 +141,10 @@ pub struct Index {
     templates_in: HashMap<String, Vec<usize>>,
     /// `namespace \0 key \0 value` → pod templates with that label.
     templates_by_label: HashMap<String, Vec<usize>>,
-    /// `key \0 value` → pod templates with that label, in any namespace.
-    templates_by_label_anywhere: HashMap<String, Vec<usize>>,
+    /// `key \0 value` → pod templates with that label, in any namespace:
+    /// asked for only to explain a selector that selects nothing, so built
+    /// then ([`Index::templates_by_label_anywhere`]).
+    templates_by_label_anywhere: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
     /// Selecting Services: (object, selector), in input order.
     services: Vec<(usize, Selector)>,
     /// `namespace \0 key \0 value` of one label of each selecting Service's
@@ -189,11 +191,6 @@ impl Index {
                     .entry(label_key(ns, k, &v))
                     .or_default()
                     .push(i);
-                index
-                    .templates_by_label_anywhere
-                    .entry(label_key("", k, &v))
-                    .or_default()
-                    .push(i);
             }
         }
         for (i, svc) in ctx.objects.iter().enumerate() {
@@ -217,6 +214,21 @@ impl Index {
             index.services.push((i, sel));
         }
         index
+    }
+}
+
+impl Index {
+    fn templates_by_label_anywhere(&self, ctx: &Context) -> &HashMap<String, Vec<usize>> {
+        self.templates_by_label_anywhere.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, t) in pod_templates(ctx).iter().enumerate() {
+                for (k, v) in t.labels.into_iter().flatten() {
+                    let Some(v) = label_text(v) else { continue };
+                    map.entry(label_key("", k, &v)).or_default().push(i);
+                }
+            }
+            map
+        })
     }
 }
 
@@ -258,7 +270,7 @@ pub fn templates_selected(
     // (every selected template carries all of them), in input order.
     let by_label = match ns {
         Some(_) => &index.templates_by_label,
-        None => &index.templates_by_label_anywhere,
+        None => index.templates_by_label_anywhere(ctx),
     };
     let rarest = sel
         .labels
