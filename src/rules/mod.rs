@@ -206,6 +206,9 @@ pub struct Context<'a> {
     /// in this pass, which one walk over probes and Services finds together
     /// ([`Context::port_findings`]).
     port_findings: OnceCell<PortFindings>,
+    /// The containers of each object, read once on first use
+    /// ([`Context::containers_at`]).
+    containers: OnceCell<Vec<OnceCell<Vec<crate::k8s::Container<'a>>>>>,
 }
 
 /// Findings of the port rules: by name, by number.
@@ -233,6 +236,7 @@ impl<'a> Context<'a> {
             index: OnceCell::new(),
             memory: OnceCell::new(),
             port_findings: OnceCell::new(),
+            containers: OnceCell::new(),
         }
     }
 
@@ -297,6 +301,17 @@ impl<'a> Context<'a> {
         let offset = (obj as *const Object<'a> as usize).wrapping_sub(objects.as_ptr() as usize);
         let i = offset / size;
         (offset % size == 0 && i < objects.len() && std::ptr::eq(&objects[i], obj)).then_some(i)
+    }
+
+    /// The containers of the object at position `i` of the rendering (see
+    /// [`crate::k8s::containers`]), read once for every rule.
+    pub fn containers_at(&self, i: usize) -> &[crate::k8s::Container<'a>] {
+        let cells = self.containers.get_or_init(|| {
+            (0..self.rendering.objects.len())
+                .map(|_| OnceCell::new())
+                .collect()
+        });
+        cells[i].get_or_init(|| crate::k8s::containers(&self.rendering.objects[i]))
     }
 
     /// The port rules' findings of this pass, found once for both.
