@@ -300,7 +300,8 @@ impl<'a> Context<'a> {
         let size = std::mem::size_of::<Object<'a>>();
         let offset = (obj as *const Object<'a> as usize).wrapping_sub(objects.as_ptr() as usize);
         let i = offset / size;
-        (offset % size == 0 && i < objects.len() && std::ptr::eq(&objects[i], obj)).then_some(i)
+        (offset.is_multiple_of(size) && i < objects.len() && std::ptr::eq(&objects[i], obj))
+            .then_some(i)
     }
 
     /// The containers of the object at position `i` of the rendering (see

@@ -203,7 +203,7 @@ fn service_problems<'c, 'a>(
     for (svc, sel) in xref::selecting_services(ctx) {
         let ns = svc.effective_namespace();
         let selected: Vec<&xref::PodTemplate> =
-            xref::templates_selected(ctx, templates, Some(ns), &sel)
+            xref::templates_selected(ctx, templates, Some(ns), sel)
                 .into_iter()
                 .map(|i| &templates[i])
                 .collect();
