@@ -24,7 +24,10 @@ impl MemoryField {
     /// The field `kind` (`requests` or `limits`) of the `resources` of `json`, found at `base`.
     pub fn read(base: &str, json: &Value, kind: &str) -> MemoryField {
         let pointer = format!("{base}/resources/{kind}/memory");
-        let value = json.pointer(&format!("/resources/{kind}/memory"));
+        let value = json
+            .get("resources")
+            .and_then(|r| r.get(kind))
+            .and_then(|k| k.get("memory"));
         MemoryField {
             pointer,
             raw: value.map(|v| match v {
@@ -184,8 +187,9 @@ pub fn analyze<'a>(obj: &Object<'a>) -> Vec<ContainerMemory<'a>> {
             };
             let fatal = mc.args.problems.iter().any(|p| p.fatal);
             let estimate = (!fatal && mc.args.memory_inputs_known()).then(|| estimate(&mc.args));
-            let request = MemoryField::read(&mc.container.pointer(), mc.container.json, "requests");
-            let limit = MemoryField::read(&mc.container.pointer(), mc.container.json, "limits");
+            let at = mc.container.pointer();
+            let request = MemoryField::read(&at, mc.container.json, "requests");
+            let limit = MemoryField::read(&at, mc.container.json, "limits");
             ContainerMemory {
                 mc,
                 label,

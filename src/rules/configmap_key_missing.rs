@@ -51,10 +51,32 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let ns = t.namespace();
         // Volume name → (files the volume holds, what they are, for messages).
         let mut files: Vec<(&str, BTreeSet<String>, bool, String)> = Vec::new();
+        let containers = t.containers();
+        // A volume's files matter to a `subPath` mount only: without one, only
+        // volumes that map `items` are read.
+        let any_sub_path = containers.iter().any(|c| {
+            c.json
+                .get("volumeMounts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|m| {
+                    m.get("subPath")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| !s.is_empty())
+                })
+        });
         for (i, vname, v) in t.volumes() {
             let Some(cm) = v.get("configMap") else {
                 continue;
             };
+            let items = cm
+                .get("items")
+                .and_then(Value::as_array)
+                .filter(|a| !a.is_empty());
+            if items.is_none() && !any_sub_path {
+                continue;
+            }
             if cm.get("optional").and_then(Value::as_bool) == Some(true) {
                 continue;
             }
@@ -70,10 +92,6 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     keys.extend(m.keys().cloned());
                 }
             }
-            let items = cm
-                .get("items")
-                .and_then(Value::as_array)
-                .filter(|a| !a.is_empty());
             match items {
                 None => files.push((vname, keys, false, format!("ConfigMap `{cm_name}`"))),
                 Some(items) => {
@@ -106,7 +124,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 }
             }
         }
-        for c in t.containers() {
+        for c in &containers {
             let mounts = c.json.get("volumeMounts").and_then(Value::as_array);
             for (j, m) in mounts.into_iter().flatten().enumerate() {
                 let Some(sub) = m

@@ -46,28 +46,32 @@ const BUILT_IN: &[&str] = &["kube-root-ca.crt"];
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
-        let ns = t.namespace();
-        let mut refs: Vec<(String, &str, String)> = Vec::new(); // (pointer to name, name, what)
         for (i, vname, v) in t.volumes() {
             if let Some(cm) = v.get("configMap") {
-                push_ref(
-                    &mut refs,
+                check_ref(
+                    ctx,
+                    &t,
                     cm,
-                    format!("{}/volumes/{i}/configMap", t.spec_pointer),
-                    format!("volume `{vname}`"),
+                    || format!("{}/volumes/{i}/configMap", t.spec_pointer),
+                    || format!("volume `{vname}`"),
+                    out,
                 );
             }
             let sources = v.pointer("/projected/sources").and_then(Value::as_array);
             for (j, src) in sources.into_iter().flatten().enumerate() {
                 if let Some(cm) = src.get("configMap") {
-                    push_ref(
-                        &mut refs,
+                    check_ref(
+                        ctx,
+                        &t,
                         cm,
-                        format!(
-                            "{}/volumes/{i}/projected/sources/{j}/configMap",
-                            t.spec_pointer
-                        ),
-                        format!("projected volume `{vname}`"),
+                        || {
+                            format!(
+                                "{}/volumes/{i}/projected/sources/{j}/configMap",
+                                t.spec_pointer
+                            )
+                        },
+                        || format!("projected volume `{vname}`"),
+                        out,
                     );
                 }
             }
@@ -76,11 +80,13 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let envfrom = c.json.get("envFrom").and_then(Value::as_array);
             for (j, e) in envfrom.into_iter().flatten().enumerate() {
                 if let Some(cm) = e.get("configMapRef") {
-                    push_ref(
-                        &mut refs,
+                    check_ref(
+                        ctx,
+                        &t,
                         cm,
-                        format!("{}/envFrom/{j}/configMapRef", c.pointer()),
-                        format!("`envFrom` of container `{}`", c.name),
+                        || format!("{}/envFrom/{j}/configMapRef", c.pointer()),
+                        || format!("`envFrom` of container `{}`", c.name),
+                        out,
                     );
                 }
             }
@@ -88,53 +94,60 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             for (j, e) in env.into_iter().flatten().enumerate() {
                 if let Some(cm) = e.pointer("/valueFrom/configMapKeyRef") {
                     let var = e.get("name").and_then(Value::as_str).unwrap_or("?");
-                    push_ref(
-                        &mut refs,
+                    check_ref(
+                        ctx,
+                        &t,
                         cm,
-                        format!("{}/env/{j}/valueFrom/configMapKeyRef", c.pointer()),
-                        format!("variable `{var}` of container `{}`", c.name),
+                        || format!("{}/env/{j}/valueFrom/configMapKeyRef", c.pointer()),
+                        || format!("variable `{var}` of container `{}`", c.name),
+                        out,
                     );
                 }
             }
         }
-        for (pointer, name, what) in refs {
-            if BUILT_IN.contains(&name) || xref::object_named(ctx, "ConfigMap", ns, name).is_some()
-            {
-                continue;
-            }
-            let mut msg = format!(
-                "{what} of {} uses ConfigMap `{name}`, which is not in the rendering (namespace `{ns}`); the pod does not start until it exists",
-                t.obj.reference()
-            );
-            if let Some(other) = ctx
-                .objects
-                .iter()
-                .find(|o| o.kind == "ConfigMap" && o.name == name)
-            {
-                msg.push_str(&format!(
-                    "; {} is rendered, but pods use ConfigMaps of their own namespace only",
-                    other.reference()
-                ));
-            }
-            out.push(RULE.on(t.obj, &pointer, msg));
-        }
     }
 }
 
-fn push_ref<'v>(
-    refs: &mut Vec<(String, &'v str, String)>,
-    cm: &'v Value,
-    base: String,
-    what: String,
+/// A reference `cm` (`{name, optional}`) of `t`'s pods to a ConfigMap, at
+/// `base`, described by `what`: a finding when it is not optional and the
+/// namespace renders no ConfigMap of that name. The pointer and the
+/// description are built only for a finding.
+fn check_ref(
+    ctx: &Context,
+    t: &xref::PodTemplate,
+    cm: &Value,
+    base: impl FnOnce() -> String,
+    what: impl FnOnce() -> String,
+    out: &mut Vec<Finding>,
 ) {
     if cm.get("optional").and_then(Value::as_bool) == Some(true) {
         return;
     }
-    if let Some(name) = cm
+    let Some(name) = cm
         .get("name")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
-    {
-        refs.push((format!("{base}/name"), name, what));
+    else {
+        return;
+    };
+    let ns = t.namespace();
+    if BUILT_IN.contains(&name) || xref::object_named(ctx, "ConfigMap", ns, name).is_some() {
+        return;
     }
+    let mut msg = format!(
+        "{} of {} uses ConfigMap `{name}`, which is not in the rendering (namespace `{ns}`); the pod does not start until it exists",
+        what(),
+        t.obj.reference()
+    );
+    if let Some(other) = ctx
+        .objects
+        .iter()
+        .find(|o| o.kind == "ConfigMap" && o.name == name)
+    {
+        msg.push_str(&format!(
+            "; {} is rendered, but pods use ConfigMaps of their own namespace only",
+            other.reference()
+        ));
+    }
+    out.push(RULE.on(t.obj, &format!("{}/name", base()), msg));
 }

@@ -118,18 +118,18 @@ fn check_map(obj: &Object, pointer: &str, what: &str, out: &mut Vec<Finding>) {
         return;
     };
     for (k, v) in map {
-        let at = format!("{pointer}/{}", token(k));
+        let at = || format!("{pointer}/{}", token(k));
         if let Some(why) = key_problem(k) {
             out.push(RULE.on(
                 obj,
-                &at,
+                &at(),
                 format!("{what} key `{}` is not a valid label key: {why}", shown(k)),
             ));
         }
         if let Some(why) = v.as_str().and_then(value_problem) {
             out.push(RULE.on(
                 obj,
-                &at,
+                &at(),
                 format!(
                     "{what} `{}` has the value `{}`, which is not a valid label value: {why}",
                     shown(k),

@@ -1,7 +1,7 @@
 use super::xref;
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::memcached::cmdline::{Listener, memcached_containers};
+use crate::memcached::cmdline::Listener;
 
 pub const RULE: Rule = Rule {
     id: "memcached-port-conflict",
@@ -36,7 +36,8 @@ the proxy config that points at it).
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
         let mut seen: Vec<(String, Vec<Listener>)> = Vec::new();
-        for mc in memcached_containers(t.obj) {
+        for cm in ctx.memory_of(t.obj).iter() {
+            let mc = &cm.mc;
             let Some(listeners) = mc.args.tcp_listeners() else {
                 continue;
             };

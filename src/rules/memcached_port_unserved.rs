@@ -3,7 +3,7 @@ use serde_json::Value;
 use super::xref;
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::memcached::cmdline::{Listener, MemcachedContainer, memcached_containers};
+use crate::memcached::cmdline::{Listener, MemcachedContainer};
 
 pub const RULE: Rule = Rule {
     id: "memcached-port-unserved",
@@ -92,11 +92,12 @@ fn resolve(port: &Value, declared: &[(Option<&str>, i64, &str)]) -> Option<i64> 
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
-        for mc in memcached_containers(t.obj) {
+        for cm in ctx.memory_of(t.obj).iter() {
+            let mc = &cm.mc;
             let Some(listeners) = mc.args.tcp_listeners() else {
                 continue;
             };
-            check_container(ctx, &t, &mc, &listeners, out);
+            check_container(ctx, &t, mc, &listeners, out);
         }
     }
 }
@@ -116,13 +117,11 @@ fn check_container(
         return;
     }
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        let Some(spec) = c.json.get(probe) else {
+            continue;
+        };
         for kind in ["tcpSocket", "httpGet", "grpc"] {
-            let Some(port) = c
-                .json
-                .get(probe)
-                .and_then(|p| p.get(kind))
-                .and_then(|k| k.get("port"))
-            else {
+            let Some(port) = spec.get(kind).and_then(|k| k.get("port")) else {
                 continue;
             };
             let Some(n) = resolve(port, &declared) else {

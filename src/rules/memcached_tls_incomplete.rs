@@ -4,7 +4,7 @@ use super::xref;
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
-use crate::memcached::cmdline::{MemcachedContainer, SubOpt, memcached_containers};
+use crate::memcached::cmdline::{MemcachedContainer, SubOpt};
 
 pub const RULE: Rule = Rule {
     id: "memcached-tls-incomplete",
@@ -62,8 +62,8 @@ const FILE_OPTIONS: &[&str] = &["ssl_chain_cert", "ssl_key", "ssl_ca_cert"];
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
-        for mc in memcached_containers(t.obj) {
-            check_container(ctx, t.obj, t.namespace(), &mc, out);
+        for cm in ctx.memory_of(t.obj).iter() {
+            check_container(ctx, t.obj, t.namespace(), &cm.mc, out);
         }
     }
 }

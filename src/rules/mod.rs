@@ -1,6 +1,7 @@
 //! The rule table. Each rule lives in its own file with its docs beside its
 //! code; this file lists them and holds what every rule shares.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::sync::Arc;
 
@@ -201,6 +202,20 @@ pub struct Context<'a> {
     /// The memcached containers of each object with their memory, analysed
     /// once on first use ([`Context::memory`]).
     memory: OnceCell<Vec<Vec<ContainerMemory<'a>>>>,
+    /// The findings of `named-port-undeclared` and `port-number-undeclared`
+    /// in this pass, which one walk over probes and Services finds together
+    /// ([`Context::port_findings`]).
+    port_findings: OnceCell<PortFindings>,
+    /// The containers of each object, read once on first use
+    /// ([`Context::containers_at`]).
+    containers: OnceCell<Vec<OnceCell<Vec<crate::k8s::Container<'a>>>>>,
+}
+
+/// Findings of the port rules: by name, by number.
+#[derive(Debug, Default)]
+pub(crate) struct PortFindings {
+    pub named: Vec<Finding>,
+    pub numbered: Vec<Finding>,
 }
 
 impl<'a> std::ops::Deref for Context<'a> {
@@ -220,6 +235,8 @@ impl<'a> Context<'a> {
             schemas: OnceCell::new(),
             index: OnceCell::new(),
             memory: OnceCell::new(),
+            port_findings: OnceCell::new(),
+            containers: OnceCell::new(),
         }
     }
 
@@ -263,6 +280,57 @@ impl<'a> Context<'a> {
                 .iter()
                 .map(crate::memcached::resources::analyze)
                 .collect()
+        })
+    }
+
+    /// The memcached containers of `obj` with their memory (see
+    /// [`Context::memory`]): read once per object for every rule. An object
+    /// that is not one of the context's own is analysed on the spot.
+    pub fn memory_of<'c>(&'c self, obj: &Object<'a>) -> Cow<'c, [ContainerMemory<'a>]> {
+        match self.position(obj) {
+            Some(i) => Cow::Borrowed(&self.memory()[i]),
+            None => Cow::Owned(crate::memcached::resources::analyze(obj)),
+        }
+    }
+
+    /// The position of `obj` in the rendering's objects, if it is one of them
+    /// (the same object, not an equal one).
+    fn position(&self, obj: &Object<'a>) -> Option<usize> {
+        let objects = &self.rendering.objects;
+        let size = std::mem::size_of::<Object<'a>>();
+        let offset = (obj as *const Object<'a> as usize).wrapping_sub(objects.as_ptr() as usize);
+        let i = offset / size;
+        (offset.is_multiple_of(size) && i < objects.len() && std::ptr::eq(&objects[i], obj))
+            .then_some(i)
+    }
+
+    /// The containers of the object at position `i` of the rendering (see
+    /// [`crate::k8s::containers`]), read once for every rule.
+    pub fn containers_at(&self, i: usize) -> &[crate::k8s::Container<'a>] {
+        let cells = self.containers.get_or_init(|| {
+            (0..self.rendering.objects.len())
+                .map(|_| OnceCell::new())
+                .collect()
+        });
+        cells[i].get_or_init(|| crate::k8s::containers(&self.rendering.objects[i]))
+    }
+
+    /// The port rules' findings of this pass, found once for both.
+    pub(crate) fn port_findings(&self) -> &PortFindings {
+        self.port_findings.get_or_init(|| {
+            let mut found = PortFindings::default();
+            for p in named_port_undeclared::port_problems(self) {
+                if p.named {
+                    found
+                        .named
+                        .push(named_port_undeclared::RULE.on(p.obj, &p.pointer, p.message));
+                } else {
+                    found
+                        .numbered
+                        .push(port_number_undeclared::RULE.on(p.obj, &p.pointer, p.message));
+                }
+            }
+            found
         })
     }
 

@@ -48,11 +48,7 @@ Use the name the container declares, or declare the port under that name.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for p in port_problems(ctx) {
-        if p.named {
-            out.push(RULE.on(p.obj, &p.pointer, p.message));
-        }
-    }
+    out.extend(ctx.port_findings().named.iter().cloned());
 }
 
 /// A port reference that does not resolve.
@@ -137,8 +133,11 @@ fn probe_problems<'c, 'a>(
                 .map(|(n, p, proto)| (c.name, n, p, proto))
                 .collect();
             for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                let Some(spec) = c.json.get(probe) else {
+                    continue;
+                };
                 for handler in ["httpGet", "tcpSocket", "grpc"] {
-                    let Some(h) = c.json.get(probe).and_then(|p| p.get(handler)) else {
+                    let Some(h) = spec.get(handler) else {
                         continue;
                     };
                     if h.get("host")
@@ -150,7 +149,7 @@ fn probe_problems<'c, 'a>(
                     let Some(port) = h.get("port").and_then(|v| port_value(v, true)) else {
                         continue;
                     };
-                    let pointer = format!("{}/{probe}/{handler}/port", c.pointer());
+                    let pointer = || format!("{}/{probe}/{handler}/port", c.pointer());
                     match port {
                         PortValue::Name(name) => {
                             if own.iter().any(|d| d.1 == Some(name)) {
@@ -170,7 +169,7 @@ fn probe_problems<'c, 'a>(
                             message.push_str("; the probe always fails");
                             out.push(PortProblem {
                                 obj: t.obj,
-                                pointer,
+                                pointer: pointer(),
                                 message,
                                 named: true,
                             });
@@ -181,7 +180,7 @@ fn probe_problems<'c, 'a>(
                             }
                             out.push(PortProblem {
                                 obj: t.obj,
-                                pointer,
+                                pointer: pointer(),
                                 message: format!(
                                     "the {probe} of container `{}` probes port {n}, which no container of the pod declares",
                                     c.name
@@ -204,40 +203,45 @@ fn service_problems<'c, 'a>(
     for (svc, sel) in xref::selecting_services(ctx) {
         let ns = svc.effective_namespace();
         let selected: Vec<&xref::PodTemplate> =
-            xref::templates_selected(ctx, templates, Some(ns), &sel)
+            xref::templates_selected(ctx, templates, Some(ns), sel)
                 .into_iter()
                 .map(|i| &templates[i])
                 .collect();
         if selected.is_empty() {
             continue;
         }
-        let pods = selected
-            .iter()
-            .map(|t| t.obj.reference().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        // Named only in a finding: built when one is made.
+        let pods = || {
+            selected
+                .iter()
+                .map(|t| t.obj.reference().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let all_containers: Vec<_> = selected.iter().flat_map(|t| t.containers()).collect();
         let declared = declared_ports(&all_containers);
         let ports = svc.json.pointer("/spec/ports").and_then(Value::as_array);
         for (i, p) in ports.into_iter().flatten().enumerate() {
             let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
-            let label = p
-                .get("name")
-                .and_then(Value::as_str)
-                .map(|n| format!("port `{n}`"))
-                .unwrap_or_else(|| {
-                    format!(
-                        "port {}",
-                        p.get("port").map(Value::to_string).unwrap_or_default()
-                    )
-                });
-            let (value, pointer, defaulted) = match p.get("targetPort").filter(|v| !v.is_null()) {
-                Some(v) => (v, format!("/spec/ports/{i}/targetPort"), false),
+            let label = || {
+                p.get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| format!("port `{n}`"))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "port {}",
+                            p.get("port").map(Value::to_string).unwrap_or_default()
+                        )
+                    })
+            };
+            let (value, field, defaulted) = match p.get("targetPort").filter(|v| !v.is_null()) {
+                Some(v) => (v, "targetPort", false),
                 None => match p.get("port") {
-                    Some(v) => (v, format!("/spec/ports/{i}/port"), true),
+                    Some(v) => (v, "port", true),
                     None => continue,
                 },
             };
+            let pointer = || format!("/spec/ports/{i}/{field}");
             let Some(target) = port_value(value, false) else {
                 continue;
             };
@@ -258,10 +262,12 @@ fn service_problems<'c, 'a>(
                     };
                     out.push(PortProblem {
                         obj: svc,
-                        pointer,
+                        pointer: pointer(),
                         message: format!(
-                            "{label} of {} targets the port named `{name}`, which no container of the pods it selects ({pods}) declares ({why}); the Service has no endpoints for it",
-                            svc.reference()
+                            "{} of {} targets the port named `{name}`, which no container of the pods it selects ({}) declares ({why}); the Service has no endpoints for it",
+                            label(),
+                            svc.reference(),
+                            pods()
                         ),
                         named: true,
                     });
@@ -277,10 +283,12 @@ fn service_problems<'c, 'a>(
                     };
                     out.push(PortProblem {
                         obj: svc,
-                        pointer,
+                        pointer: pointer(),
                         message: format!(
-                            "{label} of {} {which} port {n}/{protocol}, which no container of the pods it selects ({pods}) declares",
-                            svc.reference()
+                            "{} of {} {which} port {n}/{protocol}, which no container of the pods it selects ({}) declares",
+                            label(),
+                            svc.reference(),
+                            pods()
                         ),
                         named: false,
                     });

@@ -170,14 +170,15 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if name.is_empty() {
             continue; // schema-violation: metadata.name is required
         }
-        let shown: String = name.chars().flat_map(char::escape_debug).take(80).collect();
+        // Written only into a finding.
+        let shown = || -> String { name.chars().flat_map(char::escape_debug).take(80).collect() };
         if let Some((valid, what)) = rule_for(&obj.api_version, &obj.kind)
             && !valid(name)
         {
             out.push(RULE.on(
                 obj,
                 "/metadata/name",
-                format!("{} name `{shown}` is not {what}", obj.kind),
+                format!("{} name `{}` is not {what}", obj.kind, shown()),
             ));
             continue;
         }
@@ -199,8 +200,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 obj,
                 "/metadata/name",
                 format!(
-                    "{} name `{shown}` has {} characters, over {max}: {why}",
+                    "{} name `{}` has {} characters, over {max}: {why}",
                     obj.kind,
+                    shown(),
                     name.len()
                 ),
             ));

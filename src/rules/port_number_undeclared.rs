@@ -1,4 +1,3 @@
-use super::named_port_undeclared::port_problems;
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 
@@ -43,9 +42,5 @@ better still refer to it by that name, or correct the number.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for p in port_problems(ctx) {
-        if !p.named {
-            out.push(RULE.on(p.obj, &p.pointer, p.message));
-        }
-    }
+    out.extend(ctx.port_findings().numbered.iter().cloned());
 }

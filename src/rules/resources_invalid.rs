@@ -67,8 +67,16 @@ fn token(s: &str) -> String {
 }
 
 /// Checks a `resources` object at `pointer` of `obj`; `who` names it.
-fn check_resources(obj: &Object, pointer: &str, who: &str, out: &mut Vec<Finding>) {
-    let Some(res) = obj.json.pointer(pointer) else {
+/// `res` is the `resources` at `pointer`; the pointer and `who` are written
+/// only into findings, so they are built only when one is made.
+fn check_resources(
+    obj: &Object,
+    res: Option<&Value>,
+    pointer: &dyn Fn() -> String,
+    who: &dyn Fn() -> String,
+    out: &mut Vec<Finding>,
+) {
+    let Some(res) = res else {
         return;
     };
     let map = |k: &str| res.get(k).and_then(Value::as_object);
@@ -78,13 +86,14 @@ fn check_resources(obj: &Object, pointer: &str, who: &str, out: &mut Vec<Finding
             let Some((q, text)) = quantity(v) else {
                 continue;
             };
-            let at = format!("{pointer}/{side}/{}", token(name));
+            let at = || format!("{}/{side}/{}", pointer(), token(name));
             if q.is_negative() {
                 out.push(RULE.on(
                     obj,
-                    &at,
+                    &at(),
                     format!(
-                        "{who}: {side}.{} is `{}`; it must be 0 or more",
+                        "{}: {side}.{} is `{}`; it must be 0 or more",
+                        who(),
                         shown(name),
                         shown(&text)
                     ),
@@ -92,9 +101,10 @@ fn check_resources(obj: &Object, pointer: &str, who: &str, out: &mut Vec<Finding
             } else if is_extended(name) && !q.is_whole() {
                 out.push(RULE.on(
                     obj,
-                    &at,
+                    &at(),
                     format!(
-                        "{who}: {side}.{} is `{}`; extended resources take whole numbers",
+                        "{}: {side}.{} is `{}`; extended resources take whole numbers",
+                        who(),
                         shown(name),
                         shown(&text)
                     ),
@@ -107,15 +117,16 @@ fn check_resources(obj: &Object, pointer: &str, who: &str, out: &mut Vec<Finding
             continue;
         };
         let limit = limits.and_then(|l| l.get(name)).and_then(quantity);
-        let at = format!("{pointer}/requests/{}", token(name));
+        let at = || format!("{}/requests/{}", pointer(), token(name));
         match limit {
             Some((lq, ltext)) => {
                 if is_extended(name) && rq.as_f64() != lq.as_f64() {
                     out.push(RULE.on(
                         obj,
-                        &at,
+                        &at(),
                         format!(
-                            "{who}: requests.{} `{}` differs from its limit `{}`; extended resources cannot be overcommitted, so the two must be equal",
+                            "{}: requests.{} `{}` differs from its limit `{}`; extended resources cannot be overcommitted, so the two must be equal",
+                            who(),
                             shown(name),
                             shown(&rtext),
                             shown(&ltext)
@@ -124,9 +135,10 @@ fn check_resources(obj: &Object, pointer: &str, who: &str, out: &mut Vec<Finding
                 } else if name != "memory" && rq.as_f64() > lq.as_f64() {
                     out.push(RULE.on(
                         obj,
-                        &at,
+                        &at(),
                         format!(
-                            "{who}: requests.{} `{}` is above its limit `{}`",
+                            "{}: requests.{} `{}` is above its limit `{}`",
+                            who(),
                             shown(name),
                             shown(&rtext),
                             shown(&ltext)
@@ -136,9 +148,10 @@ fn check_resources(obj: &Object, pointer: &str, who: &str, out: &mut Vec<Finding
             }
             None if is_extended(name) => out.push(RULE.on(
                 obj,
-                &at,
+                &at(),
                 format!(
-                    "{who}: requests.{} has no limit; extended resources need a limit (equal to the request)",
+                    "{}: requests.{} has no limit; extended resources need a limit (equal to the request)",
+                    who(),
                     shown(name)
                 ),
             )),
@@ -151,15 +164,17 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
         check_resources(
             t.obj,
-            &format!("{}/resources", t.spec_pointer),
-            "pod-level resources",
+            t.spec.get("resources"),
+            &|| format!("{}/resources", t.spec_pointer),
+            &|| "pod-level resources".to_string(),
             out,
         );
         for c in t.containers() {
             check_resources(
                 t.obj,
-                &format!("{}/resources", c.pointer()),
-                &format!("container `{}`", shown(c.name)),
+                c.json.get("resources"),
+                &|| format!("{}/resources", c.pointer()),
+                &|| format!("container `{}`", shown(c.name)),
                 out,
             );
         }

@@ -42,7 +42,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let templates = xref::pod_templates(ctx);
     for (svc, sel) in xref::selecting_services(ctx) {
         let ns = svc.effective_namespace();
-        if !xref::templates_selected(ctx, &templates, Some(ns), &sel).is_empty() {
+        if !xref::templates_selected(ctx, &templates, Some(ns), sel).is_empty() {
             continue;
         }
         let in_ns: Vec<&PodTemplate> = xref::templates_in(ctx, ns)
@@ -54,7 +54,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             svc.reference(),
             sel.describe()
         );
-        if let Some(other) = xref::templates_selected(ctx, &templates, None, &sel)
+        if let Some(other) = xref::templates_selected(ctx, &templates, None, sel)
             .into_iter()
             .map(|i| &templates[i])
             .find(|t| t.namespace() != ns)
@@ -63,7 +63,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 "; {} has them, but a Service selects only pods of its own namespace",
                 other.obj.reference()
             ));
-        } else if let Some(near) = xref::nearest_miss(&sel, &in_ns) {
+        } else if let Some(near) = xref::nearest_miss(sel, &in_ns) {
             msg.push_str(&format!("; {near}"));
         }
         out.push(RULE.on(svc, "/spec/selector", msg));

@@ -25,6 +25,9 @@ pub struct PodTemplate<'c, 'a> {
     pub spec_pointer: &'static str,
     pub spec: &'c Value,
     pub labels: Option<&'c Map<String, Value>>,
+    /// The context the template came from and the object's position in it,
+    /// where its containers are read once ([`Context::containers_at`]).
+    from: Option<(&'c Context<'a>, usize)>,
 }
 
 impl PodTemplate<'_, '_> {
@@ -33,7 +36,10 @@ impl PodTemplate<'_, '_> {
     }
 
     pub fn containers(&self) -> Vec<k8s::Container<'_>> {
-        k8s::containers(self.obj)
+        match self.from {
+            Some((ctx, i)) => ctx.containers_at(i).to_vec(),
+            None => k8s::containers(self.obj),
+        }
     }
 
     /// `volumes` of the pod spec: (index, name, volume).
@@ -64,12 +70,21 @@ pub fn pod_template<'c, 'a>(obj: &'c Object<'a>) -> Option<PodTemplate<'c, 'a>> 
         spec_pointer,
         spec,
         labels,
+        from: None,
     })
 }
 
 /// Every pod template of the rendering, in input order.
 pub fn pod_templates<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PodTemplate<'c, 'a>> {
-    ctx.objects.iter().filter_map(pod_template).collect()
+    ctx.objects
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let mut t = pod_template(o)?;
+            t.from = Some((ctx, i));
+            Some(t)
+        })
+        .collect()
 }
 
 /// Objects of a kind (core or any group) in a namespace.
@@ -85,12 +100,14 @@ pub fn objects_of<'c, 'a>(
 
 /// Services that route to pods: every Service but `ExternalName` ones, with
 /// its `spec.selector` when that is a map with at least one label.
+/// In input order, with the selectors the index parsed once.
 pub fn selecting_services<'c, 'a>(
     ctx: &'c Context<'a>,
-) -> impl Iterator<Item = (&'c Object<'a>, Selector)> {
-    ctx.objects
+) -> impl Iterator<Item = (&'c Object<'a>, &'c Selector)> {
+    index(ctx)
+        .services
         .iter()
-        .filter_map(|svc| Some((svc, service_selector(svc)?)))
+        .map(|(i, sel)| (&ctx.objects[*i], sel))
 }
 
 /// The selector of a Service that routes to pods (see [`selecting_services`]).
@@ -139,8 +156,10 @@ pub struct Index {
     templates_in: HashMap<String, Vec<usize>>,
     /// `namespace \0 key \0 value` → pod templates with that label.
     templates_by_label: HashMap<String, Vec<usize>>,
-    /// `key \0 value` → pod templates with that label, in any namespace.
-    templates_by_label_anywhere: HashMap<String, Vec<usize>>,
+    /// `key \0 value` → pod templates with that label, in any namespace:
+    /// asked for only to explain a selector that selects nothing, so built
+    /// then ([`Index::templates_by_label_anywhere`]).
+    templates_by_label_anywhere: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
     /// Selecting Services: (object, selector), in input order.
     services: Vec<(usize, Selector)>,
     /// `namespace \0 key \0 value` of one label of each selecting Service's
@@ -187,11 +206,6 @@ impl Index {
                     .entry(label_key(ns, k, &v))
                     .or_default()
                     .push(i);
-                index
-                    .templates_by_label_anywhere
-                    .entry(label_key("", k, &v))
-                    .or_default()
-                    .push(i);
             }
         }
         for (i, svc) in ctx.objects.iter().enumerate() {
@@ -215,6 +229,21 @@ impl Index {
             index.services.push((i, sel));
         }
         index
+    }
+}
+
+impl Index {
+    fn templates_by_label_anywhere(&self, ctx: &Context) -> &HashMap<String, Vec<usize>> {
+        self.templates_by_label_anywhere.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, t) in pod_templates(ctx).iter().enumerate() {
+                for (k, v) in t.labels.into_iter().flatten() {
+                    let Some(v) = label_text(v) else { continue };
+                    map.entry(label_key("", k, &v)).or_default().push(i);
+                }
+            }
+            map
+        })
     }
 }
 
@@ -256,7 +285,7 @@ pub fn templates_selected(
     // (every selected template carries all of them), in input order.
     let by_label = match ns {
         Some(_) => &index.templates_by_label,
-        None => &index.templates_by_label_anywhere,
+        None => index.templates_by_label_anywhere(ctx),
     };
     let rarest = sel
         .labels

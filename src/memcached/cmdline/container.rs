@@ -43,7 +43,8 @@ pub fn memcached_containers<'a>(obj: &Object<'a>) -> Vec<MemcachedContainer<'a>>
         .filter_map(|c| {
             let (argv, launch) = memcached_argv(&c)?;
             let mut args = parse(&argv);
-            let env = EnvMap::of(c.json);
+            // The environment again only when a problem names a variable.
+            let mut env: Option<EnvMap> = None;
             for p in &mut args.problems {
                 let name = p
                     .message
@@ -51,6 +52,7 @@ pub fn memcached_containers<'a>(obj: &Object<'a>) -> Vec<MemcachedContainer<'a>>
                     .and_then(|(_, rest)| rest.split_once('`'))
                     .map(|(name, _)| name.to_string());
                 if let Some(name) = name {
+                    let env = env.get_or_insert_with(|| EnvMap::of(c.json));
                     p.message = format!("{}: {}", p.message, env.why(&name));
                 }
             }
@@ -91,6 +93,12 @@ pub(super) fn is_shell(s: &str) -> bool {
 
 /// The arguments memcached receives (without the program name), if the container runs it.
 pub fn memcached_argv(c: &Container) -> Option<(Vec<ArgWord>, Launch)> {
+    let has_command = c.json.get("command").is_some();
+    // Without a command only the memcached image runs memcached: most
+    // containers stop here, before their environment is read.
+    if !has_command && !c.image().is_some_and(is_memcached_image) {
+        return None;
+    }
     let env = EnvMap::of(c.json);
     let expand = |field: ArgField, list: Vec<String>| -> Vec<ArgWord> {
         list.iter()
@@ -106,13 +114,9 @@ pub fn memcached_argv(c: &Container) -> Option<(Vec<ArgWord>, Launch)> {
             })
             .collect()
     };
-    let has_command = c.json.get("command").is_some();
     let command = expand(ArgField::Command, c.strings("command"));
     let args = expand(ArgField::Args, c.strings("args"));
     if !has_command {
-        if !c.image().is_some_and(is_memcached_image) {
-            return None;
-        }
         return entrypoint(args, &env).map(|(a, l)| {
             (
                 a,
