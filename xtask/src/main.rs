@@ -272,7 +272,11 @@ fn file_name(api_version: &str, kind: &str) -> String {
 }
 
 fn pretty(value: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("a JSON value serializes");
+    // Keys in order, whatever order the maps were built in (serde_json keeps
+    // insertion order in this workspace).
+    let mut value = value.clone();
+    value.sort_all_objects();
+    let mut s = serde_json::to_string_pretty(&value).expect("a JSON value serializes");
     s.push('\n');
     s
 }
