@@ -255,9 +255,6 @@ pub fn check_with(
     findings.dedup();
     // Counted after `dedup`, so a finding reported twice is not suppressed twice.
     let suppressed = findings.iter().filter(|f| f.suppressed).count();
-    let mut checked = run.checked;
-    // Documents in input order, then the `.lua` configs.
-    checked.sort_by_key(|c| c.document.is_none());
     Report {
         findings,
         documents: run.documents,
@@ -265,7 +262,7 @@ pub fn check_with(
         configs: lua.len(),
         suppressed,
         skipped: run.skipped,
-        checked,
+        checked: run.checked,
     }
 }
 

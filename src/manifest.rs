@@ -188,11 +188,6 @@ struct Head {
 }
 
 impl Document {
-    /// Is this document an object kubectl reads as one (not a typed list)?
-    pub fn is_single_object(&self) -> bool {
-        matches!(&self.head, Some(Ok(h)) if !h.list)
-    }
-
     /// Cuts the document down to what `prune` leaves of its JSON, once the
     /// rules that read one document at a time are done with it: the line
     /// index keeps only the lines of what is left, and YAML issues (already
@@ -259,6 +254,9 @@ pub struct Object<'a> {
     pub base: String,
     /// What `k8s` reads of the object once, on first use, for every rule.
     pub memo: Memo<'a>,
+    /// Position in the objects of its [`crate::rendering::Rendering`] (0
+    /// outside one), where rules find what their context read of it once.
+    pub position: usize,
 }
 
 /// Facts of an object that many rules ask for, read once (by `k8s`) on
@@ -751,6 +749,7 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
             default_namespace: std::sync::Arc::from("default"),
             base: String::new(),
             memo: Memo::default(),
+            position: 0,
         }),
     })
 }
@@ -809,6 +808,7 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 default_namespace: std::sync::Arc::from("default"),
                 base: format!("/items/{i}"),
                 memo: Memo::default(),
+                position: 0,
             })
         })
         .collect()

@@ -49,8 +49,10 @@ impl<'a> Rendering<'a> {
         let objects = documents
             .iter()
             .flat_map(crate::manifest::objects_in)
-            .map(|mut o| {
+            .enumerate()
+            .map(|(i, mut o)| {
                 o.default_namespace = default_namespace.clone();
+                o.position = i;
                 o
             })
             .collect();

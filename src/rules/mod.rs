@@ -206,9 +206,6 @@ pub struct Context<'a> {
     /// in this pass, which one walk over probes and Services finds together
     /// ([`Context::port_findings`]).
     port_findings: OnceCell<PortFindings>,
-    /// The containers of each object, read once on first use
-    /// ([`Context::containers_at`]).
-    containers: OnceCell<Vec<OnceCell<Vec<crate::k8s::Container<'a>>>>>,
 }
 
 /// Findings of the port rules: by name, by number.
@@ -236,16 +233,7 @@ impl<'a> Context<'a> {
             index: OnceCell::new(),
             memory: OnceCell::new(),
             port_findings: OnceCell::new(),
-            containers: OnceCell::new(),
         }
-    }
-
-    /// A context whose schema set is already loaded (and its `--schema-dir`
-    /// schemas compiled, so their errors surfaced before the run).
-    pub fn with_schemas(rendering: Rendering<'a>, schemas: Arc<SchemaSet>) -> Context<'a> {
-        let ctx = Context::new(rendering);
-        let _ = ctx.schemas.set(Ok(schemas));
-        ctx
     }
 
     /// A context given the outcome of loading the schema set once already
@@ -296,23 +284,12 @@ impl<'a> Context<'a> {
     /// The position of `obj` in the rendering's objects, if it is one of them
     /// (the same object, not an equal one).
     fn position(&self, obj: &Object<'a>) -> Option<usize> {
-        let objects = &self.rendering.objects;
-        let size = std::mem::size_of::<Object<'a>>();
-        let offset = (obj as *const Object<'a> as usize).wrapping_sub(objects.as_ptr() as usize);
-        let i = offset / size;
-        (offset.is_multiple_of(size) && i < objects.len() && std::ptr::eq(&objects[i], obj))
+        let i = obj.position;
+        self.rendering
+            .objects
+            .get(i)
+            .is_some_and(|o| std::ptr::eq(o, obj))
             .then_some(i)
-    }
-
-    /// The containers of the object at position `i` of the rendering (see
-    /// [`crate::k8s::containers`]), read once for every rule.
-    pub fn containers_at(&self, i: usize) -> &[crate::k8s::Container<'a>] {
-        let cells = self.containers.get_or_init(|| {
-            (0..self.rendering.objects.len())
-                .map(|_| OnceCell::new())
-                .collect()
-        });
-        cells[i].get_or_init(|| crate::k8s::containers(&self.rendering.objects[i]))
     }
 
     /// The port rules' findings of this pass, found once for both.

@@ -25,9 +25,6 @@ pub struct PodTemplate<'c, 'a> {
     pub spec_pointer: &'static str,
     pub spec: &'c Value,
     pub labels: Option<&'c Map<String, Value>>,
-    /// The context the template came from and the object's position in it,
-    /// where its containers are read once ([`Context::containers_at`]).
-    from: Option<(&'c Context<'a>, usize)>,
 }
 
 impl PodTemplate<'_, '_> {
@@ -36,10 +33,7 @@ impl PodTemplate<'_, '_> {
     }
 
     pub fn containers(&self) -> Vec<k8s::Container<'_>> {
-        match self.from {
-            Some((ctx, i)) => ctx.containers_at(i).to_vec(),
-            None => k8s::containers(self.obj),
-        }
+        k8s::containers(self.obj)
     }
 
     /// `volumes` of the pod spec: (index, name, volume).
@@ -70,21 +64,12 @@ pub fn pod_template<'c, 'a>(obj: &'c Object<'a>) -> Option<PodTemplate<'c, 'a>> 
         spec_pointer,
         spec,
         labels,
-        from: None,
     })
 }
 
 /// Every pod template of the rendering, in input order.
 pub fn pod_templates<'c, 'a>(ctx: &'c Context<'a>) -> Vec<PodTemplate<'c, 'a>> {
-    ctx.objects
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| {
-            let mut t = pod_template(o)?;
-            t.from = Some((ctx, i));
-            Some(t)
-        })
-        .collect()
+    ctx.objects.iter().filter_map(pod_template).collect()
 }
 
 /// Objects of a kind (core or any group) in a namespace.
