@@ -162,7 +162,7 @@ pub struct Document {
     pub source: Option<String>,
     /// The document as JSON, the data Kubernetes reads (`None` when it did not
     /// parse). Objects borrow it.
-    pub value: Option<serde_json::Value>,
+    pub value: Option<crate::json::Value>,
     /// The line of every node (`None` when the document did not parse).
     pub lines: Option<LineIndex>,
     /// The YAML tree. [`parse_stream`] keeps it; [`parse_stream_lean`] keeps
@@ -193,7 +193,7 @@ impl Document {
     /// index keeps only the lines of what is left, and YAML issues (already
     /// reported) go. Only a single object is cut (a list keeps its tree and
     /// everything in it); anything else is `None`.
-    pub fn shrink(mut self, prune: impl FnOnce(&str, &mut serde_json::Value)) -> Option<Document> {
+    pub fn shrink(mut self, prune: impl FnOnce(&str, &mut crate::json::Value)) -> Option<Document> {
         let kind = match &self.head {
             Some(Ok(h)) if !h.list => h.kind.clone(),
             Some(Ok(_)) => {
@@ -239,7 +239,7 @@ pub struct Object<'a> {
     /// The object's YAML node, when its document kept its tree (see
     /// [`Document::root`]).
     pub root: Option<&'a Node>,
-    pub json: &'a serde_json::Value,
+    pub json: &'a crate::json::Value,
     pub api_version: String,
     pub kind: String,
     pub name: String,
@@ -264,12 +264,12 @@ pub struct Object<'a> {
 #[derive(Debug, Default)]
 pub struct Memo<'a> {
     /// The pod spec: its pointer and its JSON.
-    pub pod_spec: std::cell::OnceCell<Option<(&'static str, &'a serde_json::Value)>>,
+    pub pod_spec: std::cell::OnceCell<Option<(&'static str, &'a crate::json::Value)>>,
     /// The containers of the pod spec, init containers first: (list field,
     /// index in it, JSON).
-    pub containers: std::cell::OnceCell<Vec<(&'static str, usize, &'a serde_json::Value)>>,
+    pub containers: std::cell::OnceCell<Vec<(&'static str, usize, &'a crate::json::Value)>>,
     /// The labels of the pod template.
-    pub pod_labels: std::cell::OnceCell<Option<&'a serde_json::Map<String, serde_json::Value>>>,
+    pub pod_labels: std::cell::OnceCell<Option<&'a crate::json::Map>>,
 }
 
 impl Object<'_> {
@@ -296,7 +296,7 @@ impl Object<'_> {
         }
     }
 
-    pub fn labels(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    pub fn labels(&self) -> Option<&crate::json::Map> {
         json_at(self.json, "/metadata/labels")?.as_object()
     }
 
@@ -312,8 +312,8 @@ impl Object<'_> {
 /// `value.pointer(pointer)` without building a string per token when no
 /// token is escaped (`~0`, `~1`): the pointers of rules are written in the
 /// code, and a rule looks one up for every object.
-pub fn json_at<'v>(value: &'v serde_json::Value, pointer: &str) -> Option<&'v serde_json::Value> {
-    use serde_json::Value;
+pub fn json_at<'v>(value: &'v crate::json::Value, pointer: &str) -> Option<&'v crate::json::Value> {
+    use crate::json::Value;
     if pointer.contains('~') || !(pointer.is_empty() || pointer.starts_with('/')) {
         return value.pointer(pointer);
     }
@@ -761,12 +761,12 @@ pub fn is_list(obj: &Object) -> bool {
         && obj
             .json
             .get("items")
-            .is_some_and(serde_json::Value::is_array)
+            .is_some_and(crate::json::Value::is_array)
 }
 
 /// The items of a typed list document: (item node, item JSON), when the
 /// document is one and kept its tree (as [`parse_stream_lean`] does for lists).
-fn list_items(doc: &Document) -> Vec<(&Node, &serde_json::Value)> {
+fn list_items(doc: &Document) -> Vec<(&Node, &crate::json::Value)> {
     let (Some(Ok(h)), Some(root), Some(json)) = (&doc.head, &doc.root, &doc.value) else {
         return Vec::new();
     };
@@ -775,7 +775,7 @@ fn list_items(doc: &Document) -> Vec<(&Node, &serde_json::Value)> {
     }
     let (Some(NodeKind::Seq(nodes)), Some(values)) = (
         root.get("items").map(|i| &i.kind),
-        json.get("items").and_then(serde_json::Value::as_array),
+        json.get("items").and_then(crate::json::Value::as_array),
     ) else {
         return Vec::new();
     };
@@ -984,7 +984,7 @@ mod tests {
 
     #[test]
     fn json_at_reads_as_serde_json_pointer() {
-        let v: serde_json::Value = serde_json::json!({
+        let v: crate::json::Value = crate::json_value!({
             "a": {"b": [10, {"c": 1}], "": 2, "x/y": 3, "t~": 4, "0": 5},
             "n": null
         });

@@ -79,7 +79,7 @@ pub fn run(req: &ValuesRequest, stdin: &mut dyn std::io::Read) -> Result<Report,
     let mut merged = Value::Object(Default::default());
     for f in &files {
         if let Some(root) = &f.root {
-            coalesce(&mut merged, root.to_json());
+            coalesce(&mut merged, root.to_json().to_serde());
         }
     }
     let mut seen = std::collections::HashSet::new();

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::k8s;
 use crate::manifest::Object;
@@ -886,7 +886,7 @@ impl<'o, 'a> Builder<'o, 'a> {
 
 pub(super) fn value_text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         other => other.to_string(),
     }
 }

@@ -1,6 +1,6 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::network_policy_blocks_backend::report_path;
 use super::{Context, Rule, Scope};

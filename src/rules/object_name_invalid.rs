@@ -129,7 +129,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if let Some(ns) = obj
             .json
             .pointer("/metadata/namespace")
-            .and_then(serde_json::Value::as_str)
+            .and_then(crate::json::Value::as_str)
             .filter(|ns| !ns.is_empty() && !is_dns1123_label(ns))
         {
             let shown: String = ns.chars().flat_map(char::escape_debug).take(80).collect();
@@ -145,7 +145,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if let Some(prefix) = obj
             .json
             .pointer("/metadata/generateName")
-            .and_then(serde_json::Value::as_str)
+            .and_then(crate::json::Value::as_str)
             .filter(|p| !p.is_empty())
             && let Some((valid, what)) = rule_for(&obj.api_version, &obj.kind)
         {
