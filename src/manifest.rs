@@ -4,6 +4,7 @@
 //! configs) and standard input. A stream is split into documents on `---` lines
 //! before parsing, so one broken document does not hide the others.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -169,10 +170,10 @@ pub struct Document {
     /// it only for documents that are not a single object (a list, a scalar,
     /// a mapping without a string `kind`), so that a large stream holds each
     /// object once, as JSON.
-    pub root: Option<Node>,
+    pub root: Option<Box<Node>>,
     /// What [`as_object`] answers, read from the tree while it was there.
-    head: Option<Result<Head, NotObject>>,
-    pub error: Option<YamlError>,
+    head: Option<Box<Result<Head, NotObject>>>,
+    pub error: Option<Box<YamlError>>,
     pub issues: Vec<YamlIssue>,
 }
 
@@ -194,7 +195,7 @@ impl Document {
     /// reported) go. Only a single object is cut (a list keeps its tree and
     /// everything in it); anything else is `None`.
     pub fn shrink(mut self, prune: impl FnOnce(&str, &mut crate::json::Value)) -> Option<Document> {
-        let kind = match &self.head {
+        let kind = match self.head.as_deref() {
             Some(Ok(h)) if !h.list => h.kind.clone(),
             Some(Ok(_)) => {
                 self.issues = Vec::new();
@@ -240,11 +241,11 @@ pub struct Object<'a> {
     /// [`Document::root`]).
     pub root: Option<&'a Node>,
     pub json: &'a crate::json::Value,
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
+    pub api_version: Cow<'a, str>,
+    pub kind: Cow<'a, str>,
+    pub name: Cow<'a, str>,
     /// `metadata.namespace` as written.
-    pub namespace: Option<String>,
+    pub namespace: Option<Cow<'a, str>>,
     /// Where the object lands when it names no namespace: `default`, or the
     /// namespace the rendering is applied to (`mclint check -n NS`, as with
     /// `helm install -n NS` or `kubectl apply -n NS`).
@@ -275,10 +276,10 @@ pub struct Memo<'a> {
 impl Object<'_> {
     pub fn reference(&self) -> ObjectRef {
         ObjectRef {
-            api_version: Some(self.api_version.clone()).filter(|s| !s.is_empty()),
-            kind: Some(self.kind.clone()),
-            namespace: self.namespace.clone(),
-            name: Some(self.name.clone()).filter(|s| !s.is_empty()),
+            api_version: Some(self.api_version.to_string()).filter(|s| !s.is_empty()),
+            kind: Some(self.kind.to_string()),
+            namespace: self.namespace.as_deref().map(str::to_string),
+            name: Some(self.name.to_string()).filter(|s| !s.is_empty()),
         }
     }
 
@@ -705,9 +706,9 @@ fn parse_doc(
         source,
         value,
         lines,
-        root: root.filter(|_| keep_trees || !single_object),
-        head,
-        error,
+        root: root.filter(|_| keep_trees || !single_object).map(Box::new),
+        head: head.map(Box::new),
+        error: error.map(Box::new),
         issues,
     })
 }
@@ -736,16 +737,16 @@ impl std::fmt::Display for NotObject {
 /// Reads the identifying fields of a document.
 pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
     let json = doc.value.as_ref()?;
-    Some(match doc.head.as_ref()? {
+    Some(match doc.head.as_deref()? {
         Err(e) => Err(e.clone()),
         Ok(h) => Ok(Object {
             doc,
-            root: doc.root.as_ref(),
+            root: doc.root.as_deref(),
             json,
-            api_version: h.api_version.clone(),
-            kind: h.kind.clone(),
-            name: h.name.clone(),
-            namespace: h.namespace.clone(),
+            api_version: Cow::Borrowed(&h.api_version),
+            kind: Cow::Borrowed(&h.kind),
+            name: Cow::Borrowed(&h.name),
+            namespace: h.namespace.as_deref().map(Cow::Borrowed),
             default_namespace: std::sync::Arc::from("default"),
             base: String::new(),
             memo: Memo::default(),
@@ -767,7 +768,7 @@ pub fn is_list(obj: &Object) -> bool {
 /// The items of a typed list document: (item node, item JSON), when the
 /// document is one and kept its tree (as [`parse_stream_lean`] does for lists).
 fn list_items(doc: &Document) -> Vec<(&Node, &crate::json::Value)> {
-    let (Some(Ok(h)), Some(root), Some(json)) = (&doc.head, &doc.root, &doc.value) else {
+    let (Some(Ok(h)), Some(root), Some(json)) = (doc.head.as_deref(), &doc.root, &doc.value) else {
         return Vec::new();
     };
     if !h.list {
@@ -801,10 +802,10 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 doc,
                 root: Some(node),
                 json,
-                api_version: h.api_version,
-                kind: h.kind,
-                name: h.name,
-                namespace: h.namespace,
+                api_version: Cow::Owned(h.api_version),
+                kind: Cow::Owned(h.kind),
+                name: Cow::Owned(h.name),
+                namespace: h.namespace.map(Cow::Owned),
                 default_namespace: std::sync::Arc::from("default"),
                 base: format!("/items/{i}"),
                 memo: Memo::default(),

@@ -269,7 +269,7 @@ fn read_values(
         f.help = Some("Keep one document per values file.".into());
         report.findings.push(f);
     }
-    let root = doc.root.filter(|r| {
+    let root = doc.root.map(|r| *r).filter(|r| {
         if matches!(r.kind, NodeKind::Map(_) | NodeKind::Null) {
             return true;
         }

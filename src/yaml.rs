@@ -956,7 +956,13 @@ impl LineIndex {
         }
         pairs.sort_unstable_by_key(|p| p.0);
         pairs.dedup_by_key(|p| p.0);
-        let (hashes, lines) = pairs.into_iter().unzip();
+        // Kept to the end of a run: sized to what they hold.
+        let mut hashes = Vec::with_capacity(pairs.len());
+        let mut lines = Vec::with_capacity(pairs.len());
+        for (h, l) in pairs {
+            hashes.push(h);
+            lines.push(l);
+        }
         LineIndex {
             root: self.root,
             hashes,

@@ -85,7 +85,7 @@ fn render(extra: &[&str]) -> Rendering {
         test_mounts: Vec::new(),
     };
     for o in &objects {
-        match o.kind.as_str() {
+        match &*o.kind {
             "ConfigMap" => {
                 if let Some(l) = o.json.pointer("/data/proxy.lua").and_then(Value::as_str) {
                     r.proxy_lua = l.to_string();

@@ -99,7 +99,7 @@ fn render(args: &[&str]) -> Rendering {
                     address: format!("127.0.0.1:{port}"),
                     args: args.clone(),
                 });
-            } else if matches!(o.kind.as_str(), "DaemonSet" | "Deployment") && proxy {
+            } else if matches!(&*o.kind, "DaemonSet" | "Deployment") && proxy {
                 let zone = label(o.json, "/spec/template/metadata/labels");
                 let files = configs
                     .get(&zone)

@@ -105,9 +105,9 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Side, DiffErro
                 Some(Ok(o)) => o,
             };
             let key = ObjKey {
-                kind: obj.kind.clone(),
-                namespace: obj.namespace.clone().unwrap_or_default(),
-                name: obj.name.clone(),
+                kind: obj.kind.to_string(),
+                namespace: obj.namespace.as_deref().unwrap_or_default().to_string(),
+                name: obj.name.to_string(),
             };
             if obj.kind == "ConfigMap"
                 && let Some(data) = obj.json.get("data").and_then(|d| d.as_object())

@@ -342,7 +342,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     fn workload_label(&self, oi: usize) -> String {
         let obj = &self.objects[oi];
         let n = replicas(obj);
-        let count = match obj.kind.as_str() {
+        let count = match &*obj.kind {
             "DaemonSet" => "one pod per node".to_string(),
             "Pod" => "1 pod".to_string(),
             "StatefulSet" => format!("{n} pod{}", if n == 1 { "" } else { "s" }),

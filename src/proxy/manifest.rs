@@ -505,7 +505,7 @@ pub fn external_host(objects: &[Object], host: &str) -> Option<ExternalHost> {
             (o.kind == "Service" && o.name == service)
                 || (o.kind == "StatefulSet"
                     && (o.name == service
-                        || statefulset.as_deref() == Some(o.name.as_str())
+                        || statefulset.as_deref() == Some(&*o.name)
                         || o.json.pointer("/spec/serviceName").and_then(Value::as_str)
                             == Some(service)))
         });

@@ -168,7 +168,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if let Some(p) = crate::k8s::pod_metadata_pointer(&obj.kind).filter(|_| obj.kind != "Pod") {
             check_map(obj, &format!("{p}/labels"), "pod template label", out);
         }
-        let selector = match obj.kind.as_str() {
+        let selector = match &*obj.kind {
             "Service" => {
                 check_map(obj, "/spec/selector", "Service selector", out);
                 None

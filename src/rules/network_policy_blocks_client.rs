@@ -121,7 +121,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let names: HashSet<&str> = objects
         .iter()
         .filter(|o| o.kind == "StatefulSet" || o.kind == "Service")
-        .map(|o| o.name.as_str())
+        .map(|o| &*o.name)
         .collect();
     // Destinations per (namespace, host without its ordinal, port): a
     // rendering may name one host from thousands of pods.

@@ -141,7 +141,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 ),
             ));
         }
-        let name = obj.name.as_str();
+        let name = &*obj.name;
         if let Some(prefix) = obj
             .json
             .pointer("/metadata/generateName")
@@ -182,7 +182,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ));
             continue;
         }
-        let limit = match (obj.kind.as_str(), obj.api_version.as_str()) {
+        let limit = match (&*obj.kind, &*obj.api_version) {
             ("CronJob", "batch/v1") => Some((
                 52,
                 "the API server refuses a CronJob name over 52 characters (its Jobs append 11)",

@@ -71,7 +71,7 @@ fn check_selector(obj: &Object, pointer: &str, out: &mut Vec<Finding>) {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for obj in &ctx.objects {
-        match obj.kind.as_str() {
+        match &*obj.kind {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
                 check_selector(obj, "/spec/selector", out);
                 let sel = obj.json.pointer("/spec/selector");
