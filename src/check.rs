@@ -247,7 +247,6 @@ fn check_inputs(
                     .filter_map(|d| d.shrink(crate::residue::prune)),
             );
         }
-        release_free_memory();
         if !full {
             break;
         }
@@ -289,17 +288,6 @@ fn check_inputs(
         suppressed,
         skipped: run.skipped,
         checked: run.checked,
-    }
-}
-
-/// Gives the pages of what a batch let go back to the system. What is kept of
-/// each batch lies among what was let go, so without this the process would
-/// hold its largest batch's pages as holes between kept objects to the end.
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 
