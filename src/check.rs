@@ -173,6 +173,26 @@ pub fn check_with(
     options: &CheckOptions,
     schemas: Option<std::sync::Arc<SchemaSet>>,
 ) -> Report {
+    check_inputs(std::borrow::Cow::Borrowed(inputs), options, schemas)
+}
+
+/// [`check_with`] that takes the inputs and lets their text go once every
+/// document is parsed, before the rules over the whole set run: for a
+/// caller that needs neither again (`mclint check` unless a writer maps
+/// findings to template lines).
+pub fn check_owned(
+    inputs: Vec<Input>,
+    options: &CheckOptions,
+    schemas: Option<std::sync::Arc<SchemaSet>>,
+) -> Report {
+    check_inputs(std::borrow::Cow::Owned(inputs), options, schemas)
+}
+
+fn check_inputs(
+    inputs: std::borrow::Cow<'_, [Input]>,
+    options: &CheckOptions,
+    schemas: Option<std::sync::Arc<SchemaSet>>,
+) -> Report {
     let lua: Vec<Input> = inputs
         .iter()
         .filter(|i| i.kind == InputKind::Lua)
@@ -231,6 +251,11 @@ pub fn check_with(
             break;
         }
     }
+    drop(documents);
+    // Documents own what they hold; the text they were read from can go.
+    drop(inputs);
+    // Held to the end of the run: no room past what it holds.
+    residue.shrink_to_fit();
     if whole {
         run.rules(&residue, &lua, Scope::Document, true);
         run.rules(&residue, &lua, Scope::Set, false);
@@ -301,14 +326,27 @@ impl Run<'_> {
         if self.schemas.is_none() {
             self.schemas = ctx.loaded_schemas();
         }
-        // Objects by (file, document), to find each finding's annotations at once.
-        let by_document: HashMap<(&str, usize), Vec<&crate::manifest::Object>> =
-            ctx.objects.iter().fold(HashMap::new(), |mut m, o| {
-                m.entry((o.doc.file.as_ref(), o.doc.index))
-                    .or_default()
-                    .push(o);
-                m
-            });
+        // The objects of the documents findings name, by (file, document),
+        // to find each finding's annotations at once.
+        let named: std::collections::HashSet<(&str, usize)> = findings
+            .iter()
+            .filter(|f| f.object.is_some())
+            .filter_map(|f| Some((f.location.file.as_str(), f.location.document?)))
+            .collect();
+        let by_document: HashMap<(&str, usize), Vec<&crate::manifest::Object>> = if named.is_empty()
+        {
+            HashMap::new()
+        } else {
+            ctx.objects
+                .iter()
+                .filter(|o| named.contains(&(o.doc.file.as_ref(), o.doc.index)))
+                .fold(HashMap::new(), |mut m, o| {
+                    m.entry((o.doc.file.as_ref(), o.doc.index))
+                        .or_default()
+                        .push(o);
+                    m
+                })
+        };
         for f in &mut findings {
             if is_suppressed(&by_document, f) {
                 f.suppressed = true;

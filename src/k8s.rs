@@ -1,6 +1,6 @@
 //! Where things live inside Kubernetes objects: pod templates and containers.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::manifest::Object;
 
@@ -84,7 +84,7 @@ impl Container<'_> {
             .map(|a| {
                 a.iter()
                     .map(|v| match v {
-                        Value::String(s) => s.clone(),
+                        Value::String(s) => s.to_string(),
                         other => other.to_string(),
                     })
                     .collect()
@@ -157,10 +157,7 @@ pub fn containers<'a>(obj: &Object<'a>) -> Vec<Container<'a>> {
 }
 
 /// Does `selector` (matchLabels-style map) select `labels`?
-pub fn selects(
-    selector: &serde_json::Map<String, Value>,
-    labels: Option<&serde_json::Map<String, Value>>,
-) -> bool {
+pub fn selects(selector: &crate::json::Map, labels: Option<&crate::json::Map>) -> bool {
     if selector.is_empty() {
         return false;
     }
@@ -180,7 +177,7 @@ pub fn pinned_zone(obj: &Object) -> Option<(String, String)> {
         let mut zoned = sel
             .iter()
             .filter(|(k, _)| is_zone_label(k))
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())));
+            .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())));
         if let Some(found) = zoned.next() {
             return Some(found);
         }

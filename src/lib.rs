@@ -8,6 +8,7 @@ pub mod diff;
 pub mod escape;
 pub mod finding;
 pub mod graph;
+pub mod json;
 pub mod k8s;
 pub mod manifest;
 pub mod memcached;

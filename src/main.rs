@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 
-use mclint::check::{CheckOptions, check_with};
+use mclint::check::{CheckOptions, check_owned, check_with};
 use mclint::cli::{CheckArgs, Cli, Color, Command, FailOn, RulesFormat};
 use mclint::finding::Severity;
 use mclint::manifest::{InputLimits, read_inputs_with};
@@ -97,7 +97,17 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let format: report::Format = args.format.into();
     // Only JUnit lists the documents that passed.
     options.list_checked = matches!(format, report::Format::Junit);
-    let report = check_with(&inputs, &options, Some(schemas));
+    // Only the writers that map findings to template lines read the inputs
+    // again; otherwise their text goes before the rules over the whole set.
+    let maps_templates = matches!(
+        format,
+        report::Format::Json | report::Format::Sarif | report::Format::Github
+    );
+    let (report, inputs) = if maps_templates {
+        (check_with(&inputs, &options, Some(schemas)), inputs)
+    } else {
+        (check_owned(inputs, &options, Some(schemas)), Vec::new())
+    };
     if report.documents == 0 && report.configs == 0 && report.skipped == 0 {
         if !errors.is_empty() {
             return Ok(ExitCode::from(2));
@@ -130,10 +140,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     let mut report = report;
     // Only the formats that show template lines read the chart from disk.
-    if matches!(
-        format,
-        report::Format::Json | report::Format::Sarif | report::Format::Github
-    ) {
+    if maps_templates {
         mclint::template_lines::enrich(
             &mut report.findings,
             &inputs,

@@ -4,6 +4,7 @@
 //! configs) and standard input. A stream is split into documents on `---` lines
 //! before parsing, so one broken document does not hide the others.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -162,17 +163,17 @@ pub struct Document {
     pub source: Option<String>,
     /// The document as JSON, the data Kubernetes reads (`None` when it did not
     /// parse). Objects borrow it.
-    pub value: Option<serde_json::Value>,
+    pub value: Option<crate::json::Value>,
     /// The line of every node (`None` when the document did not parse).
     pub lines: Option<LineIndex>,
     /// The YAML tree. [`parse_stream`] keeps it; [`parse_stream_lean`] keeps
     /// it only for documents that are not a single object (a list, a scalar,
     /// a mapping without a string `kind`), so that a large stream holds each
     /// object once, as JSON.
-    pub root: Option<Node>,
+    pub root: Option<Box<Node>>,
     /// What [`as_object`] answers, read from the tree while it was there.
-    head: Option<Result<Head, NotObject>>,
-    pub error: Option<YamlError>,
+    head: Option<Box<Result<Head, NotObject>>>,
+    pub error: Option<Box<YamlError>>,
     pub issues: Vec<YamlIssue>,
 }
 
@@ -193,8 +194,8 @@ impl Document {
     /// index keeps only the lines of what is left, and YAML issues (already
     /// reported) go. Only a single object is cut (a list keeps its tree and
     /// everything in it); anything else is `None`.
-    pub fn shrink(mut self, prune: impl FnOnce(&str, &mut serde_json::Value)) -> Option<Document> {
-        let kind = match &self.head {
+    pub fn shrink(mut self, prune: impl FnOnce(&str, &mut crate::json::Value)) -> Option<Document> {
+        let kind = match self.head.as_deref() {
             Some(Ok(h)) if !h.list => h.kind.clone(),
             Some(Ok(_)) => {
                 self.issues = Vec::new();
@@ -239,12 +240,12 @@ pub struct Object<'a> {
     /// The object's YAML node, when its document kept its tree (see
     /// [`Document::root`]).
     pub root: Option<&'a Node>,
-    pub json: &'a serde_json::Value,
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
+    pub json: &'a crate::json::Value,
+    pub api_version: Cow<'a, str>,
+    pub kind: Cow<'a, str>,
+    pub name: Cow<'a, str>,
     /// `metadata.namespace` as written.
-    pub namespace: Option<String>,
+    pub namespace: Option<Cow<'a, str>>,
     /// Where the object lands when it names no namespace: `default`, or the
     /// namespace the rendering is applied to (`mclint check -n NS`, as with
     /// `helm install -n NS` or `kubectl apply -n NS`).
@@ -264,21 +265,21 @@ pub struct Object<'a> {
 #[derive(Debug, Default)]
 pub struct Memo<'a> {
     /// The pod spec: its pointer and its JSON.
-    pub pod_spec: std::cell::OnceCell<Option<(&'static str, &'a serde_json::Value)>>,
+    pub pod_spec: std::cell::OnceCell<Option<(&'static str, &'a crate::json::Value)>>,
     /// The containers of the pod spec, init containers first: (list field,
     /// index in it, JSON).
-    pub containers: std::cell::OnceCell<Vec<(&'static str, usize, &'a serde_json::Value)>>,
+    pub containers: std::cell::OnceCell<Vec<(&'static str, usize, &'a crate::json::Value)>>,
     /// The labels of the pod template.
-    pub pod_labels: std::cell::OnceCell<Option<&'a serde_json::Map<String, serde_json::Value>>>,
+    pub pod_labels: std::cell::OnceCell<Option<&'a crate::json::Map>>,
 }
 
 impl Object<'_> {
     pub fn reference(&self) -> ObjectRef {
         ObjectRef {
-            api_version: Some(self.api_version.clone()).filter(|s| !s.is_empty()),
-            kind: Some(self.kind.clone()),
-            namespace: self.namespace.clone(),
-            name: Some(self.name.clone()).filter(|s| !s.is_empty()),
+            api_version: Some(self.api_version.to_string()).filter(|s| !s.is_empty()),
+            kind: Some(self.kind.to_string()),
+            namespace: self.namespace.as_deref().map(str::to_string),
+            name: Some(self.name.to_string()).filter(|s| !s.is_empty()),
         }
     }
 
@@ -296,7 +297,7 @@ impl Object<'_> {
         }
     }
 
-    pub fn labels(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    pub fn labels(&self) -> Option<&crate::json::Map> {
         json_at(self.json, "/metadata/labels")?.as_object()
     }
 
@@ -312,8 +313,8 @@ impl Object<'_> {
 /// `value.pointer(pointer)` without building a string per token when no
 /// token is escaped (`~0`, `~1`): the pointers of rules are written in the
 /// code, and a rule looks one up for every object.
-pub fn json_at<'v>(value: &'v serde_json::Value, pointer: &str) -> Option<&'v serde_json::Value> {
-    use serde_json::Value;
+pub fn json_at<'v>(value: &'v crate::json::Value, pointer: &str) -> Option<&'v crate::json::Value> {
+    use crate::json::Value;
     if pointer.contains('~') || !(pointer.is_empty() || pointer.starts_with('/')) {
         return value.pointer(pointer);
     }
@@ -705,9 +706,9 @@ fn parse_doc(
         source,
         value,
         lines,
-        root: root.filter(|_| keep_trees || !single_object),
-        head,
-        error,
+        root: root.filter(|_| keep_trees || !single_object).map(Box::new),
+        head: head.map(Box::new),
+        error: error.map(Box::new),
         issues,
     })
 }
@@ -736,16 +737,16 @@ impl std::fmt::Display for NotObject {
 /// Reads the identifying fields of a document.
 pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
     let json = doc.value.as_ref()?;
-    Some(match doc.head.as_ref()? {
+    Some(match doc.head.as_deref()? {
         Err(e) => Err(e.clone()),
         Ok(h) => Ok(Object {
             doc,
-            root: doc.root.as_ref(),
+            root: doc.root.as_deref(),
             json,
-            api_version: h.api_version.clone(),
-            kind: h.kind.clone(),
-            name: h.name.clone(),
-            namespace: h.namespace.clone(),
+            api_version: Cow::Borrowed(&h.api_version),
+            kind: Cow::Borrowed(&h.kind),
+            name: Cow::Borrowed(&h.name),
+            namespace: h.namespace.as_deref().map(Cow::Borrowed),
             default_namespace: std::sync::Arc::from("default"),
             base: String::new(),
             memo: Memo::default(),
@@ -761,13 +762,13 @@ pub fn is_list(obj: &Object) -> bool {
         && obj
             .json
             .get("items")
-            .is_some_and(serde_json::Value::is_array)
+            .is_some_and(crate::json::Value::is_array)
 }
 
 /// The items of a typed list document: (item node, item JSON), when the
 /// document is one and kept its tree (as [`parse_stream_lean`] does for lists).
-fn list_items(doc: &Document) -> Vec<(&Node, &serde_json::Value)> {
-    let (Some(Ok(h)), Some(root), Some(json)) = (&doc.head, &doc.root, &doc.value) else {
+fn list_items(doc: &Document) -> Vec<(&Node, &crate::json::Value)> {
+    let (Some(Ok(h)), Some(root), Some(json)) = (doc.head.as_deref(), &doc.root, &doc.value) else {
         return Vec::new();
     };
     if !h.list {
@@ -775,7 +776,7 @@ fn list_items(doc: &Document) -> Vec<(&Node, &serde_json::Value)> {
     }
     let (Some(NodeKind::Seq(nodes)), Some(values)) = (
         root.get("items").map(|i| &i.kind),
-        json.get("items").and_then(serde_json::Value::as_array),
+        json.get("items").and_then(crate::json::Value::as_array),
     ) else {
         return Vec::new();
     };
@@ -801,10 +802,10 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 doc,
                 root: Some(node),
                 json,
-                api_version: h.api_version,
-                kind: h.kind,
-                name: h.name,
-                namespace: h.namespace,
+                api_version: Cow::Owned(h.api_version),
+                kind: Cow::Owned(h.kind),
+                name: Cow::Owned(h.name),
+                namespace: h.namespace.map(Cow::Owned),
                 default_namespace: std::sync::Arc::from("default"),
                 base: format!("/items/{i}"),
                 memo: Memo::default(),
@@ -984,7 +985,7 @@ mod tests {
 
     #[test]
     fn json_at_reads_as_serde_json_pointer() {
-        let v: serde_json::Value = serde_json::json!({
+        let v: crate::json::Value = crate::json_value!({
             "a": {"b": [10, {"c": 1}], "": 2, "x/y": 3, "t~": 4, "0": 5},
             "n": null
         });

@@ -21,7 +21,7 @@
 //! A pure function of the rendering's objects. A malformed policy (a selector
 //! that is not a LabelSelector) is left out: the schema rules report it.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use crate::k8s;
 use crate::manifest::Object;
@@ -67,7 +67,7 @@ pub struct Pod<'o> {
     /// Index into the rendering's objects.
     pub object: usize,
     pub namespace: &'o str,
-    pub labels: Option<&'o Map<String, Value>>,
+    pub labels: Option<&'o Map>,
     /// Container ports of every container (init ones included): (name, number, protocol).
     pub ports: Vec<(Option<String>, i64, String)>,
     /// Its labels and ports are in the rendering. `false` for a pod outside
@@ -209,7 +209,7 @@ fn parse_rules(spec: &Value, dir: Direction) -> Vec<PolicyRule<'_>> {
             ports: rule
                 .get("ports")
                 .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice),
+                .unwrap_or(&[][..]),
             peers: rule
                 .get(dir.peers())
                 .and_then(Value::as_array)
@@ -578,7 +578,7 @@ pub fn openness(policies: &[Policy], to: &Pod, port: i64, protocol: &str) -> Ope
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json_value as json;
 
     #[test]
     fn selectors_follow_the_operators() {

@@ -46,16 +46,16 @@ impl<'a> Rendering<'a> {
     pub fn new(documents: &'a [Document], lua_inputs: &'a [Input], settings: Settings) -> Self {
         let default_namespace: Arc<str> =
             Arc::from(settings.namespace.as_deref().unwrap_or("default"));
-        let objects = documents
-            .iter()
-            .flat_map(crate::manifest::objects_in)
-            .enumerate()
-            .map(|(i, mut o)| {
+        // One object a document, as a rendering mostly is: held to the end
+        // of a run, the list is not grown past what it holds.
+        let mut objects = Vec::with_capacity(documents.len());
+        for doc in documents {
+            for mut o in crate::manifest::objects_in(doc) {
                 o.default_namespace = default_namespace.clone();
-                o.position = i;
-                o
-            })
-            .collect();
+                o.position = objects.len();
+                objects.push(o);
+            }
+        }
         Rendering {
             documents,
             objects,

@@ -17,7 +17,7 @@
 //! requires the same findings, so a rule that starts to read a field cut here
 //! fails there, not silently in a user's run.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use crate::rules::suppression::IGNORE_ANNOTATION;
 
@@ -137,7 +137,7 @@ pub fn prune(kind: &str, value: &mut Value) {
             for field in ["data", "stringData"] {
                 if let Some(Value::Object(data)) = root.get_mut(field) {
                     for v in data.values_mut() {
-                        *v = Value::String(String::new());
+                        *v = Value::String(Default::default());
                     }
                 }
             }
@@ -180,13 +180,13 @@ pub fn prune(kind: &str, value: &mut Value) {
     }
 }
 
-fn cut(map: &mut Map<String, Value>, fields: &[&str]) {
-    for f in fields {
-        map.shift_remove(*f);
+fn cut(map: &mut Map, fields: &[&str]) {
+    if map.keys().any(|k| fields.contains(&k.as_str())) {
+        map.retain(|k, _| !fields.contains(&k.as_str()));
     }
 }
 
-fn prune_metadata(meta: &mut Map<String, Value>) {
+fn prune_metadata(meta: &mut Map) {
     meta.retain(|k, _| METADATA.contains(&k.as_str()));
     if let Some(Value::Object(annotations)) = meta.get_mut("annotations") {
         annotations.retain(|k, _| k == IGNORE_ANNOTATION);
@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn keeps_identity_and_what_set_rules_read() {
-        let mut v = serde_json::json!({
+        let mut v = crate::json_value!({
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": {
@@ -257,7 +257,7 @@ mod tests {
         prune("Deployment", &mut v);
         assert_eq!(
             v,
-            serde_json::json!({
+            crate::json_value!({
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
                 "metadata": {
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn other_kinds_keep_identity_and_secrets_lose_their_values() {
-        let mut role = serde_json::json!({
+        let mut role = crate::json_value!({
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "Role",
             "metadata": {"name": "r", "namespace": "ns"},
@@ -292,13 +292,13 @@ mod tests {
         prune("Role", &mut role);
         assert_eq!(
             role,
-            serde_json::json!({
+            crate::json_value!({
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "Role",
                 "metadata": {"name": "r", "namespace": "ns"},
             })
         );
-        let mut secret = serde_json::json!({
+        let mut secret = crate::json_value!({
             "apiVersion": "v1",
             "kind": "Secret",
             "metadata": {"name": "tls"},
@@ -307,7 +307,7 @@ mod tests {
         prune("Secret", &mut secret);
         assert_eq!(
             secret["data"],
-            serde_json::json!({"tls.crt": "", "tls.key": ""})
+            crate::json_value!({"tls.crt": "", "tls.key": ""})
         );
     }
 }

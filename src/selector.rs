@@ -3,14 +3,14 @@
 //! `matchExpressions`). Shared by the cross-object rules and the
 //! NetworkPolicy evaluator.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 /// A label value as Kubernetes compares it. Labels are strings; a YAML `yes` or
 /// `1` that slipped through is compared by its text (the schema rules report the
 /// type).
 pub fn label_text(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s.to_string()),
         Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
         _ => None,
     }
@@ -56,7 +56,7 @@ impl Selector {
         let map = v.as_object()?;
         let mut labels = Vec::with_capacity(map.len());
         for (k, v) in map {
-            labels.push((k.clone(), label_text(v)?));
+            labels.push((k.to_string(), label_text(v)?));
         }
         Some(Selector {
             labels,
@@ -107,7 +107,7 @@ impl Selector {
 
     /// Does the selector select pods with these labels? An empty selector
     /// selects everything (callers decide whether an empty one is allowed).
-    pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
+    pub fn matches(&self, labels: Option<&Map>) -> bool {
         // The same judgement as `unmet(labels).is_empty()`, without building
         // any text: this runs once per candidate pod template.
         let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(label_cow);
@@ -122,7 +122,7 @@ impl Selector {
 
     /// The requirements these labels do not meet, as text for messages
     /// (`component=cache (pod has component=proxy)`).
-    pub fn unmet(&self, labels: Option<&Map<String, Value>>) -> Vec<String> {
+    pub fn unmet(&self, labels: Option<&Map>) -> Vec<String> {
         let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(label_text);
         let mut out = Vec::new();
         for (k, v) in &self.labels {

@@ -79,7 +79,7 @@ pub fn run(req: &ValuesRequest, stdin: &mut dyn std::io::Read) -> Result<Report,
     let mut merged = Value::Object(Default::default());
     for f in &files {
         if let Some(root) = &f.root {
-            coalesce(&mut merged, root.to_json());
+            coalesce(&mut merged, root.to_json().to_serde());
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -269,7 +269,7 @@ fn read_values(
         f.help = Some("Keep one document per values file.".into());
         report.findings.push(f);
     }
-    let root = doc.root.filter(|r| {
+    let root = doc.root.map(|r| *r).filter(|r| {
         if matches!(r.kind, NodeKind::Map(_) | NodeKind::Null) {
             return true;
         }

@@ -162,28 +162,31 @@ impl Node {
     }
 
     /// Converts to JSON, the data model Kubernetes validates.
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value;
+    pub fn to_json(&self) -> crate::json::Value {
+        use crate::json::{Str, Value};
         match &self.kind {
             NodeKind::Null => Value::Null,
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Int(i) => Value::from(*i),
             NodeKind::Float(f) => serde_json::Number::from_f64(*f)
                 .map(Value::Number)
-                .unwrap_or_else(|| Value::String(f.to_string())),
-            NodeKind::Str(s) => Value::String(s.clone()),
+                .unwrap_or_else(|| Value::String(f.to_string().into())),
+            NodeKind::Str(s) => Value::String(s.as_str().into()),
             NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeKind::Map(entries) => {
-                // Keys in order, as every map of the project iterates (a
-                // repeated key keeps its last value, as kubectl does): the
-                // insertion order of an order-keeping map is its order.
+                // Keys in order (a repeated key keeps its last value, as
+                // kubectl does).
                 let mut sorted: Vec<&MapEntry> = entries.iter().collect();
                 sorted.sort_by(|a, b| a.key.cmp(&b.key));
-                let mut map = serde_json::Map::with_capacity(entries.len());
+                let mut out: Vec<(Str, Value)> = Vec::with_capacity(sorted.len());
                 for e in sorted {
-                    map.insert(e.key.clone(), e.value.to_json());
+                    let value = e.value.to_json();
+                    match out.last_mut() {
+                        Some(last) if last.0 == e.key => last.1 = value,
+                        _ => out.push((e.key.as_str().into(), value)),
+                    }
                 }
-                Value::Object(map)
+                Value::Object(crate::json::map_of_sorted(out))
             }
         }
     }
@@ -924,8 +927,8 @@ impl LineIndex {
     /// The index of what is left of the document when its JSON was cut down
     /// to `value`: the lines of the nodes `value` still has, so every path
     /// that still exists finds the line it found before.
-    pub fn retain(&self, value: &serde_json::Value) -> LineIndex {
-        use serde_json::Value;
+    pub fn retain(&self, value: &crate::json::Value) -> LineIndex {
+        use crate::json::Value;
         let mut pairs: Vec<(u64, u32)> = Vec::new();
         let mut stack: Vec<(&Value, u64)> = vec![(value, ROOT_HASH)];
         while let Some((v, h)) = stack.pop() {
@@ -953,7 +956,13 @@ impl LineIndex {
         }
         pairs.sort_unstable_by_key(|p| p.0);
         pairs.dedup_by_key(|p| p.0);
-        let (hashes, lines) = pairs.into_iter().unzip();
+        // Kept to the end of a run: sized to what they hold.
+        let mut hashes = Vec::with_capacity(pairs.len());
+        let mut lines = Vec::with_capacity(pairs.len());
+        for (h, l) in pairs {
+            hashes.push(h);
+            lines.push(l);
+        }
         LineIndex {
             root: self.root,
             hashes,
@@ -1063,10 +1072,10 @@ mod tests {
         let c = &json["spec"]["containers"][0];
         assert_eq!(
             c["command"],
-            serde_json::json!(["/bin/sh", "-c", "echo [hi]"])
+            crate::json_value!(["/bin/sh", "-c", "echo [hi]"])
         );
-        assert_eq!(c["args"], serde_json::json!(["a", "b"]));
-        assert_eq!(c["env"], serde_json::json!([]));
+        assert_eq!(c["args"], crate::json_value!(["a", "b"]));
+        assert_eq!(c["env"], crate::json_value!([]));
         let lines: Vec<u32> = p.issues.iter().map(|i| i.line).collect();
         assert_eq!(lines, vec![14, 16]);
         assert!(
@@ -1081,7 +1090,7 @@ mod tests {
     fn go_yaml_reads_flow_mappings_continued_at_the_key_column() {
         let p = parse_document("a:\n  b: {x: 1,\n  z: 2}\nc: 3\n", 1).unwrap();
         let json = p.root.unwrap().to_json();
-        assert_eq!(json["a"]["b"], serde_json::json!({"x": 1, "z": 2}));
+        assert_eq!(json["a"]["b"], crate::json_value!({"x": 1, "z": 2}));
         assert_eq!(json["c"], 3);
         assert_eq!(p.issues.len(), 1);
     }
@@ -1098,7 +1107,7 @@ mod tests {
         let n = parse("a: yes\nb: off\nc: 0755\nd: 0x1F\n").to_json();
         assert_eq!(
             n,
-            serde_json::json!({"a": true, "b": false, "c": 493, "d": 31})
+            crate::json_value!({"a": true, "b": false, "c": 493, "d": 31})
         );
     }
 

@@ -358,7 +358,7 @@ fn objects_of(text: &str) -> Vec<Value> {
     let docs = parse_stream(&input);
     docs.iter()
         .filter_map(|d| as_object(d)?.ok())
-        .map(|o| o.json.clone())
+        .map(|o| o.json.to_serde())
         .collect()
 }
 

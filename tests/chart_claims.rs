@@ -11,8 +11,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use mclint::json::Value;
 use mclint::manifest::{Input, InputKind, as_object, parse_stream};
-use serde_json::Value;
 use support::*;
 
 const NAMESPACE: &str = "cache";
@@ -78,7 +78,8 @@ fn render(mode: &str, extra: &[&str]) -> Rendering {
             && data.contains_key("proxy.lua")
         {
             for (k, v) in data {
-                r.files.insert(k.clone(), v.as_str().unwrap().to_string());
+                r.files
+                    .insert(k.to_string(), v.as_str().unwrap().to_string());
             }
         }
     }

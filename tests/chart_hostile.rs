@@ -671,7 +671,7 @@ fn objects_of(text: &str) -> Vec<(String, Value)> {
     parse_stream(&input)
         .iter()
         .filter_map(|d| as_object(d)?.ok())
-        .map(|o| (o.kind.clone(), o.json.clone()))
+        .map(|o| (o.kind.to_string(), o.json.to_serde()))
         .collect()
 }
 

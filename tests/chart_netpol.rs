@@ -66,7 +66,7 @@ fn render(args: &[&str]) -> Rendering {
     let objects: Vec<Value> = parse_stream(&input)
         .iter()
         .filter_map(|d| as_object(d)?.ok())
-        .map(|o| o.json.clone())
+        .map(|o| o.json.to_serde())
         .collect();
     let mut pods = Vec::new();
     for o in &objects {
@@ -806,7 +806,7 @@ fn no_policy_when_disabled() {
 }
 
 /// A pod of this test as mclint's evaluator sees one.
-fn lib_pod<'p>(p: &'p Pod, labels: &'p serde_json::Map<String, Value>) -> netpol::Pod<'p> {
+fn lib_pod<'p>(p: &'p Pod, labels: &'p mclint::json::Map) -> netpol::Pod<'p> {
     netpol::Pod {
         object: 0,
         namespace: &p.namespace,
@@ -826,10 +826,10 @@ fn lib_pod<'p>(p: &'p Pod, labels: &'p serde_json::Map<String, Value>) -> netpol
     }
 }
 
-fn label_map(p: &Pod) -> serde_json::Map<String, Value> {
+fn label_map(p: &Pod) -> mclint::json::Map {
     p.labels
         .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .map(|(k, v)| (k.as_str(), mclint::json::Value::from(v.as_str())))
         .collect()
 }
 

@@ -34,7 +34,7 @@ fn objects_of(text: &str) -> Vec<Value> {
     parse_stream(&input)
         .iter()
         .filter_map(|d| as_object(d)?.ok())
-        .map(|o| o.json.clone())
+        .map(|o| o.json.to_serde())
         .collect()
 }
 
@@ -461,7 +461,12 @@ fn names_that_collide_with_the_charts_own_are_refused() {
 fn artifacthub_images_agree_with_values_yaml() {
     let read = |f: &str| {
         let text = std::fs::read_to_string(chart().join(f)).unwrap();
-        parse_document(&text, 1).unwrap().root.unwrap().to_json()
+        parse_document(&text, 1)
+            .unwrap()
+            .root
+            .unwrap()
+            .to_json()
+            .to_serde()
     };
     let meta = read("Chart.yaml");
     let values = read("values.yaml");

@@ -18,8 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mclint::json::Value;
 use mclint::manifest::{Input, InputKind, as_object, parse_stream};
-use serde_json::Value;
 use support::*;
 
 const NAMESPACE: &str = "cache";
@@ -85,7 +85,7 @@ fn render(extra: &[&str]) -> Rendering {
         test_mounts: Vec::new(),
     };
     for o in &objects {
-        match o.kind.as_str() {
+        match &*o.kind {
             "ConfigMap" => {
                 if let Some(l) = o.json.pointer("/data/proxy.lua").and_then(Value::as_str) {
                     r.proxy_lua = l.to_string();
@@ -144,7 +144,7 @@ fn render(extra: &[&str]) -> Rendering {
 
 /// The Secret volumes container `c` of pod spec `spec` mounts.
 fn secret_mounts(spec: &Value, c: &Value) -> Vec<SecretMount> {
-    let volumes = spec["volumes"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let volumes = spec["volumes"].as_array().unwrap_or(&[]);
     let mut out = Vec::new();
     for m in c["volumeMounts"].as_array().into_iter().flatten() {
         let v = volumes.iter().find(|v| v["name"] == m["name"]).unwrap();

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use mclint::json::Value;
 use mclint::manifest::{Input, InputKind, as_object, parse_stream};
-use serde_json::Value;
 use support::*;
 
 const NAMESPACE: &str = "cache";
@@ -77,7 +77,7 @@ fn render(args: &[&str]) -> Rendering {
         {
             let files = data
                 .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                .map(|(k, v)| (k.to_string(), v.as_str().unwrap().to_string()))
                 .collect();
             configs.insert(label(o.json, "/metadata/labels"), files);
         }
@@ -99,7 +99,7 @@ fn render(args: &[&str]) -> Rendering {
                     address: format!("127.0.0.1:{port}"),
                     args: args.clone(),
                 });
-            } else if matches!(o.kind.as_str(), "DaemonSet" | "Deployment") && proxy {
+            } else if matches!(&*o.kind, "DaemonSet" | "Deployment") && proxy {
                 let zone = label(o.json, "/spec/template/metadata/labels");
                 let files = configs
                     .get(&zone)
@@ -232,7 +232,7 @@ fn mclint_primaries(rendering: &str, keys: &[String], extra: &[&str]) -> Vec<Str
     run.stdout
         .lines()
         .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
             let b = v["backends"].as_array().unwrap();
             let primary = b.iter().find(|b| b["role"] == "primary").unwrap_or(&b[0]);
             primary["backend"].as_str().unwrap().to_string()
@@ -600,7 +600,7 @@ fn diff_reports_the_reads_a_resharding_window_keeps() {
     };
     let with = diff(&window);
     assert_eq!(with.code, 0, "{}{}", with.stdout, with.stderr);
-    let v: Value = serde_json::from_str(&with.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&with.stdout).unwrap();
     let route = v["remap"]["routes"]
         .as_array()
         .unwrap()
@@ -663,14 +663,14 @@ fn zones_pin_each_copy_and_proxy_and_keep_clients_in_their_zone() {
         let terms = o
             .pointer("/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
             .and_then(Value::as_array)
-            .cloned()
+            .map(<[_]>::to_vec)
             .unwrap_or_default();
         terms
             .iter()
             .flat_map(|t| {
                 t["matchExpressions"]
                     .as_array()
-                    .cloned()
+                    .map(<[_]>::to_vec)
                     .unwrap_or_default()
             })
             .filter(|e| e["key"] == "topology.kubernetes.io/zone")

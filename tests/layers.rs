@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 
 /// Bottom first.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("text and data", &["yaml", "suggest", "escape", "finding"]),
+    (
+        "text and data",
+        &["json", "yaml", "suggest", "escape", "finding"],
+    ),
     ("rendering", &["manifest", "k8s", "selector", "rendering"]),
     ("domain models", &["schema", "memcached", "proxy", "netpol"]),
     ("rules", &["rules"]),

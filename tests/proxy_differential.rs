@@ -305,7 +305,7 @@ fn mclint_route(
     );
     let mut by_key = HashMap::new();
     for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let v: Value = serde_json::from_str(line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
         if v["command"] == command
             && let Some(k) = v["key"].as_str()
         {
@@ -701,11 +701,11 @@ fn chart_target(mode: &str, dir: &Path, ports: &[u16]) -> Target {
         let mut args = Vec::new();
         for o in &objects {
             if o.kind == "ConfigMap"
-                && let Some(data) = o.json.get("data").and_then(Value::as_object)
+                && let Some(data) = o.json.get("data").and_then(mclint::json::Value::as_object)
                 && data.contains_key("proxy.lua")
             {
                 for (k, v) in data {
-                    files.insert(k.clone(), v.as_str().unwrap().to_string());
+                    files.insert(k.to_string(), v.as_str().unwrap().to_string());
                 }
             }
             if o.kind == "Pod" {
@@ -715,7 +715,7 @@ fn chart_target(mode: &str, dir: &Path, ports: &[u16]) -> Target {
                 let a: Vec<String> = c
                     .json
                     .get("args")
-                    .and_then(Value::as_array)
+                    .and_then(mclint::json::Value::as_array)
                     .into_iter()
                     .flatten()
                     .filter_map(|v| v.as_str().map(str::to_string))
@@ -854,7 +854,7 @@ fn chart_handler_lib() -> String {
                 .json
                 .get("data")
                 .and_then(|d| d.get("route_ordered.lua"))
-                .and_then(Value::as_str)
+                .and_then(mclint::json::Value::as_str)
         {
             return lib.to_string();
         }

@@ -3,7 +3,7 @@
 //! an embedded proxy config shows as one changed line). Key order and quoting
 //! style of the input never show up as changes.
 
-use serde_json::Value;
+use crate::json::Value;
 
 /// The canonical text of `value`, ending with a newline.
 pub fn canonical(value: &Value) -> String {
@@ -21,11 +21,16 @@ fn emit(value: &Value, indent: usize, out: &mut Vec<String>) {
     let pad = " ".repeat(indent);
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
+            let mut keys: Vec<&crate::json::Str> = map.keys().collect();
             keys.sort();
             for k in keys {
                 let key = key_text(k);
-                entry(&format!("{pad}{key}:"), &map[k], indent, out);
+                entry(
+                    &format!("{pad}{key}:"),
+                    map.get(k).unwrap_or(&Value::Null),
+                    indent,
+                    out,
+                );
             }
         }
         Value::Array(items) => {
@@ -83,7 +88,7 @@ fn entry(head: &str, value: &Value, indent: usize, out: &mut Vec<String>) {
 
 fn key_text(k: &str) -> String {
     if needs_quotes(k) {
-        Value::String(k.to_string()).to_string()
+        Value::String(k.into()).to_string()
     } else {
         k.to_string()
     }
@@ -95,7 +100,7 @@ fn scalar(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) if needs_quotes(s) => Value::String(s.clone()).to_string(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Object(_) | Value::Array(_) => v.to_string(),
     }
 }
@@ -127,7 +132,7 @@ fn needs_quotes(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json_value as json;
 
     #[test]
     fn key_order_does_not_matter() {

@@ -105,9 +105,9 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Side, DiffErro
                 Some(Ok(o)) => o,
             };
             let key = ObjKey {
-                kind: obj.kind.clone(),
-                namespace: obj.namespace.clone().unwrap_or_default(),
-                name: obj.name.clone(),
+                kind: obj.kind.to_string(),
+                namespace: obj.namespace.as_deref().unwrap_or_default().to_string(),
+                name: obj.name.to_string(),
             };
             if obj.kind == "ConfigMap"
                 && let Some(data) = obj.json.get("data").and_then(|d| d.as_object())
@@ -149,26 +149,26 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Side, DiffErro
 /// Walks every `metadata` mapping (the object's and its pod template's).
 fn string_maps_as_written(
     node: &crate::yaml::Node,
-    json: &mut serde_json::Value,
+    json: &mut crate::json::Value,
     text: &str,
     lines: &mut Option<Vec<usize>>,
 ) {
     use crate::yaml::NodeKind;
     match (&node.kind, json) {
-        (NodeKind::Map(entries), serde_json::Value::Object(map)) => {
+        (NodeKind::Map(entries), crate::json::Value::Object(map)) => {
             for e in entries {
                 let Some(v) = map.get_mut(&e.key) else {
                     continue;
                 };
                 if e.key == "metadata"
-                    && let (NodeKind::Map(meta), serde_json::Value::Object(m)) =
+                    && let (NodeKind::Map(meta), crate::json::Value::Object(m)) =
                         (&e.value.kind, &mut *v)
                 {
                     for field in meta
                         .iter()
                         .filter(|f| f.key == "annotations" || f.key == "labels")
                     {
-                        let (NodeKind::Map(pairs), Some(serde_json::Value::Object(out))) =
+                        let (NodeKind::Map(pairs), Some(crate::json::Value::Object(out))) =
                             (&field.value.kind, m.get_mut(&field.key))
                         else {
                             continue;
@@ -180,7 +180,10 @@ fn string_maps_as_written(
                             ) && let Some(raw) =
                                 plain_scalar_at(text, lines, pair.value.line, pair.value.col)
                             {
-                                out.insert(pair.key.clone(), serde_json::Value::String(raw));
+                                out.insert(
+                                    pair.key.clone(),
+                                    crate::json::Value::String(raw.into()),
+                                );
                             }
                         }
                     }
@@ -188,7 +191,7 @@ fn string_maps_as_written(
                 string_maps_as_written(&e.value, v, text, lines);
             }
         }
-        (NodeKind::Seq(items), serde_json::Value::Array(out)) => {
+        (NodeKind::Seq(items), crate::json::Value::Array(out)) => {
             for (n, v) in items.iter().zip(out.iter_mut()) {
                 string_maps_as_written(n, v, text, lines);
             }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::k8s;
 use crate::manifest::Object;
@@ -342,7 +342,7 @@ impl<'o, 'a> Builder<'o, 'a> {
     fn workload_label(&self, oi: usize) -> String {
         let obj = &self.objects[oi];
         let n = replicas(obj);
-        let count = match obj.kind.as_str() {
+        let count = match &*obj.kind {
             "DaemonSet" => "one pod per node".to_string(),
             "Pod" => "1 pod".to_string(),
             "StatefulSet" => format!("{n} pod{}", if n == 1 { "" } else { "s" }),
@@ -886,7 +886,7 @@ impl<'o, 'a> Builder<'o, 'a> {
 
 pub(super) fn value_text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         other => other.to_string(),
     }
 }

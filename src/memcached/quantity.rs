@@ -145,10 +145,10 @@ impl Quantity {
 }
 
 /// Parses a quantity given as a YAML/JSON value (a string or a plain number).
-pub fn bytes_of(value: &serde_json::Value) -> Result<u64, QuantityError> {
+pub fn bytes_of(value: &crate::json::Value) -> Result<u64, QuantityError> {
     let text = match value {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
+        crate::json::Value::String(s) => s.to_string(),
+        crate::json::Value::Number(n) => n.to_string(),
         other => return Err(QuantityError::Syntax(other.to_string())),
     };
     let q = Quantity::parse(&text)?;
@@ -216,11 +216,11 @@ mod tests {
             assert!(Quantity::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(b("-1Gi").is_none());
-        assert!(bytes_of(&serde_json::json!("-1Gi")).is_err());
-        assert!(bytes_of(&serde_json::json!(true)).is_err());
-        assert_eq!(bytes_of(&serde_json::json!(1048576)), Ok(1048576));
+        assert!(bytes_of(&crate::json_value!("-1Gi")).is_err());
+        assert!(bytes_of(&crate::json_value!(true)).is_err());
+        assert_eq!(bytes_of(&crate::json_value!(1048576)), Ok(1048576));
         assert!(matches!(
-            bytes_of(&serde_json::json!("100Ei")),
+            bytes_of(&crate::json_value!("100Ei")),
             Err(QuantityError::TooLarge(_))
         ));
     }

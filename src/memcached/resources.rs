@@ -1,7 +1,7 @@
 //! memcached containers next to their memory requests and limits: what the
 //! memory rules look at.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::cmdline::{MemcachedContainer, Role, Setting, memcached_containers};
 use super::memory::{MemoryEstimate, estimate};
@@ -31,7 +31,7 @@ impl MemoryField {
         MemoryField {
             pointer,
             raw: value.map(|v| match v {
-                Value::String(s) => s.clone(),
+                Value::String(s) => s.to_string(),
                 other => other.to_string(),
             }),
             bytes: value.map(bytes_of),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{EnvSource, Library, Limits, Opened, ProxyConfig};
 use crate::finding::Location;
@@ -319,7 +319,7 @@ fn mount(
     } else {
         let kind = volume
             .as_object()
-            .and_then(|o| o.keys().find(|k| *k != "name").cloned())
+            .and_then(|o| o.keys().find(|k| *k != "name").map(|k| k.to_string()))
             .unwrap_or_else(|| "unknown".into());
         return Err(MountError::NotConfigMap {
             who,
@@ -363,7 +363,7 @@ fn mount(
                 .json
                 .get("data")
                 .and_then(Value::as_object)
-                .map(|d| d.keys().cloned().collect())
+                .map(|d| d.keys().map(|k| k.to_string()).collect())
                 .unwrap_or_default();
             return Err(MountError::KeyMissing {
                 who,
@@ -505,7 +505,7 @@ pub fn external_host(objects: &[Object], host: &str) -> Option<ExternalHost> {
             (o.kind == "Service" && o.name == service)
                 || (o.kind == "StatefulSet"
                     && (o.name == service
-                        || statefulset.as_deref() == Some(o.name.as_str())
+                        || statefulset.as_deref() == Some(&*o.name)
                         || o.json.pointer("/spec/serviceName").and_then(Value::as_str)
                             == Some(service)))
         });

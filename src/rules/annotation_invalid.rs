@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::label_invalid::key_problem;
 use super::{Context, Rule, Scope};

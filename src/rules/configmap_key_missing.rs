@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::xref;
 use super::{Context, Rule, Scope};
@@ -89,7 +89,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let mut keys = BTreeSet::new();
             for field in ["data", "binaryData"] {
                 if let Some(m) = cm_obj.json.get(field).and_then(Value::as_object) {
-                    keys.extend(m.keys().cloned());
+                    keys.extend(m.keys().map(|k| k.to_string()));
                 }
             }
             match items {

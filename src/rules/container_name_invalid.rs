@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::object_name_invalid::is_dns1123_label;
 use super::xref;

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};

@@ -41,7 +41,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let key = (
             format!("{group}/{}", obj.kind),
             obj.effective_namespace(),
-            obj.name.as_str(),
+            &*obj.name,
         );
         match first.get(&key) {
             Some(&j) => {

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
@@ -79,7 +79,7 @@ fn check_job(obj: &Object, pointer: &str, out: &mut Vec<Finding>) {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for obj in &ctx.objects {
-        match obj.kind.as_str() {
+        match &*obj.kind {
             "Job" => check_job(obj, "/spec", out),
             "CronJob" => {
                 check_job(obj, "/spec/jobTemplate/spec", out);

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::object_name_invalid::is_dns1123_subdomain;
 use super::{Context, Rule, Scope};
@@ -168,7 +168,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if let Some(p) = crate::k8s::pod_metadata_pointer(&obj.kind).filter(|_| obj.kind != "Pod") {
             check_map(obj, &format!("{p}/labels"), "pod template label", out);
         }
-        let selector = match obj.kind.as_str() {
+        let selector = match &*obj.kind {
             "Service" => {
                 check_map(obj, "/spec/selector", "Service selector", out);
                 None

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::xref;
 use super::{Context, Rule, Scope};

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::xref;
 use super::{Context, Rule, Scope};
@@ -278,7 +278,7 @@ fn secret_keys(ctx: &Context, ns: &str, name: &str) -> Option<Vec<String>> {
         let mut keys = Vec::new();
         for field in ["data", "stringData"] {
             if let Some(m) = s.json.get(field).and_then(Value::as_object) {
-                keys.extend(m.keys().cloned());
+                keys.extend(m.keys().map(|k| k.to_string()));
             }
         }
         keys.sort();
@@ -294,7 +294,7 @@ fn secret_keys(ctx: &Context, ns: &str, name: &str) -> Option<Vec<String>> {
     by_cert_manager.then(|| vec!["ca.crt".into(), "tls.crt".into(), "tls.key".into()])
 }
 
-fn mount_list(mounts: Option<&Vec<Value>>) -> String {
+fn mount_list(mounts: Option<&[Value]>) -> String {
     let paths: Vec<String> = mounts
         .into_iter()
         .flatten()

@@ -62,7 +62,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
 fn compare(
     obj: &crate::manifest::Object,
     base: &str,
-    json: &serde_json::Value,
+    json: &crate::json::Value,
     who: String,
     out: &mut Vec<Finding>,
 ) {

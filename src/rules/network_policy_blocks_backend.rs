@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};

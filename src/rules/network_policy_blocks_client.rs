@@ -1,6 +1,6 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::network_policy_blocks_backend::report_path;
 use super::{Context, Rule, Scope};
@@ -121,7 +121,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let names: HashSet<&str> = objects
         .iter()
         .filter(|o| o.kind == "StatefulSet" || o.kind == "Service")
-        .map(|o| o.name.as_str())
+        .map(|o| &*o.name)
         .collect();
     // Destinations per (namespace, host without its ordinal, port): a
     // rendering may name one host from thousands of pods.

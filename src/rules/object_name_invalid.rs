@@ -129,7 +129,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if let Some(ns) = obj
             .json
             .pointer("/metadata/namespace")
-            .and_then(serde_json::Value::as_str)
+            .and_then(crate::json::Value::as_str)
             .filter(|ns| !ns.is_empty() && !is_dns1123_label(ns))
         {
             let shown: String = ns.chars().flat_map(char::escape_debug).take(80).collect();
@@ -141,11 +141,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 ),
             ));
         }
-        let name = obj.name.as_str();
+        let name = &*obj.name;
         if let Some(prefix) = obj
             .json
             .pointer("/metadata/generateName")
-            .and_then(serde_json::Value::as_str)
+            .and_then(crate::json::Value::as_str)
             .filter(|p| !p.is_empty())
             && let Some((valid, what)) = rule_for(&obj.api_version, &obj.kind)
         {
@@ -182,7 +182,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ));
             continue;
         }
-        let limit = match (obj.kind.as_str(), obj.api_version.as_str()) {
+        let limit = match (&*obj.kind, &*obj.api_version) {
             ("CronJob", "batch/v1") => Some((
                 52,
                 "the API server refuses a CronJob name over 52 characters (its Jobs append 11)",

@@ -45,7 +45,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     {
         let ns = pdb.effective_namespace();
         let sel = match pdb.json.pointer("/spec/selector") {
-            None | Some(serde_json::Value::Null) => {
+            None | Some(crate::json::Value::Null) => {
                 out.push(RULE.on(
                     pdb,
                     "/spec",

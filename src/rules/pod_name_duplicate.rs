@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::xref;
 use super::{Context, Rule, Scope};

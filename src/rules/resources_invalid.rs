@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::xref;
 use super::{Context, Rule, Scope};
@@ -55,7 +55,7 @@ fn is_extended(name: &str) -> bool {
 
 fn quantity(v: &Value) -> Option<(Quantity, String)> {
     let text = match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Number(n) => n.to_string(),
         _ => return None,
     };

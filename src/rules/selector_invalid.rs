@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
@@ -52,7 +52,7 @@ fn check_selector(obj: &Object, pointer: &str, out: &mut Vec<Finding>) {
         let n = e
             .get("values")
             .and_then(Value::as_array)
-            .map_or(0, Vec::len);
+            .map_or(0, <[_]>::len);
         let key = e.get("key").and_then(Value::as_str).unwrap_or("?");
         let msg = match op {
             "In" | "NotIn" if n == 0 => Some(format!(
@@ -71,7 +71,7 @@ fn check_selector(obj: &Object, pointer: &str, out: &mut Vec<Finding>) {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for obj in &ctx.objects {
-        match obj.kind.as_str() {
+        match &*obj.kind {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
                 check_selector(obj, "/spec/selector", out);
                 let sel = obj.json.pointer("/spec/selector");
@@ -82,7 +82,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let exprs = sel
                     .and_then(|s| s.get("matchExpressions"))
                     .and_then(Value::as_array)
-                    .map_or(0, Vec::len);
+                    .map_or(0, <[_]>::len);
                 if obj.api_version == "apps/v1"
                     && sel.is_some_and(Value::is_object)
                     && labels + exprs == 0

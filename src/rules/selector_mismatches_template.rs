@@ -41,7 +41,7 @@ the selector a subset of the template labels.
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for obj in &ctx.objects {
-        let (pointer, is_map, required) = match obj.kind.as_str() {
+        let (pointer, is_map, required) = match &*obj.kind {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
                 ("/spec/selector", false, true)
             }

@@ -50,7 +50,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue; // statefulset-service-missing reports this
         };
         match svc.json.pointer("/spec/selector") {
-            None | Some(serde_json::Value::Null) => out.push(RULE.on(
+            None | Some(crate::json::Value::Null) => out.push(RULE.on(
                 sts,
                 "/spec/serviceName",
                 format!(

@@ -48,7 +48,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let api = if obj.api_version.is_empty() {
             "(no apiVersion)"
         } else {
-            obj.api_version.as_str()
+            &*obj.api_version
         };
         let message = if schema::is_builtin_group(&obj.api_version) {
             let near = crate::suggest::nearest(&obj.kind, set.known_kinds())

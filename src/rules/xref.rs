@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use super::Context;
 use crate::k8s;
@@ -24,7 +24,7 @@ pub struct PodTemplate<'c, 'a> {
     /// JSON pointer to the pod spec (`/spec/template/spec`).
     pub spec_pointer: &'static str,
     pub spec: &'c Value,
-    pub labels: Option<&'c Map<String, Value>>,
+    pub labels: Option<&'c Map>,
 }
 
 impl PodTemplate<'_, '_> {
@@ -354,9 +354,9 @@ pub fn nearest_miss(selector: &Selector, templates: &[&PodTemplate]) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json_value as json;
 
-    fn labels(v: Value) -> Map<String, Value> {
+    fn labels(v: Value) -> Map {
         v.as_object().unwrap().clone()
     }
 

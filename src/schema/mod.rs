@@ -412,7 +412,7 @@ pub struct Violation {
 impl Compiled {
     /// Every violation of `instance`, one per field, in document order of pointers.
     /// Fields set to `null` count as unset, as the API server treats them.
-    pub fn validate(&self, instance: &Value, kind: &str) -> Vec<Violation> {
+    pub fn validate(&self, instance: &crate::json::Value, kind: &str) -> Vec<Violation> {
         let stripped;
         let instance = if has_null_field(instance) {
             stripped = strip_null_fields(instance);
@@ -436,12 +436,14 @@ impl Compiled {
                 }];
             }
         };
-        if full.validator.is_valid(instance) {
+        // The full validator reads `serde_json` values.
+        let instance = Value::from(instance);
+        if full.validator.is_valid(&instance) {
             return Vec::new();
         }
         let mut out: Vec<Violation> = Vec::new();
-        for error in full.validator.iter_errors(instance) {
-            for v in message::describe(&error, &full.schema, instance, kind) {
+        for error in full.validator.iter_errors(&instance) {
+            for v in message::describe(&error, &full.schema, &instance, kind) {
                 if !out.iter().any(|o| o.pointer == v.pointer) {
                     out.push(v);
                 }
@@ -454,11 +456,15 @@ impl Compiled {
     /// `None`: no compact form) and the full validator's, for the tests that
     /// hold the first to never call valid what the second does not.
     #[doc(hidden)]
-    pub fn verdicts(&self, instance: &Value) -> (Option<bool>, Result<bool, SchemaError>) {
+    pub fn verdicts(
+        &self,
+        instance: &crate::json::Value,
+    ) -> (Option<bool>, Result<bool, SchemaError>) {
         let instance = strip_null_fields(instance);
         (
             self.compact.as_ref().map(|c| c.surely_valid(&instance)),
-            self.full().map(|f| f.validator.is_valid(&instance)),
+            self.full()
+                .map(|f| f.validator.is_valid(&Value::from(&instance))),
         )
     }
 
@@ -496,7 +502,8 @@ impl Compiled {
     }
 }
 
-fn has_null_field(v: &Value) -> bool {
+fn has_null_field(v: &crate::json::Value) -> bool {
+    use crate::json::Value;
     match v {
         Value::Object(m) => m.values().any(|x| x.is_null() || has_null_field(x)),
         Value::Array(a) => a.iter().any(has_null_field),
@@ -505,7 +512,8 @@ fn has_null_field(v: &Value) -> bool {
 }
 
 /// Drops `key: null` entries of every mapping (list items stay as they are).
-fn strip_null_fields(v: &Value) -> Value {
+fn strip_null_fields(v: &crate::json::Value) -> crate::json::Value {
+    use crate::json::Value;
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
@@ -617,11 +625,12 @@ mod tests {
     #[test]
     fn nulls_count_as_unset() {
         let v = serde_json::json!({"a": null, "b": [null, {"c": null, "d": 1}]});
+        let v = crate::json::Value::from(v);
         assert!(has_null_field(&v));
         assert_eq!(
             strip_null_fields(&v),
             serde_json::json!({"b": [null, {"d": 1}]})
         );
-        assert!(!has_null_field(&serde_json::json!({"a": [1, "x"]})));
+        assert!(!has_null_field(&serde_json::json!({"a": [1, "x"]}).into()));
     }
 }

@@ -35,7 +35,7 @@ impl EnvMap {
                 };
                 let value = if let Some(v) = e.get("value") {
                     let raw = match v {
-                        Value::String(s) => s.clone(),
+                        Value::String(s) => s.to_string(),
                         Value::Null => String::new(),
                         other => other.to_string(),
                     };
@@ -48,7 +48,7 @@ impl EnvMap {
                     EnvValue::Unresolvable(
                         from.keys()
                             .next()
-                            .cloned()
+                            .map(|k| k.to_string())
                             .unwrap_or_else(|| "valueFrom".into()),
                     )
                 } else {

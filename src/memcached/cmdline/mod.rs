@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::k8s::{self, Container};
 use crate::manifest::Object;
@@ -594,24 +594,24 @@ mod tests {
 
     #[test]
     fn image_entrypoint_and_commands() {
-        let j = serde_json::json!({"image": "memcached:1.6.38", "args": ["-m", "256"]});
+        let j = crate::json_value!({"image": "memcached:1.6.38", "args": ["-m", "256"]});
         let (argv, launch) = argv_of(&j).unwrap();
         assert_eq!(launch, Launch::ImageEntrypoint);
         assert_eq!(parse(&argv).memory_mib.value, 256);
 
-        let j = serde_json::json!({"image": "docker.io/library/memcached:1.6@sha256:abc", "args": ["memcached", "-m", "300"]});
+        let j = crate::json_value!({"image": "docker.io/library/memcached:1.6@sha256:abc", "args": ["memcached", "-m", "300"]});
         let (argv, _) = argv_of(&j).unwrap();
         let a = parse(&argv);
         assert_eq!(a.memory_mib.value, 300);
         assert_eq!(a.memory_mib.from, Some(ArgRef::args(2)));
 
-        let j = serde_json::json!({"image": "memcached:1.6.38"});
+        let j = crate::json_value!({"image": "memcached:1.6.38"});
         assert!(argv_of(&j).unwrap().0.is_empty());
 
-        let j = serde_json::json!({"image": "nginx:1", "args": ["-m", "5"]});
+        let j = crate::json_value!({"image": "nginx:1", "args": ["-m", "5"]});
         assert!(argv_of(&j).is_none());
 
-        let j = serde_json::json!({"image": "registry/x:1", "command": ["/usr/local/bin/memcached", "-m", "5"], "args": ["-c", "9"]});
+        let j = crate::json_value!({"image": "registry/x:1", "command": ["/usr/local/bin/memcached", "-m", "5"], "args": ["-c", "9"]});
         let (argv, launch) = argv_of(&j).unwrap();
         assert_eq!(launch, Launch::Command);
         let a = parse(&argv);
@@ -619,17 +619,17 @@ mod tests {
         assert_eq!(a.conn_limit.from, Some(ArgRef::args(1)));
         assert_eq!(a.memory_mib.from, Some(ArgRef::command(2)));
 
-        let j = serde_json::json!({"image": "memcached:1", "command": ["tini", "--", "docker-entrypoint.sh"], "args": ["-m", "7"]});
+        let j = crate::json_value!({"image": "memcached:1", "command": ["tini", "--", "docker-entrypoint.sh"], "args": ["-m", "7"]});
         assert_eq!(parse(&argv_of(&j).unwrap().0).memory_mib.value, 7);
 
         // `command` replaces the entrypoint: a non-memcached program is not memcached.
-        let j = serde_json::json!({"image": "memcached:1", "command": ["sleep"], "args": ["100"]});
+        let j = crate::json_value!({"image": "memcached:1", "command": ["sleep"], "args": ["100"]});
         assert!(argv_of(&j).is_none());
     }
 
     #[test]
     fn shell_best_effort() {
-        let j = serde_json::json!({
+        let j = crate::json_value!({
             "image": "memcached:1.6.38",
             "command": ["sh", "-ec"],
             "args": ["echo start; exec memcached -m \"${CACHE_MB:-128}\" -c $CONNS -o 'read_buf_mem_limit=16' # done"],
@@ -644,7 +644,7 @@ mod tests {
         assert_eq!(a.memory_mib.from, Some(ArgRef::args(0)));
         assert!(a.problems.is_empty(), "{:?}", a.problems);
 
-        let j = serde_json::json!({"image": "busybox", "command": ["/bin/sh", "-c", "sleep 1 && memcached -m $MB"],
+        let j = crate::json_value!({"image": "busybox", "command": ["/bin/sh", "-c", "sleep 1 && memcached -m $MB"],
             "env": [{"name": "MB", "valueFrom": {"configMapKeyRef": {"name": "x", "key": "y"}}}]});
         let a = parse(&argv_of(&j).unwrap().0);
         assert!(!a.memory_mib.known);
@@ -654,7 +654,7 @@ mod tests {
 
     #[test]
     fn kubernetes_variable_expansion() {
-        let j = serde_json::json!({
+        let j = crate::json_value!({
             "image": "memcached:1.6.38",
             "args": ["-m", "$(MEM)", "-c", "$(CONNS)", "-t", "$$(T)", "-o", "hashpower=$(HP)", "-p", "$(PORT)"],
             "env": [
