@@ -1360,4 +1360,375 @@ spec:
         };
         assert!(!other.undecided, "no rule names namespace `other`");
     }
+
+    fn policy_doc(name: &str, ns: &str, spec: &str) -> String {
+        format!(
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n{spec}"
+        )
+    }
+
+    #[test]
+    fn grouping_keeps_apart_policies_that_select_differently() {
+        // Objects 0 (client, a), 1 (server, b) and 2 (server, a): the same
+        // labels in two namespaces.
+        let text = format!(
+            "{PODS}---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: server, namespace: a}}\nspec:\n  template:\n    metadata: {{labels: {{app: server}}}}\n    spec: {{containers: [{{name: s}}]}}\n{}{}{}{}{}",
+            // 3: b/server's ingress, open to every namespace.
+            policy_doc(
+                "open",
+                "b",
+                "  podSelector: {matchLabels: {app: server}}\n  ingress: [{from: [{namespaceSelector: {}}]}]\n"
+            ),
+            // 4: the same selector in namespace a, ingress denied.
+            policy_doc(
+                "closed",
+                "a",
+                "  podSelector: {matchLabels: {app: server}}\n  policyTypes: [Ingress]\n"
+            ),
+            // 5: the same selector and namespace as 3, for Egress only.
+            policy_doc(
+                "no-egress",
+                "b",
+                "  podSelector: {matchLabels: {app: server}}\n  policyTypes: [Egress]\n"
+            ),
+            // 6 and 7: one selector written two ways, ingress denied.
+            policy_doc(
+                "written-once",
+                "b",
+                "  podSelector: {matchLabels: {app: cache, tier: t}, matchExpressions: [{key: zone, operator: In, values: [x, z]}]}\n  policyTypes: [Ingress]\n"
+            ),
+            policy_doc(
+                "written-twice",
+                "b",
+                "  podSelector: {matchExpressions: [{key: zone, operator: In, values: [z, x, z]}], matchLabels: {tier: t, app: cache}}\n  policyTypes: [Ingress]\n"
+            ),
+        );
+        let docs = objects_of(&text);
+        let objects: Vec<Object> = docs.iter().flat_map(crate::manifest::objects_in).collect();
+        let policies = policies(&objects);
+        assert_eq!(policies.len(), 5);
+        let (client, b_server, a_server) = (
+            pod(&objects, 0).unwrap(),
+            pod(&objects, 1).unwrap(),
+            pod(&objects, 2).unwrap(),
+        );
+        let denied_by = |v: Verdict| match v {
+            Verdict::Denied(d) => (d.policies, d.misses[0].policy),
+            other => panic!("not denied: {other:?}"),
+        };
+        // Namespace b's policy admits into b/server, not into a/server.
+        assert!(matches!(
+            decide(
+                &policies,
+                Direction::Ingress,
+                &client,
+                &b_server,
+                11211,
+                "TCP"
+            ),
+            Verdict::Allowed { policy: 3, rule: 0 }
+        ));
+        assert_eq!(
+            denied_by(decide(
+                &policies,
+                Direction::Ingress,
+                &client,
+                &a_server,
+                11211,
+                "TCP"
+            )),
+            (1, 4)
+        );
+        // The Egress policy of the same selector denies b/server's egress
+        // alone, and the Ingress ones do not count there.
+        assert_eq!(
+            denied_by(decide(
+                &policies,
+                Direction::Egress,
+                &b_server,
+                &client,
+                80,
+                "TCP"
+            )),
+            (1, 5)
+        );
+        assert!(matches!(
+            decide(&policies, Direction::Egress, &a_server, &client, 80, "TCP"),
+            Verdict::Unrestricted
+        ));
+        // A pod the selector written two ways selects: both policies deny it.
+        let labelled = serde_json::json!({"app": "cache", "tier": "t", "zone": "z"});
+        let tiered = Pod {
+            labels: labelled.as_object(),
+            ..b_server.clone()
+        };
+        assert_eq!(
+            denied_by(decide(
+                &policies,
+                Direction::Ingress,
+                &client,
+                &tiered,
+                11211,
+                "TCP"
+            )),
+            (2, 6)
+        );
+        assert!(matches!(
+            openness(&policies, &b_server, 11211, "TCP"),
+            Openness::Rule { policy: 3, rule: 0 }
+        ));
+        assert!(matches!(
+            openness(&policies, &a_server, 11211, "TCP"),
+            Openness::Restricted
+        ));
+        assert!(policies.in_namespace("a") && !policies.in_namespace("c"));
+        // The selector written two ways is one group; nothing else merged.
+        assert_eq!(policies.groups.len(), 4, "{:?}", policies.groups);
+    }
+
+    /// A small deterministic generator, so that a failure can be replayed.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            of[(self.0 >> 33) as usize % of.len()]
+        }
+    }
+
+    /// Whether `to`'s port admits every source, by a scan of every policy.
+    fn openness_by_scan(policies: &Policies, to: &Pod, port: i64, protocol: &str) -> String {
+        let mut selecting = policies
+            .iter()
+            .filter(|p| p.selects(to, Direction::Ingress))
+            .peekable();
+        if selecting.peek().is_none() {
+            return format!("{:?}", Openness::NoPolicy);
+        }
+        for p in selecting {
+            for (n, rule) in p.ingress_rules.iter().enumerate() {
+                let port_ok = rule.ports.is_empty()
+                    || rule
+                        .ports
+                        .iter()
+                        .any(|q| port_covers(q, to, port, protocol) == Ok(true));
+                if port_ok && (rule.peers.is_empty() || rule.peers.iter().any(Peer::everyone)) {
+                    return format!(
+                        "{:?}",
+                        Openness::Rule {
+                            policy: p.object,
+                            rule: n
+                        }
+                    );
+                }
+            }
+        }
+        format!("{:?}", Openness::Restricted)
+    }
+
+    #[test]
+    fn the_index_decides_as_a_scan_of_every_policy_does() {
+        const SELECTORS: &[&str] = &[
+            "{}",
+            "{matchLabels: {app: web}}",
+            "{matchLabels: {app: mc}}",
+            "{matchLabels: {tier: cache}}",
+            "{matchLabels: {app: mc, tier: cache}}",
+            "{matchExpressions: [{key: app, operator: In, values: [web, mc]}]}",
+            "{matchExpressions: [{key: app, operator: NotIn, values: [web]}]}",
+            "{matchExpressions: [{key: tier, operator: Exists}]}",
+            "{matchExpressions: [{key: tier, operator: DoesNotExist}]}",
+        ];
+        const NAMESPACES: &[&str] = &["a", "b"];
+        const PORTS: &[&str] = &[
+            "{port: 11211}",
+            "{port: memcache}",
+            "{port: other}",
+            "{port: 11000, endPort: 11300}",
+            "{port: 11211, protocol: UDP}",
+            "{protocol: TCP}",
+            "{port: \"11211\"}",
+            "{port: 80}",
+        ];
+        let mut rng = Lcg(15);
+        let mut compared = 0;
+        for round in 0..40 {
+            let mut text = String::new();
+            let pods = 8;
+            for i in 0..pods {
+                let labels = rng.pick(&[
+                    "{app: web}",
+                    "{app: mc, tier: cache}",
+                    "{app: mc}",
+                    "{tier: cache}",
+                    "{}",
+                ]);
+                text.push_str(&format!(
+                    "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: s{i}, namespace: {}}}\nspec:\n  template:\n    metadata: {{labels: {labels}}}\n    spec: {{containers: [{{name: c, ports: [{{name: memcache, containerPort: {}}}]}}]}}\n",
+                    rng.pick(NAMESPACES),
+                    rng.pick(&["11211", "11212"]),
+                ));
+            }
+            for j in 0..10 {
+                let mut spec = format!("  podSelector: {}\n", rng.pick(SELECTORS));
+                let types = rng.pick(&["", "[Ingress]", "[Egress]", "[Ingress, Egress]"]);
+                if !types.is_empty() {
+                    spec.push_str(&format!("  policyTypes: {types}\n"));
+                }
+                for (field, peers) in [("ingress", "from"), ("egress", "to")] {
+                    let rules = rng.pick(&["0", "1", "1", "2", "3", "6", "none"]);
+                    let Ok(rules) = rules.parse::<usize>() else {
+                        continue;
+                    };
+                    let mut written = Vec::new();
+                    for _ in 0..rules {
+                        let mut parts = Vec::new();
+                        if rng.pick(&["y", "y", "y", "n"]) == "y" {
+                            let count = rng.pick(&["0", "1", "2", "3"]).parse().unwrap();
+                            let listed: Vec<String> = (0..count)
+                                .map(|_| match rng.pick(&["pods", "pods", "ns-pods", "ns", "labels", "ip", "all"]) {
+                                    "pods" => format!("{{podSelector: {}}}", rng.pick(SELECTORS)),
+                                    "ns-pods" => format!(
+                                        "{{namespaceSelector: {{matchLabels: {{{NAMESPACE_NAME_LABEL}: {}}}}}, podSelector: {}}}",
+                                        rng.pick(NAMESPACES),
+                                        rng.pick(SELECTORS)
+                                    ),
+                                    "ns" => format!(
+                                        "{{namespaceSelector: {{matchLabels: {{{NAMESPACE_NAME_LABEL}: {}}}}}}}",
+                                        rng.pick(NAMESPACES)
+                                    ),
+                                    "labels" => format!(
+                                        "{{namespaceSelector: {{matchLabels: {{team: x}}}}, podSelector: {}}}",
+                                        rng.pick(SELECTORS)
+                                    ),
+                                    "ip" => format!("{{ipBlock: {{cidr: {}}}}}", rng.pick(&["0.0.0.0/0", "10.0.0.0/8"])),
+                                    _ => "{namespaceSelector: {}}".to_string(),
+                                })
+                                .collect();
+                            parts.push(format!("{peers}: [{}]", listed.join(", ")));
+                        }
+                        if rng.pick(&["y", "y", "n"]) == "y" {
+                            let count = rng.pick(&["0", "1", "2", "3"]).parse().unwrap();
+                            let listed: Vec<&str> = (0..count).map(|_| rng.pick(PORTS)).collect();
+                            parts.push(format!("ports: [{}]", listed.join(", ")));
+                        }
+                        written.push(format!("{{{}}}", parts.join(", ")));
+                    }
+                    spec.push_str(&format!("  {field}: [{}]\n", written.join(", ")));
+                }
+                text.push_str(&policy_doc(&format!("p{j}"), rng.pick(NAMESPACES), &spec));
+            }
+            let docs = objects_of(&text);
+            let objects: Vec<Object> = docs.iter().flat_map(crate::manifest::objects_in).collect();
+            let policies = policies(&objects);
+            assert_eq!(policies.len(), 10, "round {round}:\n{text}");
+            let all: Vec<Pod> = (0..pods).map(|i| pod(&objects, i).unwrap()).collect();
+            for from in &all {
+                for to in &all {
+                    for port in [11211, 11212, 80, 9150] {
+                        for protocol in ["TCP", "UDP"] {
+                            for dir in [Direction::Ingress, Direction::Egress] {
+                                let subject = if dir == Direction::Egress { from } else { to };
+                                let peer = if dir == Direction::Egress { to } else { from };
+                                let groups = policies.selecting(subject, dir);
+                                let scan: Vec<usize> = policies
+                                    .iter()
+                                    .filter(|p| p.selects(subject, dir))
+                                    .map(|p| p.object)
+                                    .collect();
+                                let grouped: Vec<usize> = groups
+                                    .iter()
+                                    .flat_map(|&g| policies.groups[g].policies.iter())
+                                    .map(|&p| policies.list[p].object)
+                                    .collect::<std::collections::BTreeSet<_>>()
+                                    .into_iter()
+                                    .collect();
+                                assert_eq!(grouped, scan, "round {round}:\n{text}");
+                                if groups.is_empty() {
+                                    continue;
+                                }
+                                let indexed =
+                                    policies.decide_indexed(&groups, dir, peer, to, port, protocol);
+                                let scanned =
+                                    policies.decide_scan(&groups, dir, peer, to, port, protocol);
+                                assert_eq!(
+                                    format!("{indexed:?}"),
+                                    format!("{scanned:?}"),
+                                    "round {round}, {dir:?} {} -> {}:{port}/{protocol}:\n{text}",
+                                    from.object,
+                                    to.object
+                                );
+                                compared += 1;
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        format!("{:?}", openness(&policies, to, 11211, "TCP")),
+                        openness_by_scan(&policies, to, 11211, "TCP"),
+                        "round {round}:\n{text}"
+                    );
+                }
+            }
+        }
+        assert!(compared > 5_000, "{compared}");
+    }
+
+    #[test]
+    fn a_policy_with_thousands_of_ports_and_rules_is_described_briefly() {
+        let ports: Vec<String> = (0..5000)
+            .map(|i| format!("{{port: {}}}", 20000 + i))
+            .collect();
+        let peers: Vec<String> = (0..5000)
+            .map(|i| format!("{{podSelector: {{matchLabels: {{app: x{i}}}}}}}"))
+            .collect();
+        let rule = format!(
+            "{{from: [{}], ports: [{}]}}",
+            peers.join(", "),
+            ports.join(", ")
+        );
+        let rules = [rule.as_str(); 10].join(", ");
+        let docs = objects_of(&format!(
+            "{PODS}{}",
+            policy_doc(
+                "wide",
+                "b",
+                &format!("  podSelector: {{}}\n  ingress: [{rules}]\n")
+            )
+        ));
+        let objects: Vec<Object> = docs.iter().flat_map(crate::manifest::objects_in).collect();
+        let policies = policies(&objects);
+        let (c, s) = (pod(&objects, 0).unwrap(), pod(&objects, 1).unwrap());
+        let Verdict::Denied(denial) = decide(&policies, Direction::Ingress, &c, &s, 11211, "TCP")
+        else {
+            panic!("not denied");
+        };
+        let miss = &denial.misses[0];
+        assert_eq!((miss.rules.len(), miss.rule_count), (DETAILED_RULES, 10));
+        assert!(
+            miss.rules[0].starts_with("ingress rule 1: it allows 20000/TCP, 20001/TCP")
+                && miss.rules[0]
+                    .contains("20007/TCP and 4992 more ports only and its `from` peers"),
+            "{}",
+            miss.rules[0]
+        );
+        assert!(miss.rules.iter().all(|r| r.len() < 300), "{miss:?}");
+        // The last port of the range, from a pod one of the peers names.
+        let x = serde_json::json!({"app": "x4999"});
+        let named = Pod {
+            labels: x.as_object(),
+            namespace: "b",
+            ..c.clone()
+        };
+        assert!(matches!(
+            decide(&policies, Direction::Ingress, &named, &s, 24999, "TCP"),
+            Verdict::Allowed { rule: 0, .. }
+        ));
+        assert!(matches!(
+            decide(&policies, Direction::Ingress, &named, &s, 25000, "TCP"),
+            Verdict::Denied(_)
+        ));
+    }
 }
