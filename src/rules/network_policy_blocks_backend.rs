@@ -5,7 +5,7 @@ use crate::json::Value;
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
-use crate::netpol::{self, Denial, Direction, Miss, Pod, Policy, Verdict};
+use crate::netpol::{self, Denial, Direction, Miss, Pod, Policies, Verdict};
 use crate::proxy::manifest::{FoundProxy, external_host, is_loopback, pod_host};
 use crate::proxy::model::Backend;
 
@@ -100,12 +100,12 @@ fn peer_for(objects: &[Object], policy_ns: &str, pod: &Pod) -> String {
 const SHOWN: usize = netpol::DETAILED_MISSES;
 
 /// Why each denying policy misses, the first few of them.
-fn explain_all(denial: &Denial, dir: Direction, policies: &[Policy]) -> String {
+fn explain_all(denial: &Denial, dir: Direction) -> String {
     let mut s = denial
         .misses
         .iter()
         .take(SHOWN)
-        .map(|m| explain(m, dir, policies))
+        .map(|m| explain(m, dir))
         .collect::<Vec<_>>()
         .join("; ");
     let shown = denial.misses.len().min(SHOWN);
@@ -115,17 +115,13 @@ fn explain_all(denial: &Denial, dir: Direction, policies: &[Policy]) -> String {
     s
 }
 
-fn explain(miss: &Miss, dir: Direction, policies: &[Policy]) -> String {
+fn explain(miss: &Miss, dir: Direction) -> String {
     let mut s = miss.reference.clone();
-    if miss.rules.is_empty() {
-        let explicit = policies
-            .iter()
-            .find(|p| p.object == miss.policy)
-            .is_some_and(|p| p.explicit_types);
+    if miss.rule_count == 0 {
         s.push_str(&format!(
             ", which has no {} rules{}, so it denies all {}",
             dir.field(),
-            if explicit {
+            if miss.explicit_types {
                 format!(" but lists {} in policyTypes", dir.as_str())
             } else {
                 String::new()
@@ -135,8 +131,11 @@ fn explain(miss: &Miss, dir: Direction, policies: &[Policy]) -> String {
     } else {
         let shown: Vec<&str> = miss.rules.iter().take(SHOWN).map(String::as_str).collect();
         s.push_str(&format!(": {}", shown.join("; ")));
-        if miss.rules.len() > SHOWN {
-            s.push_str(&format!(" (and {} more rules)", miss.rules.len() - SHOWN));
+        if miss.rule_count > shown.len() {
+            s.push_str(&format!(
+                " (and {} more rules)",
+                miss.rule_count - shown.len()
+            ));
         }
     }
     if !miss.notes.is_empty() {
@@ -227,7 +226,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
 pub(super) fn report_path(
     rule: &Rule,
     objects: &[Object],
-    policies: &[Policy],
+    policies: &Policies,
     at: &str,
     from: &Pod,
     to: &Pod,
@@ -242,7 +241,7 @@ pub(super) fn report_path(
             Direction::Egress => (from, to),
             Direction::Ingress => (to, from),
         };
-        let why = explain_all(&denial, dir, policies);
+        let why = explain_all(&denial, dir);
         let lead = if denial.policies > 1 {
             ", no policy allows it: "
         } else {
@@ -280,7 +279,7 @@ pub(super) fn report_path(
 #[allow(clippy::too_many_arguments)]
 fn outside(
     ctx: &Context,
-    policies: &[Policy],
+    policies: &Policies,
     found: &FoundProxy,
     proxy_pod: &Pod,
     b: &Backend,
@@ -299,7 +298,7 @@ fn outside(
     if denial.undecided {
         return;
     }
-    let why = explain_all(&denial, Direction::Egress, policies);
+    let why = explain_all(&denial, Direction::Egress);
     let lead = if denial.policies > 1 {
         ", no policy allows it: "
     } else {

@@ -115,7 +115,12 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if policies.is_empty() {
         return;
     }
-    let proxies: BTreeSet<usize> = ctx.proxies().found.iter().map(|f| f.object).collect();
+    // The pods running a proxy, per namespace, in input order.
+    let found: BTreeSet<usize> = ctx.proxies().found.iter().map(|f| f.object).collect();
+    let mut proxies: HashMap<&str, Vec<netpol::Pod>> = HashMap::new();
+    for pod in found.into_iter().filter_map(|i| netpol::pod(objects, i)) {
+        proxies.entry(pod.namespace).or_default().push(pod);
+    }
     // Names a target's first label may carry (`svc`, `sts-0`): a token
     // naming none of them is not looked up at all.
     let names: HashSet<&str> = objects
@@ -182,10 +187,10 @@ type Destination = (usize, i64, String);
 
 /// Where `host:port`, written in a pod of namespace `ns`, leads: (object,
 /// its port, what it is) for a cache pod, or each proxy workload a Service
-/// selects.
+/// selects (`proxies`: their pods per namespace).
 fn destinations(
     objects: &[Object],
-    proxies: &BTreeSet<usize>,
+    proxies: &HashMap<&str, Vec<netpol::Pod>>,
     ns: &str,
     host: &str,
     port: i64,
@@ -213,14 +218,13 @@ fn destinations(
         return Vec::new();
     };
     let mut dests = Vec::new();
-    for &pi in proxies {
-        let Some(pod) = netpol::pod(objects, pi) else {
-            continue;
-        };
-        if pod.namespace != svc.effective_namespace() || !sel.matches(pod.labels) {
+    let in_namespace = proxies.get(svc.effective_namespace());
+    for pod in in_namespace.into_iter().flatten() {
+        if !sel.matches(pod.labels) {
             continue;
         }
-        if let Some(tp) = target_port(svc.json, &pod, port) {
+        let pi = pod.object;
+        if let Some(tp) = target_port(svc.json, pod, port) {
             dests.push((
                 pi,
                 tp,

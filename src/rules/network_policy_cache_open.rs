@@ -51,7 +51,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let Some(pod) = netpol::pod(objects, i) else {
             continue;
         };
-        if !policies.iter().any(|p| p.namespace == ns) {
+        if !policies.in_namespace(ns) {
             continue;
         }
         let mut ports: Vec<(i64, String)> = memcached_containers(obj)
