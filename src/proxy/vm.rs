@@ -585,29 +585,43 @@ fn load_prelude(
     Ok((finish, metas, state))
 }
 
-/// The prelude's bytecode, once a VM of this process has parsed it.
+/// The prelude compiled to bytecode by `build.rs` (with its debug
+/// information, under [`PRELUDE_NAME`]).
+static PRELUDE_BUILT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/prelude.luac"));
+
+/// The prelude's bytecode dumped by this process, when the built one would
+/// not load (a Lua that reads another bytecode format).
 static PRELUDE_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
 
 /// The prelude as a function of `lua`. Parsing its source is most of a VM's
-/// set-up, and a rendering with several proxies sets up several VMs, so it is
-/// parsed once per process and later VMs load its bytecode (with its debug
-/// information: names and lines stay as parsed). The bytecode is this
-/// process's own; configs are only ever loaded as text.
+/// set-up, so a VM loads the bytecode `build.rs` compiled from the same text
+/// (names and lines stay as parsed). Should this Lua refuse it, the source is
+/// parsed once per process and later VMs load that parse's bytecode. The
+/// bytecode is mclint's own; configs are only ever loaded as text.
 fn prelude_chunk(lua: &Lua) -> mlua::Result<mlua::Function> {
-    if let Some(bytecode) = PRELUDE_BYTECODE.get() {
-        return lua
-            .load(&bytecode[..])
-            .set_name(PRELUDE_NAME)
-            .set_mode(mlua::chunk::ChunkMode::Binary)
-            .into_function();
-    }
-    let function = lua
-        .load(PRELUDE)
+    prelude_chunk_from(lua, PRELUDE_BUILT)
+}
+
+fn prelude_chunk_from(lua: &Lua, built: &[u8]) -> mlua::Result<mlua::Function> {
+    let bytecode = PRELUDE_BYTECODE.get().map_or(built, Vec::as_slice);
+    if let Ok(function) = lua
+        .load(bytecode)
         .set_name(PRELUDE_NAME)
-        .set_mode(mlua::chunk::ChunkMode::Text)
-        .into_function()?;
+        .set_mode(mlua::chunk::ChunkMode::Binary)
+        .into_function()
+    {
+        return Ok(function);
+    }
+    let function = prelude_from_text(lua)?;
     let _ = PRELUDE_BYTECODE.set(function.dump(false));
     Ok(function)
+}
+
+fn prelude_from_text(lua: &Lua) -> mlua::Result<mlua::Function> {
+    lua.load(PRELUDE)
+        .set_name(PRELUDE_NAME)
+        .set_mode(mlua::chunk::ChunkMode::Text)
+        .into_function()
 }
 
 /// The prelude's view of the guard: charge C work before doing it, stop the
@@ -1518,15 +1532,30 @@ mod tests {
             let i = f.info();
             (i.source, i.line_defined, i.last_line_defined)
         };
-        // Whichever VM of this test process parsed it first, the later ones
-        // load bytecode; both name the same chunk and lines.
-        let first = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
-        let parsed = prelude_chunk(&first).unwrap();
-        assert!(PRELUDE_BYTECODE.get().is_some());
-        let second = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
-        let loaded = prelude_chunk(&second).unwrap();
+        // The build's bytecode is this Lua's own compilation of the same
+        // text under the same name, debug information included.
+        let lua = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
+        let parsed = prelude_from_text(&lua).unwrap();
+        assert!(PRELUDE_BUILT == parsed.dump(false).as_slice());
+        let loaded = prelude_chunk(&lua).unwrap();
+        assert!(
+            PRELUDE_BYTECODE.get().is_none(),
+            "the built bytecode was refused"
+        );
         assert_eq!(info(&parsed), info(&loaded));
         assert_eq!(info(&loaded).0.as_deref(), Some(PRELUDE_NAME));
+        // Bytecode this Lua refuses (another format version): the text is
+        // parsed, and later VMs load that parse's bytecode.
+        let mut foreign = PRELUDE_BUILT.to_vec();
+        foreign[4] ^= 0x01;
+        let fallback = prelude_chunk_from(&lua, &foreign).unwrap();
+        assert_eq!(info(&fallback), info(&parsed));
+        assert!(PRELUDE_BYTECODE.get().map(Vec::as_slice) == Some(PRELUDE_BUILT));
+        let second = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
+        assert_eq!(
+            info(&prelude_chunk_from(&second, &foreign).unwrap()),
+            info(&parsed)
+        );
     }
 
     fn run_config(text: &str) -> (Declared, Option<LuaFailure>) {
