@@ -14,9 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::sync::OnceLock;
-use std::time::Duration;
-#[cfg(not(unix))]
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table as LuaTable, Value, VmState};
 
@@ -162,7 +160,10 @@ impl Guard {
                 ),
             }));
         }
-        if self.started.get().elapsed() > self.limits.time {
+        let mut clock = self.started.get();
+        let over = clock.exceeds(self.limits.time);
+        self.started.set(clock);
+        if over {
             return Err(self.stop(format!(
                 "{SANDBOX}the config ran longer than {} ms of CPU time (an endless loop?)",
                 self.limits.time.as_millis()
@@ -175,13 +176,31 @@ impl Guard {
 /// The time the config has run: the CPU time of this thread where the
 /// platform has it, so that a loaded machine (a busy CI runner) does not stop
 /// a config that a quiet one runs; wall time elsewhere.
+///
+/// Reading a thread's CPU time is a system call (the vDSO has only the wall
+/// clocks), and the hook asks after every [`HOOK_STEP`] instructions. One
+/// thread's CPU time never advances faster than wall time, so the last
+/// reading plus the wall time since is a bound: while it stays within the
+/// limit, the limit cannot have been passed and the CPU clock is not read.
+/// It is read once the bound passes the limit (so a config is stopped exactly
+/// when it would be by reading every time), and at least every
+/// [`CPU_CLOCK_REFRESH`] of wall time, so the bound stays tight on a loaded
+/// machine.
 #[derive(Clone, Copy)]
 struct CpuClock {
     #[cfg(unix)]
     start: Duration,
+    /// CPU time run at the last reading (unix), and when that was.
+    #[cfg(unix)]
+    ran: Duration,
+    #[cfg(unix)]
+    read_at: Instant,
     #[cfg(not(unix))]
     start: Instant,
 }
+
+#[cfg(unix)]
+const CPU_CLOCK_REFRESH: Duration = Duration::from_millis(1);
 
 impl CpuClock {
     #[cfg(unix)]
@@ -205,6 +224,8 @@ impl CpuClock {
         #[cfg(unix)]
         return CpuClock {
             start: Self::thread_cpu(),
+            ran: Duration::ZERO,
+            read_at: Instant::now(),
         };
         #[cfg(not(unix))]
         return CpuClock {
@@ -212,11 +233,21 @@ impl CpuClock {
         };
     }
 
-    fn elapsed(&self) -> Duration {
+    /// Whether the config has run longer than `limit`.
+    fn exceeds(&mut self, limit: Duration) -> bool {
         #[cfg(unix)]
-        return Self::thread_cpu().saturating_sub(self.start);
+        {
+            let now = Instant::now();
+            let since = now.saturating_duration_since(self.read_at);
+            if since < CPU_CLOCK_REFRESH && self.ran.saturating_add(since) <= limit {
+                return false;
+            }
+            self.ran = Self::thread_cpu().saturating_sub(self.start);
+            self.read_at = now;
+            self.ran > limit
+        }
         #[cfg(not(unix))]
-        return self.start.elapsed();
+        return self.start.elapsed() > limit;
     }
 }
 
