@@ -1663,6 +1663,34 @@ mod tests {
     }
 
     #[test]
+    fn the_time_limit_stops_a_config_within_the_clock_refresh() {
+        let limits = Limits {
+            instructions: u64::MAX,
+            time: Duration::from_millis(40),
+            ..Limits::default()
+        };
+        let started = CpuClock::now();
+        let (_, f) = run(
+            Chunk {
+                name: "c.lua",
+                text: "local n = 0\nwhile true do n = n + 1 end",
+            },
+            &[],
+            &EnvSource::Unknown,
+            limits,
+            &no_files,
+        );
+        let f = f.expect("the config is stopped");
+        assert!(f.limit && f.message.contains("40 ms of CPU time"), "{f:?}");
+        assert_eq!(f.line, Some(2));
+        // Stopped once past the limit, not long after it (the VM's set-up
+        // and a loaded machine's slack included).
+        let mut clock = started;
+        assert!(clock.exceeds(Duration::from_millis(40)));
+        assert!(!clock.exceeds(Duration::from_millis(400)), "stopped late");
+    }
+
+    #[test]
     fn finalizers_are_refused() {
         let f =
             failure("local t = 1\nsetmetatable({}, { __gc = function() while true do end end })");
