@@ -1,6 +1,8 @@
 //! Encodes every embedded schema (`schemas/v1.XX/*.json`) into the compact form
 //! `src/schema/compact.rs` checks objects with, so a run loads it in
-//! microseconds instead of parsing and compiling the JSON schema.
+//! microseconds instead of parsing and compiling the JSON schema; compiles the
+//! routelib model (`src/proxy/prelude.lua`) to Lua bytecode; and links the
+//! binary at a fixed address on Linux. All three cut the fixed cost of a run.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +19,8 @@ fn main() {
     println!("cargo:rerun-if-changed=src/schema/quantity.rs");
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    link_position_dependent();
+    compile_prelude(&root, &out);
     let mut entries: Vec<(String, String, PathBuf)> = Vec::new();
     for dir in sorted(&root.join("schemas")) {
         let Some(version) = dir
@@ -128,4 +132,91 @@ fn sorted(dir: &Path) -> Vec<PathBuf> {
         .collect();
     paths.sort();
     paths
+}
+
+/// Links the `mclint` binary position-dependent on Linux. A short run is
+/// mostly start-up, and a position-independent executable of this size makes
+/// the loader apply some 27,000 relocations (every `&str` in the embedded
+/// tables, every panic location, every vtable) and copy each page they touch
+/// before `main` runs; at a fixed address the linker resolves them once. The
+/// price is that the binary's own code is not at a random address (libraries,
+/// heap and stack still are): `MCLINT_PIE=1` at build time keeps the default.
+fn link_position_dependent() {
+    println!("cargo:rerun-if-env-changed=MCLINT_PIE");
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let keep_pie = std::env::var("MCLINT_PIE").is_ok_and(|v| v == "1");
+    if os == "linux" && !keep_pie {
+        println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
+}
+
+/// `prelude.luac`: the routelib model (`src/proxy/prelude.lua`) compiled to
+/// Lua bytecode, under the chunk name the VM gives it, with its debug
+/// information (names and lines as parsed), so that a run loads it instead of
+/// parsing 760 lines of Lua. The bytecode is the host's; a VM that cannot
+/// load it (another Lua, another word size) parses the text instead.
+fn compile_prelude(root: &Path, out: &Path) {
+    println!("cargo:rerun-if-changed=src/proxy/prelude.lua");
+    let path = root.join("src/proxy/prelude.lua");
+    let source =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let bytecode = lua_bytecode(&source, "=mclint-routelib-model")
+        .unwrap_or_else(|e| panic!("src/proxy/prelude.lua: {e}"));
+    std::fs::write(out.join("prelude.luac"), bytecode).expect("write prelude.luac");
+}
+
+/// Compiles `source` (text only) and dumps the function with its debug
+/// information, as `mlua::Function::dump(false)` does.
+fn lua_bytecode(source: &str, name: &str) -> Result<Vec<u8>, String> {
+    use mlua_sys as ffi;
+    use std::ffi::{CStr, CString, c_int, c_void};
+
+    unsafe extern "C-unwind" fn write(
+        _: *mut ffi::lua_State,
+        block: *const c_void,
+        len: usize,
+        out: *mut c_void,
+    ) -> c_int {
+        if !out.is_null() && len > 0 {
+            // SAFETY: `out` is the Vec passed to lua_dump below, `block` holds `len` bytes.
+            unsafe {
+                let out = &mut *(out as *mut Vec<u8>);
+                out.extend_from_slice(std::slice::from_raw_parts(block as *const u8, len));
+            }
+        }
+        0
+    }
+
+    let name = CString::new(name).map_err(|e| e.to_string())?;
+    // SAFETY: a fresh state used on this thread only and closed before
+    // returning; the stack holds the chunk (or its error) at index -1.
+    unsafe {
+        let state = ffi::luaL_newstate();
+        if state.is_null() {
+            return Err("cannot create a Lua state".to_string());
+        }
+        let status = ffi::luaL_loadbufferx(
+            state,
+            source.as_ptr().cast(),
+            source.len(),
+            name.as_ptr(),
+            c"t".as_ptr(),
+        );
+        let result = if status == ffi::LUA_OK {
+            let mut out: Vec<u8> = Vec::new();
+            match ffi::lua_dump(state, write, (&mut out as *mut Vec<u8>).cast(), 0) {
+                0 => Ok(out),
+                code => Err(format!("lua_dump failed ({code})")),
+            }
+        } else {
+            let message = ffi::lua_tolstring(state, -1, std::ptr::null_mut());
+            Err(if message.is_null() {
+                format!("does not compile (status {status})")
+            } else {
+                CStr::from_ptr(message).to_string_lossy().into_owned()
+            })
+        };
+        ffi::lua_close(state);
+        result
+    }
 }

@@ -14,9 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::sync::OnceLock;
-use std::time::Duration;
-#[cfg(not(unix))]
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Table as LuaTable, Value, VmState};
 
@@ -162,7 +160,10 @@ impl Guard {
                 ),
             }));
         }
-        if self.started.get().elapsed() > self.limits.time {
+        let mut clock = self.started.get();
+        let over = clock.exceeds(self.limits.time);
+        self.started.set(clock);
+        if over {
             return Err(self.stop(format!(
                 "{SANDBOX}the config ran longer than {} ms of CPU time (an endless loop?)",
                 self.limits.time.as_millis()
@@ -175,13 +176,31 @@ impl Guard {
 /// The time the config has run: the CPU time of this thread where the
 /// platform has it, so that a loaded machine (a busy CI runner) does not stop
 /// a config that a quiet one runs; wall time elsewhere.
+///
+/// Reading a thread's CPU time is a system call (the vDSO has only the wall
+/// clocks), and the hook asks after every [`HOOK_STEP`] instructions. One
+/// thread's CPU time never advances faster than wall time, so the last
+/// reading plus the wall time since is a bound: while it stays within the
+/// limit, the limit cannot have been passed and the CPU clock is not read.
+/// It is read once the bound passes the limit (so a config is stopped exactly
+/// when it would be by reading every time), and at least every
+/// [`CPU_CLOCK_REFRESH`] of wall time, so the bound stays tight on a loaded
+/// machine.
 #[derive(Clone, Copy)]
 struct CpuClock {
     #[cfg(unix)]
     start: Duration,
+    /// CPU time run at the last reading (unix), and when that was.
+    #[cfg(unix)]
+    ran: Duration,
+    #[cfg(unix)]
+    read_at: Instant,
     #[cfg(not(unix))]
     start: Instant,
 }
+
+#[cfg(unix)]
+const CPU_CLOCK_REFRESH: Duration = Duration::from_millis(1);
 
 impl CpuClock {
     #[cfg(unix)]
@@ -205,6 +224,8 @@ impl CpuClock {
         #[cfg(unix)]
         return CpuClock {
             start: Self::thread_cpu(),
+            ran: Duration::ZERO,
+            read_at: Instant::now(),
         };
         #[cfg(not(unix))]
         return CpuClock {
@@ -212,11 +233,21 @@ impl CpuClock {
         };
     }
 
-    fn elapsed(&self) -> Duration {
+    /// Whether the config has run longer than `limit`.
+    fn exceeds(&mut self, limit: Duration) -> bool {
         #[cfg(unix)]
-        return Self::thread_cpu().saturating_sub(self.start);
+        {
+            let now = Instant::now();
+            let since = now.saturating_duration_since(self.read_at);
+            if since < CPU_CLOCK_REFRESH && self.ran.saturating_add(since) <= limit {
+                return false;
+            }
+            self.ran = Self::thread_cpu().saturating_sub(self.start);
+            self.read_at = now;
+            self.ran > limit
+        }
         #[cfg(not(unix))]
-        return self.start.elapsed();
+        return self.start.elapsed() > limit;
     }
 }
 
@@ -585,29 +616,43 @@ fn load_prelude(
     Ok((finish, metas, state))
 }
 
-/// The prelude's bytecode, once a VM of this process has parsed it.
+/// The prelude compiled to bytecode by `build.rs` (with its debug
+/// information, under [`PRELUDE_NAME`]).
+static PRELUDE_BUILT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/prelude.luac"));
+
+/// The prelude's bytecode dumped by this process, when the built one would
+/// not load (a Lua that reads another bytecode format).
 static PRELUDE_BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
 
 /// The prelude as a function of `lua`. Parsing its source is most of a VM's
-/// set-up, and a rendering with several proxies sets up several VMs, so it is
-/// parsed once per process and later VMs load its bytecode (with its debug
-/// information: names and lines stay as parsed). The bytecode is this
-/// process's own; configs are only ever loaded as text.
+/// set-up, so a VM loads the bytecode `build.rs` compiled from the same text
+/// (names and lines stay as parsed). Should this Lua refuse it, the source is
+/// parsed once per process and later VMs load that parse's bytecode. The
+/// bytecode is mclint's own; configs are only ever loaded as text.
 fn prelude_chunk(lua: &Lua) -> mlua::Result<mlua::Function> {
-    if let Some(bytecode) = PRELUDE_BYTECODE.get() {
-        return lua
-            .load(&bytecode[..])
-            .set_name(PRELUDE_NAME)
-            .set_mode(mlua::chunk::ChunkMode::Binary)
-            .into_function();
-    }
-    let function = lua
-        .load(PRELUDE)
+    prelude_chunk_from(lua, PRELUDE_BUILT)
+}
+
+fn prelude_chunk_from(lua: &Lua, built: &[u8]) -> mlua::Result<mlua::Function> {
+    let bytecode = PRELUDE_BYTECODE.get().map_or(built, Vec::as_slice);
+    if let Ok(function) = lua
+        .load(bytecode)
         .set_name(PRELUDE_NAME)
-        .set_mode(mlua::chunk::ChunkMode::Text)
-        .into_function()?;
+        .set_mode(mlua::chunk::ChunkMode::Binary)
+        .into_function()
+    {
+        return Ok(function);
+    }
+    let function = prelude_from_text(lua)?;
     let _ = PRELUDE_BYTECODE.set(function.dump(false));
     Ok(function)
+}
+
+fn prelude_from_text(lua: &Lua) -> mlua::Result<mlua::Function> {
+    lua.load(PRELUDE)
+        .set_name(PRELUDE_NAME)
+        .set_mode(mlua::chunk::ChunkMode::Text)
+        .into_function()
 }
 
 /// The prelude's view of the guard: charge C work before doing it, stop the
@@ -1518,15 +1563,30 @@ mod tests {
             let i = f.info();
             (i.source, i.line_defined, i.last_line_defined)
         };
-        // Whichever VM of this test process parsed it first, the later ones
-        // load bytecode; both name the same chunk and lines.
-        let first = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
-        let parsed = prelude_chunk(&first).unwrap();
-        assert!(PRELUDE_BYTECODE.get().is_some());
-        let second = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
-        let loaded = prelude_chunk(&second).unwrap();
+        // The build's bytecode is this Lua's own compilation of the same
+        // text under the same name, debug information included.
+        let lua = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
+        let parsed = prelude_from_text(&lua).unwrap();
+        assert!(PRELUDE_BUILT == parsed.dump(false).as_slice());
+        let loaded = prelude_chunk(&lua).unwrap();
+        assert!(
+            PRELUDE_BYTECODE.get().is_none(),
+            "the built bytecode was refused"
+        );
         assert_eq!(info(&parsed), info(&loaded));
         assert_eq!(info(&loaded).0.as_deref(), Some(PRELUDE_NAME));
+        // Bytecode this Lua refuses (another format version): the text is
+        // parsed, and later VMs load that parse's bytecode.
+        let mut foreign = PRELUDE_BUILT.to_vec();
+        foreign[4] ^= 0x01;
+        let fallback = prelude_chunk_from(&lua, &foreign).unwrap();
+        assert_eq!(info(&fallback), info(&parsed));
+        assert!(PRELUDE_BYTECODE.get().map(Vec::as_slice) == Some(PRELUDE_BUILT));
+        let second = Lua::new_with(StdLib::TABLE, LuaOptions::default()).unwrap();
+        assert_eq!(
+            info(&prelude_chunk_from(&second, &foreign).unwrap()),
+            info(&parsed)
+        );
     }
 
     fn run_config(text: &str) -> (Declared, Option<LuaFailure>) {
@@ -1600,6 +1660,34 @@ mod tests {
             assert!(f.limit, "{text}: {f:?}");
             assert_eq!(f.line, Some(1), "{text}");
         }
+    }
+
+    #[test]
+    fn the_time_limit_stops_a_config_within_the_clock_refresh() {
+        let limits = Limits {
+            instructions: u64::MAX,
+            time: Duration::from_millis(40),
+            ..Limits::default()
+        };
+        let started = CpuClock::now();
+        let (_, f) = run(
+            Chunk {
+                name: "c.lua",
+                text: "local n = 0\nwhile true do n = n + 1 end",
+            },
+            &[],
+            &EnvSource::Unknown,
+            limits,
+            &no_files,
+        );
+        let f = f.expect("the config is stopped");
+        assert!(f.limit && f.message.contains("40 ms of CPU time"), "{f:?}");
+        assert_eq!(f.line, Some(2));
+        // Stopped once past the limit, not long after it (the VM's set-up
+        // and a loaded machine's slack included).
+        let mut clock = started;
+        assert!(clock.exceeds(Duration::from_millis(40)));
+        assert!(!clock.exceeds(Duration::from_millis(400)), "stopped late");
     }
 
     #[test]
