@@ -19,7 +19,6 @@ fn main() {
     println!("cargo:rerun-if-changed=src/schema/quantity.rs");
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
-    link_position_dependent();
     compile_prelude(&root, &out);
     let mut entries: Vec<(String, String, PathBuf)> = Vec::new();
     for dir in sorted(&root.join("schemas")) {
@@ -132,22 +131,6 @@ fn sorted(dir: &Path) -> Vec<PathBuf> {
         .collect();
     paths.sort();
     paths
-}
-
-/// Links the `mclint` binary position-dependent on Linux. A short run is
-/// mostly start-up, and a position-independent executable of this size makes
-/// the loader apply some 27,000 relocations (every `&str` in the embedded
-/// tables, every panic location, every vtable) and copy each page they touch
-/// before `main` runs; at a fixed address the linker resolves them once. The
-/// price is that the binary's own code is not at a random address (libraries,
-/// heap and stack still are): `MCLINT_PIE=1` at build time keeps the default.
-fn link_position_dependent() {
-    println!("cargo:rerun-if-env-changed=MCLINT_PIE");
-    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let keep_pie = std::env::var("MCLINT_PIE").is_ok_and(|v| v == "1");
-    if os == "linux" && !keep_pie {
-        println!("cargo:rustc-link-arg-bins=-no-pie");
-    }
 }
 
 /// `prelude.luac`: the routelib model (`src/proxy/prelude.lua`) compiled to
