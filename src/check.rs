@@ -220,6 +220,8 @@ fn check_inputs(
         .iter()
         .any(|r| r.scope.runs_in(Scope::Set) && options.enabled(r));
     let mut residue: Vec<Document> = Vec::new();
+    // The texts of what is kept, each held once.
+    let mut strings = crate::json::Strings::new();
     loop {
         let mut docs: Vec<Document> = Vec::new();
         for doc in documents.by_ref() {
@@ -242,16 +244,19 @@ fn check_inputs(
         }
         run.rules(&docs, &[], Scope::Document, true);
         if any_set_rule {
-            residue.extend(
-                docs.into_iter()
-                    .filter_map(|d| d.shrink(crate::residue::prune)),
-            );
+            residue.extend(docs.into_iter().filter_map(|d| {
+                d.shrink(|kind, value| {
+                    crate::residue::prune(kind, value);
+                    value.share_strings(&mut strings);
+                })
+            }));
         }
         if !full {
             break;
         }
     }
     drop(documents);
+    drop(strings);
     // Documents own what they hold; the text they were read from can go.
     drop(inputs);
     // Held to the end of the run: no room past what it holds.

@@ -1,7 +1,8 @@
 //! The JSON of a document, as the rules read it.
 //!
 //! A compact value: a map is one sorted boxed slice of (key, value) pairs,
-//! found by binary search; a list is a boxed slice; a string a boxed `str`.
+//! found by binary search; a list is a boxed slice; a string a shared `str`
+//! (what `check` keeps holds each text once: [`Strings`]).
 //! A value takes 24 bytes and a map entry 40, where `serde_json`'s
 //! order-keeping map takes 112 bytes an entry in two allocations and hashes
 //! every key it looks up. `mclint check` holds what the rules over the whole
@@ -14,14 +15,24 @@
 //! (the full schema validator, writers).
 
 use std::borrow::Borrow;
+use std::collections::HashSet;
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 pub use serde_json::Number;
 
-/// A string of a value or a map key.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Str(Box<str>);
+/// A string of a value or a map key. Copies share their text: what
+/// `check` keeps of thousands of objects holds each key and each repeated
+/// value once ([`Strings`]).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Str(Arc<str>);
+
+impl Default for Str {
+    fn default() -> Str {
+        Str::from("")
+    }
+}
 
 impl Str {
     pub fn as_str(&self) -> &str {
@@ -62,7 +73,7 @@ impl fmt::Display for Str {
 
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        Str(s.into_boxed_str())
+        Str(s.into())
     }
 }
 
@@ -80,7 +91,7 @@ impl From<&String> for Str {
 
 impl From<Str> for String {
     fn from(s: Str) -> String {
-        s.0.into_string()
+        s.0.to_string()
     }
 }
 
@@ -117,6 +128,43 @@ impl PartialEq<Str> for &str {
 impl PartialEq<Str> for String {
     fn eq(&self, other: &Str) -> bool {
         self.as_str() == &*other.0
+    }
+}
+
+/// The strings met so far, each held once: [`Value::share_strings`] makes
+/// a value's strings copies of these. Keyed by the text with the standard
+/// library's randomly keyed hash, so input cannot be crafted to collide.
+#[derive(Default)]
+pub struct Strings {
+    set: HashSet<Str>,
+}
+
+impl Strings {
+    pub fn new() -> Strings {
+        Strings::default()
+    }
+
+    /// `s` as a copy of the string of the same text met before.
+    fn share(&mut self, s: &mut Str) {
+        match self.set.get(s.as_str()) {
+            Some(held) => {
+                if !Arc::ptr_eq(&held.0, &s.0) {
+                    *s = held.clone();
+                }
+            }
+            None => {
+                self.set.insert(s.clone());
+            }
+        }
+    }
+
+    /// How many different strings are held.
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
     }
 }
 
@@ -486,6 +534,23 @@ impl Value {
     pub fn to_serde(&self) -> serde_json::Value {
         self.into()
     }
+
+    /// Makes every key and string of the value a copy of the one of the same
+    /// text in `strings` (adding those not there yet), so that values kept
+    /// together hold each text once.
+    pub fn share_strings(&mut self, strings: &mut Strings) {
+        match self {
+            Value::String(s) => strings.share(s),
+            Value::Array(a) => a.iter_mut().for_each(|v| v.share_strings(strings)),
+            Value::Object(m) => {
+                for (k, v) in m.entries.iter_mut() {
+                    strings.share(k);
+                    v.share_strings(strings);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `~1` is `/` and `~0` is `~`, in that order.
@@ -723,6 +788,31 @@ mod tests {
         assert_eq!(m.remove("b"), Some(Value::from(3i64)));
         let keys: Vec<&str> = m.keys().map(|k| k.as_str()).collect();
         assert_eq!(keys, ["a", "c"]);
+    }
+
+    #[test]
+    fn shared_strings_are_held_once_and_read_the_same() {
+        let mut strings = Strings::new();
+        let mut a = v(serde_json::json!({"name": "web", "labels": {"app": "web"}}));
+        let mut b = v(serde_json::json!({"name": "db", "labels": {"app": "web"}}));
+        let (a0, b0) = (a.clone(), b.clone());
+        a.share_strings(&mut strings);
+        b.share_strings(&mut strings);
+        assert_eq!((&a, &b), (&a0, &b0));
+        // "name", "labels", "app", "web", "db"
+        assert_eq!(strings.len(), 5);
+        let (Value::String(x), Value::String(y)) = (&a["labels"]["app"], &b["labels"]["app"])
+        else {
+            panic!("strings");
+        };
+        assert!(Arc::ptr_eq(&x.0, &y.0));
+        assert!(Arc::ptr_eq(
+            &x.0,
+            match &a["name"] {
+                Value::String(s) => &s.0,
+                _ => unreachable!(),
+            }
+        ));
     }
 
     #[test]
