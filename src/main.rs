@@ -137,7 +137,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     let mut report = report;
     // Only the formats that show template lines read the chart from disk.
     if maps_templates {
@@ -191,7 +191,7 @@ fn run_values(args: &mclint::cli::ValuesArgs) -> anyhow::Result<ExitCode> {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     report::write(
         args.format.into(),
         &report,
@@ -228,7 +228,7 @@ fn run_diff(args: &mclint::cli::DiffArgs) -> anyhow::Result<ExitCode> {
     for w in &report.warnings {
         eprintln!("mclint: {}", escape::lines(w));
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     report::diff::write(req.format, &report, &mut out).context("writing the report")?;
     out.flush().context("writing the report")?;
     Ok(if report.exceeded.is_empty() {
