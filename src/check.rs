@@ -468,6 +468,39 @@ mod tests {
     }
 
     #[test]
+    fn taking_the_inputs_gives_the_same_report_as_borrowing_them() {
+        let yaml = "apiVersion: v1\nkind: Service\nmetadata: {name: s, annotations: {mclint.io/ignore: all}}\nspec:\n  selector: {app: x}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {app: y}}\n  template:\n    metadata: {labels: {app: y}}\n    spec:\n      containers:\n      - {name: mc, image: 'memcached:1.6.38', args: ['-m', '64', '-p', '11311'], ports: [{containerPort: 11211}]}\n---\n- a list\n";
+        let inputs = vec![
+            input("a.yaml", InputKind::Yaml, yaml),
+            input("proxy.lua", InputKind::Lua, "pools{}\n"),
+        ];
+        for pass in [Pass::Whole, Pass::Batches(1)] {
+            let options = CheckOptions {
+                pass,
+                ..CheckOptions::default()
+            };
+            let borrowed = check(&inputs, &options);
+            let owned = check_owned(inputs.clone(), &options, None);
+            assert!(!borrowed.findings.is_empty());
+            assert_eq!(borrowed.findings, owned.findings);
+            assert_eq!(
+                (
+                    borrowed.documents,
+                    borrowed.objects,
+                    borrowed.configs,
+                    borrowed.suppressed
+                ),
+                (
+                    owned.documents,
+                    owned.objects,
+                    owned.configs,
+                    owned.suppressed
+                )
+            );
+        }
+    }
+
+    #[test]
     fn skip_non_k8s_skips_and_counts_documents_without_api_version_and_kind() {
         let yaml = "services:\n  web: {image: nginx}\n---\n- a list\n---\napiVersion: v1\nmetadata: {name: no-kind}\n---\nkind: ConfigMap\nmetadata: {name: no-api-version}\n---\na: [1\n";
         let inputs = [input("mixed.yaml", InputKind::Yaml, yaml)];
