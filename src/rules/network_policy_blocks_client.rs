@@ -9,7 +9,7 @@ use crate::k8s;
 use crate::manifest::Object;
 use crate::memcached::cmdline::memcached_containers;
 use crate::netpol::{self, Selector};
-use crate::proxy::manifest::{is_loopback, pod_host, service_host};
+use crate::proxy::manifest::{Hosts, is_loopback};
 
 pub const RULE: Rule = Rule {
     id: "network-policy-blocks-client",
@@ -159,7 +159,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let named = if names.contains(first) { first } else { stem };
                 let key = (ns, format!("{named}{}", &host[first.len()..]), port);
                 if !resolved.contains_key(&key) {
-                    let dests = destinations(objects, &proxies, ns, &host, port);
+                    let dests = destinations(objects, ctx.hosts(), &proxies, ns, &host, port);
                     resolved.insert(key.clone(), dests);
                 }
                 for (d, dport, what) in &resolved[&key] {
@@ -190,12 +190,13 @@ type Destination = (usize, i64, String);
 /// selects (`proxies`: their pods per namespace).
 fn destinations(
     objects: &[Object],
+    hosts: &Hosts,
     proxies: &HashMap<&str, Vec<netpol::Pod>>,
     ns: &str,
     host: &str,
     port: i64,
 ) -> Vec<Destination> {
-    if let Some(ph) = pod_host(objects, ns, host) {
+    if let Some(ph) = hosts.pod_host(ns, host) {
         let sts = &objects[ph.statefulset];
         if memcached_containers(sts).is_empty() {
             return Vec::new();
@@ -206,7 +207,7 @@ fn destinations(
             format!("a pod of {}", sts.reference()),
         )];
     }
-    let Some(svc) = service_host(objects, ns, host).map(|si| &objects[si]) else {
+    let Some(svc) = hosts.service_host(ns, host).map(|si| &objects[si]) else {
         return Vec::new();
     };
     let Some(sel) = svc
