@@ -422,23 +422,52 @@ pub struct PodHost {
 pub struct Hosts {
     /// Effective namespace → what the rendering has there. A namespace is a
     /// key as soon as one object of any kind lands in it.
-    namespaces: HashMap<String, Namespace>,
+    namespaces: Keyed<Namespace>,
 }
 
-#[derive(Debug, Default)]
+/// A map of names (from the input) by foldhash under random keys drawn,
+/// once per process, from the standard library's (which come from the
+/// operating system): a lookup per backend per rule made SipHash the most
+/// of resolving a host.
+type Keyed<V> = HashMap<String, V, foldhash::quality::SeedableRandomState>;
+
+fn keyed_state() -> foldhash::quality::SeedableRandomState {
+    static KEYS: std::sync::OnceLock<(u64, foldhash::SharedSeed)> = std::sync::OnceLock::new();
+    let (per_hasher, shared) = KEYS.get_or_init(|| {
+        use std::hash::BuildHasher;
+        let os = std::collections::hash_map::RandomState::new();
+        (
+            os.hash_one(1u64),
+            foldhash::SharedSeed::from_u64(os.hash_one(2u64)),
+        )
+    });
+    foldhash::quality::SeedableRandomState::with_seed(*per_hasher, shared)
+}
+
+#[derive(Debug)]
 struct Namespace {
     /// StatefulSet name → its first object (input order).
-    statefulsets: HashMap<String, usize>,
+    statefulsets: Keyed<usize>,
     /// Service name → its first object (input order).
-    services: HashMap<String, usize>,
+    services: Keyed<usize>,
     /// The `spec.serviceName` of every StatefulSet.
-    governing: HashSet<String>,
+    governing: HashSet<String, foldhash::quality::SeedableRandomState>,
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Namespace {
+            statefulsets: HashMap::with_hasher(keyed_state()),
+            services: HashMap::with_hasher(keyed_state()),
+            governing: HashSet::with_hasher(keyed_state()),
+        }
+    }
 }
 
 impl Hosts {
     /// The index of `objects` (positions are indexes into `objects`).
     pub fn of(objects: &[Object]) -> Hosts {
-        let mut namespaces: HashMap<String, Namespace> = HashMap::new();
+        let mut namespaces: Keyed<Namespace> = HashMap::with_hasher(keyed_state());
         for (i, o) in objects.iter().enumerate() {
             let ns = o.effective_namespace();
             let entry = match namespaces.get_mut(ns) {
@@ -480,8 +509,9 @@ impl Hosts {
     /// The StatefulSet pod `host` names, if its first label is `<sts>-<n>` of a
     /// StatefulSet in the manifests (in the namespace the name resolves in).
     pub fn pod_host(&self, proxy_ns: &str, host: &str) -> Option<PodHost> {
-        let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
-        let (name, ord) = labels[0].rsplit_once('-')?;
+        let mut labels = host.trim_end_matches('.').split('.');
+        let (first, service, ns) = (labels.next()?, labels.next(), labels.next());
+        let (name, ord) = first.rsplit_once('-')?;
         if ord.is_empty()
             || !ord.bytes().all(|b| b.is_ascii_digit())
             || (ord.len() > 1 && ord.starts_with('0'))
@@ -489,16 +519,12 @@ impl Hosts {
             return None;
         }
         let ordinal: u64 = ord.parse().ok()?;
-        let namespace = labels
-            .get(2)
-            .filter(|n| **n != "svc")
-            .copied()
-            .unwrap_or(proxy_ns);
+        let namespace = ns.filter(|n| *n != "svc").unwrap_or(proxy_ns);
         let statefulset = self.statefulset(namespace, name)?;
         Some(PodHost {
             statefulset,
             ordinal,
-            service: labels.get(1).map(|s| s.to_string()),
+            service: service.map(str::to_string),
             namespace: namespace.to_string(),
         })
     }
