@@ -429,9 +429,9 @@ pub struct Hosts {
 /// once per process, from the standard library's (which come from the
 /// operating system): a lookup per backend per rule made SipHash the most
 /// of resolving a host.
-type Keyed<V> = HashMap<String, V, foldhash::quality::SeedableRandomState>;
+pub(crate) type Keyed<V> = HashMap<String, V, foldhash::quality::SeedableRandomState>;
 
-fn keyed_state() -> foldhash::quality::SeedableRandomState {
+pub(crate) fn keyed_state() -> foldhash::quality::SeedableRandomState {
     static KEYS: std::sync::OnceLock<(u64, foldhash::SharedSeed)> = std::sync::OnceLock::new();
     let (per_hasher, shared) = KEYS.get_or_init(|| {
         use std::hash::BuildHasher;
