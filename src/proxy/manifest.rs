@@ -485,10 +485,8 @@ impl Hosts {
                         entry.governing.insert(s.to_string());
                     }
                 }
-                "Service" => {
-                    if !entry.services.contains_key(&*o.name) {
-                        entry.services.insert(o.name.to_string(), i);
-                    }
+                "Service" if !entry.services.contains_key(&*o.name) => {
+                    entry.services.insert(o.name.to_string(), i);
                 }
                 _ => {}
             }
