@@ -204,26 +204,33 @@ impl Node {
     }
 }
 
-/// Resolves a plain scalar as go-yaml v2 (and so Kubernetes) does.
-fn resolve_plain(s: &str) -> NodeKind {
+/// Resolves a plain scalar as go-yaml v2 (and so Kubernetes) does. The
+/// parser hands scalars over as owned strings: one that stays a string is
+/// moved into the node, not copied.
+fn resolve_plain(s: Cow<'_, str>) -> NodeKind {
+    resolve_plain_value(&s).unwrap_or_else(|| NodeKind::Str(s.into_owned()))
+}
+
+/// What a plain scalar is when it is not a string.
+fn resolve_plain_value(s: &str) -> Option<NodeKind> {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(NodeKind::Null),
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
-            return NodeKind::Bool(true);
+            return Some(NodeKind::Bool(true));
         }
         "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
-            return NodeKind::Bool(false);
+            return Some(NodeKind::Bool(false));
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return NodeKind::Float(f64::INFINITY);
+            return Some(NodeKind::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return NodeKind::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return NodeKind::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(NodeKind::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(NodeKind::Float(f64::NAN)),
         _ => {}
     }
     let first = s.as_bytes()[0];
     if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return NodeKind::Str(s.to_string());
+        return None;
     }
     let cleaned: Cow<str> = if s.contains('_') {
         Cow::Owned(s.replace('_', ""))
@@ -252,7 +259,7 @@ fn resolve_plain(s: &str) -> NodeKind {
         None
     };
     if let Some(i) = int {
-        return NodeKind::Int(if neg { -i } else { i });
+        return Some(NodeKind::Int(if neg { -i } else { i }));
     }
     let is_float = !digits.is_empty()
         && digits.bytes().any(|b| b.is_ascii_digit())
@@ -260,25 +267,27 @@ fn resolve_plain(s: &str) -> NodeKind {
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
     if is_float && let Ok(f) = cleaned.parse::<f64>() {
-        return NodeKind::Float(f);
+        return Some(NodeKind::Float(f));
     }
-    NodeKind::Str(s.to_string())
+    None
 }
 
-fn scalar_kind(value: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> NodeKind {
+fn scalar_kind(
+    value: Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<&saphyr_parser::Tag>,
+) -> NodeKind {
     if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            match tag.suffix.as_str() {
-                "str" => return NodeKind::Str(value.to_string()),
-                "int" | "float" | "bool" | "null" => return resolve_plain(value),
-                _ => {}
-            }
+        if (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+            && matches!(tag.suffix.as_str(), "int" | "float" | "bool" | "null")
+        {
+            return resolve_plain(value);
         }
-        return NodeKind::Str(value.to_string());
+        return NodeKind::Str(value.into_owned());
     }
     match style {
         ScalarStyle::Plain => resolve_plain(value),
-        _ => NodeKind::Str(value.to_string()),
+        _ => NodeKind::Str(value.into_owned()),
     }
 }
 
@@ -544,7 +553,7 @@ impl Builder {
                 let node = Node {
                     line,
                     col,
-                    kind: scalar_kind(&value, style, tag.as_deref()),
+                    kind: scalar_kind(value, style, tag.as_deref()),
                 };
                 self.register_anchor(anchor, &node);
                 self.push(node);
