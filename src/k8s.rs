@@ -183,7 +183,10 @@ pub fn pinned_zone(obj: &Object) -> Option<(String, String)> {
         }
     }
     let terms = spec
-        .pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")?
+        .get("affinity")?
+        .get("nodeAffinity")?
+        .get("requiredDuringSchedulingIgnoredDuringExecution")?
+        .get("nodeSelectorTerms")?
         .as_array()?;
     let mut found: Option<(String, String)> = None;
     for term in terms {
@@ -207,7 +210,10 @@ pub fn is_zone_label(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
     key == "topology.kubernetes.io/zone"
         || key == "failure-domain.beta.kubernetes.io/zone"
-        || name.to_ascii_lowercase().contains("zone")
+        || name
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"zone"))
 }
 
 /// The volume mount of a container (its JSON) that holds `path`: the most

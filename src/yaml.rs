@@ -204,26 +204,33 @@ impl Node {
     }
 }
 
-/// Resolves a plain scalar as go-yaml v2 (and so Kubernetes) does.
-fn resolve_plain(s: &str) -> NodeKind {
+/// Resolves a plain scalar as go-yaml v2 (and so Kubernetes) does. The
+/// parser hands scalars over as owned strings: one that stays a string is
+/// moved into the node, not copied.
+fn resolve_plain(s: Cow<'_, str>) -> NodeKind {
+    resolve_plain_value(&s).unwrap_or_else(|| NodeKind::Str(s.into_owned()))
+}
+
+/// What a plain scalar is when it is not a string.
+fn resolve_plain_value(s: &str) -> Option<NodeKind> {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(NodeKind::Null),
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
-            return NodeKind::Bool(true);
+            return Some(NodeKind::Bool(true));
         }
         "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
-            return NodeKind::Bool(false);
+            return Some(NodeKind::Bool(false));
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return NodeKind::Float(f64::INFINITY);
+            return Some(NodeKind::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return NodeKind::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return NodeKind::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(NodeKind::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(NodeKind::Float(f64::NAN)),
         _ => {}
     }
     let first = s.as_bytes()[0];
     if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return NodeKind::Str(s.to_string());
+        return None;
     }
     let cleaned: Cow<str> = if s.contains('_') {
         Cow::Owned(s.replace('_', ""))
@@ -252,7 +259,7 @@ fn resolve_plain(s: &str) -> NodeKind {
         None
     };
     if let Some(i) = int {
-        return NodeKind::Int(if neg { -i } else { i });
+        return Some(NodeKind::Int(if neg { -i } else { i }));
     }
     let is_float = !digits.is_empty()
         && digits.bytes().any(|b| b.is_ascii_digit())
@@ -260,25 +267,27 @@ fn resolve_plain(s: &str) -> NodeKind {
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
     if is_float && let Ok(f) = cleaned.parse::<f64>() {
-        return NodeKind::Float(f);
+        return Some(NodeKind::Float(f));
     }
-    NodeKind::Str(s.to_string())
+    None
 }
 
-fn scalar_kind(value: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> NodeKind {
+fn scalar_kind(
+    value: Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<&saphyr_parser::Tag>,
+) -> NodeKind {
     if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            match tag.suffix.as_str() {
-                "str" => return NodeKind::Str(value.to_string()),
-                "int" | "float" | "bool" | "null" => return resolve_plain(value),
-                _ => {}
-            }
+        if (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+            && matches!(tag.suffix.as_str(), "int" | "float" | "bool" | "null")
+        {
+            return resolve_plain(value);
         }
-        return NodeKind::Str(value.to_string());
+        return NodeKind::Str(value.into_owned());
     }
     match style {
         ScalarStyle::Plain => resolve_plain(value),
-        _ => NodeKind::Str(value.to_string()),
+        _ => NodeKind::Str(value.into_owned()),
     }
 }
 
@@ -294,11 +303,72 @@ enum Frame {
         node_col: u32,
         anchor: usize,
         entries: Vec<MapEntry>,
-        /// A key read, waiting for its value.
-        pending_key: Option<(String, u32)>,
-        /// Key → (line of its first occurrence, index of its entry in `entries`).
-        seen: HashMap<String, (u32, usize)>,
+        /// A key read, waiting for its value: the key, its line and, when
+        /// the key was given before, the index of its entry.
+        pending_key: Option<(String, u32, Option<usize>)>,
+        /// The keys, as well as `entries` and in its terms: see [`Keys`].
+        keys: Keys,
     },
+}
+
+/// Entries a mapping has before its keys are looked up through a hash map:
+/// below this, comparing the key to each entry's is cheaper than hashing it.
+const LINEAR_KEYS: usize = 16;
+
+/// How a mapping under construction finds a key's entry (duplicates replace
+/// the entry in place, so keys in `entries` are unique).
+#[derive(Default)]
+struct Keys {
+    /// Key → index of its entry; built once the mapping has [`LINEAR_KEYS`]
+    /// entries (a linear search per key would be quadratic on big ones).
+    map: Option<HashMap<String, usize>>,
+    /// (index of an entry, line of its key's first occurrence) for the keys
+    /// given more than once: the entry holds the line of the last one.
+    firsts: Vec<(usize, u32)>,
+}
+
+impl Keys {
+    fn find(&self, entries: &[MapEntry], key: &str) -> Option<usize> {
+        match &self.map {
+            Some(map) => map.get(key).copied(),
+            None => entries.iter().position(|e| e.key == key),
+        }
+    }
+
+    /// The line `key` (of entry `index`) was first given on.
+    fn first_line(&self, entries: &[MapEntry], index: usize) -> u32 {
+        self.firsts
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map_or(entries[index].key_line, |&(_, l)| l)
+    }
+
+    /// Records that the entry at `index` is given again (before its key line
+    /// is replaced).
+    fn given_again(&mut self, entries: &[MapEntry], index: usize) {
+        if !self.firsts.iter().any(|(i, _)| *i == index) {
+            self.firsts.push((index, entries[index].key_line));
+        }
+    }
+
+    /// `entries` has just grown by one entry (the last).
+    fn pushed(&mut self, entries: &[MapEntry]) {
+        match &mut self.map {
+            Some(map) => {
+                let i = entries.len() - 1;
+                map.insert(entries[i].key.clone(), i);
+            }
+            None if entries.len() >= LINEAR_KEYS => {
+                let map = entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.key.clone(), i))
+                    .collect();
+                self.map = Some(map);
+            }
+            None => {}
+        }
+    }
 }
 
 struct Builder {
@@ -363,7 +433,7 @@ impl Builder {
                     p.push_str(&items.len().to_string());
                 }
                 Frame::Map { pending_key, .. } => {
-                    if let Some((k, _)) = pending_key {
+                    if let Some((k, _, _)) = pending_key {
                         p.push('/');
                         p.push_str(&k.replace('~', "~0").replace('/', "~1"));
                     }
@@ -375,99 +445,90 @@ impl Builder {
 
     /// Places a finished node into its parent, or makes it the root.
     fn push(&mut self, node: Node) {
-        // The path names the node in an issue only (a complex or repeated
-        // key): built then, not for every node.
-        let needs_path = match self.stack.last() {
-            Some(Frame::Map {
-                pending_key: None,
-                seen,
-                ..
-            }) => match &node.kind {
-                NodeKind::Seq(_) | NodeKind::Map(_) => true,
-                NodeKind::Str(s) => seen.contains_key(s.as_str()),
-                NodeKind::Int(i) => seen.contains_key(&i.to_string()),
-                NodeKind::Bool(b) => seen.contains_key(&b.to_string()),
-                NodeKind::Float(f) => seen.contains_key(&f.to_string()),
-                NodeKind::Null => seen.contains_key("null"),
-            },
-            _ => false,
-        };
-        let path = if needs_path {
-            self.path()
-        } else {
-            String::new()
-        };
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
                 entries,
                 pending_key,
-                seen,
+                keys,
                 ..
-            }) => match pending_key.take() {
-                None => {
-                    let key = match &node.kind {
-                        NodeKind::Str(s) => s.clone(),
-                        NodeKind::Int(i) => i.to_string(),
-                        NodeKind::Bool(b) => b.to_string(),
-                        NodeKind::Float(f) => f.to_string(),
-                        NodeKind::Null => "null".to_string(),
-                        NodeKind::Seq(_) | NodeKind::Map(_) => {
-                            self.issues.push(YamlIssue {
-                                kind: YamlIssueKind::NonScalarKey,
-                                line: node.line,
-                                message: "a mapping key is itself a list or mapping; Kubernetes accepts only string keys".into(),
-                                path: path.clone(),
-                            });
-                            format!("<complex key at line {}>", node.line)
-                        }
-                    };
-                    if let Some(&(first, index)) = seen.get(&key) {
-                        let p = format!("{}/{}", path, key.replace('~', "~0").replace('/', "~1"));
-                        // The value that loses is the one the mapping holds now
-                        // (the latest earlier occurrence).
-                        let (lost_line, lost) = entries
-                            .get(index)
-                            .filter(|e| e.key == key)
-                            .map(|e| (e.key_line, summary(&e.value)))
-                            .unwrap_or((first, "its value".to_string()));
-                        self.issues.push(YamlIssue {
-                            kind: YamlIssueKind::DuplicateKey,
-                            line: node.line,
-                            message: format!(
-                                "key `{}` appears again (first at line {first}); kubectl and Helm keep the last value silently, so this one (line {}) wins and {lost} from line {lost_line} is lost",
-                                shown(&key),
-                                node.line
-                            ),
-                            path: p,
-                        });
-                    } else {
-                        // The value comes next and becomes entry number `entries.len()`.
-                        seen.insert(key.clone(), (node.line, entries.len()));
-                    }
-                    *pending_key = Some((key, node.line));
-                }
-                Some((key, key_line)) => {
-                    // Later duplicates replace earlier ones, as most YAML readers do. The index
-                    // kept in `seen` avoids a linear search per key (quadratic on big mappings).
-                    let existing = seen
-                        .get(&key)
-                        .and_then(|&(_, i)| entries.get_mut(i))
-                        .filter(|e| e.key == key);
-                    if let Some(existing) = existing {
+            }) if pending_key.is_some() => {
+                let (key, key_line, given) = pending_key.take().expect("matched a pending key");
+                match given {
+                    // Later duplicates replace earlier ones, as most YAML readers do.
+                    Some(i) => {
+                        let existing = &mut entries[i];
                         existing.value = node;
                         existing.key_line = key_line;
-                    } else {
+                    }
+                    None => {
                         entries.push(MapEntry {
                             key,
                             key_line,
                             value: node,
                         });
+                        keys.pushed(entries);
                     }
                 }
-            },
+            }
+            Some(Frame::Map { .. }) => self.push_key(node),
         }
+    }
+
+    /// A mapping's key read (the top frame is a mapping waiting for one).
+    fn push_key(&mut self, node: Node) {
+        let line = node.line;
+        let (key, complex) = match node.kind {
+            NodeKind::Str(s) => (s, false),
+            NodeKind::Int(i) => (i.to_string(), false),
+            NodeKind::Bool(b) => (b.to_string(), false),
+            NodeKind::Float(f) => (f.to_string(), false),
+            NodeKind::Null => ("null".to_string(), false),
+            NodeKind::Seq(_) | NodeKind::Map(_) => (format!("<complex key at line {line}>"), true),
+        };
+        let Some(Frame::Map { entries, keys, .. }) = self.stack.last() else {
+            unreachable!("push_key is called with a mapping on top")
+        };
+        let given = keys.find(entries, &key);
+        // The path names the node in an issue only (a complex or repeated
+        // key): built then, not for every key.
+        if complex {
+            let path = self.path();
+            self.issues.push(YamlIssue {
+                kind: YamlIssueKind::NonScalarKey,
+                line,
+                message:
+                    "a mapping key is itself a list or mapping; Kubernetes accepts only string keys"
+                        .into(),
+                path,
+            });
+        }
+        if let Some(index) = given {
+            let path = self.path();
+            let Some(Frame::Map { entries, keys, .. }) = self.stack.last_mut() else {
+                unreachable!("push_key is called with a mapping on top")
+            };
+            let first = keys.first_line(entries, index);
+            // The value that loses is the one the mapping holds now (the
+            // latest earlier occurrence).
+            let e = &entries[index];
+            let (lost_line, lost) = (e.key_line, summary(&e.value));
+            keys.given_again(entries, index);
+            self.issues.push(YamlIssue {
+                kind: YamlIssueKind::DuplicateKey,
+                line,
+                message: format!(
+                    "key `{}` appears again (first at line {first}); kubectl and Helm keep the last value silently, so this one (line {line}) wins and {lost} from line {lost_line} is lost",
+                    shown(&key),
+                ),
+                path: format!("{}/{}", path, key.replace('~', "~0").replace('/', "~1")),
+            });
+        }
+        let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() else {
+            unreachable!("push_key is called with a mapping on top")
+        };
+        *pending_key = Some((key, line, given));
     }
 
     fn register_anchor(&mut self, anchor: usize, node: &Node) {
@@ -492,7 +553,7 @@ impl Builder {
                 let node = Node {
                     line,
                     col,
-                    kind: scalar_kind(&value, style, tag.as_deref()),
+                    kind: scalar_kind(value, style, tag.as_deref()),
                 };
                 self.register_anchor(anchor, &node);
                 self.push(node);
@@ -542,7 +603,7 @@ impl Builder {
                         anchor,
                         entries: Vec::new(),
                         pending_key: None,
-                        seen: HashMap::new(),
+                        keys: Keys::default(),
                     }
                 };
                 self.stack.push(frame);
@@ -596,14 +657,37 @@ impl Builder {
 /// but NEL; U+FFFE and U+FFFF). The parser would take them as text; go-yaml, and
 /// so kubectl, refuses them.
 fn unprintable(text: &str) -> Option<YamlError> {
-    let (offset, c) = text.char_indices().find(|&(_, c)| {
+    let refused = |c: char| {
         let u = c as u32;
         (u < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
             || u == 0x7f
             || ((0x80..=0x9f).contains(&u) && u != 0x85)
             || u == 0xfffe
             || u == 0xffff
-    })?;
+    };
+    // Only a character starting with one of these bytes can be refused: a
+    // C0 control but tab, LF and CR; DEL; 0xC2, the lead byte of U+0080 to
+    // U+00BF (the C1 controls); 0xEF, that of U+F000 to U+FFFF. A byte scan
+    // finds them; each is then decoded and judged. (Each is the first byte of
+    // a character: UTF-8 continuation bytes are 0x80 to 0xBF.)
+    const SUSPECT: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 0x20 {
+            t[b] = !matches!(b, 0x09 | 0x0a | 0x0d);
+            b += 1;
+        }
+        t[0x7f] = true;
+        t[0xc2] = true;
+        t[0xef] = true;
+        t
+    };
+    let (offset, c) = text
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| SUSPECT[b as usize])
+        .filter_map(|(i, _)| text[i..].chars().next().map(|c| (i, c)))
+        .find(|&(_, c)| refused(c))?;
     let before = &text[..offset];
     let line = before.matches('\n').count() as u32 + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
@@ -844,31 +928,53 @@ pub struct LineIndex {
     lines: Vec<u32>,
 }
 
-/// The keyed hasher of path hashes: random keys per process, so that input
-/// cannot be crafted to collide.
-fn path_hasher() -> &'static std::collections::hash_map::RandomState {
-    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
-        std::sync::OnceLock::new();
-    KEYS.get_or_init(std::collections::hash_map::RandomState::new)
+/// The keys of path hashes: random per process (drawn from the keys the
+/// standard library's `RandomState` takes from the operating system), so
+/// that input cannot be crafted to collide.
+struct PathKeys {
+    per_hasher: u64,
+    shared: foldhash::SharedSeed,
+}
+
+fn path_keys() -> &'static PathKeys {
+    static KEYS: std::sync::OnceLock<PathKeys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        use std::hash::BuildHasher;
+        let os = std::collections::hash_map::RandomState::new();
+        PathKeys {
+            per_hasher: os.hash_one(1u64),
+            shared: foldhash::SharedSeed::from_u64(os.hash_one(2u64)),
+        }
+    })
+}
+
+/// A path hasher: foldhash (its quality variant) under the process's keys.
+/// A lookup per node of every document makes SipHash, the standard
+/// library's, the larger part of building the index.
+fn path_hasher() -> foldhash::quality::FoldHasher<'static> {
+    let keys = path_keys();
+    foldhash::quality::FoldHasher::with_seed(keys.per_hasher, &keys.shared)
 }
 
 /// The path hash of a mapping's entry `key` under the node of hash `parent`.
 fn key_hash(parent: u64, key: &str) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = path_hasher().build_hasher();
-    parent.hash(&mut h);
-    0u8.hash(&mut h);
-    key.hash(&mut h);
+    use std::hash::Hasher;
+    let mut h = path_hasher();
+    h.write_u64(parent);
+    h.write_u8(0);
+    // foldhash folds the length in: keys that are prefixes of one another
+    // do not collide.
+    h.write(key.as_bytes());
     h.finish()
 }
 
 /// The path hash of a sequence's item `index` under the node of hash `parent`.
 fn item_hash(parent: u64, index: usize) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = path_hasher().build_hasher();
-    parent.hash(&mut h);
-    1u8.hash(&mut h);
-    (index as u64).hash(&mut h);
+    use std::hash::Hasher;
+    let mut h = path_hasher();
+    h.write_u64(parent);
+    h.write_u8(1);
+    h.write_u64(index as u64);
     h.finish()
 }
 
@@ -1147,6 +1253,73 @@ mod tests {
         assert!(err.message.contains("U+0007"), "{err:?}");
         assert!(parse_document("a: \"tab\there\"\r\nb: caf\u{e9} \u{85}\n", 1).is_ok());
         assert!(parse_document("a: \u{9b}\n", 1).is_err());
+    }
+
+    #[test]
+    fn a_key_given_three_times_names_its_first_line_in_small_and_wide_mappings() {
+        // Small mappings compare keys to each entry's; wide ones look them up
+        // in a map built past `LINEAR_KEYS` entries, here between the
+        // repeats of `dup`.
+        for filler in [0, 4, LINEAR_KEYS * 2] {
+            let mut s = String::from("dup: 1\n");
+            for i in 0..filler {
+                s.push_str(&format!("k{i}: v\n"));
+            }
+            s.push_str("dup: two\n");
+            for i in 0..filler {
+                s.push_str(&format!("m{i}: v\n"));
+            }
+            s.push_str("dup: [3]\n");
+            let p = parse_document(&s, 1).unwrap();
+            let (second, third) = (2 + filler as u32, 3 + 2 * filler as u32);
+            assert_eq!(p.issues.len(), 2, "{filler}: {:?}", p.issues);
+            let m = &p.issues[0].message;
+            assert!(m.contains("(first at line 1)"), "{m}");
+            assert!(
+                m.contains(&format!("(line {second}) wins and `1` from line 1")),
+                "{m}"
+            );
+            let m = &p.issues[1].message;
+            assert!(m.contains("(first at line 1)"), "{m}");
+            assert!(
+                m.contains(&format!("(line {third}) wins and `two` from line {second}")),
+                "{m}"
+            );
+            assert_eq!(p.issues[1].path, "/dup");
+            let root = p.root.unwrap();
+            let NodeKind::Map(entries) = &root.kind else {
+                panic!("not a map")
+            };
+            assert_eq!(entries.len(), 1 + 2 * filler);
+            assert_eq!(
+                (entries[0].key.as_str(), entries[0].key_line),
+                ("dup", third)
+            );
+            assert_eq!(root.to_json()["dup"][0], 3);
+        }
+    }
+
+    #[test]
+    fn refuses_only_the_characters_yaml_refuses() {
+        for bad in [
+            "\u{9f}", "\u{80}", "\u{fffe}", "\u{ffff}", "\u{7f}", "\u{1b}",
+        ] {
+            let err = parse_document(&format!("a: x\nb: \u{e9}{bad}\n"), 1).unwrap_err();
+            assert_eq!((err.line, err.col), (2, 5), "{bad:?}");
+        }
+        for good in [
+            "\u{85}",
+            "\u{a0}",
+            "\u{bf}",
+            "\u{fffd}",
+            "\u{f000}",
+            "\u{10ffff}",
+        ] {
+            assert!(
+                parse_document(&format!("a: \"{good}\"\n"), 1).is_ok(),
+                "{good:?}"
+            );
+        }
     }
 
     #[test]

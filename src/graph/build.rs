@@ -11,7 +11,7 @@ use crate::k8s;
 use crate::manifest::Object;
 use crate::memcached::cmdline::{self, Role as McRole};
 use crate::proxy::eval::Engine;
-use crate::proxy::manifest::{FoundProxy, is_loopback, pod_host, replicas, service_host};
+use crate::proxy::manifest::{FoundProxy, Hosts, is_loopback, replicas};
 use crate::proxy::model::{ProxyConfig, Router};
 use crate::proxy::{Origin, Proxies};
 
@@ -51,6 +51,8 @@ pub(super) struct Builder<'o, 'a> {
     clients: Option<usize>,
     /// StatefulSets that some pool reaches.
     reached: Vec<usize>,
+    /// The StatefulSets and Services backend hosts may name.
+    hosts: Hosts,
 }
 
 impl<'o, 'a> Builder<'o, 'a> {
@@ -69,6 +71,7 @@ impl<'o, 'a> Builder<'o, 'a> {
             externals: BTreeMap::new(),
             clients: None,
             reached: Vec::new(),
+            hosts: Hosts::of(objects),
         }
     }
 
@@ -701,7 +704,7 @@ impl<'o, 'a> Builder<'o, 'a> {
                 None => self.external(address, "nothing in the pod listens here"),
             };
         }
-        if let Some(ph) = pod_host(objects, &ns, host) {
+        if let Some(ph) = self.hosts.pod_host(&ns, host) {
             let sts = ph.statefulset;
             if is_hook(&objects[sts]) {
                 return self.external(address, "a helm hook's pod");
@@ -723,7 +726,7 @@ impl<'o, 'a> Builder<'o, 'a> {
                 ),
             };
         }
-        if let Some(si) = service_host(objects, &ns, host) {
+        if let Some(si) = self.hosts.service_host(&ns, host) {
             return self.service_node(si);
         }
         self.external(address, "not in the rendering")

@@ -17,12 +17,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Tokens and line starts of one config text.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LineIndex {
     /// Byte offset of the start of each line (line n starts at `starts[n-1]`).
     starts: Vec<usize>,
-    /// Each token's lines, ascending, without repeats.
-    tokens: HashMap<String, Vec<u32>>,
+    /// Each token's lines, ascending, without repeats (by keyed foldhash:
+    /// a lookup per token of the text).
+    tokens: super::manifest::Keyed<Vec<u32>>,
     /// Bytes the substring fallback may still scan.
     budget: AtomicU64,
 }
@@ -56,7 +57,7 @@ impl LineIndex {
         }
         let mut index = LineIndex {
             starts,
-            tokens: HashMap::new(),
+            tokens: HashMap::with_hasher(super::manifest::keyed_state()),
             budget: AtomicU64::new(
                 (text.len() as u64)
                     .saturating_mul(FALLBACK_PER_BYTE)
@@ -114,9 +115,16 @@ impl LineIndex {
     }
 
     fn add(&mut self, token: &str, line: u32) {
-        let lines = self.tokens.entry(token.to_string()).or_default();
-        if lines.last() != Some(&line) {
-            lines.push(line);
+        // A token seen before (most are) costs a lookup, not a copy.
+        match self.tokens.get_mut(token) {
+            Some(lines) => {
+                if lines.last() != Some(&line) {
+                    lines.push(line);
+                }
+            }
+            None => {
+                self.tokens.insert(token.to_string(), vec![line]);
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 //! The command line is read by `crate::memcached::cmdline` (shared with the
 //! memory model): `-o` may be repeated or comma-separated, `--extended=` works.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::json::Value;
 
@@ -414,45 +414,177 @@ pub struct PodHost {
     pub namespace: String,
 }
 
-/// The StatefulSet pod `host` names, if its first label is `<sts>-<n>` of a
-/// StatefulSet in the manifests (in the namespace the name resolves in).
-pub fn pod_host(objects: &[Object], proxy_ns: &str, host: &str) -> Option<PodHost> {
-    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
-    let (name, ord) = labels[0].rsplit_once('-')?;
-    if ord.is_empty()
-        || !ord.bytes().all(|b| b.is_ascii_digit())
-        || (ord.len() > 1 && ord.starts_with('0'))
-    {
-        return None;
-    }
-    let ordinal: u64 = ord.parse().ok()?;
-    let namespace = labels
-        .get(2)
-        .filter(|n| **n != "svc")
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| proxy_ns.to_string());
-    let statefulset = objects.iter().position(|o| {
-        o.kind == "StatefulSet" && o.name == name && o.effective_namespace() == namespace
-    })?;
-    Some(PodHost {
-        statefulset,
-        ordinal,
-        service: labels.get(1).map(|s| s.to_string()),
-        namespace,
-    })
+/// The StatefulSets and Services of a rendering by namespace and name, and
+/// what each namespace holds, built once per rendering: a backend's host is
+/// resolved by lookups, not by a scan of every object (which made a rule
+/// quadratic in proxies' backends times objects).
+#[derive(Debug, Default)]
+pub struct Hosts {
+    /// Effective namespace → what the rendering has there. A namespace is a
+    /// key as soon as one object of any kind lands in it.
+    namespaces: Keyed<Namespace>,
 }
 
-/// The Service `host` names (`svc`, `svc.ns`, `svc.ns.svc[.domain]`), if in the manifests.
-pub fn service_host(objects: &[Object], proxy_ns: &str, host: &str) -> Option<usize> {
-    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
-    let ns = match labels.len() {
-        1 => proxy_ns,
-        _ if labels.get(2).is_some_and(|l| *l != "svc") => return None,
-        _ => labels[1],
-    };
-    objects
-        .iter()
-        .position(|o| o.kind == "Service" && o.name == labels[0] && o.effective_namespace() == ns)
+/// A map of names (from the input) by foldhash under random keys drawn,
+/// once per process, from the standard library's (which come from the
+/// operating system): a lookup per backend per rule made SipHash the most
+/// of resolving a host.
+pub(crate) type Keyed<V> = HashMap<String, V, foldhash::quality::SeedableRandomState>;
+
+pub(crate) fn keyed_state() -> foldhash::quality::SeedableRandomState {
+    static KEYS: std::sync::OnceLock<(u64, foldhash::SharedSeed)> = std::sync::OnceLock::new();
+    let (per_hasher, shared) = KEYS.get_or_init(|| {
+        use std::hash::BuildHasher;
+        let os = std::collections::hash_map::RandomState::new();
+        (
+            os.hash_one(1u64),
+            foldhash::SharedSeed::from_u64(os.hash_one(2u64)),
+        )
+    });
+    foldhash::quality::SeedableRandomState::with_seed(*per_hasher, shared)
+}
+
+#[derive(Debug)]
+struct Namespace {
+    /// StatefulSet name → its first object (input order).
+    statefulsets: Keyed<usize>,
+    /// Service name → its first object (input order).
+    services: Keyed<usize>,
+    /// The `spec.serviceName` of every StatefulSet.
+    governing: HashSet<String, foldhash::quality::SeedableRandomState>,
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Namespace {
+            statefulsets: HashMap::with_hasher(keyed_state()),
+            services: HashMap::with_hasher(keyed_state()),
+            governing: HashSet::with_hasher(keyed_state()),
+        }
+    }
+}
+
+impl Hosts {
+    /// The index of `objects` (positions are indexes into `objects`).
+    pub fn of(objects: &[Object]) -> Hosts {
+        let mut namespaces: Keyed<Namespace> = HashMap::with_hasher(keyed_state());
+        for (i, o) in objects.iter().enumerate() {
+            let ns = o.effective_namespace();
+            let entry = match namespaces.get_mut(ns) {
+                Some(e) => e,
+                None => namespaces.entry(ns.to_string()).or_default(),
+            };
+            match &*o.kind {
+                "StatefulSet" => {
+                    if !entry.statefulsets.contains_key(&*o.name) {
+                        entry.statefulsets.insert(o.name.to_string(), i);
+                    }
+                    if let Some(s) = o.json.pointer("/spec/serviceName").and_then(Value::as_str)
+                        && !entry.governing.contains(s)
+                    {
+                        entry.governing.insert(s.to_string());
+                    }
+                }
+                "Service" if !entry.services.contains_key(&*o.name) => {
+                    entry.services.insert(o.name.to_string(), i);
+                }
+                _ => {}
+            }
+        }
+        Hosts { namespaces }
+    }
+
+    /// The first StatefulSet called `name` in namespace `ns`.
+    pub fn statefulset(&self, ns: &str, name: &str) -> Option<usize> {
+        self.namespaces.get(ns)?.statefulsets.get(name).copied()
+    }
+
+    /// The first Service called `name` in namespace `ns`.
+    pub fn service(&self, ns: &str, name: &str) -> Option<usize> {
+        self.namespaces.get(ns)?.services.get(name).copied()
+    }
+
+    /// The StatefulSet pod `host` names, if its first label is `<sts>-<n>` of a
+    /// StatefulSet in the manifests (in the namespace the name resolves in).
+    pub fn pod_host(&self, proxy_ns: &str, host: &str) -> Option<PodHost> {
+        let mut labels = host.trim_end_matches('.').split('.');
+        let (first, service, ns) = (labels.next()?, labels.next(), labels.next());
+        let (name, ord) = first.rsplit_once('-')?;
+        if ord.is_empty()
+            || !ord.bytes().all(|b| b.is_ascii_digit())
+            || (ord.len() > 1 && ord.starts_with('0'))
+        {
+            return None;
+        }
+        let ordinal: u64 = ord.parse().ok()?;
+        let namespace = ns.filter(|n| *n != "svc").unwrap_or(proxy_ns);
+        let statefulset = self.statefulset(namespace, name)?;
+        Some(PodHost {
+            statefulset,
+            ordinal,
+            service: service.map(str::to_string),
+            namespace: namespace.to_string(),
+        })
+    }
+
+    /// The Service `host` names (`svc`, `svc.ns`, `svc.ns.svc[.domain]`), if in the manifests.
+    pub fn service_host(&self, proxy_ns: &str, host: &str) -> Option<usize> {
+        let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+        let ns = match labels.len() {
+            1 => proxy_ns,
+            _ if labels.get(2).is_some_and(|l| *l != "svc") => return None,
+            _ => labels[1],
+        };
+        self.service(ns, labels[0])
+    }
+
+    /// The host as an [`ExternalHost`], or `None` when it is not a `.svc` name or
+    /// the rendering holds what it aims at (a wrong ordinal, service or port there
+    /// is an error, not an external cache).
+    pub fn external_host(&self, host: &str) -> Option<ExternalHost> {
+        let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+        let svc_at = labels.iter().position(|l| *l == "svc")?;
+        let (pod, service, namespace) = match svc_at {
+            3 => (Some(labels[0]), labels[1], labels[2]),
+            2 => (None, labels[0], labels[1]),
+            _ => return None,
+        };
+        if [service, namespace].iter().any(|l| l.is_empty()) {
+            return None;
+        }
+        let (statefulset, ordinal) = match pod.and_then(|p| p.rsplit_once('-')) {
+            Some((name, ord))
+                if !name.is_empty()
+                    && !ord.is_empty()
+                    && ord.bytes().all(|b| b.is_ascii_digit())
+                    && (ord.len() == 1 || !ord.starts_with('0')) =>
+            {
+                (Some(name.to_string()), ord.parse().ok())
+            }
+            Some(_) => return None,
+            None if pod.is_some() => return None,
+            None => (None, None),
+        };
+        let rendered = self.namespaces.get(namespace);
+        if let Some(n) = rendered {
+            let aimed_at = n.services.contains_key(service)
+                || n.statefulsets.contains_key(service)
+                || statefulset
+                    .as_deref()
+                    .is_some_and(|s| n.statefulsets.contains_key(s))
+                || n.governing.contains(service);
+            if aimed_at {
+                return None;
+            }
+        }
+        Some(ExternalHost {
+            namespace: namespace.to_string(),
+            statefulset,
+            ordinal,
+            service: service.to_string(),
+            namespace_rendered: rendered.is_some(),
+        })
+    }
 }
 
 /// A cluster DNS name (`<sts>-<n>.<service>.<ns>.svc[.<domain>]` or
@@ -469,57 +601,6 @@ pub struct ExternalHost {
     pub service: String,
     /// Some object of that namespace is in the rendering.
     pub namespace_rendered: bool,
-}
-
-/// The host as an [`ExternalHost`], or `None` when it is not a `.svc` name or
-/// the rendering holds what it aims at (a wrong ordinal, service or port there
-/// is an error, not an external cache).
-pub fn external_host(objects: &[Object], host: &str) -> Option<ExternalHost> {
-    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
-    let svc_at = labels.iter().position(|l| *l == "svc")?;
-    let (pod, service, namespace) = match svc_at {
-        3 => (Some(labels[0]), labels[1], labels[2]),
-        2 => (None, labels[0], labels[1]),
-        _ => return None,
-    };
-    if [service, namespace].iter().any(|l| l.is_empty()) {
-        return None;
-    }
-    let (statefulset, ordinal) = match pod.and_then(|p| p.rsplit_once('-')) {
-        Some((name, ord))
-            if !name.is_empty()
-                && !ord.is_empty()
-                && ord.bytes().all(|b| b.is_ascii_digit())
-                && (ord.len() == 1 || !ord.starts_with('0')) =>
-        {
-            (Some(name.to_string()), ord.parse().ok())
-        }
-        Some(_) => return None,
-        None if pod.is_some() => return None,
-        None => (None, None),
-    };
-    let in_ns = |o: &&Object| o.effective_namespace() == namespace;
-    let namespace_rendered = objects.iter().any(|o| in_ns(&o));
-    if namespace_rendered {
-        let aimed_at = objects.iter().filter(in_ns).any(|o| {
-            (o.kind == "Service" && o.name == service)
-                || (o.kind == "StatefulSet"
-                    && (o.name == service
-                        || statefulset.as_deref() == Some(&*o.name)
-                        || o.json.pointer("/spec/serviceName").and_then(Value::as_str)
-                            == Some(service)))
-        });
-        if aimed_at {
-            return None;
-        }
-    }
-    Some(ExternalHost {
-        namespace: namespace.to_string(),
-        statefulset,
-        ordinal,
-        service: service.to_string(),
-        namespace_rendered,
-    })
 }
 
 pub fn is_loopback(host: &str) -> bool {

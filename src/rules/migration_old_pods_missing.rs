@@ -1,6 +1,6 @@
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::proxy::manifest::{pod_host, replicas};
+use crate::proxy::manifest::replicas;
 use crate::proxy::migration;
 
 pub const RULE: Rule = Rule {
@@ -39,7 +39,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let mut gone: Vec<u64> = Vec::new();
             let mut sts = None;
             for b in &old.backends {
-                if let Some(h) = pod_host(&ctx.objects, ns, &b.host)
+                if let Some(h) = ctx.hosts().pod_host(ns, &b.host)
                     && h.ordinal >= replicas(&ctx.objects[h.statefulset])
                 {
                     gone.push(h.ordinal);

@@ -1,6 +1,5 @@
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::proxy::manifest::pod_host;
 use crate::proxy::migration::{self, Shape};
 
 pub const RULE: Rule = Rule {
@@ -58,7 +57,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let hosts: Option<Vec<_>> = old
                 .backends
                 .iter()
-                .map(|b| pod_host(&ctx.objects, ns, &b.host))
+                .map(|b| ctx.hosts().pod_host(ns, &b.host))
                 .collect();
             let Some(hosts) = hosts else { continue };
             let ords: Vec<u64> = hosts.iter().map(|h| h.ordinal).collect();

@@ -206,6 +206,9 @@ pub struct Context<'a> {
     /// in this pass, which one walk over probes and Services finds together
     /// ([`Context::port_findings`]).
     port_findings: OnceCell<PortFindings>,
+    /// The StatefulSets and Services that backend hosts name, indexed once
+    /// on first use ([`Context::hosts`]).
+    hosts: OnceCell<crate::proxy::manifest::Hosts>,
 }
 
 /// Findings of the port rules: by name, by number.
@@ -233,6 +236,7 @@ impl<'a> Context<'a> {
             index: OnceCell::new(),
             memory: OnceCell::new(),
             port_findings: OnceCell::new(),
+            hosts: OnceCell::new(),
         }
     }
 
@@ -256,6 +260,13 @@ impl<'a> Context<'a> {
     pub fn proxies(&self) -> &Proxies {
         self.proxies
             .get_or_init(|| crate::proxy::load_all(&self.rendering))
+    }
+
+    /// The StatefulSets and Services of this pass's objects by namespace
+    /// and name, for resolving backend hosts.
+    pub fn hosts(&self) -> &crate::proxy::manifest::Hosts {
+        self.hosts
+            .get_or_init(|| crate::proxy::manifest::Hosts::of(&self.rendering.objects))
     }
 
     /// The memcached containers of each object (in the order of `objects`),

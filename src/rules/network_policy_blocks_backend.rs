@@ -6,7 +6,7 @@ use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
 use crate::netpol::{self, Denial, Direction, Miss, Pod, Policies, Verdict};
-use crate::proxy::manifest::{FoundProxy, external_host, is_loopback, pod_host};
+use crate::proxy::manifest::{FoundProxy, is_loopback};
 use crate::proxy::model::Backend;
 
 pub const RULE: Rule = Rule {
@@ -150,6 +150,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if policies.is_empty() {
         return;
     }
+    let hosts = ctx.hosts();
     let mut seen = BTreeSet::new();
     let mut seen_outside = BTreeSet::new();
     for (c, found, obj) in super::proxies::manifest_configs(ctx) {
@@ -165,8 +166,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let Ok(port) = b.port.parse::<i64>() else {
                     continue;
                 };
-                let Some(ph) = pod_host(objects, ns, &b.host) else {
-                    if let Some(ext) = external_host(objects, &b.host)
+                let Some(ph) = hosts.pod_host(ns, &b.host) else {
+                    if let Some(ext) = hosts.external_host(&b.host)
                         && !ext.namespace_rendered
                         && seen_outside.insert((
                             found.object,

@@ -6,10 +6,8 @@ use super::network_policy_blocks_backend::report_path;
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::k8s;
-use crate::manifest::Object;
-use crate::memcached::cmdline::memcached_containers;
 use crate::netpol::{self, Selector};
-use crate::proxy::manifest::{is_loopback, pod_host, service_host};
+use crate::proxy::manifest::is_loopback;
 
 pub const RULE: Rule = Rule {
     id: "network-policy-blocks-client",
@@ -159,7 +157,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let named = if names.contains(first) { first } else { stem };
                 let key = (ns, format!("{named}{}", &host[first.len()..]), port);
                 if !resolved.contains_key(&key) {
-                    let dests = destinations(objects, &proxies, ns, &host, port);
+                    let dests = destinations(ctx, &proxies, ns, &host, port);
                     resolved.insert(key.clone(), dests);
                 }
                 for (d, dport, what) in &resolved[&key] {
@@ -189,15 +187,16 @@ type Destination = (usize, i64, String);
 /// its port, what it is) for a cache pod, or each proxy workload a Service
 /// selects (`proxies`: their pods per namespace).
 fn destinations(
-    objects: &[Object],
+    ctx: &Context,
     proxies: &HashMap<&str, Vec<netpol::Pod>>,
     ns: &str,
     host: &str,
     port: i64,
 ) -> Vec<Destination> {
-    if let Some(ph) = pod_host(objects, ns, host) {
+    let (objects, hosts) = (&ctx.objects, ctx.hosts());
+    if let Some(ph) = hosts.pod_host(ns, host) {
         let sts = &objects[ph.statefulset];
-        if memcached_containers(sts).is_empty() {
+        if ctx.memory_of(sts).is_empty() {
             return Vec::new();
         }
         return vec![(
@@ -206,7 +205,7 @@ fn destinations(
             format!("a pod of {}", sts.reference()),
         )];
     }
-    let Some(svc) = service_host(objects, ns, host).map(|si| &objects[si]) else {
+    let Some(svc) = hosts.service_host(ns, host).map(|si| &objects[si]) else {
         return Vec::new();
     };
     let Some(sel) = svc

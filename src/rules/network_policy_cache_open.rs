@@ -1,6 +1,6 @@
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::memcached::cmdline::{Role, memcached_containers};
+use crate::memcached::cmdline::Role;
 use crate::netpol::{self, Openness};
 
 pub const RULE: Rule = Rule {
@@ -54,8 +54,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if !policies.in_namespace(ns) {
             continue;
         }
-        let mut ports: Vec<(i64, String)> = memcached_containers(obj)
-            .into_iter()
+        let memory = ctx.memory_of(obj);
+        let mut ports: Vec<(i64, String)> = memory
+            .iter()
+            .map(|m| &m.mc)
             .filter(|m| m.role == Role::Cache)
             .flat_map(|m| {
                 let name = m.container.name.to_string();

@@ -1,6 +1,6 @@
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::proxy::manifest::{external_host, is_loopback, pod_host, service_host};
+use crate::proxy::manifest::is_loopback;
 
 pub const RULE: Rule = Rule {
     id: "proxy-backend-external",
@@ -46,12 +46,12 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             for b in p.backends.iter().filter(|b| b.problem.is_none()) {
                 if is_loopback(&b.host)
                     || b.host.parse::<std::net::IpAddr>().is_ok()
-                    || pod_host(&ctx.objects, ns, &b.host).is_some()
-                    || service_host(&ctx.objects, ns, &b.host).is_some()
+                    || ctx.hosts().pod_host(ns, &b.host).is_some()
+                    || ctx.hosts().service_host(ns, &b.host).is_some()
                 {
                     continue;
                 }
-                let Some(e) = external_host(&ctx.objects, &b.host) else {
+                let Some(e) = ctx.hosts().external_host(&b.host) else {
                     continue;
                 };
                 let target = match (&e.statefulset, e.ordinal) {

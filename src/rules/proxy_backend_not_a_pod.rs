@@ -2,8 +2,8 @@ use crate::json::Value;
 
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::memcached::cmdline::{Role, memcached_containers};
-use crate::proxy::manifest::{external_host, is_loopback, pod_host, replicas, service_host};
+use crate::memcached::cmdline::Role;
+use crate::proxy::manifest::{is_loopback, replicas};
 
 pub const RULE: Rule = Rule {
     id: "proxy-backend-not-a-pod",
@@ -49,7 +49,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if is_loopback(&b.host) || b.host.parse::<std::net::IpAddr>().is_ok() {
                     continue;
                 }
-                if let Some(ph) = pod_host(&ctx.objects, &ns, &b.host) {
+                if let Some(ph) = ctx.hosts().pod_host(&ns, &b.host) {
                     let sts = &ctx.objects[ph.statefulset];
                     let n = replicas(sts);
                     if ph.ordinal >= n {
@@ -72,11 +72,11 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             "StatefulSet {}'s pods are named under its serviceName `{svc_name}`, not `{s}`",
                             sts.name
                         )),
-                        Some(s) => match ctx.objects.iter().find(|o| {
-                            o.kind == "Service"
-                                && o.name == *s
-                                && o.effective_namespace() == ph.namespace
-                        }) {
+                        Some(s) => match ctx
+                            .hosts()
+                            .service(&ph.namespace, s)
+                            .map(|i| &ctx.objects[i])
+                        {
                             None => bad(format!(
                                 "Service {}/{s} (the StatefulSet's serviceName) is not in the manifests, so the pod name does not resolve",
                                 ph.namespace
@@ -106,8 +106,10 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             }
                         },
                     }
-                    let caches: Vec<_> = memcached_containers(sts)
-                        .into_iter()
+                    let memory = ctx.memory_of(sts);
+                    let caches: Vec<_> = memory
+                        .iter()
+                        .map(|m| &m.mc)
                         .filter(|m| m.role == Role::Cache)
                         .collect();
                     if let Ok(port) = b.port.parse::<i64>()
@@ -134,7 +136,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             sts.name
                         ));
                     }
-                } else if let Some(si) = service_host(&ctx.objects, &ns, &b.host) {
+                } else if let Some(si) = ctx.hosts().service_host(&ns, &b.host) {
                     let svc = &ctx.objects[si];
                     if svc.json.pointer("/spec/clusterIP").and_then(Value::as_str) != Some("None") {
                         bad(format!(
@@ -147,8 +149,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             svc.name
                         ));
                     }
-                } else if b.host.contains(".svc") && external_host(&ctx.objects, &b.host).is_none()
-                {
+                } else if b.host.contains(".svc") && ctx.hosts().external_host(&b.host).is_none() {
                     // (An external one is proxy-backend-external's.)
                     bad(format!(
                         "`{}` names no StatefulSet pod or Service in the manifests",

@@ -1,6 +1,6 @@
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::memcached::cmdline::{Role, memcached_containers};
+use crate::memcached::cmdline::Role;
 use crate::proxy::manifest::is_loopback;
 
 pub const RULE: Rule = Rule {
@@ -29,8 +29,10 @@ Point the backend at the local cache container's port, or add the container.
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (c, f, obj) in super::proxies::manifest_configs(ctx) {
-        let caches: Vec<_> = memcached_containers(obj)
-            .into_iter()
+        let memory = ctx.memory_of(obj);
+        let caches: Vec<_> = memory
+            .iter()
+            .map(|m| &m.mc)
             .filter(|m| m.role == Role::Cache)
             .collect();
         let declared: Vec<(String, i64)> = crate::k8s::containers(obj)

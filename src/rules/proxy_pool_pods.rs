@@ -1,6 +1,6 @@
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
-use crate::proxy::manifest::{pod_host, replicas};
+use crate::proxy::manifest::replicas;
 
 pub const RULE: Rule = Rule {
     id: "proxy-pool-pods",
@@ -36,7 +36,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let hosts: Vec<_> = p
                 .backends
                 .iter()
-                .map(|b| pod_host(&ctx.objects, &ns, &b.host))
+                .map(|b| ctx.hosts().pod_host(&ns, &b.host))
                 .collect();
             if hosts.is_empty() || hosts.iter().any(Option::is_none) {
                 continue;

@@ -4,7 +4,6 @@ use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::k8s::pinned_zone;
 use crate::proxy::Loaded;
-use crate::proxy::manifest::pod_host;
 use crate::proxy::model::{HandlerKind, ProxyConfig, Route, SlotValue, Target};
 use crate::proxy::value::{Key, Lv};
 
@@ -93,7 +92,7 @@ pub(super) fn pool_zone(
 ) -> Option<(usize, Option<String>)> {
     let mut sts = None;
     for b in &cfg.pools[pool].backends {
-        let h = pod_host(&ctx.objects, ns, &b.host)?;
+        let h = ctx.hosts().pod_host(ns, &b.host)?;
         match sts {
             Some(s) if s != h.statefulset => return None,
             _ => sts = Some(h.statefulset),
