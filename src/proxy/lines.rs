@@ -16,6 +16,28 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// A map of names (from the input) by foldhash under random keys drawn,
+/// once per process, from the standard library's (which come from the
+/// operating system), so input cannot be written to collide under keys it
+/// cannot know (foldhash is no cryptographic hash: a process watched for a
+/// long time could give its keys away; a lint run is short), and a lookup
+/// costs a fraction of SipHash's (a token of a config's text, a backend's
+/// host).
+pub(crate) type Keyed<V> = HashMap<String, V, foldhash::quality::SeedableRandomState>;
+
+pub(crate) fn keyed_state() -> foldhash::quality::SeedableRandomState {
+    static KEYS: std::sync::OnceLock<(u64, foldhash::SharedSeed)> = std::sync::OnceLock::new();
+    let (per_hasher, shared) = KEYS.get_or_init(|| {
+        use std::hash::BuildHasher;
+        let os = std::collections::hash_map::RandomState::new();
+        (
+            os.hash_one(1u64),
+            foldhash::SharedSeed::from_u64(os.hash_one(2u64)),
+        )
+    });
+    foldhash::quality::SeedableRandomState::with_seed(*per_hasher, shared)
+}
+
 /// Tokens and line starts of one config text.
 #[derive(Debug)]
 pub struct LineIndex {
@@ -23,7 +45,7 @@ pub struct LineIndex {
     starts: Vec<usize>,
     /// Each token's lines, ascending, without repeats (by keyed foldhash:
     /// a lookup per token of the text).
-    tokens: super::manifest::Keyed<Vec<u32>>,
+    tokens: Keyed<Vec<u32>>,
     /// Bytes the substring fallback may still scan.
     budget: AtomicU64,
 }
@@ -57,7 +79,7 @@ impl LineIndex {
         }
         let mut index = LineIndex {
             starts,
-            tokens: HashMap::with_hasher(super::manifest::keyed_state()),
+            tokens: HashMap::with_hasher(keyed_state()),
             budget: AtomicU64::new(
                 (text.len() as u64)
                     .saturating_mul(FALLBACK_PER_BYTE)

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::json::Value;
 
+use super::lines::{Keyed, keyed_state};
 use super::{EnvSource, Library, Limits, Opened, ProxyConfig};
 use crate::finding::Location;
 use crate::manifest::Object;
@@ -423,25 +424,6 @@ pub struct Hosts {
     /// Effective namespace → what the rendering has there. A namespace is a
     /// key as soon as one object of any kind lands in it.
     namespaces: Keyed<Namespace>,
-}
-
-/// A map of names (from the input) by foldhash under random keys drawn,
-/// once per process, from the standard library's (which come from the
-/// operating system): a lookup per backend per rule made SipHash the most
-/// of resolving a host.
-pub(crate) type Keyed<V> = HashMap<String, V, foldhash::quality::SeedableRandomState>;
-
-pub(crate) fn keyed_state() -> foldhash::quality::SeedableRandomState {
-    static KEYS: std::sync::OnceLock<(u64, foldhash::SharedSeed)> = std::sync::OnceLock::new();
-    let (per_hasher, shared) = KEYS.get_or_init(|| {
-        use std::hash::BuildHasher;
-        let os = std::collections::hash_map::RandomState::new();
-        (
-            os.hash_one(1u64),
-            foldhash::SharedSeed::from_u64(os.hash_one(2u64)),
-        )
-    });
-    foldhash::quality::SeedableRandomState::with_seed(*per_hasher, shared)
 }
 
 #[derive(Debug)]
