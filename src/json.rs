@@ -132,11 +132,11 @@ impl PartialEq<Str> for String {
 }
 
 /// The strings met so far, each held once: [`Value::share_strings`] makes
-/// a value's strings copies of these. Keyed by the text with the standard
-/// library's randomly keyed hash, so input cannot be crafted to collide.
+/// a value's strings copies of these. Found by the text's foldhash under
+/// keys drawn at random, so input cannot be crafted to collide.
 #[derive(Default)]
 pub struct Strings {
-    set: HashSet<Str>,
+    set: HashSet<Str, foldhash::quality::RandomState>,
 }
 
 impl Strings {
