@@ -180,6 +180,9 @@ pub enum Value {
     Object(Map),
 }
 
+/// Maps of at most this many entries are searched in order.
+const SMALL_MAP: usize = 8;
+
 /// A JSON object: its entries sorted by key, each key once.
 #[derive(Clone, PartialEq, Default)]
 pub struct Map {
@@ -219,22 +222,34 @@ impl Map {
         self.entries.binary_search_by(|e| e.0.as_str().cmp(key))
     }
 
+    /// The position of `key`: in a small map (most of a manifest's) by
+    /// length first, which rules out most keys without reading them; in a
+    /// larger one by binary search.
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.entries.len() <= SMALL_MAP {
+            self.entries
+                .iter()
+                .position(|e| e.0.len() == key.len() && e.0.as_str() == key)
+        } else {
+            self.find(key).ok()
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.find(key).ok().map(|i| &self.entries[i].1)
+        self.position(key).map(|i| &self.entries[i].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.find(key).ok().map(move |i| &mut self.entries[i].1)
+        self.position(key).map(move |i| &mut self.entries[i].1)
     }
 
     pub fn get_key_value(&self, key: &str) -> Option<(&Str, &Value)> {
-        self.find(key)
-            .ok()
+        self.position(key)
             .map(|i| (&self.entries[i].0, &self.entries[i].1))
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
+        self.position(key).is_some()
     }
 
     pub fn len(&self) -> usize {
@@ -788,6 +803,21 @@ mod tests {
         assert_eq!(m.remove("b"), Some(Value::from(3i64)));
         let keys: Vec<&str> = m.keys().map(|k| k.as_str()).collect();
         assert_eq!(keys, ["a", "c"]);
+    }
+
+    #[test]
+    fn small_and_large_maps_find_every_key_and_no_other() {
+        for n in [0, 1, 7, 8, 9, 40] {
+            let m: Map = (0..n)
+                .map(|i| (format!("k{}", i * 2), Value::from(i as i64)))
+                .collect();
+            for i in 0..n {
+                assert_eq!(m.get(&format!("k{}", i * 2)), Some(&Value::from(i as i64)));
+                assert!(m.get(&format!("k{}", i * 2 + 1)).is_none(), "{n} {i}");
+            }
+            assert!(!m.contains_key("k"));
+            assert!(!m.contains_key(""));
+        }
     }
 
     #[test]
