@@ -197,22 +197,16 @@ impl Map {
     /// A map of `entries` sorted by key; of a key given twice the last
     /// value is kept (as `kubectl` keeps the last of repeated keys).
     pub fn from_entries(mut entries: Vec<(Str, Value)>) -> Map {
+        // Stable: of equal keys the later stays later, and its value moves
+        // into the one entry kept.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Str, Value)> = Vec::with_capacity(entries.len());
-        for e in entries {
-            match out.last_mut() {
-                Some(last) if last.0 == e.0 => *last = e,
-                _ => out.push(e),
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
             }
-        }
-        Map {
-            entries: out.into_boxed_slice(),
-        }
-    }
-
-    /// A map of entries already sorted by key with no key twice.
-    fn from_sorted(entries: Vec<(Str, Value)>) -> Map {
-        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+            same
+        });
         Map {
             entries: entries.into_boxed_slice(),
         }
@@ -756,12 +750,6 @@ impl serde::Serialize for Value {
             }
         }
     }
-}
-
-/// Builds a [`Map`] of entries known to be sorted with no key twice (the
-/// YAML reader sorts and deduplicates them itself).
-pub(crate) fn map_of_sorted(entries: Vec<(Str, Value)>) -> Map {
-    Map::from_sorted(entries)
 }
 
 /// A [`Value`] written as JSON, as `serde_json::json!` writes one.

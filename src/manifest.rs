@@ -747,12 +747,21 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
             kind: Cow::Borrowed(&h.kind),
             name: Cow::Borrowed(&h.name),
             namespace: h.namespace.as_deref().map(Cow::Borrowed),
-            default_namespace: std::sync::Arc::from("default"),
+            default_namespace: default_namespace(),
             base: String::new(),
             memo: Memo::default(),
             position: 0,
         }),
     })
+}
+
+/// `default`, the namespace of an object outside a rendering (a rendering
+/// sets its own): one shared string, not one allocation per object.
+fn default_namespace() -> std::sync::Arc<str> {
+    static DEFAULT: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
+    DEFAULT
+        .get_or_init(|| std::sync::Arc::from("default"))
+        .clone()
 }
 
 /// Is this object a list kubectl unpacks (a kind ending in `List` with an
@@ -806,7 +815,7 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 kind: Cow::Owned(h.kind),
                 name: Cow::Owned(h.name),
                 namespace: h.namespace.map(Cow::Owned),
-                default_namespace: std::sync::Arc::from("default"),
+                default_namespace: default_namespace(),
                 base: format!("/items/{i}"),
                 memo: Memo::default(),
                 position: 0,

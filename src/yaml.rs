@@ -176,17 +176,12 @@ impl Node {
             NodeKind::Map(entries) => {
                 // Keys in order (a repeated key keeps its last value, as
                 // kubectl does).
-                let mut sorted: Vec<&MapEntry> = entries.iter().collect();
-                sorted.sort_by(|a, b| a.key.cmp(&b.key));
-                let mut out: Vec<(Str, Value)> = Vec::with_capacity(sorted.len());
-                for e in sorted {
-                    let value = e.value.to_json();
-                    match out.last_mut() {
-                        Some(last) if last.0 == e.key => last.1 = value,
-                        _ => out.push((e.key.as_str().into(), value)),
-                    }
-                }
-                Value::Object(crate::json::map_of_sorted(out))
+                Value::Object(crate::json::Map::from_entries(
+                    entries
+                        .iter()
+                        .map(|e| (Str::from(e.key.as_str()), e.value.to_json()))
+                        .collect(),
+                ))
             }
         }
     }
