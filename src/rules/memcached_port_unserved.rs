@@ -92,8 +92,7 @@ fn resolve(port: &Value, declared: &[(Option<&str>, i64, &str)]) -> Option<i64> 
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
-        for cm in ctx.memory_of(t.obj).iter() {
-            let mc = &cm.mc;
+        for mc in ctx.memcached_of(t.obj).iter() {
             let Some(listeners) = mc.args.tcp_listeners() else {
                 continue;
             };

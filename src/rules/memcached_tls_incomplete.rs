@@ -62,8 +62,8 @@ const FILE_OPTIONS: &[&str] = &["ssl_chain_cert", "ssl_key", "ssl_ca_cert"];
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
-        for cm in ctx.memory_of(t.obj).iter() {
-            check_container(ctx, t.obj, t.namespace(), &cm.mc, out);
+        for mc in ctx.memcached_of(t.obj).iter() {
+            check_container(ctx, t.obj, t.namespace(), mc, out);
         }
     }
 }

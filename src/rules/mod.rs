@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::finding::{Finding, Location, Severity};
 use crate::manifest::{Document, Object};
+use crate::memcached::cmdline::MemcachedContainer;
 use crate::memcached::resources::ContainerMemory;
 use crate::proxy::Proxies;
 use crate::rendering::Rendering;
@@ -202,6 +203,9 @@ pub struct Context<'a> {
     /// The memcached containers of each object with their memory, analysed
     /// once on first use ([`Context::memory`]).
     memory: OnceCell<Vec<Vec<ContainerMemory<'a>>>>,
+    /// The memcached containers of each object without their memory, for
+    /// the pass over the whole set ([`Context::memcached_of`]).
+    memcached: OnceCell<Vec<Vec<MemcachedContainer<'a>>>>,
     /// The findings of `named-port-undeclared` and `port-number-undeclared`
     /// in this pass, which one walk over probes and Services finds together
     /// ([`Context::port_findings`]).
@@ -209,6 +213,28 @@ pub struct Context<'a> {
     /// The StatefulSets and Services that backend hosts name, indexed once
     /// on first use ([`Context::hosts`]).
     hosts: OnceCell<crate::proxy::manifest::Hosts>,
+}
+
+/// The memcached containers of an object (see [`Context::memcached_of`]).
+pub enum MemcachedOf<'c, 'a> {
+    Memory(&'c [ContainerMemory<'a>]),
+    Bare(&'c [MemcachedContainer<'a>]),
+    Owned(Vec<MemcachedContainer<'a>>),
+}
+
+impl<'a> MemcachedOf<'_, 'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &MemcachedContainer<'a>> {
+        let (memory, bare): (&[ContainerMemory<'a>], &[MemcachedContainer<'a>]) = match self {
+            MemcachedOf::Memory(m) => (m, &[]),
+            MemcachedOf::Bare(b) => (&[], b),
+            MemcachedOf::Owned(o) => (&[], o),
+        };
+        memory.iter().map(|m| &m.mc).chain(bare)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
 }
 
 /// Findings of the port rules: by name, by number.
@@ -235,6 +261,7 @@ impl<'a> Context<'a> {
             schemas: OnceCell::new(),
             index: OnceCell::new(),
             memory: OnceCell::new(),
+            memcached: OnceCell::new(),
             port_findings: OnceCell::new(),
             hosts: OnceCell::new(),
         }
@@ -289,6 +316,29 @@ impl<'a> Context<'a> {
         match self.position(obj) {
             Some(i) => Cow::Borrowed(&self.memory()[i]),
             None => Cow::Owned(crate::memcached::resources::analyze(obj)),
+        }
+    }
+
+    /// The memcached containers of `obj`, parsed once per object: through
+    /// [`Context::memory`] in the pass over documents (the memory rules need
+    /// it there anyway), without resources and estimates in the pass over the
+    /// whole set (no rule of that pass reads them, and a large stream then
+    /// holds only the command lines). An object that is not one of the
+    /// context's own is parsed on the spot.
+    pub fn memcached_of<'c>(&'c self, obj: &Object<'a>) -> MemcachedOf<'c, 'a> {
+        match self.position(obj) {
+            Some(i) if self.pass == Scope::Set => {
+                let all = self.memcached.get_or_init(|| {
+                    self.rendering
+                        .objects
+                        .iter()
+                        .map(crate::memcached::cmdline::memcached_containers)
+                        .collect()
+                });
+                MemcachedOf::Bare(&all[i])
+            }
+            Some(i) => MemcachedOf::Memory(&self.memory()[i]),
+            None => MemcachedOf::Owned(crate::memcached::cmdline::memcached_containers(obj)),
         }
     }
 

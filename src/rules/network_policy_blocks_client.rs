@@ -196,7 +196,7 @@ fn destinations(
     let (objects, hosts) = (&ctx.objects, ctx.hosts());
     if let Some(ph) = hosts.pod_host(ns, host) {
         let sts = &objects[ph.statefulset];
-        if ctx.memory_of(sts).is_empty() {
+        if ctx.memcached_of(sts).is_empty() {
             return Vec::new();
         }
         return vec![(

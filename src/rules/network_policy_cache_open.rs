@@ -54,10 +54,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if !policies.in_namespace(ns) {
             continue;
         }
-        let memory = ctx.memory_of(obj);
+        let memory = ctx.memcached_of(obj);
         let mut ports: Vec<(i64, String)> = memory
             .iter()
-            .map(|m| &m.mc)
             .filter(|m| m.role == Role::Cache)
             .flat_map(|m| {
                 let name = m.container.name.to_string();

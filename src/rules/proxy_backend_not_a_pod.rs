@@ -106,10 +106,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             }
                         },
                     }
-                    let memory = ctx.memory_of(sts);
+                    let memory = ctx.memcached_of(sts);
                     let caches: Vec<_> = memory
                         .iter()
-                        .map(|m| &m.mc)
                         .filter(|m| m.role == Role::Cache)
                         .collect();
                     if let Ok(port) = b.port.parse::<i64>()

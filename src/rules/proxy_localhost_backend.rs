@@ -29,10 +29,9 @@ Point the backend at the local cache container's port, or add the container.
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (c, f, obj) in super::proxies::manifest_configs(ctx) {
-        let memory = ctx.memory_of(obj);
+        let memory = ctx.memcached_of(obj);
         let caches: Vec<_> = memory
             .iter()
-            .map(|m| &m.mc)
             .filter(|m| m.role == Role::Cache)
             .collect();
         let declared: Vec<(String, i64)> = crate::k8s::containers(obj)

@@ -37,7 +37,9 @@ impl MemcachedContainer<'_> {
 
 /// Every long-running container of the object that runs memcached, parsed.
 pub fn memcached_containers<'a>(obj: &Object<'a>) -> Vec<MemcachedContainer<'a>> {
-    k8s::containers(obj)
+    // Sized to what it holds: a parsed container is large, and a list
+    // grown from nothing has room for four.
+    let mut found: Vec<MemcachedContainer<'a>> = k8s::containers(obj)
         .into_iter()
         .filter(|c| c.long_running())
         .filter_map(|c| {
@@ -68,7 +70,9 @@ pub fn memcached_containers<'a>(obj: &Object<'a>) -> Vec<MemcachedContainer<'a>>
                 launch,
             })
         })
-        .collect()
+        .collect();
+    found.shrink_to_fit();
+    found
 }
 
 /// Is this image memcached (`memcached:1.6.38`, `docker.io/library/memcached@sha256:...`)?
