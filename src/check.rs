@@ -356,6 +356,7 @@ impl Run<'_> {
             if is_suppressed(&by_document, f) {
                 f.suppressed = true;
             }
+            f.shrink_to_fit();
         }
         self.findings.append(&mut findings);
         if count {
@@ -371,7 +372,7 @@ impl Run<'_> {
             self.checked.extend(docs.iter().map(|d| Checked {
                 file: d.file.to_string(),
                 document: Some(d.index),
-                source: d.source.clone(),
+                source: d.source.as_deref().map(str::to_string),
                 line: Some(d.line),
                 object: objects.get(&(d.file.as_ref(), d.index)).cloned(),
             }));

@@ -144,6 +144,17 @@ impl Finding {
         }
     }
 
+    /// Gives back the room its strings were grown with: a message built by
+    /// `format!` holds up to twice its length, and a report of a large
+    /// stream keeps every finding to the end.
+    pub fn shrink_to_fit(&mut self) {
+        self.message.shrink_to_fit();
+        if let Some(help) = &mut self.help {
+            help.shrink_to_fit();
+        }
+        self.location.path.shrink_to_fit();
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> Finding {
         self.help = Some(help.into());
         self

@@ -159,8 +159,9 @@ pub struct Document {
     pub index: usize,
     /// Line of the first content line.
     pub line: u32,
-    /// Template named by helm's `# Source:` comment.
-    pub source: Option<String>,
+    /// Template named by helm's `# Source:` comment (one string shared by
+    /// the documents of a template that follow each other).
+    pub source: Option<Arc<str>>,
     /// The document as JSON, the data Kubernetes reads (`None` when it did not
     /// parse). Objects borrow it.
     pub value: Option<crate::json::Value>,
@@ -226,7 +227,7 @@ impl Document {
         Location {
             file: self.file.to_string(),
             document: Some(self.index),
-            source: self.source.clone(),
+            source: self.source.as_deref().map(str::to_string),
             path: path.to_string(),
             line,
         }
@@ -590,6 +591,9 @@ pub struct Documents<'i> {
     /// No separator has been seen yet.
     first: bool,
     done: bool,
+    /// The last document's template, shared with the next when it names
+    /// the same one.
+    last_source: Option<Arc<str>>,
 }
 
 impl<'i> Documents<'i> {
@@ -604,6 +608,7 @@ impl<'i> Documents<'i> {
             index: 0,
             first: true,
             done: false,
+            last_source: None,
         }
     }
 
@@ -651,7 +656,14 @@ impl Iterator for Documents<'_> {
     fn next(&mut self) -> Option<Document> {
         loop {
             let (chunk, line, index) = self.next_chunk()?;
-            if let Some(doc) = parse_doc(self.input, chunk, line, index, self.keep_trees) {
+            if let Some(doc) = parse_doc(
+                self.input,
+                chunk,
+                line,
+                index,
+                self.keep_trees,
+                &mut self.last_source,
+            ) {
                 return Some(doc);
             }
         }
@@ -664,8 +676,9 @@ fn parse_doc(
     first_line: u32,
     index: usize,
     keep_trees: bool,
+    last_source: &mut Option<Arc<str>>,
 ) -> Option<Document> {
-    let mut source = None;
+    let mut source: Option<Arc<str>> = None;
     let mut content_line = None;
     for (i, line) in chunk.lines().enumerate() {
         let t = line.trim();
@@ -676,7 +689,12 @@ fn parse_doc(
             if source.is_none()
                 && let Some(s) = comment.trim().strip_prefix("Source:")
             {
-                source = Some(s.trim().to_string());
+                let s = s.trim();
+                source = Some(match last_source.as_ref() {
+                    Some(last) if **last == *s => last.clone(),
+                    _ => Arc::from(s),
+                });
+                *last_source = source.clone();
             }
             continue;
         }

@@ -919,8 +919,82 @@ pub struct LineIndex {
     /// The root's line.
     root: u32,
     /// Sorted path hashes, and the line of each.
-    hashes: Vec<u64>,
-    lines: Vec<u32>,
+    entries: Entries,
+}
+
+/// The path hashes and lines of a [`LineIndex`]. An index kept to the end of
+/// a run (see [`LineIndex::retain`]) is stored narrow when it can be without
+/// losing anything: hashes cut to their low 32 bits when no two of its own
+/// collide there, lines as offsets when the document spans fewer than 65,536
+/// lines. Half the bytes a node; a path that is not in the index then finds
+/// a line by chance once in 2^32 / n lookups instead of 2^64 / n.
+#[derive(Debug, Clone, PartialEq)]
+enum Entries {
+    Wide {
+        hashes: Box<[u64]>,
+        lines: Box<[u32]>,
+    },
+    Narrow {
+        hashes: Box<[u32]>,
+        /// Line minus `base`.
+        lines: Box<[u16]>,
+        base: u32,
+    },
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Wide {
+            hashes: Box::new([]),
+            lines: Box::new([]),
+        }
+    }
+}
+
+impl Entries {
+    /// From (hash, line) pairs sorted by hash, without repeated hashes.
+    fn wide(pairs: &[(u64, u32)]) -> Entries {
+        Entries::Wide {
+            hashes: pairs.iter().map(|p| p.0).collect(),
+            lines: pairs.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    /// As [`Entries::wide`], narrow when nothing is lost.
+    fn compact(pairs: &[(u64, u32)]) -> Entries {
+        let base = pairs.iter().map(|p| p.1).min().unwrap_or(0);
+        let spans = pairs.iter().all(|p| p.1 - base <= u32::from(u16::MAX));
+        // Sorted by the full hash, the low halves are not sorted: sort them
+        // again and look for equal neighbours.
+        let mut narrow: Vec<(u32, u16)> = pairs
+            .iter()
+            .map(|&(h, l)| (h as u32, (l - base) as u16))
+            .collect();
+        narrow.sort_unstable_by_key(|p| p.0);
+        let distinct = narrow.windows(2).all(|w| w[0].0 != w[1].0);
+        if !(spans && distinct) {
+            return Entries::wide(pairs);
+        }
+        Entries::Narrow {
+            hashes: narrow.iter().map(|p| p.0).collect(),
+            lines: narrow.iter().map(|p| p.1).collect(),
+            base,
+        }
+    }
+
+    fn get(&self, h: u64) -> Option<u32> {
+        match self {
+            Entries::Wide { hashes, lines } => hashes.binary_search(&h).ok().map(|i| lines[i]),
+            Entries::Narrow {
+                hashes,
+                lines,
+                base,
+            } => hashes
+                .binary_search(&(h as u32))
+                .ok()
+                .map(|i| base + u32::from(lines[i])),
+        }
+    }
 }
 
 /// The keys of path hashes: random per process (drawn from the keys the
@@ -1004,25 +1078,21 @@ impl LineIndex {
         // of one mapping are pushed in order, so a stable sort keeps them in
         // order and the last of equal hashes is the one to keep.
         pairs.sort_by_key(|p| p.0);
-        let mut hashes = Vec::with_capacity(pairs.len());
-        let mut lines: Vec<u32> = Vec::with_capacity(pairs.len());
+        let mut kept: Vec<(u64, u32)> = Vec::with_capacity(pairs.len());
         for (h, l) in pairs {
-            if hashes.last() == Some(&h) {
-                *lines.last_mut().expect("lines follow hashes") = l;
-            } else {
-                hashes.push(h);
-                lines.push(l);
+            match kept.last_mut() {
+                Some(last) if last.0 == h => last.1 = l,
+                _ => kept.push((h, l)),
             }
         }
         LineIndex {
             root: root.line,
-            hashes,
-            lines,
+            entries: Entries::wide(&kept),
         }
     }
 
     fn get(&self, h: u64) -> Option<u32> {
-        self.hashes.binary_search(&h).ok().map(|i| self.lines[i])
+        self.entries.get(h)
     }
 
     /// The index of what is left of the document when its JSON was cut down
@@ -1057,17 +1127,10 @@ impl LineIndex {
         }
         pairs.sort_unstable_by_key(|p| p.0);
         pairs.dedup_by_key(|p| p.0);
-        // Kept to the end of a run: sized to what they hold.
-        let mut hashes = Vec::with_capacity(pairs.len());
-        let mut lines = Vec::with_capacity(pairs.len());
-        for (h, l) in pairs {
-            hashes.push(h);
-            lines.push(l);
-        }
+        // Kept to the end of a run: as small as it can be.
         LineIndex {
             root: self.root,
-            hashes,
-            lines,
+            entries: Entries::compact(&pairs),
         }
     }
 
@@ -1381,5 +1444,33 @@ mod tests {
         // A key given twice: the last one, as Kubernetes reads it.
         assert_eq!(index.line_of("/a"), 22);
         assert_eq!(index.line_of("/list/0/k"), 19);
+        // Kept whole, the index is stored narrow and answers the same.
+        let kept = index.retain(&root.to_json());
+        assert!(matches!(kept.entries, Entries::Narrow { .. }));
+        for p in pointers {
+            assert_eq!(kept.line_of(p), root.line_of(p), "pointer {p:?}");
+        }
+    }
+
+    #[test]
+    fn narrow_entries_only_when_nothing_is_lost() {
+        // Low halves apart, lines close: narrow, same answers.
+        let pairs = [(1u64 << 40 | 7, 100), (3u64 << 40 | 9, 65_635)];
+        let narrow = Entries::compact(&pairs);
+        assert!(matches!(narrow, Entries::Narrow { base: 100, .. }));
+        for (h, l) in pairs {
+            assert_eq!(narrow.get(h), Some(l));
+        }
+        assert_eq!(narrow.get(5), None);
+        // Two hashes equal in their low 32 bits: kept wide.
+        let colliding = [(1u64 << 40 | 7, 1), (3u64 << 40 | 7, 2)];
+        let wide = Entries::compact(&colliding);
+        assert!(matches!(wide, Entries::Wide { .. }));
+        assert_eq!(wide.get(1u64 << 40 | 7), Some(1));
+        assert_eq!(wide.get(3u64 << 40 | 7), Some(2));
+        // Lines 65,536 apart: kept wide.
+        let far = [(1, 1), (2, 65_537)];
+        assert!(matches!(Entries::compact(&far), Entries::Wide { .. }));
+        assert_eq!(Entries::compact(&far).get(2), Some(65_537));
     }
 }

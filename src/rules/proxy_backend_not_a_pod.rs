@@ -107,10 +107,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         },
                     }
                     let memory = ctx.memcached_of(sts);
-                    let caches: Vec<_> = memory
-                        .iter()
-                        .filter(|m| m.role == Role::Cache)
-                        .collect();
+                    let caches: Vec<_> = memory.iter().filter(|m| m.role == Role::Cache).collect();
                     if let Ok(port) = b.port.parse::<i64>()
                         && !caches.is_empty()
                         && !caches.iter().any(|m| m.args.port.value == port)

@@ -30,10 +30,7 @@ Point the backend at the local cache container's port, or add the container.
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for (c, f, obj) in super::proxies::manifest_configs(ctx) {
         let memory = ctx.memcached_of(obj);
-        let caches: Vec<_> = memory
-            .iter()
-            .filter(|m| m.role == Role::Cache)
-            .collect();
+        let caches: Vec<_> = memory.iter().filter(|m| m.role == Role::Cache).collect();
         let declared: Vec<(String, i64)> = crate::k8s::containers(obj)
             .iter()
             .filter(|k| k.long_running() && k.name != f.container_name)
