@@ -1,9 +1,10 @@
 //! The JSON of a document, as the rules read it.
 //!
-//! A compact value: a map is one sorted boxed slice of (key, value) pairs,
-//! found by binary search; a list is a boxed slice; a string a shared `str`
-//! (what `check` keeps holds each text once: [`Strings`]).
-//! A value takes 24 bytes and a map entry 40, where `serde_json`'s
+//! A compact value: a map is one sorted array of (key, value) pairs, found
+//! by binary search; a list is one array; a string a shared `str` (what
+//! `check` keeps holds each text once: [`Strings`]). Each is one pointer,
+//! with the length in the allocation, and a number is held inline, so a
+//! value takes 16 bytes and a map entry 24, where `serde_json`'s
 //! order-keeping map takes 112 bytes an entry in two allocations and hashes
 //! every key it looks up. `mclint check` holds what the rules over the whole
 //! set read of every object until the end of a run (see `crate::residue`),
@@ -18,15 +19,162 @@ use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
-pub use serde_json::Number;
+/// A JSON number: an integer (as `serde_json` keeps one: unsigned when it
+/// is not negative) or a finite float. Eight bytes and a tag, so that a
+/// [`Value`] takes 16 bytes where `serde_json::Number` alone takes 16.
+#[derive(Clone, Copy, PartialEq)]
+pub struct Number(N);
 
-/// A string of a value or a map key. Copies share their text: what
-/// `check` keeps of thousands of objects holds each key and each repeated
-/// value once ([`Strings`]).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Str(Arc<str>);
+#[derive(Clone, Copy, PartialEq)]
+enum N {
+    PosInt(u64),
+    NegInt(i64),
+    Float(f64),
+}
+
+impl Number {
+    /// A number of a finite float (`None` for NaN and the infinities, which
+    /// JSON has no way to write).
+    pub fn from_f64(f: f64) -> Option<Number> {
+        f.is_finite().then_some(Number(N::Float(f)))
+    }
+
+    pub fn is_i64(&self) -> bool {
+        match self.0 {
+            N::PosInt(u) => i64::try_from(u).is_ok(),
+            N::NegInt(_) => true,
+            N::Float(_) => false,
+        }
+    }
+
+    pub fn is_u64(&self) -> bool {
+        matches!(self.0, N::PosInt(_))
+    }
+
+    pub fn is_f64(&self) -> bool {
+        matches!(self.0, N::Float(_))
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.0 {
+            N::PosInt(u) => i64::try_from(u).ok(),
+            N::NegInt(i) => Some(i),
+            N::Float(_) => None,
+        }
+    }
+
+    pub fn as_u64(&self) -> Option<u64> {
+        match self.0 {
+            N::PosInt(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        Some(match self.0 {
+            N::PosInt(u) => u as f64,
+            N::NegInt(i) => i as f64,
+            N::Float(f) => f,
+        })
+    }
+
+    /// As `serde_json` holds it.
+    pub fn to_serde(self) -> serde_json::Number {
+        match self.0 {
+            N::PosInt(u) => u.into(),
+            N::NegInt(i) => i.into(),
+            N::Float(f) => serde_json::Number::from_f64(f).expect("finite by construction"),
+        }
+    }
+}
+
+impl From<i64> for Number {
+    fn from(i: i64) -> Number {
+        match u64::try_from(i) {
+            Ok(u) => Number(N::PosInt(u)),
+            Err(_) => Number(N::NegInt(i)),
+        }
+    }
+}
+
+impl From<u64> for Number {
+    fn from(u: u64) -> Number {
+        Number(N::PosInt(u))
+    }
+}
+
+impl From<&serde_json::Number> for Number {
+    fn from(n: &serde_json::Number) -> Number {
+        if let Some(u) = n.as_u64() {
+            Number(N::PosInt(u))
+        } else if let Some(i) = n.as_i64() {
+            Number(N::NegInt(i))
+        } else {
+            // A serde_json number is an integer or a finite float.
+            Number(N::Float(n.as_f64().unwrap_or(0.0)))
+        }
+    }
+}
+
+impl PartialEq<serde_json::Number> for Number {
+    fn eq(&self, other: &serde_json::Number) -> bool {
+        *self == Number::from(other)
+    }
+}
+
+/// As `serde_json` writes it.
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.to_serde(), f)
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl serde::Serialize for Number {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_serde().serialize(s)
+    }
+}
+
+/// A string of a value or a map key: one pointer to its text, which
+/// copies share (what `check` keeps of thousands of objects holds each key
+/// and each repeated value once: [`Strings`]). The text and its length live
+/// in one allocation, behind a pointer of 8 bytes where `Arc<str>` takes 16.
+#[derive(Clone)]
+pub struct Str(triomphe::ThinArc<(), u8>);
+
+impl PartialEq for Str {
+    fn eq(&self, other: &Str) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Str {}
+
+impl PartialOrd for Str {
+    fn partial_cmp(&self, other: &Str) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Str {
+    fn cmp(&self, other: &Str) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+/// As `str` hashes, so that a set of `Str` is found by a `&str`.
+impl std::hash::Hash for Str {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
 
 impl Default for Str {
     fn default() -> Str {
@@ -36,98 +184,105 @@ impl Default for Str {
 
 impl Str {
     pub fn as_str(&self) -> &str {
-        &self.0
+        // SAFETY: a `Str` is only ever made from a `&str` (`From<&str>`),
+        // whose bytes are UTF-8, and its bytes are never changed.
+        unsafe { std::str::from_utf8_unchecked(&self.0.slice) }
+    }
+
+    /// Is `other` the same text in the same allocation?
+    fn same(&self, other: &Str) -> bool {
+        std::ptr::eq(self.0.as_ptr(), other.0.as_ptr())
     }
 }
 
 impl Deref for Str {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Str {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Str {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl fmt::Debug for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Display for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        Str(s.into())
+        Str::from(s.as_str())
     }
 }
 
 impl From<&str> for Str {
     fn from(s: &str) -> Str {
-        Str(s.into())
+        Str(triomphe::ThinArc::from_header_and_slice((), s.as_bytes()))
     }
 }
 
 impl From<&String> for Str {
     fn from(s: &String) -> Str {
-        Str(s.as_str().into())
+        Str::from(s.as_str())
     }
 }
 
 impl From<Str> for String {
     fn from(s: Str) -> String {
-        s.0.to_string()
+        s.as_str().to_string()
     }
 }
 
 impl PartialEq<str> for Str {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Str {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Str {
     fn eq(&self, other: &String) -> bool {
-        &*self.0 == other.as_str()
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Str> for str {
     fn eq(&self, other: &Str) -> bool {
-        self == &*other.0
+        self == other.as_str()
     }
 }
 
 impl PartialEq<Str> for &str {
     fn eq(&self, other: &Str) -> bool {
-        *self == &*other.0
+        *self == other.as_str()
     }
 }
 
 impl PartialEq<Str> for String {
     fn eq(&self, other: &Str) -> bool {
-        self.as_str() == &*other.0
+        self.as_str() == other.as_str()
     }
 }
 
@@ -148,7 +303,7 @@ impl Strings {
     fn share(&mut self, s: &mut Str) {
         match self.set.get(s.as_str()) {
             Some(held) => {
-                if !Arc::ptr_eq(&held.0, &s.0) {
+                if !held.same(s) {
                     *s = held.clone();
                 }
             }
@@ -176,9 +331,12 @@ pub enum Value {
     Bool(bool),
     Number(Number),
     String(Str),
-    Array(Box<[Value]>),
+    /// Items behind one pointer (length and room live in the allocation).
+    Array(ThinVec<Value>),
     Object(Map),
 }
+
+pub use thin_vec::ThinVec;
 
 /// Maps of at most this many entries are searched in order.
 const SMALL_MAP: usize = 8;
@@ -186,7 +344,7 @@ const SMALL_MAP: usize = 8;
 /// A JSON object: its entries sorted by key, each key once.
 #[derive(Clone, PartialEq, Default)]
 pub struct Map {
-    entries: Box<[(Str, Value)]>,
+    entries: ThinVec<(Str, Value)>,
 }
 
 impl Map {
@@ -196,7 +354,8 @@ impl Map {
 
     /// A map of `entries` sorted by key; of a key given twice the last
     /// value is kept (as `kubectl` keeps the last of repeated keys).
-    pub fn from_entries(mut entries: Vec<(Str, Value)>) -> Map {
+    pub fn from_entries(entries: impl Into<ThinVec<(Str, Value)>>) -> Map {
+        let mut entries: ThinVec<(Str, Value)> = entries.into();
         // Stable: of equal keys the later stays later, and its value moves
         // into the one entry kept.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -207,9 +366,8 @@ impl Map {
             }
             same
         });
-        Map {
-            entries: entries.into_boxed_slice(),
-        }
+        entries.shrink_to_fit();
+        Map { entries }
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
@@ -281,9 +439,8 @@ impl Map {
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
-                let mut v = std::mem::take(&mut self.entries).into_vec();
-                v.insert(i, (key, value));
-                self.entries = v.into_boxed_slice();
+                self.entries.insert(i, (key, value));
+                self.entries.shrink_to_fit();
                 None
             }
         }
@@ -292,17 +449,15 @@ impl Map {
     /// Removes `key`, answering its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.find(key).ok()?;
-        let mut v = std::mem::take(&mut self.entries).into_vec();
-        let (_, value) = v.remove(i);
-        self.entries = v.into_boxed_slice();
+        let (_, value) = self.entries.remove(i);
+        self.entries.shrink_to_fit();
         Some(value)
     }
 
     /// Keeps the entries `keep` answers true for.
     pub fn retain(&mut self, mut keep: impl FnMut(&Str, &mut Value) -> bool) {
-        let mut v = std::mem::take(&mut self.entries).into_vec();
-        v.retain_mut(|(k, val)| keep(k, val));
-        self.entries = v.into_boxed_slice();
+        self.entries.retain_mut(|(k, val)| keep(k, val));
+        self.entries.shrink_to_fit();
     }
 }
 
@@ -340,15 +495,19 @@ impl<'a> IntoIterator for &'a Map {
 
 impl IntoIterator for Map {
     type Item = (Str, Value);
-    type IntoIter = std::vec::IntoIter<(Str, Value)>;
+    type IntoIter = thin_vec::IntoIter<(Str, Value)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_vec().into_iter()
+        self.entries.into_iter()
     }
 }
 
 impl<K: Into<Str>> FromIterator<(K, Value)> for Map {
     fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Map {
-        Map::from_entries(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
+        Map::from_entries(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v))
+                .collect::<ThinVec<_>>(),
+        )
     }
 }
 
@@ -583,7 +742,7 @@ impl From<&Value> for serde_json::Value {
         match v {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::Number(n) => serde_json::Value::Number(n.to_serde()),
             Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Array(a) => serde_json::Value::Array(a.iter().map(Into::into).collect()),
             Value::Object(m) => serde_json::Value::Object(
@@ -598,7 +757,7 @@ impl From<serde_json::Value> for Value {
         match v {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(b),
-            serde_json::Value::Number(n) => Value::Number(n),
+            serde_json::Value::Number(n) => Value::Number(Number::from(&n)),
             serde_json::Value::String(s) => Value::String(s.into()),
             serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from).collect()),
             serde_json::Value::Object(m) => {
@@ -646,7 +805,7 @@ impl From<Map> for Value {
 
 impl From<Vec<Value>> for Value {
     fn from(a: Vec<Value>) -> Value {
-        Value::Array(a.into_boxed_slice())
+        Value::Array(a.into())
     }
 }
 
@@ -770,8 +929,46 @@ mod tests {
 
     #[test]
     fn a_value_and_an_entry_stay_small() {
-        assert_eq!(std::mem::size_of::<Value>(), 24);
-        assert_eq!(std::mem::size_of::<(Str, Value)>(), 40);
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(std::mem::size_of::<(Str, Value)>(), 24);
+        assert_eq!(std::mem::size_of::<Option<Value>>(), 16);
+    }
+
+    #[test]
+    fn numbers_read_and_print_as_serde_json_numbers() {
+        let samples = serde_json::json!([
+            0,
+            1,
+            -1,
+            80,
+            65536,
+            i64::MAX,
+            i64::MIN,
+            u64::MAX,
+            0.5,
+            -2.5,
+            1e300,
+            3.0
+        ]);
+        for n in samples.as_array().unwrap() {
+            let serde_json::Value::Number(sn) = n else {
+                unreachable!()
+            };
+            let ours = Number::from(sn);
+            assert_eq!(ours.is_i64(), sn.is_i64(), "{sn}");
+            assert_eq!(ours.is_u64(), sn.is_u64(), "{sn}");
+            assert_eq!(ours.is_f64(), sn.is_f64(), "{sn}");
+            assert_eq!(ours.as_i64(), sn.as_i64(), "{sn}");
+            assert_eq!(ours.as_u64(), sn.as_u64(), "{sn}");
+            assert_eq!(ours.as_f64(), sn.as_f64(), "{sn}");
+            assert_eq!(ours.to_string(), sn.to_string());
+            assert_eq!(&ours.to_serde(), sn);
+            assert_eq!(v(n.clone()).to_serde(), *n);
+        }
+        assert_eq!(Number::from(-3i64).as_i64(), Some(-3));
+        assert!(Number::from(7i64).is_u64());
+        assert!(Number::from_f64(f64::NAN).is_none());
+        assert!(Number::from_f64(f64::INFINITY).is_none());
     }
 
     #[test]
@@ -823,14 +1020,11 @@ mod tests {
         else {
             panic!("strings");
         };
-        assert!(Arc::ptr_eq(&x.0, &y.0));
-        assert!(Arc::ptr_eq(
-            &x.0,
-            match &a["name"] {
-                Value::String(s) => &s.0,
-                _ => unreachable!(),
-            }
-        ));
+        assert!(x.same(y));
+        assert!(x.same(match &a["name"] {
+            Value::String(s) => s,
+            _ => unreachable!(),
+        }));
     }
 
     #[test]

@@ -168,7 +168,7 @@ impl Node {
             NodeKind::Null => Value::Null,
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Int(i) => Value::from(*i),
-            NodeKind::Float(f) => serde_json::Number::from_f64(*f)
+            NodeKind::Float(f) => crate::json::Number::from_f64(*f)
                 .map(Value::Number)
                 .unwrap_or_else(|| Value::String(f.to_string().into())),
             NodeKind::Str(s) => Value::String(s.as_str().into()),
@@ -180,7 +180,7 @@ impl Node {
                     entries
                         .iter()
                         .map(|e| (Str::from(e.key.as_str()), e.value.to_json()))
-                        .collect(),
+                        .collect::<crate::json::ThinVec<_>>(),
                 ))
             }
         }
