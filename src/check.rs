@@ -244,12 +244,10 @@ fn check_inputs(
         }
         run.rules(&docs, &[], Scope::Document, true);
         if any_set_rule {
-            residue.extend(docs.into_iter().filter_map(|d| {
-                d.shrink(|kind, value| {
-                    crate::residue::prune(kind, value);
-                    value.share_strings(&mut strings);
-                })
-            }));
+            residue.extend(
+                docs.into_iter()
+                    .filter_map(|d| d.shrink(crate::residue::prune, &mut strings)),
+            );
         }
         if !full {
             break;

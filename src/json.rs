@@ -300,7 +300,7 @@ impl Strings {
     }
 
     /// `s` as a copy of the string of the same text met before.
-    fn share(&mut self, s: &mut Str) {
+    pub fn share(&mut self, s: &mut Str) {
         match self.set.get(s.as_str()) {
             Some(held) => {
                 if !held.same(s) {

@@ -181,10 +181,10 @@ pub struct Document {
 /// The identifying fields of an object, as read from its YAML.
 #[derive(Debug, Clone)]
 struct Head {
-    api_version: String,
-    kind: String,
-    name: String,
-    namespace: Option<String>,
+    api_version: crate::json::Str,
+    kind: crate::json::Str,
+    name: crate::json::Str,
+    namespace: Option<crate::json::Str>,
     /// A typed list kubectl unpacks ([`is_list`]).
     list: bool,
 }
@@ -195,9 +195,23 @@ impl Document {
     /// index keeps only the lines of what is left, and YAML issues (already
     /// reported) go. Only a single object is cut (a list keeps its tree and
     /// everything in it); anything else is `None`.
-    pub fn shrink(mut self, prune: impl FnOnce(&str, &mut crate::json::Value)) -> Option<Document> {
-        let kind = match self.head.as_deref() {
-            Some(Ok(h)) if !h.list => h.kind.clone(),
+    /// What is kept shares its strings with `strings`: the JSON's and the
+    /// object's identity (kind, name...), which are the same texts.
+    pub fn shrink(
+        mut self,
+        prune: impl FnOnce(&str, &mut crate::json::Value),
+        strings: &mut crate::json::Strings,
+    ) -> Option<Document> {
+        let kind = match self.head.as_deref_mut() {
+            Some(Ok(h)) if !h.list => {
+                strings.share(&mut h.api_version);
+                strings.share(&mut h.kind);
+                strings.share(&mut h.name);
+                if let Some(ns) = &mut h.namespace {
+                    strings.share(ns);
+                }
+                h.kind.clone()
+            }
             Some(Ok(_)) => {
                 self.issues = Vec::new();
                 return Some(self);
@@ -206,6 +220,7 @@ impl Document {
         };
         let mut value = self.value.take()?;
         prune(&kind, &mut value);
+        value.share_strings(strings);
         self.lines = self.lines.as_ref().map(|l| l.retain(&value));
         self.value = Some(value);
         self.root = None;
@@ -829,10 +844,10 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 doc,
                 root: Some(node),
                 json,
-                api_version: Cow::Owned(h.api_version),
-                kind: Cow::Owned(h.kind),
-                name: Cow::Owned(h.name),
-                namespace: h.namespace.map(Cow::Owned),
+                api_version: Cow::Owned(h.api_version.into()),
+                kind: Cow::Owned(h.kind.into()),
+                name: Cow::Owned(h.name.into()),
+                namespace: h.namespace.map(|n| Cow::Owned(n.into())),
                 default_namespace: default_namespace(),
                 base: format!("/items/{i}"),
                 memo: Memo::default(),
@@ -859,10 +874,10 @@ fn head_of(root: &Node) -> Result<Head, NotObject> {
     if !matches!(root.kind, NodeKind::Map(_)) {
         return Err(NotObject::NotMapping(root.type_name()));
     }
-    let kind = match root.get("kind") {
+    let kind: crate::json::Str = match root.get("kind") {
         None => return Err(NotObject::MissingKind),
         Some(k) => match k.as_str() {
-            Some(s) => s.to_string(),
+            Some(s) => s.into(),
             None if matches!(k.kind, NodeKind::Null) => return Err(NotObject::MissingKind),
             None => return Err(NotObject::KindNotString(k.type_name())),
         },
@@ -871,17 +886,17 @@ fn head_of(root: &Node) -> Result<Head, NotObject> {
         .get("apiVersion")
         .and_then(Node::as_str)
         .unwrap_or_default()
-        .to_string();
+        .into();
     let meta = root.get("metadata");
     let name = meta
         .and_then(|m| m.get("name"))
         .and_then(Node::as_str)
         .unwrap_or_default()
-        .to_string();
+        .into();
     let namespace = meta
         .and_then(|m| m.get("namespace"))
         .and_then(Node::as_str)
-        .map(str::to_string);
+        .map(crate::json::Str::from);
     let list = kind.ends_with("List")
         && root
             .get("items")
