@@ -4,7 +4,6 @@
 //! configs) and standard input. A stream is split into documents on `---` lines
 //! before parsing, so one broken document does not hide the others.
 
-use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -257,11 +256,12 @@ pub struct Object<'a> {
     /// [`Document::root`]).
     pub root: Option<&'a Node>,
     pub json: &'a crate::json::Value,
-    pub api_version: Cow<'a, str>,
-    pub kind: Cow<'a, str>,
-    pub name: Cow<'a, str>,
+    /// Shared with the document's own identity (8 bytes each).
+    pub api_version: crate::json::Str,
+    pub kind: crate::json::Str,
+    pub name: crate::json::Str,
     /// `metadata.namespace` as written.
-    pub namespace: Option<Cow<'a, str>>,
+    pub namespace: Option<crate::json::Str>,
     /// Where the object lands when it names no namespace: `default`, or the
     /// namespace the rendering is applied to (`mclint check -n NS`, as with
     /// `helm install -n NS` or `kubectl apply -n NS`).
@@ -776,10 +776,10 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
             doc,
             root: doc.root.as_deref(),
             json,
-            api_version: Cow::Borrowed(&h.api_version),
-            kind: Cow::Borrowed(&h.kind),
-            name: Cow::Borrowed(&h.name),
-            namespace: h.namespace.as_deref().map(Cow::Borrowed),
+            api_version: h.api_version.clone(),
+            kind: h.kind.clone(),
+            name: h.name.clone(),
+            namespace: h.namespace.clone(),
             default_namespace: default_namespace(),
             base: String::new(),
             memo: Memo::default(),
@@ -844,10 +844,10 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 doc,
                 root: Some(node),
                 json,
-                api_version: Cow::Owned(h.api_version.into()),
-                kind: Cow::Owned(h.kind.into()),
-                name: Cow::Owned(h.name.into()),
-                namespace: h.namespace.map(|n| Cow::Owned(n.into())),
+                api_version: h.api_version,
+                kind: h.kind,
+                name: h.name,
+                namespace: h.namespace,
                 default_namespace: default_namespace(),
                 base: format!("/items/{i}"),
                 memo: Memo::default(),
