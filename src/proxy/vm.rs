@@ -349,10 +349,18 @@ fn user_frame(lua: &Lua, names: &ChunkNames) -> Option<(usize, u32)> {
                 continue;
             }
             let source = std::ffi::CStr::from_ptr(ar.source).to_bytes();
-            let index = match std::str::from_utf8(source) {
-                Ok(s) => names.index(s),
-                Err(_) => names.index(&String::from_utf8_lossy(source)),
-            };
+            // As `inspect_stack` reads it: a name that is not UTF-8 is
+            // compared in its lossy form.
+            let index = names
+                .0
+                .iter()
+                .position(|n| n.as_bytes() == source)
+                .or_else(|| {
+                    std::str::from_utf8(source)
+                        .is_err()
+                        .then(|| names.index(&String::from_utf8_lossy(source)))
+                        .flatten()
+                });
             let Some(i) = index else { continue };
             if mlua::ffi::lua_getinfo(state, c"l".as_ptr(), &mut ar) == 0 || ar.currentline < 0 {
                 continue;
@@ -416,7 +424,17 @@ struct ConfigVm {
     /// How many entries the globals, the string metatable and each of
     /// [`LIBRARIES`] have (the copies are made at that size).
     sizes: [c_int; 2 + LIBRARIES.len()],
+    /// Chunks this state compiled (name, text, main function), for configs
+    /// that load the same library or config again: a main function is
+    /// immutable, and each run gets new upvalues for everything but `_ENV`,
+    /// which is set to the running config's globals.
+    compiled: RefCell<Vec<(String, String, mlua::Function)>>,
 }
+
+/// At most this many chunks are kept compiled, each of at most
+/// [`COMPILED_TEXT`] bytes.
+const COMPILED_CHUNKS: usize = 8;
+const COMPILED_TEXT: usize = 256 << 10;
 
 use mlua::ffi;
 use std::ffi::c_int;
@@ -455,6 +473,21 @@ unsafe fn count_entries(state: *mut ffi::lua_State, at: c_int) -> c_int {
             n = n.saturating_add(1);
         }
         n
+    }
+}
+
+/// Sets the `_ENV` of `f`, a main chunk (whose only upvalue it is), to
+/// `env`. Closures the chunk made while it ran share that upvalue and see
+/// the change: after a config, a kept chunk's `_ENV` is set to `nil`, so
+/// that no world stays reachable through it.
+fn set_chunk_env(lua: &Lua, f: &mlua::Function, env: Value) -> mlua::Result<()> {
+    // SAFETY: the arguments are the function and the value (stack slots 1
+    // and 2); lua_setupvalue pops the value, the function is dropped.
+    unsafe {
+        lua.exec_raw::<()>((f, env), |state| {
+            ffi::lua_setupvalue(state, 1, 1);
+            ffi::lua_settop(state, 0);
+        })
     }
 }
 
@@ -531,6 +564,7 @@ impl ConfigVm {
             globals,
             string_meta,
             sizes,
+            compiled: RefCell::new(Vec::new()),
         })
     }
 
@@ -592,7 +626,7 @@ impl ConfigVm {
             loaded.raw_set(name, g.raw_get::<Value>(name)?)?;
         }
         lua.set_globals(g.clone())?;
-        self.prelude.set_environment(g.clone())?;
+        set_chunk_env(lua, &self.prelude, Value::Table(g.clone()))?;
         g.raw_get::<LuaTable>("math")?
             .raw_get::<mlua::Function>("randomseed")?
             .call::<()>(())?;
@@ -615,6 +649,12 @@ impl ConfigVm {
         }
         self.lua.remove_hook();
         self.lua.set_memory_limit(0).ok()?;
+        // The kept chunks no longer reach the world of the config that ran.
+        for f in
+            std::iter::once(&self.prelude).chain(self.compiled.borrow().iter().map(|(_, _, f)| f))
+        {
+            set_chunk_env(&self.lua, f, Value::Nil).ok()?;
+        }
         Some(self)
     }
 }
@@ -707,6 +747,7 @@ fn run_in_vm(
         arm_limits(lua, &guard, &names, limits)?;
         let mut failure = run_chunks(
             lua,
+            &vm.compiled,
             raw_xpcall,
             &guard,
             &names,
@@ -1019,8 +1060,10 @@ fn arm_limits(
 /// instruction (so no hook can interrupt it), calls no metamethod of the
 /// error value, and reads the position from the stack rather than from the
 /// message. Returns the first failure.
+#[allow(clippy::too_many_arguments)]
 fn run_chunks<'c>(
     lua: &Lua,
+    compiled: &RefCell<Vec<(String, String, mlua::Function)>>,
     raw_xpcall: &mlua::Function,
     guard: &Rc<Guard>,
     names: &Rc<ChunkNames>,
@@ -1071,11 +1114,25 @@ fn run_chunks<'c>(
 
     let mut failure = None;
     for chunk in chunks {
-        let f = lua
-            .load(chunk.text)
-            .set_name(format!("={}", chunk.name))
-            .set_mode(mlua::chunk::ChunkMode::Text)
-            .into_function();
+        let known = compiled
+            .borrow()
+            .iter()
+            .find(|(n, t, _)| n == chunk.name && t == chunk.text)
+            .map(|(_, _, f)| f.clone());
+        let f = match known {
+            Some(f) => set_chunk_env(lua, &f, Value::Table(lua.globals())).map(|_| f),
+            None => lua
+                .load(chunk.text)
+                .set_name(format!("={}", chunk.name))
+                .set_mode(mlua::chunk::ChunkMode::Text)
+                .into_function()
+                .inspect(|f| {
+                    let mut c = compiled.borrow_mut();
+                    if c.len() < COMPILED_CHUNKS && chunk.text.len() <= COMPILED_TEXT {
+                        c.push((chunk.name.to_string(), chunk.text.to_string(), f.clone()));
+                    }
+                }),
+        };
         let f = match f {
             Ok(f) => f,
             Err(e) => {
@@ -2071,9 +2128,13 @@ pools { main = { backends = { "b:1" } } }
         assert_eq!(f, None, "{:?}", f.as_ref().map(|f| &f.message));
         assert_eq!(made(), before, "the kept state was not used");
         assert_eq!(format!("{alone:?}"), format!("{after:?}"));
+        // Again, each config's chunk compiled once: a compiled chunk runs
+        // in the globals of the config that runs it.
+        let once = "assert(rawget(_G, 'seen') == nil)\nseen = true";
         for _ in 0..3 {
             assert_eq!(run_config(HOSTILE).1, None);
             assert_eq!(run_config(CHECKS).1, None);
+            assert_eq!(run_config(once).1, None);
         }
         // What the hostile config held (3 MiB) is no one's: what fits in a
         // new state fits after it.
