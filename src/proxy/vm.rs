@@ -325,15 +325,47 @@ impl ChunkNames {
 /// The innermost stack frame that runs in a user chunk (config or library):
 /// its chunk index and line. Frames of the prelude, of chunks made by `load`
 /// and of C functions are skipped.
+///
+/// The hook asks this every [`HOOK_STEP`] instructions, so the frames are
+/// read with Lua's C API: a frame's source name is compared where Lua keeps
+/// it instead of being copied out (as `Lua::inspect_stack` does), and the
+/// line is asked only of a user chunk's frame.
 fn user_frame(lua: &Lua, names: &ChunkNames) -> Option<(usize, u32)> {
+    let state = lua.exec_raw_lua(|raw| raw.state());
     for level in 0..256 {
-        let found = lua.inspect_stack(level, |d| {
-            let i = d.source().source.as_deref().and_then(|s| names.index(s))?;
-            let line = d.current_line()?;
-            Some((i, u32::try_from(line).unwrap_or(u32::MAX)))
-        })?;
-        if found.is_some() {
-            return found;
+        // SAFETY: `state` is the running thread of `lua`, which the caller
+        // (a hook or a Rust function Lua called) holds; `ar` is written by
+        // lua_getstack and read only after lua_getinfo filled it, and the
+        // source it points to lives in the frame's function, on the stack
+        // for as long as this loop does not return to Lua.
+        unsafe {
+            let mut ar: mlua::ffi::lua_Debug = std::mem::zeroed();
+            if mlua::ffi::lua_getstack(state, level, &mut ar) == 0
+                || mlua::ffi::lua_getinfo(state, c"S".as_ptr(), &mut ar) == 0
+            {
+                return None;
+            }
+            if ar.source.is_null() {
+                continue;
+            }
+            let source = std::ffi::CStr::from_ptr(ar.source).to_bytes();
+            // As `inspect_stack` reads it: a name that is not UTF-8 is
+            // compared in its lossy form.
+            let index = names
+                .0
+                .iter()
+                .position(|n| n.as_bytes() == source)
+                .or_else(|| {
+                    std::str::from_utf8(source)
+                        .is_err()
+                        .then(|| names.index(&String::from_utf8_lossy(source)))
+                        .flatten()
+                });
+            let Some(i) = index else { continue };
+            if mlua::ffi::lua_getinfo(state, c"l".as_ptr(), &mut ar) == 0 || ar.currentline < 0 {
+                continue;
+            }
+            return Some((i, u32::try_from(ar.currentline).unwrap_or(u32::MAX)));
         }
     }
     None
@@ -372,7 +404,289 @@ fn is_memory_error(v: &Value) -> bool {
     }
 }
 
+/// A sandboxed Lua state with the prelude loaded, kept between the configs
+/// a thread runs: making a state and loading the prelude's bytecode is most
+/// of what a small config costs. Each config still starts from a world of its
+/// own ([`ConfigVm::fresh_world`]): new globals, new library tables, a new
+/// string metatable, the prelude run again into them and the random
+/// generator reseeded. Nothing a config can reach is shared with the next
+/// one: the pristine tables below are never handed to Lua code, functions
+/// cannot be changed without the debug library (not loaded), finalizers are
+/// refused, and a run that failed or ended big is not kept.
+struct ConfigVm {
+    lua: Lua,
+    raw_xpcall: mlua::Function,
+    prelude: mlua::Function,
+    /// The globals as the sandbox made them (libraries included).
+    globals: LuaTable,
+    /// The string metatable as the string library made it.
+    string_meta: LuaTable,
+    /// How many entries the globals, the string metatable and each of
+    /// [`LIBRARIES`] have (the copies are made at that size).
+    sizes: [c_int; 2 + LIBRARIES.len()],
+    /// Chunks this state compiled (name, text, main function), for configs
+    /// that load the same library or config again: a main function is
+    /// immutable, and each run gets new upvalues for everything but `_ENV`,
+    /// which is set to the running config's globals.
+    compiled: RefCell<Vec<(String, String, mlua::Function)>>,
+}
+
+/// At most this many chunks are kept compiled, each of at most
+/// [`COMPILED_TEXT`] bytes.
+const COMPILED_CHUNKS: usize = 8;
+const COMPILED_TEXT: usize = 256 << 10;
+
+use mlua::ffi;
+use std::ffi::c_int;
+
+/// Leaves on the stack a new table of `size` entries holding the entries of
+/// the table at `from`.
+///
+/// # Safety
+/// `from` is a table on the stack of `state`, which has room for 4 values;
+/// called where Lua errors are caught (`Lua::exec_raw`).
+unsafe fn copy_table(state: *mut ffi::lua_State, from: c_int, size: c_int) {
+    unsafe {
+        let from = ffi::lua_absindex(state, from);
+        ffi::lua_createtable(state, 0, size);
+        let to = ffi::lua_gettop(state);
+        ffi::lua_pushnil(state);
+        while ffi::lua_next(state, from) != 0 {
+            ffi::lua_pushvalue(state, -2);
+            ffi::lua_insert(state, -2);
+            ffi::lua_rawset(state, to);
+        }
+    }
+}
+
+/// The entries of the table at `at`.
+///
+/// # Safety
+/// As for [`copy_table`].
+unsafe fn count_entries(state: *mut ffi::lua_State, at: c_int) -> c_int {
+    unsafe {
+        let at = ffi::lua_absindex(state, at);
+        let mut n: c_int = 0;
+        ffi::lua_pushnil(state);
+        while ffi::lua_next(state, at) != 0 {
+            ffi::lua_pop(state, 1);
+            n = n.saturating_add(1);
+        }
+        n
+    }
+}
+
+/// Sets the `_ENV` of `f`, a main chunk (whose only upvalue it is), to
+/// `env`. Closures the chunk made while it ran share that upvalue and see
+/// the change: after a config, a kept chunk's `_ENV` is set to `nil`, so
+/// that no world stays reachable through it.
+fn set_chunk_env(lua: &Lua, f: &mlua::Function, env: Value) -> mlua::Result<()> {
+    // SAFETY: the arguments are the function and the value (stack slots 1
+    // and 2); lua_setupvalue pops the value, the function is dropped.
+    unsafe {
+        lua.exec_raw::<()>((f, env), |state| {
+            ffi::lua_setupvalue(state, 1, 1);
+            ffi::lua_settop(state, 0);
+        })
+    }
+}
+
+/// Which of [`LIBRARIES`] the value at `at` (a table's key) names.
+///
+/// # Safety
+/// `at` is a valid index of the stack of `state`.
+unsafe fn library_named(state: *mut ffi::lua_State, at: c_int) -> Option<usize> {
+    unsafe {
+        if ffi::lua_type(state, at) != ffi::LUA_TSTRING {
+            return None;
+        }
+        let mut len = 0usize;
+        let p = ffi::lua_tolstring(state, at, &mut len);
+        let name = std::slice::from_raw_parts(p.cast::<u8>(), len);
+        LIBRARIES.iter().position(|l| l.as_bytes() == name)
+    }
+}
+
+/// The standard libraries a config sees as tables of the globals (copied
+/// for each config; `os` is made for each config from its environment).
+const LIBRARIES: [&str; 4] = ["string", "table", "math", "utf8"];
+
+/// Memory a state may hold after a run and still be kept for the next one
+/// (a state holding more is closed, its memory freed).
+const KEEP_MEMORY: usize = 4 << 20;
+
+thread_local! {
+    static CONFIG_VM: RefCell<Option<ConfigVm>> = const { RefCell::new(None) };
+    /// States made for configs on this thread (tests check the reuse).
+    static CONFIG_VMS_MADE: Cell<u64> = const { Cell::new(0) };
+}
+
+impl ConfigVm {
+    fn new() -> mlua::Result<ConfigVm> {
+        let (lua, raw_xpcall) = sandboxed_state(&None)?;
+        let prelude = prelude_chunk(&lua)?;
+        let globals = lua.globals();
+        let string_meta = lua
+            .type_metatable::<mlua::LuaString>()
+            .ok_or_else(|| mlua::Error::runtime("the string library set no metatable"))?;
+        let mut sizes = [0; 2 + LIBRARIES.len()];
+        // SAFETY: the arguments are the two tables (stack slots 1 and 2);
+        // each count pops what it pushed.
+        let counted: mlua::MultiValue = unsafe {
+            lua.exec_raw((&globals, &string_meta), |state| {
+                let mut n = [0; 2 + LIBRARIES.len()];
+                n[0] = count_entries(state, 1);
+                n[1] = count_entries(state, 2);
+                for (i, name) in LIBRARIES.iter().enumerate() {
+                    ffi::lua_pushlstring(state, name.as_ptr().cast(), name.len());
+                    if ffi::lua_rawget(state, 1) == ffi::LUA_TTABLE {
+                        n[2 + i] = count_entries(state, -1);
+                    }
+                    ffi::lua_pop(state, 1);
+                }
+                ffi::lua_settop(state, 0);
+                for k in n {
+                    ffi::lua_pushinteger(state, ffi::lua_Integer::from(k));
+                }
+            })
+        }?;
+        for (slot, v) in sizes.iter_mut().zip(counted) {
+            *slot = v
+                .as_integer()
+                .and_then(|k| c_int::try_from(k).ok())
+                .unwrap_or(0);
+        }
+        CONFIG_VMS_MADE.with(|n| n.set(n.get() + 1));
+        Ok(ConfigVm {
+            lua,
+            raw_xpcall,
+            prelude,
+            globals,
+            string_meta,
+            sizes,
+            compiled: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// New globals for one config, installed where Lua looks for them (the
+    /// registry, which `load` and chunks loaded from Rust read, and the
+    /// loaded-modules table Lua names C functions from in messages): a copy
+    /// of the pristine globals whose library tables are copies too, `_G`
+    /// itself, an `os` over `env_map`, and a new string metatable indexing
+    /// the new `string`. The random generator gets a new seed, as a new
+    /// state would.
+    fn fresh_world(&self, env_map: &Option<BTreeMap<String, String>>) -> mlua::Result<()> {
+        let lua = &self.lua;
+        let sizes = self.sizes;
+        // SAFETY: the arguments are the pristine globals, the pristine string
+        // metatable and the new `os` (stack slots 1, 2, 3); the copies are
+        // made at slots 4 (globals) and 5 (string metatable) and returned in
+        // slots 1 and 2.
+        let (g, meta): (LuaTable, LuaTable) = unsafe {
+            lua.exec_raw(
+                (&self.globals, &self.string_meta, os_table(lua, env_map)?),
+                |state| {
+                    ffi::lua_createtable(state, 0, sizes[0]);
+                    ffi::lua_pushnil(state);
+                    while ffi::lua_next(state, 1) != 0 {
+                        if ffi::lua_type(state, -1) == ffi::LUA_TTABLE {
+                            // `_G` and `os` are set below.
+                            let Some(i) = library_named(state, -2) else {
+                                ffi::lua_pop(state, 1);
+                                continue;
+                            };
+                            copy_table(state, -1, sizes[2 + i]);
+                            ffi::lua_remove(state, -2);
+                        }
+                        ffi::lua_pushvalue(state, -2);
+                        ffi::lua_insert(state, -2);
+                        ffi::lua_rawset(state, 4);
+                    }
+                    ffi::lua_pushstring(state, c"_G".as_ptr());
+                    ffi::lua_pushvalue(state, 4);
+                    ffi::lua_rawset(state, 4);
+                    ffi::lua_pushstring(state, c"os".as_ptr());
+                    ffi::lua_pushvalue(state, 3);
+                    ffi::lua_rawset(state, 4);
+                    copy_table(state, 2, sizes[1]);
+                    ffi::lua_pushstring(state, c"__index".as_ptr());
+                    ffi::lua_pushstring(state, c"string".as_ptr());
+                    ffi::lua_rawget(state, 4);
+                    ffi::lua_rawset(state, 5);
+                    ffi::lua_copy(state, 4, 1);
+                    ffi::lua_copy(state, 5, 2);
+                    ffi::lua_settop(state, 2);
+                },
+            )?
+        };
+        lua.set_type_metatable::<mlua::LuaString>(Some(meta));
+        let loaded: LuaTable = lua.named_registry_value("_LOADED")?;
+        loaded.raw_set("_G", &g)?;
+        for name in LIBRARIES {
+            loaded.raw_set(name, g.raw_get::<Value>(name)?)?;
+        }
+        lua.set_globals(g.clone())?;
+        set_chunk_env(lua, &self.prelude, Value::Table(g.clone()))?;
+        g.raw_get::<LuaTable>("math")?
+            .raw_get::<mlua::Function>("randomseed")?
+            .call::<()>(())?;
+        Ok(())
+    }
+
+    /// Back to what a new state is between runs: no hook, no memory limit,
+    /// the pristine globals, string metatable and loaded modules where Lua
+    /// looks for them (no Lua code runs until the next config's world
+    /// replaces them), and the world of the config that ran collected, its
+    /// memory given back for what runs next. `None` when the state must not
+    /// be kept: the run failed, or the state still holds more than
+    /// [`KEEP_MEMORY`]. The collector runs no Lua code (no finalizer exists).
+    fn keep(self, clean: bool) -> Option<ConfigVm> {
+        if !clean {
+            return None;
+        }
+        let lua = &self.lua;
+        lua.remove_hook();
+        lua.set_memory_limit(0).ok()?;
+        for f in
+            std::iter::once(&self.prelude).chain(self.compiled.borrow().iter().map(|(_, _, f)| f))
+        {
+            set_chunk_env(lua, f, Value::Nil).ok()?;
+        }
+        lua.set_type_metatable::<mlua::LuaString>(Some(self.string_meta.clone()));
+        let loaded: LuaTable = lua.named_registry_value("_LOADED").ok()?;
+        loaded.raw_set("_G", &self.globals).ok()?;
+        for name in LIBRARIES {
+            loaded
+                .raw_set(name, self.globals.raw_get::<Value>(name).ok()?)
+                .ok()?;
+        }
+        lua.set_globals(self.globals.clone()).ok()?;
+        lua.gc_collect().ok()?;
+        (lua.used_memory() <= KEEP_MEMORY).then_some(self)
+    }
+}
+
 fn run_inner(
+    config: Chunk,
+    libs: &[Chunk],
+    env: &EnvSource,
+    limits: Limits,
+    open: &Opener,
+) -> mlua::Result<(Declared, Option<LuaFailure>)> {
+    let vm = match CONFIG_VM.with(|c| c.borrow_mut().take()) {
+        Some(vm) => vm,
+        None => ConfigVm::new()?,
+    };
+    let out = run_in_vm(&vm, config, libs, env, limits, open);
+    let clean = matches!(&out, Ok((_, None)));
+    if let Some(vm) = vm.keep(clean) {
+        CONFIG_VM.with(|c| *c.borrow_mut() = Some(vm));
+    }
+    out
+}
+
+fn run_in_vm(
+    vm: &ConfigVm,
     config: Chunk,
     libs: &[Chunk],
     env: &EnvSource,
@@ -383,7 +697,8 @@ fn run_inner(
         EnvSource::Known(m) => Some(m.clone()),
         EnvSource::Unknown => None,
     };
-    let (lua, raw_xpcall) = sandboxed_state(&env_map)?;
+    vm.fresh_world(&env_map)?;
+    let (lua, raw_xpcall) = (&vm.lua, &vm.raw_xpcall);
     let names = Rc::new(ChunkNames::new(
         libs.iter()
             .map(|c| format!("={}", c.name))
@@ -424,7 +739,8 @@ fn run_inner(
             }
         })?;
         let (finish, metas, state) = load_prelude(
-            &lua,
+            lua,
+            &vm.prelude,
             &names,
             config_index,
             &env_map,
@@ -433,12 +749,13 @@ fn run_inner(
             Some(open_fn),
         )?;
 
-        // The limits hold from here until the VM is gone: through the config, the
-        // copy out, and closing the state.
-        arm_limits(&lua, &guard, &names, limits)?;
+        // The limits hold from here until the state is closed or made ready
+        // for the next config: through the config, the copy out, and closing.
+        arm_limits(lua, &guard, &names, limits)?;
         let mut failure = run_chunks(
-            &lua,
-            &raw_xpcall,
+            lua,
+            &vm.compiled,
+            raw_xpcall,
             &guard,
             &names,
             config_index,
@@ -496,6 +813,12 @@ fn sandboxed_state(
         lua.create_function(|_, _: mlua::MultiValue| Ok(()))?,
     )?;
     let raw_xpcall: mlua::Function = globals.get("xpcall")?;
+    globals.raw_set("os", os_table(&lua, env_map)?)?;
+    Ok((lua, raw_xpcall))
+}
+
+/// `os` as configs see it: `getenv` over the container's literal `env`.
+fn os_table(lua: &Lua, env_map: &Option<BTreeMap<String, String>>) -> mlua::Result<LuaTable> {
     let os = lua.create_table()?;
     let getenv_map = env_map.clone();
     os.raw_set(
@@ -504,8 +827,7 @@ fn sandboxed_state(
             Ok(getenv_map.as_ref().and_then(|m| m.get(&name).cloned()))
         })?,
     )?;
-    globals.raw_set("os", os)?;
-    Ok((lua, raw_xpcall))
+    Ok(os)
 }
 
 /// Runs the prelude (mclint's routelib model) with the functions it needs
@@ -513,8 +835,10 @@ fn sandboxed_state(
 /// and the sandbox's guard. Returns the prelude's finish function, the
 /// metatables that mark routes, cmdmaps and constants, and the state table
 /// the config's declarations land in.
+#[allow(clippy::too_many_arguments)]
 fn load_prelude(
     lua: &Lua,
+    prelude: &mlua::Function,
     names: &Rc<ChunkNames>,
     config_index: usize,
     env_map: &Option<BTreeMap<String, String>>,
@@ -596,8 +920,7 @@ fn load_prelude(
             })
         })?,
     )?;
-    let prelude: mlua::MultiValue =
-        prelude_chunk(lua)?.call((line_fn, env_fn, note_fn, sandbox))?;
+    let prelude: mlua::MultiValue = prelude.call((line_fn, env_fn, note_fn, sandbox))?;
     let mut it = prelude.into_iter();
     let finish = match it.next() {
         Some(Value::Function(f)) => f,
@@ -725,19 +1048,10 @@ fn arm_limits(
     let names = names.clone();
     lua.set_hook(
         HookTriggers::new().every_nth_instruction(HOOK_STEP),
-        move |lua, debug| {
-            // The running function when it is user code, else the
+        move |lua, _| {
+            // The running function (level 0) when it is user code, else the
             // innermost user frame below it (a prelude or C caller).
-            let here = debug
-                .source()
-                .source
-                .as_deref()
-                .and_then(|s| names.index(s))
-                .zip(debug.current_line());
-            let at = match here {
-                Some((i, line)) => Some((i, u32::try_from(line).unwrap_or(u32::MAX))),
-                None => user_frame(lua, &names),
-            };
+            let at = user_frame(lua, &names);
             if at.is_some() {
                 guard.last_at.set(at);
             }
@@ -753,8 +1067,10 @@ fn arm_limits(
 /// instruction (so no hook can interrupt it), calls no metamethod of the
 /// error value, and reads the position from the stack rather than from the
 /// message. Returns the first failure.
+#[allow(clippy::too_many_arguments)]
 fn run_chunks<'c>(
     lua: &Lua,
+    compiled: &RefCell<Vec<(String, String, mlua::Function)>>,
     raw_xpcall: &mlua::Function,
     guard: &Rc<Guard>,
     names: &Rc<ChunkNames>,
@@ -805,11 +1121,25 @@ fn run_chunks<'c>(
 
     let mut failure = None;
     for chunk in chunks {
-        let f = lua
-            .load(chunk.text)
-            .set_name(format!("={}", chunk.name))
-            .set_mode(mlua::chunk::ChunkMode::Text)
-            .into_function();
+        let known = compiled
+            .borrow()
+            .iter()
+            .find(|(n, t, _)| n == chunk.name && t == chunk.text)
+            .map(|(_, _, f)| f.clone());
+        let f = match known {
+            Some(f) => set_chunk_env(lua, &f, Value::Table(lua.globals())).map(|_| f),
+            None => lua
+                .load(chunk.text)
+                .set_name(format!("={}", chunk.name))
+                .set_mode(mlua::chunk::ChunkMode::Text)
+                .into_function()
+                .inspect(|f| {
+                    let mut c = compiled.borrow_mut();
+                    if c.len() < COMPILED_CHUNKS && chunk.text.len() <= COMPILED_TEXT {
+                        c.push((chunk.name.to_string(), chunk.text.to_string(), f.clone()));
+                    }
+                }),
+        };
         let f = match f {
             Ok(f) => f,
             Err(e) => {
@@ -1338,6 +1668,7 @@ fn handler_vm(call: &HandlerCall) -> mlua::Result<HandlerVm> {
     })?;
     load_prelude(
         &lua,
+        &prelude_chunk(&lua)?,
         &names,
         config_index,
         &None,
@@ -1724,6 +2055,120 @@ mod tests {
             let f = failure(text);
             assert!(f.limit && f.message.contains("more work"), "{text}: {f:?}");
         }
+    }
+
+    fn made() -> u64 {
+        CONFIG_VMS_MADE.with(Cell::get)
+    }
+
+    /// Changes everything a config can reach, then succeeds (so that its
+    /// state is kept for the next config), holding 3 MiB.
+    const HOSTILE: &str = r#"
+pools { main = { backends = { "a:1" } } }
+local junk = {}
+for i = 1, 3 do junk[i] = ("x" .. i):rep(1 << 19) end
+hold = junk
+leak = 1
+rawset(_G, "leak_raw", 2)
+load("leak_load = 3")()
+string.rep = nil
+string.leak = 4
+table.insert = error
+math.pi = 3
+utf8.char = nil
+os.getenv = function() return "leaked" end
+os.leak = 5
+setmetatable(_G, { __index = function() return "leaked" end })
+math.randomseed(42)
+local m = getmetatable("")
+m.__add = function() return "leaked" end
+m.leak = 6
+m.__index = setmetatable({ leak = 7 }, { __index = m.__index })
+"#;
+
+    /// Fails unless its world is the one a new state gives.
+    const CHECKS: &str = r#"
+local bad = {}
+local function check(ok, what)
+    if not ok then bad[#bad + 1] = what end
+end
+check(rawget(_G, "leak") == nil and rawget(_G, "leak_raw") == nil, "globals")
+check(rawget(_G, "leak_load") == nil and rawget(_G, "hold") == nil, "globals from load")
+check(leak == nil, "the globals' metatable")
+check(string.rep ~= nil and string.leak == nil, "string")
+check(table.insert ~= error and math.pi > 3.14 and utf8.char ~= nil, "table, math, utf8")
+check(os.getenv("HOME") == nil and os.leak == nil, "os")
+check(("").leak == nil and getmetatable("").__index == string, "the string metatable")
+check(getmetatable("").leak == nil and "10" + 1 == 11, "string metamethods")
+local after = math.random(1 << 50)
+math.randomseed(42)
+check(after ~= math.random(1 << 50), "the random seed")
+check(collectgarbage == nil and require == nil and string.dump == nil, "the sandbox")
+if #bad > 0 then error("left behind: " .. table.concat(bad, ", ")) end
+pools { main = { backends = { "b:1" } } }
+"#;
+
+    #[test]
+    fn a_kept_state_gives_each_config_a_world_of_its_own() {
+        let tight = Limits {
+            memory: 10 << 20,
+            ..Limits::default()
+        };
+        // `rep` builds its result in a buffer, then copies it: 4 MiB take 8.
+        let big = "local big = (\"y\"):rep(4 << 20)";
+        let chunk = |text| Chunk {
+            name: "c.lua",
+            text,
+        };
+        let run_tight = |text| run(chunk(text), &[], &EnvSource::Unknown, tight, &no_files);
+        // Alone, in a new state.
+        CONFIG_VM.with(|c| c.borrow_mut().take());
+        assert_eq!(run_tight(big).1, None);
+        CONFIG_VM.with(|c| c.borrow_mut().take());
+        let (alone, f) = run_tight(CHECKS);
+        assert_eq!(f, None);
+        // After the hostile config, in the state it used: the same.
+        let (d, f) = run_config(HOSTILE);
+        assert_eq!((f, d.pools.len()), (None, 1));
+        let before = made();
+        let (after, f) = run_tight(CHECKS);
+        assert_eq!(f, None, "{:?}", f.as_ref().map(|f| &f.message));
+        assert_eq!(made(), before, "the kept state was not used");
+        assert_eq!(format!("{alone:?}"), format!("{after:?}"));
+        // Again, each config's chunk compiled once: a compiled chunk runs
+        // in the globals of the config that runs it.
+        let once = "assert(rawget(_G, 'seen') == nil)\nseen = true";
+        for _ in 0..3 {
+            assert_eq!(run_config(HOSTILE).1, None);
+            assert_eq!(run_config(CHECKS).1, None);
+            assert_eq!(run_config(once).1, None);
+        }
+        // What the hostile config held (3 MiB) is no one's: what fits in a
+        // new state fits after it.
+        assert_eq!(run_config(HOSTILE).1, None);
+        assert_eq!(run_tight(big).1, None);
+        assert_eq!(made(), before, "a state was made again");
+        // And what does not fit still does not.
+        let f = run_tight("local big = (\"y\"):rep(6 << 20)").1.unwrap();
+        assert!(f.limit && f.message.contains("memory"), "{f:?}");
+    }
+
+    #[test]
+    fn a_state_that_failed_is_not_kept_and_a_kept_one_holds_no_world() {
+        assert_eq!(run_config(CHECKS).1, None);
+        assert!(failure("while true do end").limit);
+        let before = made();
+        assert_eq!(run_config(CHECKS).1, None);
+        assert_eq!(made(), before + 1, "a stopped state was kept");
+        assert!(!failure("error('x')").limit);
+        assert_eq!(run_config(CHECKS).1, None);
+        assert_eq!(made(), before + 2, "a failed state was kept");
+        // What a config's world held is collected before the state is kept.
+        assert_eq!(run_config("big = ('x'):rep(8 << 20)").1, None);
+        let used = CONFIG_VM.with(|c| c.borrow().as_ref().map(|vm| vm.lua.used_memory()));
+        assert!(used.is_some_and(|u| u < 1 << 20), "{used:?}");
+        assert_eq!(run_config(CHECKS).1, None);
+        assert_eq!(made(), before + 2);
     }
 
     #[test]
