@@ -429,6 +429,31 @@ struct ConfigVm {
     /// immutable, and each run gets new upvalues for everything but `_ENV`,
     /// which is set to the running config's globals.
     compiled: RefCell<Vec<(String, String, mlua::Function)>>,
+    /// Memory in use when the state was new, and when it was last made
+    /// ready again ([`ConfigVm::keep`]): what a kept state holds past a new
+    /// one (its compiled chunks) is added to the next config's memory limit,
+    /// so that a config has the same room whatever ran before it on the
+    /// thread.
+    new_used: usize,
+    held: Cell<usize>,
+}
+
+/// A seed for a config's random generator: drawn from the keys the
+/// operating system gave the process, mixed with a count of the runs, so
+/// that configs run one after another on a kept state do not see the same
+/// numbers (Lua's own `randomseed()` mixes the time in seconds with the
+/// state's address, which a kept state shares).
+fn run_seed() -> (ffi::lua_Integer, ffi::lua_Integer) {
+    use std::hash::BuildHasher;
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(std::collections::hash_map::RandomState::new);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (
+        keys.hash_one((run, 0u8)) as ffi::lua_Integer,
+        keys.hash_one((run, 1u8)) as ffi::lua_Integer,
+    )
 }
 
 /// At most this many chunks are kept compiled, each of at most
@@ -557,6 +582,7 @@ impl ConfigVm {
                 .unwrap_or(0);
         }
         CONFIG_VMS_MADE.with(|n| n.set(n.get() + 1));
+        let new_used = lua.used_memory();
         Ok(ConfigVm {
             lua,
             raw_xpcall,
@@ -565,6 +591,8 @@ impl ConfigVm {
             string_meta,
             sizes,
             compiled: RefCell::new(Vec::new()),
+            new_used,
+            held: Cell::new(new_used),
         })
     }
 
@@ -629,7 +657,7 @@ impl ConfigVm {
         set_chunk_env(lua, &self.prelude, Value::Table(g.clone()))?;
         g.raw_get::<LuaTable>("math")?
             .raw_get::<mlua::Function>("randomseed")?
-            .call::<()>(())?;
+            .call::<()>(run_seed())?;
         Ok(())
     }
 
@@ -662,6 +690,7 @@ impl ConfigVm {
         }
         lua.set_globals(self.globals.clone()).ok()?;
         lua.gc_collect().ok()?;
+        self.held.set(lua.used_memory());
         (lua.used_memory() <= KEEP_MEMORY).then_some(self)
     }
 }
@@ -751,7 +780,13 @@ fn run_in_vm(
 
         // The limits hold from here until the state is closed or made ready
         // for the next config: through the config, the copy out, and closing.
-        arm_limits(lua, &guard, &names, limits)?;
+        let room = Limits {
+            memory: limits
+                .memory
+                .saturating_add(vm.held.get().saturating_sub(vm.new_used)),
+            ..limits
+        };
+        arm_limits(lua, &guard, &names, room)?;
         let mut failure = run_chunks(
             lua,
             &vm.compiled,
@@ -2151,6 +2186,18 @@ pools { main = { backends = { "b:1" } } }
         // And what does not fit still does not.
         let f = run_tight("local big = (\"y\"):rep(6 << 20)").1.unwrap();
         assert!(f.limit && f.message.contains("memory"), "{f:?}");
+    }
+
+    #[test]
+    fn configs_run_one_after_another_on_a_kept_state_draw_other_numbers() {
+        let draw = "pools { main = { backends = { tostring(math.random(1 << 50)) .. \":1\" } } }";
+        let (first, f) = run_config(draw);
+        assert_eq!(f, None);
+        let before = made();
+        let (second, f) = run_config(draw);
+        assert_eq!(f, None);
+        assert_eq!(made(), before, "the kept state was not used");
+        assert_ne!(format!("{first:?}"), format!("{second:?}"));
     }
 
     #[test]
