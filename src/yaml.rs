@@ -963,7 +963,9 @@ impl Entries {
     /// As [`Entries::wide`], narrow when nothing is lost.
     fn compact(pairs: &[(u64, u32)]) -> Entries {
         let base = pairs.iter().map(|p| p.1).min().unwrap_or(0);
-        let spans = pairs.iter().all(|p| p.1 - base <= u32::from(u16::MAX));
+        if pairs.iter().any(|p| p.1 - base > u32::from(u16::MAX)) {
+            return Entries::wide(pairs);
+        }
         // Sorted by the full hash, the low halves are not sorted: sort them
         // again and look for equal neighbours.
         let mut narrow: Vec<(u32, u16)> = pairs
@@ -971,8 +973,7 @@ impl Entries {
             .map(|&(h, l)| (h as u32, (l - base) as u16))
             .collect();
         narrow.sort_unstable_by_key(|p| p.0);
-        let distinct = narrow.windows(2).all(|w| w[0].0 != w[1].0);
-        if !(spans && distinct) {
+        if narrow.windows(2).any(|w| w[0].0 == w[1].0) {
             return Entries::wide(pairs);
         }
         Entries::Narrow {
@@ -1078,16 +1079,16 @@ impl LineIndex {
         // of one mapping are pushed in order, so a stable sort keeps them in
         // order and the last of equal hashes is the one to keep.
         pairs.sort_by_key(|p| p.0);
-        let mut kept: Vec<(u64, u32)> = Vec::with_capacity(pairs.len());
-        for (h, l) in pairs {
-            match kept.last_mut() {
-                Some(last) if last.0 == h => last.1 = l,
-                _ => kept.push((h, l)),
+        pairs.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 = later.1;
             }
-        }
+            same
+        });
         LineIndex {
             root: root.line,
-            entries: Entries::wide(&kept),
+            entries: Entries::wide(&pairs),
         }
     }
 

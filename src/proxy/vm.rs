@@ -647,18 +647,27 @@ impl ConfigVm {
                 },
             )?
         };
-        lua.set_type_metatable::<mlua::LuaString>(Some(meta));
-        let loaded: LuaTable = lua.named_registry_value("_LOADED")?;
-        loaded.raw_set("_G", &g)?;
-        for name in LIBRARIES {
-            loaded.raw_set(name, g.raw_get::<Value>(name)?)?;
-        }
-        lua.set_globals(g.clone())?;
+        self.install(&g, meta)?;
         set_chunk_env(lua, &self.prelude, Value::Table(g.clone()))?;
         g.raw_get::<LuaTable>("math")?
             .raw_get::<mlua::Function>("randomseed")?
             .call::<()>(run_seed())?;
         Ok(())
+    }
+
+    /// Puts globals `g` (with their libraries) and string metatable `meta`
+    /// where Lua looks for them: the registry's globals, which `load` and
+    /// chunks loaded from Rust read, and the loaded-modules table Lua names
+    /// C functions from in messages.
+    fn install(&self, g: &LuaTable, meta: LuaTable) -> mlua::Result<()> {
+        let lua = &self.lua;
+        lua.set_type_metatable::<mlua::LuaString>(Some(meta));
+        let loaded: LuaTable = lua.named_registry_value("_LOADED")?;
+        loaded.raw_set("_G", g)?;
+        for name in LIBRARIES {
+            loaded.raw_set(name, g.raw_get::<Value>(name)?)?;
+        }
+        lua.set_globals(g.clone())
     }
 
     /// Back to what a new state is between runs: no hook, no memory limit,
@@ -680,15 +689,7 @@ impl ConfigVm {
         {
             set_chunk_env(lua, f, Value::Nil).ok()?;
         }
-        lua.set_type_metatable::<mlua::LuaString>(Some(self.string_meta.clone()));
-        let loaded: LuaTable = lua.named_registry_value("_LOADED").ok()?;
-        loaded.raw_set("_G", &self.globals).ok()?;
-        for name in LIBRARIES {
-            loaded
-                .raw_set(name, self.globals.raw_get::<Value>(name).ok()?)
-                .ok()?;
-        }
-        lua.set_globals(self.globals.clone()).ok()?;
+        self.install(&self.globals, self.string_meta.clone()).ok()?;
         lua.gc_collect().ok()?;
         self.held.set(lua.used_memory());
         (lua.used_memory() <= KEEP_MEMORY).then_some(self)
