@@ -334,7 +334,7 @@ impl Run<'_> {
         let named: std::collections::HashSet<(&str, usize)> = findings
             .iter()
             .filter(|f| f.object.is_some())
-            .filter_map(|f| Some((f.location.file.as_str(), f.location.document?)))
+            .filter_map(|f| Some((&*f.location.file, f.location.document?)))
             .collect();
         let by_document: HashMap<(&str, usize), Vec<&crate::manifest::Object>> = if named.is_empty()
         {
@@ -402,7 +402,7 @@ fn is_suppressed(
         return false;
     };
     by_document
-        .get(&(f.location.file.as_str(), document))
+        .get(&(&*f.location.file, document))
         .into_iter()
         .flatten()
         .any(|o| {

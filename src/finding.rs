@@ -1,6 +1,10 @@
 //! Findings are data: rules create them, `report/` writers print them.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
+
+use crate::json::Str;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,14 +39,15 @@ impl std::fmt::Display for Severity {
     }
 }
 
-/// The Kubernetes object a finding is about.
+/// The Kubernetes object a finding is about: the object's own strings,
+/// shared (a large stream's findings copy none).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 pub struct ObjectRef {
     #[serde(rename = "apiVersion")]
-    pub api_version: Option<String>,
-    pub kind: Option<String>,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
+    pub api_version: Option<Str>,
+    pub kind: Option<Str>,
+    pub namespace: Option<Str>,
+    pub name: Option<Str>,
 }
 
 impl std::fmt::Display for ObjectRef {
@@ -60,12 +65,13 @@ impl std::fmt::Display for ObjectRef {
 /// produced it (helm's `# Source:` line) and the field.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Location {
-    /// The input file as given (`<stdin>` for standard input).
-    pub file: String,
+    /// The input file as given (`<stdin>` for standard input), shared with
+    /// the document's (a large stream's findings hold it once).
+    pub file: std::sync::Arc<str>,
     /// 0-based index of the document in its file.
     pub document: Option<usize>,
-    /// The template named by helm's `# Source:` comment.
-    pub source: Option<String>,
+    /// The template named by helm's `# Source:` comment (shared likewise).
+    pub source: Option<std::sync::Arc<str>>,
     /// JSON pointer into the object (`/spec/template/spec/containers/0/resources`).
     pub path: String,
     /// 1-based line in `file`.
@@ -121,10 +127,12 @@ pub struct Finding {
     pub message: String,
     pub object: Option<ObjectRef>,
     pub location: Location,
-    /// How to fix it.
-    pub help: Option<String>,
-    /// The template line, once mapped (`crate::template_lines::enrich`).
-    pub template: Option<TemplateLine>,
+    /// How to fix it: a rule's own text is borrowed, not copied into each
+    /// finding.
+    pub help: Option<Cow<'static, str>>,
+    /// The template line, once mapped (`crate::template_lines::enrich`):
+    /// boxed, as most findings have none.
+    pub template: Option<Box<TemplateLine>>,
     /// Set when an annotation or config suppressed this finding; suppressed findings
     /// are counted, not shown.
     pub suppressed: bool,
@@ -149,13 +157,13 @@ impl Finding {
     /// stream keeps every finding to the end.
     pub fn shrink_to_fit(&mut self) {
         self.message.shrink_to_fit();
-        if let Some(help) = &mut self.help {
+        if let Some(Cow::Owned(help)) = &mut self.help {
             help.shrink_to_fit();
         }
         self.location.path.shrink_to_fit();
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Finding {
+    pub fn with_help(mut self, help: impl Into<Cow<'static, str>>) -> Finding {
         self.help = Some(help.into());
         self
     }
@@ -165,13 +173,13 @@ impl Finding {
         self.location
             .source
             .as_deref()
-            .unwrap_or(self.location.file.as_str())
+            .unwrap_or(&self.location.file)
     }
 
     /// Sort key: file, document, line, rule.
     pub fn sort_key(&self) -> (&str, Option<usize>, Option<u32>, &str, &str) {
         (
-            self.location.file.as_str(),
+            &self.location.file,
             self.location.document,
             self.location.line,
             self.rule,

@@ -239,9 +239,9 @@ impl Document {
             None => self.error.as_ref().map(|e| e.line).or(Some(self.line)),
         };
         Location {
-            file: self.file.to_string(),
+            file: self.file.clone(),
             document: Some(self.index),
-            source: self.source.as_deref().map(str::to_string),
+            source: self.source.clone(),
             path: path.to_string(),
             line,
         }
@@ -292,10 +292,10 @@ pub struct Memo<'a> {
 impl Object<'_> {
     pub fn reference(&self) -> ObjectRef {
         ObjectRef {
-            api_version: Some(self.api_version.to_string()).filter(|s| !s.is_empty()),
-            kind: Some(self.kind.to_string()),
-            namespace: self.namespace.as_deref().map(str::to_string),
-            name: Some(self.name.to_string()).filter(|s| !s.is_empty()),
+            api_version: Some(self.api_version.clone()).filter(|s| !s.is_empty()),
+            kind: Some(self.kind.clone()),
+            namespace: self.namespace.clone(),
+            name: Some(self.name.clone()).filter(|s| !s.is_empty()),
         }
     }
 

@@ -60,7 +60,7 @@ pub fn enrich(findings: &mut [Finding], inputs: &[Input], chart_dir: Option<&str
     let lines = resolve(findings, inputs, chart_dir, cwd);
     for f in findings {
         if let Some(m) = lines.get(f) {
-            f.template = Some(m.clone());
+            f.template = Some(Box::new(m.clone()));
         }
     }
 }

@@ -91,14 +91,14 @@ pub fn run(req: &ValuesRequest, stdin: &mut dyn std::io::Read) -> Result<Report,
             let (file, line) = origin(&files, &pointer);
             let mut f = Finding::new(SCHEMA, Severity::Error, message);
             f.location = Location {
-                file,
+                file: file.into(),
                 line,
                 path: pointer,
                 ..Location::default()
             };
             f.help = Some(match suggestion {
-                Some(s) => format!("Rename the key to `{s}`."),
-                None => "Change the value to what the chart's values.schema.json allows; `helm install` and `helm template` refuse these values.".to_string(),
+                Some(s) => format!("Rename the key to `{s}`.").into(),
+                None => "Change the value to what the chart's values.schema.json allows; `helm install` and `helm template` refuse these values.".into(),
             });
             report.findings.push(f);
         }
@@ -119,12 +119,12 @@ pub fn run(req: &ValuesRequest, stdin: &mut dyn std::io::Read) -> Result<Report,
             ),
         );
         f.location = Location {
-            file,
+            file: file.into(),
             line,
             path: pointer,
             ..Location::default()
         };
-        f.help = Some(format!("Use `{}` instead.", shown(&instead)));
+        f.help = Some(format!("Use `{}` instead.", shown(&instead)).into());
         report.findings.push(f);
     }
     report
@@ -228,7 +228,7 @@ fn read_values(
         return Ok(ValuesFile { name, root: None });
     };
     let at = |line: Option<u32>, path: String| Location {
-        file: name.clone(),
+        file: name.as_str().into(),
         line,
         path,
         ..Location::default()

@@ -18,11 +18,11 @@ fn object(kind: &str, ns: Option<&str>, name: &str) -> ObjectRef {
             } else {
                 "v1"
             }
-            .to_string(),
+            .into(),
         ),
-        kind: Some(kind.to_string()),
-        namespace: ns.map(str::to_string),
-        name: Some(name.to_string()),
+        kind: Some(kind.into()),
+        namespace: ns.map(Into::into),
+        name: Some(name.into()),
     }
 }
 
@@ -35,12 +35,12 @@ fn finding(
 ) -> Finding {
     let mut f = Finding::new(rule, severity, message);
     f.object = obj;
-    f.location.file = file.to_string();
+    f.location.file = file.into();
     f.location.document = document;
-    f.location.source = source.map(str::to_string);
+    f.location.source = source.map(Into::into);
     f.location.path = path.to_string();
     f.location.line = line;
-    f.help = mclint::rules::find(rule).map(|r| r.fix.to_string());
+    f.help = mclint::rules::find(rule).map(|r| r.fix.into());
     f
 }
 
@@ -198,13 +198,15 @@ fn render(format: Format, style: &TextStyle) -> String {
 fn mapped_report() -> Report {
     let mut report = report();
     let lines = &mut report.findings;
-    let mapped = |file: &str, line, end_line, how, via: Option<(&str, u32)>| Mapped {
-        file: file.to_string(),
-        line,
-        end_line,
-        how,
-        via: via.map(|(f, l)| (f.to_string(), l)),
-        looked_in: Some("charts/distributed-memcached".into()),
+    let mapped = |file: &str, line, end_line, how, via: Option<(&str, u32)>| {
+        Box::new(Mapped {
+            file: file.to_string(),
+            line,
+            end_line,
+            how,
+            via: via.map(|(f, l)| (f.to_string(), l)),
+            looked_in: Some("charts/distributed-memcached".into()),
+        })
     };
     lines[0].template = Some(mapped(
         "templates/cache-service.yaml",

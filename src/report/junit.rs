@@ -111,9 +111,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             Some((_, case)) => case.findings.push(f),
             None => {
                 let mut case = case_for(&Checked {
-                    file: f.location.file.clone(),
+                    file: f.location.file.to_string(),
                     document: f.location.document,
-                    source: f.location.source.clone(),
+                    source: f.location.source.as_deref().map(str::to_string),
                     line: f.location.line,
                     object: f.object.clone(),
                 });

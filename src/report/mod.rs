@@ -196,7 +196,7 @@ pub fn repository_path(f: &Finding, chart_dir: Option<&str>) -> Option<String> {
             let rest = source.split_once('/').map_or(source.as_str(), |(_, r)| r);
             Some(chart_path(&source, chart_dir, rest))
         }
-        None if f.location.file.is_empty() || f.location.file == "<stdin>" => None,
+        None if f.location.file.is_empty() || &*f.location.file == "<stdin>" => None,
         None => {
             let file = f.location.file.replace('\\', "/");
             Some(file.strip_prefix("./").unwrap_or(&file).to_string())
@@ -210,8 +210,8 @@ mod tests {
 
     fn finding(file: &str, source: Option<&str>) -> Finding {
         let mut f = Finding::new("duplicate-object", crate::finding::Severity::Error, "m");
-        f.location.file = file.to_string();
-        f.location.source = source.map(str::to_string);
+        f.location.file = file.into();
+        f.location.source = source.map(Into::into);
         f
     }
 

@@ -133,7 +133,8 @@ fn result(f: &Finding, style: &TextStyle) -> Value {
     // With a template as the location, the rendered input (when it is a file) is
     // where the line is exact; with a named template, the line including it.
     let mut related = Vec::new();
-    if f.location.source.is_some() && f.location.file != "<stdin>" && !f.location.file.is_empty() {
+    if f.location.source.is_some() && &*f.location.file != "<stdin>" && !f.location.file.is_empty()
+    {
         let file = f.location.file.replace('\\', "/");
         let mut physical = json!({"artifactLocation": {"uri": path_to_uri(file.strip_prefix("./").unwrap_or(&file))}});
         if let Some(region) = region(f.location.line, None) {

@@ -161,7 +161,7 @@ impl Rule {
         let mut f = Finding::new(self.id, self.severity, message);
         f.object = Some(object.reference());
         f.location = object.location(path);
-        f.help = Some(self.fix.to_string());
+        f.help = Some(self.fix.into());
         f
     }
 
@@ -169,7 +169,7 @@ impl Rule {
     pub fn on_document(&self, doc: &Document, path: &str, message: impl Into<String>) -> Finding {
         let mut f = Finding::new(self.id, self.severity, message);
         f.location = doc.location(path);
-        f.help = Some(self.fix.to_string());
+        f.help = Some(self.fix.into());
         f
     }
 
@@ -177,11 +177,11 @@ impl Rule {
     pub fn on_file(&self, file: &str, line: Option<u32>, message: impl Into<String>) -> Finding {
         let mut f = Finding::new(self.id, self.severity, message);
         f.location = Location {
-            file: file.to_string(),
+            file: file.into(),
             line,
             ..Location::default()
         };
-        f.help = Some(self.fix.to_string());
+        f.help = Some(self.fix.into());
         f
     }
 }

@@ -30,7 +30,7 @@ impl Loaded {
                 let mut f = Finding::new(rule.id, rule.severity, format!("{at}{message}"));
                 f.object = Some(cm.reference());
                 f.location = manifest::location(&ctx.objects, mounted, line);
-                f.help = Some(rule.fix.to_string());
+                f.help = Some(rule.fix.into());
                 f
             }
         }
