@@ -71,7 +71,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         pdb.reference()
                     ),
                 ));
-            } else if xref::templates_in(ctx, ns).is_empty() {
+            } else if xref::templates_in(ctx, &templates, ns).is_empty() {
                 out.push(RULE.on(
                     pdb,
                     "/spec/selector",
@@ -83,9 +83,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if !xref::templates_selected(ctx, &templates, Some(ns), &sel).is_empty() {
             continue;
         }
-        let in_ns: Vec<&PodTemplate> = xref::templates_in(ctx, ns)
-            .iter()
-            .map(|&i| &templates[i])
+        let in_ns: Vec<&PodTemplate> = xref::templates_in(ctx, &templates, ns)
+            .into_iter()
+            .map(|i| &templates[i])
             .collect();
 
         let mut msg = format!(

@@ -45,9 +45,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if !xref::templates_selected(ctx, &templates, Some(ns), sel).is_empty() {
             continue;
         }
-        let in_ns: Vec<&PodTemplate> = xref::templates_in(ctx, ns)
-            .iter()
-            .map(|&i| &templates[i])
+        let in_ns: Vec<&PodTemplate> = xref::templates_in(ctx, &templates, ns)
+            .into_iter()
+            .map(|i| &templates[i])
             .collect();
         let mut msg = format!(
             "{} selects pods labelled `{}`, but no pod template in namespace `{ns}` has these labels, so it has no endpoints",

@@ -8,8 +8,6 @@
 //! name; pod templates by namespace and label; selecting Services by their
 //! first selector label), so no rule is quadratic in the number of objects.
 
-use std::collections::HashMap;
-
 use crate::json::{Map, Value};
 
 use super::Context;
@@ -131,68 +129,90 @@ pub fn service_in_namespace_of<'c, 'a>(
 }
 
 /// What cross-object rules look objects up by. Positions are indexes into
-/// [`pod_templates`] (in input order) and into `ctx.objects`; each list is in
-/// input order, so an indexed lookup finds what a scan in input order found.
+/// [`pod_templates`] (in input order) and into `ctx.objects`; each lookup
+/// answers in input order, so an indexed lookup finds what a scan in input
+/// order found.
+///
+/// Keys are held as their 64-bit hash only (see [`Filed`]): a lookup may
+/// answer a position filed under another key of the same hash, so every
+/// answer is checked against the object itself before it is used.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// `kind \0 namespace \0 name` → objects.
-    by_name: HashMap<String, Vec<usize>>,
+    /// Drawn at random per run, so input cannot be crafted to collide.
+    hasher: foldhash::quality::RandomState,
+    /// `(kind, namespace, name)` → objects.
+    by_name: Filed,
     /// namespace → pod templates.
-    templates_in: HashMap<String, Vec<usize>>,
-    /// `namespace \0 key \0 value` → pod templates with that label.
-    templates_by_label: HashMap<String, Vec<usize>>,
-    /// `key \0 value` → pod templates with that label, in any namespace:
+    templates_in: Filed,
+    /// `(namespace, key, value)` → pod templates with that label.
+    templates_by_label: Filed,
+    /// `(key, value)` → pod templates with that label, in any namespace:
     /// asked for only to explain a selector that selects nothing, so built
     /// then ([`Index::templates_by_label_anywhere`]).
-    templates_by_label_anywhere: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
+    templates_by_label_anywhere: std::cell::OnceCell<Filed>,
     /// Selecting Services: (object, selector), in input order.
     services: Vec<(usize, Selector)>,
-    /// `namespace \0 key \0 value` of one label of each selecting Service's
+    /// `(namespace, key, value)` of one label of each selecting Service's
     /// selector (the one fewest pod templates carry) → positions in
     /// `services`.
-    services_by_label: HashMap<String, Vec<usize>>,
+    services_by_label: Filed,
 }
 
-fn label_key(ns: &str, key: &str, value: &str) -> String {
-    let mut s = String::with_capacity(ns.len() + key.len() + value.len() + 2);
-    s.push_str(ns);
-    s.push('\0');
-    s.push_str(key);
-    s.push('\0');
-    s.push_str(value);
-    s
+/// Positions filed under keys, held as (hash of the key, position) pairs
+/// sorted once: 16 bytes a position, where a map from key strings to lists
+/// held a copy of every key and a list for each (about 150 bytes an object).
+/// The positions under one hash come out in input order.
+#[derive(Debug, Default)]
+struct Filed {
+    pairs: Vec<(u64, usize)>,
 }
 
-fn name_key(kind: &str, ns: &str, name: &str) -> String {
-    label_key(kind, ns, name)
+impl Filed {
+    fn push(&mut self, hash: u64, position: usize) {
+        self.pairs.push((hash, position));
+    }
+
+    /// Sorts the pairs (they are pushed in input order, so a stable sort by
+    /// hash keeps each hash's positions in order) and gives back the room.
+    fn finish(mut self) -> Filed {
+        self.pairs.sort_by_key(|&(hash, _)| hash);
+        self.pairs.shrink_to_fit();
+        self
+    }
+
+    /// The positions filed under `hash`, in input order.
+    fn get(&self, hash: u64) -> impl ExactSizeIterator<Item = usize> + Clone + '_ {
+        let start = self.pairs.partition_point(|&(h, _)| h < hash);
+        let len = self.pairs[start..].partition_point(|&(h, _)| h == hash);
+        self.pairs[start..start + len].iter().map(|&(_, p)| p)
+    }
 }
 
 impl Index {
+    fn key(&self, a: &str, b: &str, c: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one((a, b, c))
+    }
+
     fn build(ctx: &Context) -> Index {
         let mut index = Index::default();
+        let mut by_name = Filed::default();
         for (i, o) in ctx.objects.iter().enumerate() {
-            index
-                .by_name
-                .entry(name_key(&o.kind, o.effective_namespace(), &o.name))
-                .or_default()
-                .push(i);
+            by_name.push(index.key(&o.kind, o.effective_namespace(), &o.name), i);
         }
+        index.by_name = by_name.finish();
+        let (mut templates_in, mut by_label) = (Filed::default(), Filed::default());
         for (i, t) in pod_templates(ctx).iter().enumerate() {
             let ns = t.namespace();
-            index
-                .templates_in
-                .entry(ns.to_string())
-                .or_default()
-                .push(i);
+            templates_in.push(index.key(ns, "", ""), i);
             for (k, v) in t.labels.into_iter().flatten() {
                 let Some(v) = label_text(v) else { continue };
-                index
-                    .templates_by_label
-                    .entry(label_key(ns, k, &v))
-                    .or_default()
-                    .push(i);
+                by_label.push(index.key(ns, k, &v), i);
             }
         }
+        index.templates_in = templates_in.finish();
+        index.templates_by_label = by_label.finish();
+        let mut services_by_label = Filed::default();
         for (i, svc) in ctx.objects.iter().enumerate() {
             let Some(sel) = service_selector(svc) else {
                 continue;
@@ -206,28 +226,28 @@ impl Index {
             let rarest = sel
                 .labels
                 .iter()
-                .map(|(k, v)| label_key(ns, k, v))
-                .min_by_key(|key| index.templates_by_label.get(key).map_or(0, Vec::len));
+                .map(|(k, v)| index.key(ns, k, v))
+                .min_by_key(|&key| index.templates_by_label.get(key).len());
             if let Some(key) = rarest {
-                index.services_by_label.entry(key).or_default().push(at);
+                services_by_label.push(key, at);
             }
             index.services.push((i, sel));
         }
+        index.services.shrink_to_fit();
+        index.services_by_label = services_by_label.finish();
         index
     }
-}
 
-impl Index {
-    fn templates_by_label_anywhere(&self, ctx: &Context) -> &HashMap<String, Vec<usize>> {
+    fn templates_by_label_anywhere(&self, ctx: &Context) -> &Filed {
         self.templates_by_label_anywhere.get_or_init(|| {
-            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut filed = Filed::default();
             for (i, t) in pod_templates(ctx).iter().enumerate() {
                 for (k, v) in t.labels.into_iter().flatten() {
                     let Some(v) = label_text(v) else { continue };
-                    map.entry(label_key("", k, &v)).or_default().push(i);
+                    filed.push(self.key("", k, &v), i);
                 }
             }
-            map
+            filed.finish()
         })
     }
 }
@@ -244,16 +264,23 @@ pub fn object_named<'c, 'a>(
     ns: &str,
     name: &str,
 ) -> Option<&'c Object<'a>> {
-    index(ctx)
+    let index = index(ctx);
+    index
         .by_name
-        .get(&name_key(kind, ns, name))
-        .and_then(|v| v.first())
-        .map(|&i| &ctx.objects[i])
+        .get(index.key(kind, ns, name))
+        .map(|i| &ctx.objects[i])
+        .find(|o| o.kind == kind && o.effective_namespace() == ns && o.name == name)
 }
 
-/// Positions (in [`pod_templates`]) of the pod templates of namespace `ns`.
-pub fn templates_in<'c>(ctx: &'c Context, ns: &str) -> &'c [usize] {
-    index(ctx).templates_in.get(ns).map_or(&[], Vec::as_slice)
+/// Positions (in `templates`, which is [`pod_templates`]) of the pod
+/// templates of namespace `ns`, in input order.
+pub fn templates_in(ctx: &Context, templates: &[PodTemplate], ns: &str) -> Vec<usize> {
+    let index = index(ctx);
+    index
+        .templates_in
+        .get(index.key(ns, "", ""))
+        .filter(|&i| templates[i].namespace() == ns)
+        .collect()
 }
 
 /// Positions (in `templates`, which is [`pod_templates`]) of the templates in
@@ -275,15 +302,11 @@ pub fn templates_selected(
     let rarest = sel
         .labels
         .iter()
-        .map(|(k, v)| {
-            by_label
-                .get(&label_key(ns.unwrap_or(""), k, v))
-                .map_or(&[][..], Vec::as_slice)
-        })
+        .map(|(k, v)| by_label.get(index.key(ns.unwrap_or(""), k, v)))
         .min_by_key(|list| list.len());
     let candidates: Box<dyn Iterator<Item = usize>> = match (rarest, ns) {
-        (Some(list), _) => Box::new(list.iter().copied()),
-        (None, Some(ns)) => Box::new(templates_in(ctx, ns).iter().copied()),
+        (Some(list), _) => Box::new(list),
+        (None, Some(ns)) => Box::new(templates_in(ctx, templates, ns).into_iter()),
         (None, None) => Box::new(0..templates.len()),
     };
     candidates
@@ -306,15 +329,20 @@ pub fn services_selecting<'c, 'a>(
     let mut found: Vec<usize> = Vec::new();
     for (k, v) in t.labels.into_iter().flatten() {
         let Some(v) = label_text(v) else { continue };
-        if let Some(services) = index.services_by_label.get(&label_key(ns, k, &v)) {
-            found.extend(services.iter().copied().filter(|&s| {
-                let (o, sel) = &index.services[s];
-                ctx.objects[*o].effective_namespace() == ns && sel.matches(t.labels)
-            }));
-        }
+        found.extend(
+            index
+                .services_by_label
+                .get(index.key(ns, k, &v))
+                .filter(|&s| {
+                    let (o, sel) = &index.services[s];
+                    ctx.objects[*o].effective_namespace() == ns && sel.matches(t.labels)
+                }),
+        );
     }
-    // A Service is filed under one label only, so each is found at most once.
+    // A Service is filed under one label only, so each is found at most
+    // once, unless two of the template's labels share a hash.
     found.sort_unstable();
+    found.dedup();
     found
         .into_iter()
         .map(|s| {
@@ -358,6 +386,59 @@ mod tests {
 
     fn labels(v: Value) -> Map {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn filed_positions_come_out_by_hash_in_input_order() {
+        let mut f = Filed::default();
+        for (hash, position) in [(5, 0), (3, 1), (5, 2), (3, 3), (9, 4)] {
+            f.push(hash, position);
+        }
+        let f = f.finish();
+        assert_eq!(f.get(5).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(f.get(3).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(f.get(9).len(), 1);
+        assert_eq!(f.get(4).len(), 0);
+        assert_eq!(f.get(u64::MAX).len(), 0);
+    }
+
+    #[test]
+    fn a_position_filed_under_a_colliding_hash_is_not_taken_for_the_key() {
+        let input = crate::manifest::Input {
+            name: "t.yaml".into(),
+            kind: crate::manifest::InputKind::Yaml,
+            text: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ns}\n---\n\
+                   apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: ns}\n"
+                .into(),
+        };
+        let docs = crate::manifest::parse_stream(&input);
+        let rendering =
+            || crate::rendering::Rendering::new(&docs, &[], crate::rendering::Settings::default());
+        let ctx = Context::new(rendering());
+        assert_eq!(
+            &*object_named(&ctx, "ConfigMap", "ns", "b").unwrap().name,
+            "b"
+        );
+        // `a` filed under the hash of (ConfigMap, ns, b) too, ahead of `b`,
+        // as a collision would file it: the lookup still answers `b`.
+        let mut index = Index::build(&ctx);
+        let key = index.key("ConfigMap", "ns", "b");
+        index.by_name.pairs.insert(0, (key, 0));
+        let tampered = Context::new(rendering());
+        tampered.index.set(index).unwrap();
+        assert_eq!(
+            &*object_named(&tampered, "ConfigMap", "ns", "b")
+                .unwrap()
+                .name,
+            "b"
+        );
+        assert_eq!(
+            &*object_named(&tampered, "ConfigMap", "ns", "a")
+                .unwrap()
+                .name,
+            "a"
+        );
+        assert!(object_named(&tampered, "ConfigMap", "ns", "c").is_none());
     }
 
     #[test]
