@@ -9,6 +9,7 @@ use crate::manifest::{Document, Input, InputKind};
 use crate::rendering::{Rendering, Settings};
 use crate::rules::{Context, RULES, Rule, Scope};
 use crate::schema::SchemaSet;
+use crate::streamed::Source;
 
 pub use crate::rules::suppression::{IGNORE_ANNOTATION, IgnoreAnnotation, parse_ignore};
 
@@ -173,35 +174,78 @@ pub fn check_with(
     options: &CheckOptions,
     schemas: Option<std::sync::Arc<SchemaSet>>,
 ) -> Report {
-    check_inputs(std::borrow::Cow::Borrowed(inputs), options, schemas)
+    check_inputs(Inputs::Borrowed(inputs), options, schemas)
 }
 
-/// [`check_with`] that takes the inputs and lets their text go once every
-/// document is parsed, before the rules over the whole set run: for a
-/// caller that needs neither again (`mclint check` unless a writer maps
-/// findings to template lines).
+/// [`check_with`] that takes the inputs and lets each one's text go once
+/// its documents are parsed: for a caller that needs neither again
+/// (`mclint check` unless a writer maps findings to template lines).
 pub fn check_owned(
     inputs: Vec<Input>,
     options: &CheckOptions,
     schemas: Option<std::sync::Arc<SchemaSet>>,
 ) -> Report {
-    check_inputs(std::borrow::Cow::Owned(inputs), options, schemas)
+    check_sources(
+        inputs.into_iter().map(Source::Text).collect(),
+        options,
+        schemas,
+    )
 }
 
-fn check_inputs(
-    inputs: std::borrow::Cow<'_, [Input]>,
+/// [`check_owned`] of what [`crate::manifest::read_sources`] read: large
+/// files are read as they are checked, never held whole.
+pub fn check_sources(
+    sources: Vec<Source>,
     options: &CheckOptions,
     schemas: Option<std::sync::Arc<SchemaSet>>,
 ) -> Report {
-    let lua: Vec<Input> = inputs
-        .iter()
-        .filter(|i| i.kind == InputKind::Lua)
-        .cloned()
-        .collect();
-    let mut documents = inputs
-        .iter()
-        .filter(|i| i.kind == InputKind::Yaml)
-        .flat_map(crate::manifest::documents);
+    check_inputs(Inputs::Owned(sources), options, schemas)
+}
+
+/// What a check reads.
+enum Inputs<'i> {
+    Borrowed(&'i [Input]),
+    Owned(Vec<Source>),
+}
+
+fn check_inputs(
+    inputs: Inputs<'_>,
+    options: &CheckOptions,
+    schemas: Option<std::sync::Arc<SchemaSet>>,
+) -> Report {
+    let is_lua = |i: &&Input| i.kind == InputKind::Lua;
+    let lua: Vec<Input> = match &inputs {
+        Inputs::Borrowed(list) => list.iter().filter(is_lua).cloned().collect(),
+        Inputs::Owned(list) => list
+            .iter()
+            .filter_map(|s| match s {
+                Source::Text(i) => Some(i),
+                Source::File(_) => None,
+            })
+            .filter(is_lua)
+            .cloned()
+            .collect(),
+    };
+    // Each input's documents in turn; an owned input (its text, or its
+    // open file) goes once its last document is taken.
+    let mut documents: Box<dyn Iterator<Item = Document> + '_> = match inputs {
+        Inputs::Borrowed(list) => Box::new(
+            list.iter()
+                .filter(|i| i.kind == InputKind::Yaml)
+                .flat_map(crate::manifest::documents),
+        ),
+        Inputs::Owned(list) => Box::new(list.into_iter().flat_map(
+            |s| -> Box<dyn Iterator<Item = Document>> {
+                match s {
+                    Source::Text(i) if i.kind == InputKind::Yaml => {
+                        Box::new(crate::manifest::Documents::new(i, false))
+                    }
+                    Source::Text(_) => Box::new(std::iter::empty()),
+                    Source::File(f) => Box::new(f.documents()),
+                }
+            },
+        )),
+    };
     let mut run = Run {
         options,
         schemas: schemas.map(Ok),
@@ -255,8 +299,6 @@ fn check_inputs(
     }
     drop(documents);
     drop(strings);
-    // Documents own what they hold; the text they were read from can go.
-    drop(inputs);
     // Held to the end of the run: no room past what it holds.
     residue.shrink_to_fit();
     if whole {

@@ -4,12 +4,19 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 
-use mclint::check::{CheckOptions, check_owned, check_with};
+use mclint::check::{CheckOptions, check_sources, check_with};
 use mclint::cli::{CheckArgs, Cli, Color, Command, FailOn, RulesFormat};
 use mclint::finding::Severity;
-use mclint::manifest::{InputLimits, read_inputs_with};
+use mclint::manifest::{InputError, InputLimits, read_inputs_with, read_sources};
 use mclint::report::{self, TextStyle, escape};
 use mclint::rules::{self, RULES};
+
+/// Each input error on its own line of standard error, escaped.
+fn print_errors(errors: &[InputError]) {
+    for e in errors {
+        eprintln!("mclint: {}", escape::line(&e.to_string()));
+    }
+}
 
 /// 0: clean; 1: findings at or above --fail-on; 2: could not run.
 fn main() -> ExitCode {
@@ -90,23 +97,29 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             .max_input_size
             .unwrap_or(mclint::manifest::DEFAULT_MAX_INPUT_BYTES),
     };
-    let (inputs, errors) = read_inputs_with(&args.paths, &mut std::io::stdin().lock(), &limits);
-    for e in &errors {
-        eprintln!("mclint: {}", escape::line(&e.to_string()));
-    }
     let format: report::Format = args.format.into();
     // Only JUnit lists the documents that passed.
     options.list_checked = matches!(format, report::Format::Junit);
     // Only the writers that map findings to template lines read the inputs
-    // again; otherwise their text goes before the rules over the whole set.
+    // again; otherwise each input's text goes once its documents are
+    // parsed, and a large file is read as it is checked, never whole.
     let maps_templates = matches!(
         format,
         report::Format::Json | report::Format::Sarif | report::Format::Github
     );
-    let (report, inputs) = if maps_templates {
-        (check_with(&inputs, &options, Some(schemas)), inputs)
+    let stdin = &mut std::io::stdin().lock();
+    let (report, inputs, errors) = if maps_templates {
+        let (inputs, errors) = read_inputs_with(&args.paths, stdin, &limits);
+        print_errors(&errors);
+        (check_with(&inputs, &options, Some(schemas)), inputs, errors)
     } else {
-        (check_owned(inputs, &options, Some(schemas)), Vec::new())
+        let (sources, errors) = read_sources(&args.paths, stdin, &limits, true);
+        print_errors(&errors);
+        (
+            check_sources(sources, &options, Some(schemas)),
+            Vec::new(),
+            errors,
+        )
     };
     if report.documents == 0 && report.configs == 0 && report.skipped == 0 {
         if !errors.is_empty() {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::finding::{Location, ObjectRef};
+use crate::streamed::Source;
 use crate::yaml::{self, LineIndex, Node, NodeKind, YamlError, YamlIssue};
 
 /// Why an input could not be read. Each is one line naming the path.
@@ -227,6 +228,26 @@ impl Document {
         Some(self)
     }
 
+    /// A document that could not be read: `message` says why, at `line`.
+    pub(crate) fn failed(file: &Arc<str>, index: usize, line: u32, message: String) -> Document {
+        Document {
+            file: file.clone(),
+            index,
+            line,
+            source: None,
+            value: None,
+            lines: None,
+            root: None,
+            head: None,
+            error: Some(Box::new(YamlError {
+                line,
+                col: 1,
+                message,
+            })),
+            issues: Vec::new(),
+        }
+    }
+
     /// The line of the node at `path` (a JSON pointer), or of its deepest
     /// existing parent.
     pub fn line_of(&self, path: &str) -> Option<u32> {
@@ -372,6 +393,27 @@ pub fn read_inputs_with(
     stdin: &mut dyn Read,
     limits: &InputLimits,
 ) -> (Vec<Input>, Vec<InputError>) {
+    let (sources, errors) = read_sources(paths, stdin, limits, false);
+    let inputs = sources
+        .into_iter()
+        .filter_map(|s| match s {
+            Source::Text(input) => Some(input),
+            Source::File(_) => None,
+        })
+        .collect();
+    (inputs, errors)
+}
+
+/// [`read_inputs_with`] for `mclint check`: with `stream`, a YAML file of at
+/// least [`crate::streamed::STREAM_FROM_BYTES`] is checked now (size, NUL
+/// bytes, UTF-8, with the same errors) and read again as it is checked,
+/// instead of held whole (see [`crate::streamed`]).
+pub fn read_sources(
+    paths: &[PathBuf],
+    stdin: &mut dyn Read,
+    limits: &InputLimits,
+    stream: bool,
+) -> (Vec<Source>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let mut budget = limits.max_bytes;
@@ -385,11 +427,11 @@ pub fn read_inputs_with(
         if path.as_os_str() == "-" {
             match read_bounded(stdin, &mut budget, None) {
                 Ok(Some(bytes)) => match decode("<stdin>", bytes) {
-                    Ok(text) => inputs.push(Input {
+                    Ok(text) => inputs.push(Source::Text(Input {
                         name: Arc::from("<stdin>"),
                         kind: InputKind::Yaml,
                         text,
-                    }),
+                    })),
                     Err(e) => errors.push(e),
                 },
                 Ok(None) => errors.push(InputError::TooLarge {
@@ -440,7 +482,8 @@ pub fn read_inputs_with(
                 }
                 for file in files {
                     let kind = kind_of(&file).unwrap_or(InputKind::Yaml);
-                    if !read_file(&file, kind, &mut budget, limits, &mut inputs, &mut errors) {
+                    let to = (&mut inputs, &mut errors);
+                    if !read_file(&file, kind, &mut budget, limits, stream, to) {
                         break;
                     }
                 }
@@ -454,7 +497,8 @@ pub fn read_inputs_with(
                     continue;
                 }
                 let kind = kind_of(path).unwrap_or(InputKind::Yaml);
-                read_file(path, kind, &mut budget, limits, &mut inputs, &mut errors);
+                let to = (&mut inputs, &mut errors);
+                read_file(path, kind, &mut budget, limits, stream, to);
             }
         }
     }
@@ -476,8 +520,8 @@ fn read_file(
     kind: InputKind,
     budget: &mut u64,
     limits: &InputLimits,
-    inputs: &mut Vec<Input>,
-    errors: &mut Vec<InputError>,
+    stream: bool,
+    (inputs, errors): (&mut Vec<Source>, &mut Vec<InputError>),
 ) -> bool {
     let shown = path.display().to_string();
     let unreadable = |e: std::io::Error| InputError::Unreadable {
@@ -512,13 +556,30 @@ fn read_file(
             return true;
         }
     };
+    if stream
+        && kind == InputKind::Yaml
+        && size.is_some_and(|n| n >= crate::streamed::STREAM_FROM_BYTES)
+    {
+        match crate::streamed::open(&shown, file, budget) {
+            Ok(Some(f)) => inputs.push(Source::File(f)),
+            Ok(None) => {
+                errors.push(InputError::TooLarge {
+                    path: shown,
+                    limit: limits.max_bytes,
+                });
+                return false;
+            }
+            Err(e) => errors.push(e),
+        }
+        return true;
+    }
     match read_bounded(&mut file, budget, size) {
         Ok(Some(bytes)) => match decode(&shown, bytes) {
-            Ok(text) => inputs.push(Input {
+            Ok(text) => inputs.push(Source::Text(Input {
                 name: Arc::from(shown.as_str()),
                 kind,
                 text,
-            }),
+            })),
             Err(e) => errors.push(e),
         },
         Ok(None) => {
@@ -561,9 +622,9 @@ fn decode(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
 }
 
 /// Is this line a document separator (`---` alone or followed by white space)?
-fn is_separator(line: &str) -> bool {
-    line.strip_prefix("---")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+fn is_separator(line: &[u8]) -> bool {
+    line.strip_prefix(b"---")
+        .is_some_and(|rest| rest.first().is_none_or(|b| b" \t\r\n".contains(b)))
 }
 
 /// Splits a YAML stream into documents and parses each. Documents with no
@@ -587,93 +648,133 @@ fn split_stream(input: &Input, keep_trees: bool) -> Vec<Document> {
 /// caller that lets each go when it is done holds one document's tree and
 /// JSON at a time ([`crate::check`] takes them in batches). As
 /// [`parse_stream_lean`], a single object keeps no YAML tree.
-pub fn documents(input: &Input) -> Documents<'_> {
+pub fn documents(input: &Input) -> Documents<&Input> {
     Documents::new(input, false)
 }
 
-/// Iterator of [`documents`].
-pub struct Documents<'i> {
-    input: &'i Input,
+/// Iterator of [`documents`], over a borrowed or an owned input (an owned
+/// one's text goes with the iterator, once its last document is taken).
+pub struct Documents<I: std::borrow::Borrow<Input>> {
+    input: I,
     keep_trees: bool,
+    split: Splitter,
     /// Byte offset of the next unread line.
     offset: usize,
-    /// Line number of the next unread line.
-    line_no: u32,
-    /// Start (byte offset) and first line of the current chunk.
+    /// Start (byte offset) of the current chunk.
     chunk_start: usize,
-    chunk_line: u32,
-    index: usize,
-    /// No separator has been seen yet.
-    first: bool,
     done: bool,
     /// The last document's template, shared with the next when it names
     /// the same one.
     last_source: Option<Arc<str>>,
 }
 
-impl<'i> Documents<'i> {
-    fn new(input: &'i Input, keep_trees: bool) -> Self {
-        Documents {
-            input,
-            keep_trees,
-            offset: 0,
+/// Where a stream's documents end, read a line at a time: a separator line
+/// (`---`) ends the chunk before it and starts the next, except before the
+/// first document when nothing but white space came before it. Empty
+/// documents count, as `kubectl` numbers them.
+#[derive(Debug)]
+pub(crate) struct Splitter {
+    /// Line number of the next line.
+    line_no: u32,
+    /// First line and index of the current chunk.
+    chunk_line: u32,
+    index: usize,
+    /// No separator has been seen yet.
+    first: bool,
+    /// The current chunk holds only white space so far.
+    blank: bool,
+}
+
+impl Splitter {
+    pub(crate) fn new() -> Splitter {
+        Splitter {
             line_no: 1,
-            chunk_start: 0,
             chunk_line: 1,
             index: 0,
             first: true,
+            blank: true,
+        }
+    }
+
+    /// Takes the next line (with its line break): `Some((first line,
+    /// index))` of the chunk that ended before it, when it is a separator
+    /// that ends one. The line then starts the next chunk.
+    pub(crate) fn line(&mut self, line: &[u8]) -> Option<(u32, usize)> {
+        let line_no = self.line_no;
+        self.line_no = self.line_no.saturating_add(1);
+        let separator = is_separator(line);
+        let mut ended = None;
+        if separator && !(self.first && self.blank) {
+            ended = Some((self.chunk_line, self.index));
+            self.index += 1;
+            self.chunk_line = line_no;
+        }
+        if separator {
+            self.first = false;
+        }
+        self.blank = self.blank && std::str::from_utf8(line).is_ok_and(|t| t.trim().is_empty());
+        ended
+    }
+
+    /// Line number of the next line.
+    pub(crate) fn next_line(&self) -> u32 {
+        self.line_no
+    }
+
+    /// First line and index of the last chunk, at the end of the stream.
+    pub(crate) fn last(&self) -> (u32, usize) {
+        (self.chunk_line, self.index)
+    }
+}
+
+impl<I: std::borrow::Borrow<Input>> Documents<I> {
+    pub(crate) fn new(input: I, keep_trees: bool) -> Self {
+        Documents {
+            input,
+            keep_trees,
+            split: Splitter::new(),
+            offset: 0,
+            chunk_start: 0,
             done: false,
             last_source: None,
         }
     }
 
-    /// The next chunk of text between separators: (text, first line, index).
-    fn next_chunk(&mut self) -> Option<(&'i str, u32, usize)> {
+    /// The next chunk of text between separators: (start, end, first line,
+    /// index).
+    fn next_chunk(&mut self) -> Option<(usize, usize, u32, usize)> {
         if self.done {
             return None;
         }
-        let text = self.input.text.as_str();
+        let text = self.input.borrow().text.as_str();
         while self.offset < text.len() {
             let rest = &text[self.offset..];
-            let len = rest.find('\n').map_or(rest.len(), |i| i + 1);
-            let line = &rest[..len];
-            let line_no = self.line_no;
-            let mut found = None;
-            if is_separator(line)
-                && !(self.first && text[self.chunk_start..self.offset].trim().is_empty())
-            {
-                found = Some((
-                    &text[self.chunk_start..self.offset],
-                    self.chunk_line,
-                    self.index,
-                ));
-                self.index += 1;
-                self.chunk_start = self.offset;
-                self.chunk_line = line_no;
-            }
-            if is_separator(line) {
-                self.first = false;
-            }
+            let len = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
+            let ended = self.split.line(&rest.as_bytes()[..len]);
+            let start = self.chunk_start;
+            let end = self.offset;
             self.offset += len;
-            self.line_no += 1;
-            if found.is_some() {
-                return found;
+            if let Some((line, index)) = ended {
+                self.chunk_start = end;
+                return Some((start, end, line, index));
             }
         }
         self.done = true;
-        Some((&text[self.chunk_start..], self.chunk_line, self.index))
+        let (line, index) = self.split.last();
+        Some((self.chunk_start, text.len(), line, index))
     }
 }
 
-impl Iterator for Documents<'_> {
+impl<I: std::borrow::Borrow<Input>> Iterator for Documents<I> {
     type Item = Document;
 
     fn next(&mut self) -> Option<Document> {
         loop {
-            let (chunk, line, index) = self.next_chunk()?;
+            let (start, end, line, index) = self.next_chunk()?;
+            let input = self.input.borrow();
             if let Some(doc) = parse_doc(
-                self.input,
-                chunk,
+                &input.name,
+                &input.text[start..end],
                 line,
                 index,
                 self.keep_trees,
@@ -685,8 +786,8 @@ impl Iterator for Documents<'_> {
     }
 }
 
-fn parse_doc(
-    input: &Input,
+pub(crate) fn parse_doc(
+    name: &Arc<str>,
     chunk: &str,
     first_line: u32,
     index: usize,
@@ -733,7 +834,7 @@ fn parse_doc(
     let lines = root.as_ref().map(LineIndex::of);
     let single_object = matches!(&head, Some(Ok(h)) if !h.list);
     Some(Document {
-        file: input.name.clone(),
+        file: name.clone(),
         index,
         line,
         source,

@@ -1,0 +1,318 @@
+//! Large YAML files that `mclint check` reads as it goes, a document at a
+//! time, instead of holding their whole text until every document is parsed
+//! (at 100,000 documents the text alone is 53 MiB).
+//!
+//! The file is read twice through the handle opened first (a name swapped
+//! for another file in between changes nothing). The first reading checks
+//! what reading it whole checks, with the same errors and the same
+//! precedence: the size against the budget of `--max-input-size`, then NUL
+//! bytes, then UTF-8. Only a file that passes is checked, so a file that
+//! fails has no findings, as before. The second reading splits the
+//! documents as [`crate::manifest::documents`] does and parses each; if the
+//! file changed in between (it grew, or now holds bytes the first reading
+//! refused), that reading stops there and the place is reported as a YAML
+//! error of the file, at the line where it was found.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Arc;
+
+use crate::manifest::{Document, Input, InputError, Splitter, parse_doc};
+
+/// Files at least this large are read as they are checked; smaller ones
+/// whole (a directory of small files then holds no file open).
+pub const STREAM_FROM_BYTES: u64 = 1 << 20;
+
+/// Blocks of the first reading.
+const BLOCK: usize = 64 << 10;
+
+/// What `mclint check` reads: an input read whole, or a large YAML file
+/// read as it goes.
+pub enum Source {
+    Text(Input),
+    File(StreamedFile),
+}
+
+impl Source {
+    pub fn name(&self) -> &Arc<str> {
+        match self {
+            Source::Text(input) => &input.name,
+            Source::File(file) => &file.name,
+        }
+    }
+}
+
+/// A YAML file that passed the first reading (see the module's docs).
+pub struct StreamedFile {
+    pub name: Arc<str>,
+    file: File,
+    /// Its length at the first reading.
+    len: u64,
+}
+
+impl std::fmt::Debug for StreamedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamedFile")
+            .field("name", &self.name)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+/// The first reading of `file` (opened as `name`): `Ok(None)` when it holds
+/// more than `budget` bytes (which is then left as it was), else the file,
+/// ready to be read as it goes, with `budget` reduced by its length.
+pub fn open(
+    name: &str,
+    mut file: File,
+    budget: &mut u64,
+) -> Result<Option<StreamedFile>, InputError> {
+    let unreadable = |e: std::io::Error| InputError::Unreadable {
+        path: name.to_string(),
+        reason: e.to_string(),
+    };
+    // Each block is read after the start of a UTF-8 sequence the last one
+    // ended in (at most 3 bytes), and checked in place.
+    let mut buf = vec![0u8; BLOCK + 3];
+    let mut carry = 0;
+    let mut offset: u64 = 0;
+    let mut nul = None;
+    let mut not_utf8 = None;
+    let mut reader = (&file).take(budget.saturating_add(1));
+    loop {
+        let n = match reader.read(&mut buf[carry..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(unreadable(e)),
+        };
+        let block = &buf[carry..carry + n];
+        if nul.is_none() && block.contains(&0) {
+            nul = block
+                .iter()
+                .position(|&b| b == 0)
+                .map(|i| offset + i as u64);
+        }
+        let start = offset - carry as u64;
+        offset += n as u64;
+        if not_utf8.is_some() {
+            carry = 0;
+            continue;
+        }
+        let held = &buf[..carry + n];
+        carry = match std::str::from_utf8(held) {
+            Ok(_) => 0,
+            // A sequence the next block may finish.
+            Err(e) if e.error_len().is_none() => {
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..carry + n, 0);
+                carry + n - valid
+            }
+            Err(e) => {
+                let valid = e.valid_up_to();
+                not_utf8 = Some((start + valid as u64, held[valid]));
+                0
+            }
+        };
+    }
+    if offset > *budget {
+        return Ok(None);
+    }
+    if let Some(offset) = nul {
+        return Err(InputError::Binary {
+            path: name.to_string(),
+            offset: offset as usize,
+        });
+    }
+    // A sequence cut by the end of the file.
+    let not_utf8 = not_utf8.or((carry > 0).then(|| (offset - carry as u64, buf[0])));
+    if let Some((at, byte)) = not_utf8 {
+        file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+        let line = count_lines((&file).take(at)).map_err(unreadable)? + 1;
+        return Err(InputError::NotUtf8 {
+            path: name.to_string(),
+            offset: at as usize,
+            line: line as usize,
+            byte,
+        });
+    }
+    file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+    *budget -= offset;
+    Ok(Some(StreamedFile {
+        name: Arc::from(name),
+        file,
+        len: offset,
+    }))
+}
+
+/// Line breaks in what `reader` gives (the line of an error is counted only
+/// when there is one).
+fn count_lines(mut reader: impl Read) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; BLOCK];
+    let mut lines = 0;
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(lines),
+            Ok(n) => lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl StreamedFile {
+    /// The file's documents, read and parsed as they are taken (the second
+    /// reading): as [`crate::manifest::documents`] gives those of its text.
+    /// The file is closed with the iterator.
+    pub fn documents(self) -> StreamedDocuments {
+        StreamedDocuments {
+            name: self.name,
+            file: self.file.take(self.len.saturating_add(1)),
+            len: self.len,
+            read: 0,
+            buf: Vec::new(),
+            start: 0,
+            pos: 0,
+            eof: false,
+            split: Splitter::new(),
+            done: false,
+            last_source: None,
+        }
+    }
+}
+
+/// Iterator of [`StreamedFile::documents`].
+pub struct StreamedDocuments {
+    name: Arc<str>,
+    file: std::io::Take<File>,
+    len: u64,
+    /// Bytes read so far.
+    read: u64,
+    /// The current chunk from `start`, its lines split up to `pos`, then
+    /// bytes read but not yet split. What is before `start` is done with,
+    /// and dropped before the next read.
+    buf: Vec<u8>,
+    start: usize,
+    pos: usize,
+    eof: bool,
+    split: Splitter,
+    done: bool,
+    last_source: Option<Arc<str>>,
+}
+
+/// What ended: a chunk between separators (`buf[start..end]`), or the
+/// reading.
+enum Chunk {
+    /// (end, first line, index).
+    Text(usize, u32, usize),
+    /// The document that says why.
+    Failed(Document),
+}
+
+impl StreamedDocuments {
+    fn next_chunk(&mut self) -> Option<Chunk> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let line_end = match memchr::memchr(b'\n', &self.buf[self.pos..]) {
+                Some(i) => self.pos + i + 1,
+                None if !self.eof => {
+                    if let Err(why) = self.fill() {
+                        return Some(self.stop(&why));
+                    }
+                    continue;
+                }
+                None if self.pos < self.buf.len() => self.buf.len(),
+                None => {
+                    self.done = true;
+                    let (line, index) = self.split.last();
+                    return Some(Chunk::Text(self.buf.len(), line, index));
+                }
+            };
+            let line_start = self.pos;
+            self.pos = line_end;
+            if let Some((line, index)) = self.split.line(&self.buf[line_start..line_end]) {
+                // The separator starts the next chunk.
+                return Some(Chunk::Text(line_start, line, index));
+            }
+        }
+    }
+
+    /// Reads the next block, after dropping what is done with.
+    fn fill(&mut self) -> Result<(), String> {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.pos -= self.start;
+            self.start = 0;
+        }
+        let had = self.buf.len();
+        self.buf.resize(had + BLOCK, 0);
+        let n = loop {
+            match self.file.read(&mut self.buf[had..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("cannot read it any more: {e}")),
+            }
+        };
+        self.buf.truncate(had + n);
+        if self.read == 0 && self.buf.starts_with("\u{feff}".as_bytes()) {
+            // As a file read whole, less its byte order mark.
+            self.buf.drain(..3);
+        }
+        self.read += n as u64;
+        if self.read > self.len {
+            return Err("it grew while mclint read it".into());
+        }
+        if n == 0 {
+            if self.read < self.len {
+                return Err("it shrank while mclint read it".into());
+            }
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    /// Ends the reading where the file stopped being what the first reading
+    /// checked: the document read so far is given up, and one that holds
+    /// nothing but the error, at `line`, takes its place.
+    fn fail_at(&mut self, why: &str, line: u32) -> Document {
+        self.done = true;
+        self.buf = Vec::new();
+        let (_, index) = self.split.last();
+        Document::failed(&self.name, index, line, format!("{why}; run mclint again"))
+    }
+
+    fn stop(&mut self, why: &str) -> Chunk {
+        let line = self.split.next_line();
+        Chunk::Failed(self.fail_at(why, line))
+    }
+}
+
+impl Iterator for StreamedDocuments {
+    type Item = Document;
+
+    fn next(&mut self) -> Option<Document> {
+        loop {
+            let (end, line, index) = match self.next_chunk()? {
+                Chunk::Failed(doc) => return Some(doc),
+                Chunk::Text(end, line, index) => (end, line, index),
+            };
+            let bytes = &self.buf[self.start..end];
+            // Checked whole by the first reading; the file may have changed
+            // since.
+            let Some(text) = std::str::from_utf8(bytes)
+                .ok()
+                .filter(|_| !bytes.contains(&0))
+            else {
+                let why = "it changed while mclint read it (this document now holds bytes that are not UTF-8 text)";
+                return Some(self.fail_at(why, line));
+            };
+            let doc = parse_doc(&self.name, text, line, index, false, &mut self.last_source);
+            self.start = end;
+            if doc.is_some() {
+                return doc;
+            }
+        }
+    }
+}
