@@ -137,7 +137,8 @@ pub fn containers<'a>(obj: &Object<'a>) -> Vec<Container<'a>> {
                 out.extend(list.iter().enumerate().map(|(i, c)| (field, i, c)));
             }
         }
-        out
+        // Held as long as the object: no room past what it holds.
+        out.into_boxed_slice()
     });
     listed
         .iter()

@@ -173,9 +173,10 @@ pub struct Document {
     /// object once, as JSON.
     pub root: Option<Box<Node>>,
     /// What [`as_object`] answers, read from the tree while it was there.
-    head: Option<Box<Result<Head, NotObject>>>,
+    head: Option<Result<Head, NotObject>>,
     pub error: Option<Box<YamlError>>,
-    pub issues: Vec<YamlIssue>,
+    /// One pointer wide, as most documents have none.
+    pub issues: crate::json::ThinVec<YamlIssue>,
 }
 
 /// The identifying fields of an object, as read from its YAML.
@@ -202,7 +203,7 @@ impl Document {
         prune: impl FnOnce(&str, &mut crate::json::Value),
         strings: &mut crate::json::Strings,
     ) -> Option<Document> {
-        let kind = match self.head.as_deref_mut() {
+        let kind = match self.head.as_mut() {
             Some(Ok(h)) if !h.list => {
                 strings.share(&mut h.api_version);
                 strings.share(&mut h.kind);
@@ -213,7 +214,7 @@ impl Document {
                 h.kind.clone()
             }
             Some(Ok(_)) => {
-                self.issues = Vec::new();
+                self.issues = crate::json::ThinVec::new();
                 return Some(self);
             }
             _ => return None,
@@ -224,7 +225,7 @@ impl Document {
         self.lines = self.lines.as_ref().map(|l| l.retain(&value));
         self.value = Some(value);
         self.root = None;
-        self.issues = Vec::new();
+        self.issues = crate::json::ThinVec::new();
         Some(self)
     }
 
@@ -244,7 +245,7 @@ impl Document {
                 col: 1,
                 message,
             })),
-            issues: Vec::new(),
+            issues: crate::json::ThinVec::new(),
         }
     }
 
@@ -286,16 +287,19 @@ pub struct Object<'a> {
     /// Where the object lands when it names no namespace: `default`, or the
     /// namespace the rendering is applied to (`mclint check -n NS`, as with
     /// `helm install -n NS` or `kubectl apply -n NS`).
-    pub default_namespace: std::sync::Arc<str>,
+    pub default_namespace: crate::json::Str,
     /// JSON pointer of the object in its document: empty, or `/items/3` for an
     /// item of a typed list (`ConfigMapList`, `v1/List`).
-    pub base: String,
+    pub base: Box<str>,
     /// What `k8s` reads of the object once, on first use, for every rule.
     pub memo: Memo<'a>,
     /// Position in the objects of its [`crate::rendering::Rendering`] (0
     /// outside one), where rules find what their context read of it once.
     pub position: usize,
 }
+
+/// A container of a pod template: (list field, index in it, JSON).
+pub type ListedContainer<'a> = (&'static str, usize, &'a crate::json::Value);
 
 /// Facts of an object that many rules ask for, read once (by `k8s`) on
 /// first use instead of looked up again by each rule.
@@ -305,7 +309,7 @@ pub struct Memo<'a> {
     pub pod_spec: std::cell::OnceCell<Option<(&'static str, &'a crate::json::Value)>>,
     /// The containers of the pod spec, init containers first: (list field,
     /// index in it, JSON).
-    pub containers: std::cell::OnceCell<Vec<(&'static str, usize, &'a crate::json::Value)>>,
+    pub containers: std::cell::OnceCell<Box<[ListedContainer<'a>]>>,
     /// The labels of the pod template.
     pub pod_labels: std::cell::OnceCell<Option<&'a crate::json::Map>>,
 }
@@ -823,8 +827,8 @@ pub(crate) fn parse_doc(
     // An empty document is skipped.
     let line = content_line?;
     let (root, error, issues) = match yaml::parse_document(chunk, first_line) {
-        Ok(parsed) => (parsed.root, None, parsed.issues),
-        Err(e) => (None, Some(e), Vec::new()),
+        Ok(parsed) => (parsed.root, None, parsed.issues.into()),
+        Err(e) => (None, Some(e), crate::json::ThinVec::new()),
     };
     if root.is_none() && error.is_none() {
         return None;
@@ -841,7 +845,7 @@ pub(crate) fn parse_doc(
         value,
         lines,
         root: root.filter(|_| keep_trees || !single_object).map(Box::new),
-        head: head.map(Box::new),
+        head,
         error: error.map(Box::new),
         issues,
     })
@@ -871,7 +875,7 @@ impl std::fmt::Display for NotObject {
 /// Reads the identifying fields of a document.
 pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
     let json = doc.value.as_ref()?;
-    Some(match doc.head.as_deref()? {
+    Some(match doc.head.as_ref()? {
         Err(e) => Err(e.clone()),
         Ok(h) => Ok(Object {
             doc,
@@ -882,7 +886,7 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
             name: h.name.clone(),
             namespace: h.namespace.clone(),
             default_namespace: default_namespace(),
-            base: String::new(),
+            base: Box::default(),
             memo: Memo::default(),
             position: 0,
         }),
@@ -891,11 +895,9 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
 
 /// `default`, the namespace of an object outside a rendering (a rendering
 /// sets its own): one shared string, not one allocation per object.
-fn default_namespace() -> std::sync::Arc<str> {
-    static DEFAULT: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
-    DEFAULT
-        .get_or_init(|| std::sync::Arc::from("default"))
-        .clone()
+fn default_namespace() -> crate::json::Str {
+    static DEFAULT: std::sync::OnceLock<crate::json::Str> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(|| "default".into()).clone()
 }
 
 /// Is this object a list kubectl unpacks (a kind ending in `List` with an
@@ -911,7 +913,7 @@ pub fn is_list(obj: &Object) -> bool {
 /// The items of a typed list document: (item node, item JSON), when the
 /// document is one and kept its tree (as [`parse_stream_lean`] does for lists).
 fn list_items(doc: &Document) -> Vec<(&Node, &crate::json::Value)> {
-    let (Some(Ok(h)), Some(root), Some(json)) = (doc.head.as_deref(), &doc.root, &doc.value) else {
+    let (Some(Ok(h)), Some(root), Some(json)) = (doc.head.as_ref(), &doc.root, &doc.value) else {
         return Vec::new();
     };
     if !h.list {
@@ -950,7 +952,7 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 name: h.name,
                 namespace: h.namespace,
                 default_namespace: default_namespace(),
-                base: format!("/items/{i}"),
+                base: format!("/items/{i}").into_boxed_str(),
                 memo: Memo::default(),
                 position: 0,
             })

@@ -7,7 +7,6 @@
 //! `proxy::load_all(&rendering)`, `memcached::cmdline` over its objects.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crate::manifest::{Document, Input, InputError, InputLimits, Object, read_inputs_with};
 
@@ -44,8 +43,8 @@ pub struct Rendering<'a> {
 
 impl<'a> Rendering<'a> {
     pub fn new(documents: &'a [Document], lua_inputs: &'a [Input], settings: Settings) -> Self {
-        let default_namespace: Arc<str> =
-            Arc::from(settings.namespace.as_deref().unwrap_or("default"));
+        let default_namespace =
+            crate::json::Str::from(settings.namespace.as_deref().unwrap_or("default"));
         // One object a document, as a rendering mostly is: held to the end
         // of a run, the list is not grown past what it holds.
         let mut objects = Vec::with_capacity(documents.len());
