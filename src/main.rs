@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         Command::Graph(args) => run_graph(&args),
         Command::Values(args) => run_values(&args),
     };
+    // The output is written and flushed: what is left is freed by the exit.
+    mclint::proxy::vm::abandon_kept_state();
     match result {
         Ok(code) => code,
         Err(e) => {
