@@ -1130,6 +1130,13 @@ impl Entries {
         }
     }
 
+    fn len(&self) -> usize {
+        match self {
+            Entries::Wide { hashes, .. } => hashes.len(),
+            Entries::Narrow { hashes, .. } => hashes.len(),
+        }
+    }
+
     fn get(&self, h: u64) -> Option<u32> {
         match self {
             Entries::Wide { hashes, lines } => hashes.binary_search(&h).ok().map(|i| lines[i]),
@@ -1248,7 +1255,8 @@ impl LineIndex {
     /// that still exists finds the line it found before.
     pub fn retain(&self, value: &crate::json::Value) -> LineIndex {
         use crate::json::Value;
-        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        // At most a pair for each of this index's.
+        let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(self.entries.len());
         let mut stack: Vec<(&Value, u64)> = vec![(value, ROOT_HASH)];
         while let Some((v, h)) = stack.pop() {
             match v {
