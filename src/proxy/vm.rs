@@ -11,7 +11,7 @@
 //! [`Limits::time`], and the allocator refuses memory past [`Limits::memory`].
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -837,7 +837,7 @@ fn run_in_vm(
         let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
         let mut conv = Converter {
             metas: &metas,
-            path: HashSet::new(),
+            path: Vec::new(),
             values: 0,
             bytes: 0,
         };
@@ -1453,8 +1453,9 @@ pub const MAX_BYTES: u64 = 16 << 20;
 
 struct Converter<'a> {
     metas: &'a Metas,
-    /// Tables on the current path (cycle guard).
-    path: HashSet<usize>,
+    /// Tables on the current path (cycle guard): at most [`MAX_DEPTH`] + 1,
+    /// looked through, not hashed.
+    path: Vec<usize>,
     values: u64,
     bytes: u64,
 }
@@ -1526,9 +1527,10 @@ impl Converter<'_> {
             return Lv::Other("table nested too deep");
         }
         let ptr = t.to_pointer() as usize;
-        if !self.path.insert(ptr) {
+        if self.path.contains(&ptr) {
             return Lv::Other("table that contains itself");
         }
+        self.path.push(ptr);
         let out = match t.metatable() {
             Some(m) if m == self.metas.route => {
                 let handler = match t.raw_get::<Value>("f") {
@@ -1569,7 +1571,7 @@ impl Converter<'_> {
                 Lv::Table(Table { entries })
             }
         };
-        self.path.remove(&ptr);
+        self.path.pop();
         out
     }
 }
