@@ -11,6 +11,196 @@ use mclint::manifest::{InputLimits, read_inputs_with};
 use mclint::report::{self, TextStyle, escape};
 use mclint::rules::{self, RULES};
 
+#[global_allocator]
+static ALLOCATOR: small_blocks::SmallBlocks = small_blocks::SmallBlocks;
+
+/// Small blocks kept for reuse, in front of the system allocator.
+///
+/// A lint run allocates and frees tens of thousands of small blocks (parsed
+/// scalars, tree nodes, JSON values, Lua objects), and the C library keeps
+/// only 7 freed blocks of a size ready for reuse: past those, each free and
+/// each new block goes through its bins, a quarter of a chart lint's
+/// instructions. This keeps more freed blocks (up to 32 KiB of each size
+/// class, on each thread) in lists of its own, and hands them out again
+/// without the C library. Blocks come from and go back to the system
+/// allocator, sized to the classes glibc uses itself (16 n + 8 usable
+/// bytes), so no block takes more memory than it would have; larger or
+/// over-aligned blocks go straight to it. What a thread keeps when it exits
+/// is not given back (at most 32 KiB a class, 2 MiB in all; mclint's
+/// threads are few).
+mod small_blocks {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::UnsafeCell;
+    use std::ptr;
+
+    /// Classes 0..=64: blocks of 16 c + 8 usable bytes, up to 1,032.
+    const CLASSES: usize = 65;
+    /// Bytes of freed blocks a class keeps on a thread.
+    const KEEP_BYTES: usize = 32 << 10;
+    /// The alignment the C library's malloc gives every block (64-bit
+    /// Linux); elsewhere only blocks that ask for no more than 8 are kept.
+    const ALIGN: usize = if cfg!(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )) {
+        16
+    } else {
+        8
+    };
+
+    struct Lists {
+        /// Each class's freed blocks, linked through their first word.
+        heads: [*mut u8; CLASSES],
+        counts: [u32; CLASSES],
+    }
+
+    thread_local! {
+        static LISTS: UnsafeCell<Lists> = const {
+            UnsafeCell::new(Lists {
+                heads: [ptr::null_mut(); CLASSES],
+                counts: [0; CLASSES],
+            })
+        };
+    }
+
+    /// The class of a block of this layout, if it is one kept here.
+    #[inline]
+    fn class_of(layout: &Layout) -> Option<usize> {
+        let c = (layout.size() + 7) / 16;
+        (c < CLASSES && layout.align() <= ALIGN).then_some(c)
+    }
+
+    #[inline]
+    fn usable(c: usize) -> usize {
+        16 * c + 8
+    }
+
+    #[inline]
+    fn keep(c: usize) -> u32 {
+        (KEEP_BYTES / usable(c)) as u32
+    }
+
+    /// A kept block of class `c`, if the thread has one.
+    #[inline]
+    fn take(c: usize) -> *mut u8 {
+        LISTS
+            .try_with(|l| {
+                // SAFETY: the lists are this thread's and nothing else runs
+                // while they are changed (no allocation, no callback).
+                let l = unsafe { &mut *l.get() };
+                let head = l.heads[c];
+                if !head.is_null() {
+                    // SAFETY: a kept block holds the next one in its first
+                    // word (at least 8 bytes, 16-aligned).
+                    l.heads[c] = unsafe { *(head as *mut *mut u8) };
+                    l.counts[c] -= 1;
+                }
+                head
+            })
+            .unwrap_or(ptr::null_mut())
+    }
+
+    /// Keeps block `p` of class `c`; `false` when the class has enough.
+    #[inline]
+    fn give(c: usize, p: *mut u8) -> bool {
+        LISTS
+            .try_with(|l| {
+                // SAFETY: as in `take`.
+                let l = unsafe { &mut *l.get() };
+                if l.counts[c] >= keep(c) {
+                    return false;
+                }
+                // SAFETY: `p` is a block of at least 8 bytes, 16-aligned,
+                // that its owner has freed.
+                unsafe { *(p as *mut *mut u8) = l.heads[c] };
+                l.heads[c] = p;
+                l.counts[c] += 1;
+                true
+            })
+            .unwrap_or(false)
+    }
+
+    pub struct SmallBlocks;
+
+    // SAFETY: every block handed out is one the system allocator made for
+    // at least the class's usable size and alignment 16, and is handed out
+    // once until it is freed again.
+    unsafe impl GlobalAlloc for SmallBlocks {
+        #[inline]
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let Some(c) = class_of(&layout) else {
+                // SAFETY: the caller's layout, passed on.
+                return unsafe { System.alloc(layout) };
+            };
+            let p = take(c);
+            if !p.is_null() {
+                return p;
+            }
+            // SAFETY: a non-zero size; the C library's malloc (which any
+            // alignment up to `ALIGN` gets from it) is asked for it.
+            unsafe { System.alloc(Layout::from_size_align_unchecked(usable(c), 8)) }
+        }
+
+        #[inline]
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            if class_of(&layout).is_none() {
+                // SAFETY: the caller's layout, passed on.
+                return unsafe { System.alloc_zeroed(layout) };
+            }
+            // SAFETY: as `alloc`; the block has at least `layout.size()` bytes.
+            unsafe {
+                let p = self.alloc(layout);
+                if !p.is_null() {
+                    ptr::write_bytes(p, 0, layout.size());
+                }
+                p
+            }
+        }
+
+        #[inline]
+        unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+            if let Some(c) = class_of(&layout)
+                && give(c, p)
+            {
+                return;
+            }
+            // SAFETY: a block the system allocator made (the C library's
+            // free reads no size from the layout).
+            unsafe { System.dealloc(p, layout) }
+        }
+
+        #[inline]
+        unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: `new_size` is non-zero and, rounded up to the
+            // alignment, fits `isize` (the caller's promise).
+            let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            let Some(new_c) = class_of(&new) else {
+                // A large block: the system allocator's (it may grow it in
+                // place); a small one it was made for is its block too.
+                // SAFETY: the caller's block and layout, passed on.
+                return unsafe { System.realloc(p, layout, new_size) };
+            };
+            if class_of(&layout) == Some(new_c) {
+                // The block has the class's usable size.
+                return p;
+            }
+            // Into a block of the new class (so every block kept here has
+            // its class's usable size, whatever the C library's realloc
+            // would have returned).
+            // SAFETY: both blocks hold the smaller size; `p` is freed once,
+            // here.
+            unsafe {
+                let q = self.alloc(new);
+                if !q.is_null() {
+                    ptr::copy_nonoverlapping(p, q, layout.size().min(new_size));
+                    self.dealloc(p, layout);
+                }
+                q
+            }
+        }
+    }
+}
+
 /// 0: clean; 1: findings at or above --fail-on; 2: could not run.
 fn main() -> ExitCode {
     let cli = Cli::parse();
