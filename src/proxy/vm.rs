@@ -737,7 +737,10 @@ fn run_inner(
     limits: Limits,
     open: &Opener,
 ) -> mlua::Result<(Declared, Option<LuaFailure>)> {
-    let vm = match CONFIG_VM.with(|c| c.borrow_mut().take()).and_then(ConfigVm::taken) {
+    let vm = match CONFIG_VM
+        .with(|c| c.borrow_mut().take())
+        .and_then(ConfigVm::taken)
+    {
         Some(vm) => vm,
         None => ConfigVm::new()?,
     };

@@ -99,7 +99,9 @@ mod tests {
         for r in all() {
             assert!(prerelease(&r.api_version), "{r:?}");
         }
-        assert!(prerelease("policy/v1beta1") && prerelease("flowcontrol.apiserver.k8s.io/v1alpha1"));
+        assert!(
+            prerelease("policy/v1beta1") && prerelease("flowcontrol.apiserver.k8s.io/v1alpha1")
+        );
         assert!(!prerelease("policy/v1") && !prerelease("v1") && !prerelease("apps/v1"));
         assert!(removed("apps/v1", "Deployment", "1.37").is_none());
     }
