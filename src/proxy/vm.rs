@@ -693,8 +693,10 @@ impl ConfigVm {
     /// the pristine globals, string metatable and loaded modules where Lua
     /// looks for them (no Lua code runs until the next config's world
     /// replaces them), and the world of the config that ran collected, its
-    /// memory given back for what runs next. `None` when the state must not
-    /// be kept: the run failed, or the state still holds more than
+    /// memory given back for what runs next: at once when the state holds
+    /// more than [`KEEP_MEMORY`], else when the next config takes it
+    /// ([`ConfigVm::taken`]). `None` when the state must not be kept: the
+    /// run failed, or the state, collected, still holds more than
     /// [`KEEP_MEMORY`]. The collector runs no Lua code (no finalizer exists).
     fn keep(self, clean: bool) -> Option<ConfigVm> {
         if !clean {
