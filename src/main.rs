@@ -11,6 +11,11 @@ use mclint::manifest::{InputError, InputLimits, read_inputs_with, read_sources};
 use mclint::report::{self, TextStyle, escape};
 use mclint::rules::{self, RULES};
 
+#[global_allocator]
+static ALLOCATOR: small_blocks::SmallBlocks = small_blocks::SmallBlocks;
+
+mod small_blocks;
+
 /// Each input error on its own line of standard error, escaped.
 fn print_errors(errors: &[InputError]) {
     for e in errors {
@@ -30,6 +35,8 @@ fn main() -> ExitCode {
         Command::Graph(args) => run_graph(&args),
         Command::Values(args) => run_values(&args),
     };
+    // The output is written and flushed: what is left is freed by the exit.
+    mclint::proxy::vm::abandon_kept_state();
     match result {
         Ok(code) => code,
         Err(e) => {

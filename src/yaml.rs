@@ -13,7 +13,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::input::SkipTabs;
+use saphyr_parser::{Event, Input, Parser, ScalarStyle, Span, StrInput};
 
 /// Deepest nesting accepted. Kubernetes objects are far shallower; anything
 /// deeper is hostile or broken input.
@@ -832,6 +833,152 @@ fn flow_start(chars: &[char], indent: usize) -> Option<(usize, usize)> {
     None
 }
 
+/// The parser's `&str` input with a shorter read-ahead window.
+///
+/// The scanner sizes its work by the input's `bufmaxlen`: a plain scalar's
+/// string is allocated with room for 32 bytes and then grown to hold one
+/// window more (`StrInput` says 128), so every plain scalar, however short,
+/// was reallocated once. A `&str` has all its text at hand whatever the
+/// window: with one of [`READ_AHEAD`] characters a short scalar stays in its
+/// first allocation and a long one grows as any string does. The scanner
+/// reads the same characters either way; every other call is `StrInput`'s.
+struct ShortWindow<'a>(StrInput<'a>);
+
+/// The window [`ShortWindow`] gives: under the 32 bytes the scanner first
+/// allocates for a scalar less the 4 of its first character.
+const READ_AHEAD: usize = 24;
+
+impl Input for ShortWindow<'_> {
+    #[inline]
+    fn lookahead(&mut self, count: usize) {
+        self.0.lookahead(count);
+    }
+    #[inline]
+    fn buflen(&self) -> usize {
+        self.0.buflen()
+    }
+    #[inline]
+    fn bufmaxlen(&self) -> usize {
+        READ_AHEAD
+    }
+    #[inline]
+    fn buf_is_empty(&self) -> bool {
+        self.0.buf_is_empty()
+    }
+    #[inline]
+    fn raw_read_ch(&mut self) -> char {
+        self.0.raw_read_ch()
+    }
+    #[inline]
+    fn raw_read_non_breakz_ch(&mut self) -> Option<char> {
+        self.0.raw_read_non_breakz_ch()
+    }
+    #[inline]
+    fn skip(&mut self) {
+        self.0.skip();
+    }
+    #[inline]
+    fn skip_n(&mut self, count: usize) {
+        self.0.skip_n(count);
+    }
+    #[inline]
+    fn peek(&self) -> char {
+        self.0.peek()
+    }
+    #[inline]
+    fn peek_nth(&self, n: usize) -> char {
+        self.0.peek_nth(n)
+    }
+    #[inline]
+    fn look_ch(&mut self) -> char {
+        self.0.look_ch()
+    }
+    #[inline]
+    fn next_char_is(&self, c: char) -> bool {
+        self.0.next_char_is(c)
+    }
+    #[inline]
+    fn nth_char_is(&self, n: usize, c: char) -> bool {
+        self.0.nth_char_is(n, c)
+    }
+    #[inline]
+    fn next_2_are(&self, c1: char, c2: char) -> bool {
+        self.0.next_2_are(c1, c2)
+    }
+    #[inline]
+    fn next_3_are(&self, c1: char, c2: char, c3: char) -> bool {
+        self.0.next_3_are(c1, c2, c3)
+    }
+    #[inline]
+    fn next_is_document_indicator(&self) -> bool {
+        self.0.next_is_document_indicator()
+    }
+    #[inline]
+    fn next_is_document_start(&self) -> bool {
+        self.0.next_is_document_start()
+    }
+    #[inline]
+    fn next_is_document_end(&self) -> bool {
+        self.0.next_is_document_end()
+    }
+    #[inline]
+    fn skip_ws_to_eol(&mut self, skip_tabs: SkipTabs) -> (usize, Result<SkipTabs, &'static str>) {
+        self.0.skip_ws_to_eol(skip_tabs)
+    }
+    #[inline]
+    fn next_can_be_plain_scalar(&self, in_flow: bool) -> bool {
+        self.0.next_can_be_plain_scalar(in_flow)
+    }
+    #[inline]
+    fn next_is_blank_or_break(&self) -> bool {
+        self.0.next_is_blank_or_break()
+    }
+    #[inline]
+    fn next_is_blank_or_breakz(&self) -> bool {
+        self.0.next_is_blank_or_breakz()
+    }
+    #[inline]
+    fn next_is_blank(&self) -> bool {
+        self.0.next_is_blank()
+    }
+    #[inline]
+    fn next_is_break(&self) -> bool {
+        self.0.next_is_break()
+    }
+    #[inline]
+    fn next_is_breakz(&self) -> bool {
+        self.0.next_is_breakz()
+    }
+    #[inline]
+    fn next_is_z(&self) -> bool {
+        self.0.next_is_z()
+    }
+    #[inline]
+    fn next_is_flow(&self) -> bool {
+        self.0.next_is_flow()
+    }
+    #[inline]
+    fn next_is_digit(&self) -> bool {
+        self.0.next_is_digit()
+    }
+    #[inline]
+    fn next_is_alpha(&self) -> bool {
+        self.0.next_is_alpha()
+    }
+    #[inline]
+    fn skip_while_non_breakz(&mut self) -> usize {
+        self.0.skip_while_non_breakz()
+    }
+    #[inline]
+    fn skip_while_blank(&mut self) -> usize {
+        self.0.skip_while_blank()
+    }
+    #[inline]
+    fn fetch_while_is_alpha(&mut self, out: &mut String) -> usize {
+        self.0.fetch_while_is_alpha(out)
+    }
+}
+
 fn parse_strict(text: &str, first_line: u32) -> Result<Parsed, YamlError> {
     let mut builder = Builder {
         stack: Vec::new(),
@@ -848,7 +995,7 @@ fn parse_strict(text: &str, first_line: u32) -> Result<Parsed, YamlError> {
             ..e
         });
     }
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new(ShortWindow(StrInput::new(text)));
     let mut documents = 0;
     loop {
         match parser.next_event() {
@@ -983,6 +1130,13 @@ impl Entries {
         }
     }
 
+    fn len(&self) -> usize {
+        match self {
+            Entries::Wide { hashes, .. } => hashes.len(),
+            Entries::Narrow { hashes, .. } => hashes.len(),
+        }
+    }
+
     fn get(&self, h: u64) -> Option<u32> {
         match self {
             Entries::Wide { hashes, lines } => hashes.binary_search(&h).ok().map(|i| lines[i]),
@@ -1101,7 +1255,8 @@ impl LineIndex {
     /// that still exists finds the line it found before.
     pub fn retain(&self, value: &crate::json::Value) -> LineIndex {
         use crate::json::Value;
-        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        // At most a pair for each of this index's.
+        let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(self.entries.len());
         let mut stack: Vec<(&Value, u64)> = vec![(value, ROOT_HASH)];
         while let Some((v, h)) = stack.pop() {
             match v {

@@ -489,8 +489,17 @@ impl Hosts {
     /// The StatefulSet pod `host` names, if its first label is `<sts>-<n>` of a
     /// StatefulSet in the manifests (in the namespace the name resolves in).
     pub fn pod_host(&self, proxy_ns: &str, host: &str) -> Option<PodHost> {
-        let mut labels = host.trim_end_matches('.').split('.');
-        let (first, service, ns) = (labels.next()?, labels.next(), labels.next());
+        // The first three labels, as `split('.')` gives them (a byte scan:
+        // this runs for every backend).
+        fn label(s: &str) -> (&str, Option<&str>) {
+            match s.bytes().position(|b| b == b'.') {
+                Some(i) => (&s[..i], Some(&s[i + 1..])),
+                None => (s, None),
+            }
+        }
+        let (first, rest) = label(host.trim_end_matches('.'));
+        let (service, rest) = rest.map(label).unzip();
+        let ns = rest.flatten().map(|r| label(r).0);
         let (name, ord) = first.rsplit_once('-')?;
         if ord.is_empty()
             || !ord.bytes().all(|b| b.is_ascii_digit())

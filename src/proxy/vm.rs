@@ -11,7 +11,7 @@
 //! [`Limits::time`], and the allocator refuses memory past [`Limits::memory`].
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -436,6 +436,12 @@ struct ConfigVm {
     /// thread.
     new_used: usize,
     held: Cell<usize>,
+    /// The world of the config that ran last is still to be collected: a
+    /// state kept small is collected when it is taken for the next config
+    /// (the same collection, of the same garbage, as at the end of the run:
+    /// no Lua code runs in between), so the last run of a process is not
+    /// collected for nothing.
+    uncollected: Cell<bool>,
 }
 
 /// A seed for a config's random generator: drawn from the keys the
@@ -540,6 +546,18 @@ const LIBRARIES: [&str; 4] = ["string", "table", "math", "utf8"];
 /// (a state holding more is closed, its memory freed).
 const KEEP_MEMORY: usize = 4 << 20;
 
+/// For a process about to exit: the Lua state this thread keeps for the
+/// next config is left to the operating system instead of being closed
+/// (closing frees every object it holds, one at a time, for nothing). The
+/// next config on this thread, if any, gets a new state.
+pub fn abandon_kept_state() {
+    let _ = CONFIG_VM.try_with(|c| {
+        if let Ok(mut kept) = c.try_borrow_mut() {
+            std::mem::forget(kept.take());
+        }
+    });
+}
+
 thread_local! {
     static CONFIG_VM: RefCell<Option<ConfigVm>> = const { RefCell::new(None) };
     /// States made for configs on this thread (tests check the reuse).
@@ -593,6 +611,7 @@ impl ConfigVm {
             compiled: RefCell::new(Vec::new()),
             new_used,
             held: Cell::new(new_used),
+            uncollected: Cell::new(false),
         })
     }
 
@@ -674,8 +693,10 @@ impl ConfigVm {
     /// the pristine globals, string metatable and loaded modules where Lua
     /// looks for them (no Lua code runs until the next config's world
     /// replaces them), and the world of the config that ran collected, its
-    /// memory given back for what runs next. `None` when the state must not
-    /// be kept: the run failed, or the state still holds more than
+    /// memory given back for what runs next: at once when the state holds
+    /// more than [`KEEP_MEMORY`], else when the next config takes it
+    /// ([`ConfigVm::taken`]). `None` when the state must not be kept: the
+    /// run failed, or the state, collected, still holds more than
     /// [`KEEP_MEMORY`]. The collector runs no Lua code (no finalizer exists).
     fn keep(self, clean: bool) -> Option<ConfigVm> {
         if !clean {
@@ -690,9 +711,24 @@ impl ConfigVm {
             set_chunk_env(lua, f, Value::Nil).ok()?;
         }
         self.install(&self.globals, self.string_meta.clone()).ok()?;
+        if lua.used_memory() <= KEEP_MEMORY {
+            // Kept whatever the collection gives back: collected when taken.
+            self.uncollected.set(true);
+            return Some(self);
+        }
         lua.gc_collect().ok()?;
         self.held.set(lua.used_memory());
         (lua.used_memory() <= KEEP_MEMORY).then_some(self)
+    }
+
+    /// A kept state made ready for the next config: the world of the config
+    /// that ran last collected and what the state then holds measured.
+    fn taken(self) -> Option<ConfigVm> {
+        if self.uncollected.replace(false) {
+            self.lua.gc_collect().ok()?;
+            self.held.set(self.lua.used_memory());
+        }
+        Some(self)
     }
 }
 
@@ -703,7 +739,10 @@ fn run_inner(
     limits: Limits,
     open: &Opener,
 ) -> mlua::Result<(Declared, Option<LuaFailure>)> {
-    let vm = match CONFIG_VM.with(|c| c.borrow_mut().take()) {
+    let vm = match CONFIG_VM
+        .with(|c| c.borrow_mut().take())
+        .and_then(ConfigVm::taken)
+    {
         Some(vm) => vm,
         None => ConfigVm::new()?,
     };
@@ -803,7 +842,7 @@ fn run_in_vm(
         let _ = lua.set_memory_limit(limits.memory.max(lua.used_memory()) + (8 << 20));
         let mut conv = Converter {
             metas: &metas,
-            path: HashSet::new(),
+            path: Vec::new(),
             values: 0,
             bytes: 0,
         };
@@ -1419,8 +1458,9 @@ pub const MAX_BYTES: u64 = 16 << 20;
 
 struct Converter<'a> {
     metas: &'a Metas,
-    /// Tables on the current path (cycle guard).
-    path: HashSet<usize>,
+    /// Tables on the current path (cycle guard): at most [`MAX_DEPTH`] + 1,
+    /// looked through, not hashed.
+    path: Vec<usize>,
     values: u64,
     bytes: u64,
 }
@@ -1492,9 +1532,10 @@ impl Converter<'_> {
             return Lv::Other("table nested too deep");
         }
         let ptr = t.to_pointer() as usize;
-        if !self.path.insert(ptr) {
+        if self.path.contains(&ptr) {
             return Lv::Other("table that contains itself");
         }
+        self.path.push(ptr);
         let out = match t.metatable() {
             Some(m) if m == self.metas.route => {
                 let handler = match t.raw_get::<Value>("f") {
@@ -1535,7 +1576,7 @@ impl Converter<'_> {
                 Lv::Table(Table { entries })
             }
         };
-        self.path.remove(&ptr);
+        self.path.pop();
         out
     }
 }
@@ -2217,6 +2258,27 @@ pools { main = { backends = { "b:1" } } }
         assert!(used.is_some_and(|u| u < 1 << 20), "{used:?}");
         assert_eq!(run_config(CHECKS).1, None);
         assert_eq!(made(), before + 2);
+        // A smaller world is collected when the state is taken for the
+        // next config, before that config's room is measured.
+        assert_eq!(run_config("big = ('x'):rep(2 << 20)").1, None);
+        let vm = CONFIG_VM.with(|c| c.borrow_mut().take()).unwrap();
+        assert!(vm.uncollected.get() && vm.lua.used_memory() > 2 << 20);
+        let vm = vm.taken().unwrap();
+        assert!(!vm.uncollected.get() && vm.lua.used_memory() < 1 << 20);
+        assert_eq!(vm.held.get(), vm.lua.used_memory());
+        CONFIG_VM.with(|c| *c.borrow_mut() = Some(vm));
+        assert_eq!(run_config(CHECKS).1, None);
+        assert_eq!(made(), before + 2);
+    }
+
+    #[test]
+    fn an_abandoned_state_is_not_used_again() {
+        assert_eq!(run_config(CHECKS).1, None);
+        let before = made();
+        abandon_kept_state();
+        assert!(CONFIG_VM.with(|c| c.borrow().is_none()));
+        assert_eq!(run_config(CHECKS).1, None);
+        assert_eq!(made(), before + 1);
     }
 
     #[test]

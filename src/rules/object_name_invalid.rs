@@ -58,16 +58,25 @@ pub fn is_dns1123_label(s: &str) -> bool {
 
 /// A DNS-1123 subdomain: at most 253 characters, dot-separated labels.
 pub fn is_dns1123_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        })
+    // One pass over the bytes: each label non-empty, of `[a-z0-9-]`, with
+    // no '-' next to a dot or at either end.
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 253 {
+        return false;
+    }
+    let mut prev = b'.';
+    for &c in b {
+        let fits = match c {
+            b'.' => prev != b'.' && prev != b'-',
+            b'-' => prev != b'.',
+            _ => c.is_ascii_lowercase() || c.is_ascii_digit(),
+        };
+        if !fits {
+            return false;
+        }
+        prev = c;
+    }
+    prev != b'.' && prev != b'-'
 }
 
 /// A DNS-1035 label: a DNS-1123 label that starts with a letter.
@@ -224,5 +233,26 @@ mod tests {
         assert!(!is_dns1123_label(&"a".repeat(64)));
         assert!(!is_dns1123_label("a.b"));
         assert!(!is_dns1123_label("-a"));
+    }
+
+    #[test]
+    fn a_subdomain_is_dot_separated_labels() {
+        // Every string of up to five of these characters, against the
+        // definition: non-empty labels, each a DNS-1123 label.
+        let chars = ['a', '0', '-', '.', 'A'];
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|s| chars.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        for s in all {
+            let defined = !s.is_empty() && s.split('.').all(is_dns1123_label);
+            assert_eq!(is_dns1123_subdomain(&s), defined, "{s:?}");
+        }
+        assert!(is_dns1123_subdomain(&"a".repeat(253)));
     }
 }

@@ -38,6 +38,16 @@ pub fn all() -> &'static [Removal] {
     })
 }
 
+/// Is `api_version` a prerelease one (`v1beta1`, `v2alpha1`)? Kubernetes
+/// removes only those: a GA version is never removed within a major
+/// release (its deprecation policy, rule 4a), and the table lists none (a
+/// test holds it to that). Most objects are GA, and parsing the table is
+/// most of the work of looking one up.
+fn prerelease(api_version: &str) -> bool {
+    let version = api_version.rsplit('/').next().unwrap_or(api_version);
+    version.contains("alpha") || version.contains("beta")
+}
+
 fn key(v: &str) -> (u32, u32) {
     let mut it = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     (it.next().unwrap_or(0), it.next().unwrap_or(0))
@@ -46,6 +56,9 @@ fn key(v: &str) -> (u32, u32) {
 /// The removal that makes `api_version` `kind` unavailable in Kubernetes
 /// `version`, if any.
 pub fn removed(api_version: &str, kind: &str, version: &str) -> Option<&'static Removal> {
+    if !prerelease(api_version) {
+        return None;
+    }
     all().iter().find(|r| {
         r.api_version == api_version && r.kind == kind && key(&r.removed_in) <= key(version)
     })
@@ -79,6 +92,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_table_removes_only_prerelease_versions() {
+        for r in all() {
+            assert!(prerelease(&r.api_version), "{r:?}");
+        }
+        assert!(
+            prerelease("policy/v1beta1") && prerelease("flowcontrol.apiserver.k8s.io/v1alpha1")
+        );
+        assert!(!prerelease("policy/v1") && !prerelease("v1") && !prerelease("apps/v1"));
+        assert!(removed("apps/v1", "Deployment", "1.37").is_none());
     }
 
     #[test]
