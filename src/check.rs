@@ -186,7 +186,10 @@ pub fn check_owned(
     schemas: Option<std::sync::Arc<SchemaSet>>,
 ) -> Report {
     check_sources(
-        inputs.into_iter().map(Source::Text).collect(),
+        inputs
+            .into_iter()
+            .map(|i| Source::Text(std::sync::Arc::new(i)))
+            .collect(),
         options,
         schemas,
     )
@@ -219,7 +222,7 @@ fn check_inputs(
         Inputs::Owned(list) => list
             .iter()
             .filter_map(|s| match s {
-                Source::Text(i) => Some(i),
+                Source::Text(i) => Some(&**i),
                 Source::File(_) => None,
             })
             .filter(is_lua)

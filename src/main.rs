@@ -4,17 +4,24 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 
-use mclint::check::{CheckOptions, check_sources, check_with};
+use mclint::check::{CheckOptions, check_sources};
 use mclint::cli::{CheckArgs, Cli, Color, Command, FailOn, RulesFormat};
 use mclint::finding::Severity;
-use mclint::manifest::{InputError, InputLimits, read_inputs_with, read_sources};
+use mclint::manifest::{Input, InputError, InputLimits, read_sources};
 use mclint::report::{self, TextStyle, escape};
 use mclint::rules::{self, RULES};
+use mclint::streamed::Source;
 
 #[global_allocator]
 static ALLOCATOR: small_blocks::SmallBlocks = small_blocks::SmallBlocks;
 
 mod small_blocks;
+
+/// An input as the template-line writers get it after the check.
+enum Kept {
+    Text(std::sync::Arc<Input>),
+    Again(mclint::streamed::Reread),
+}
 
 /// Each input error on its own line of standard error, escaped.
 fn print_errors(errors: &[InputError]) {
@@ -114,20 +121,31 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         format,
         report::Format::Json | report::Format::Sarif | report::Format::Github
     );
-    let stdin = &mut std::io::stdin().lock();
-    let (report, inputs, errors) = if maps_templates {
-        let (inputs, errors) = read_inputs_with(&args.paths, stdin, &limits);
-        print_errors(&errors);
-        (check_with(&inputs, &options, Some(schemas)), inputs, errors)
+    let (sources, errors) = read_sources(&args.paths, &mut std::io::stdin().lock(), &limits, true);
+    print_errors(&errors);
+    // What the writers that map findings to template lines read once the
+    // check is done: the inputs read whole, kept (shared with the check);
+    // the large files read as they were checked, read whole again then, if
+    // they still hold what was checked.
+    let kept: Vec<Kept> = if maps_templates {
+        sources
+            .iter()
+            .map(|s| match s {
+                Source::Text(input) => Kept::Text(input.clone()),
+                Source::File(file) => Kept::Again(file.reread()),
+            })
+            .collect()
     } else {
-        let (sources, errors) = read_sources(&args.paths, stdin, &limits, true);
-        print_errors(&errors);
-        (
-            check_sources(sources, &options, Some(schemas)),
-            Vec::new(),
-            errors,
-        )
+        Vec::new()
     };
+    let report = check_sources(sources, &options, Some(schemas));
+    let inputs: Vec<Input> = kept
+        .into_iter()
+        .filter_map(|k| match k {
+            Kept::Text(input) => Some(std::sync::Arc::unwrap_or_clone(input)),
+            Kept::Again(file) => file.read(),
+        })
+        .collect();
     if report.documents == 0 && report.configs == 0 && report.skipped == 0 {
         if !errors.is_empty() {
             return Ok(ExitCode::from(2));

@@ -401,7 +401,7 @@ pub fn read_inputs_with(
     let inputs = sources
         .into_iter()
         .filter_map(|s| match s {
-            Source::Text(input) => Some(input),
+            Source::Text(input) => Some(Arc::unwrap_or_clone(input)),
             Source::File(_) => None,
         })
         .collect();
@@ -431,11 +431,11 @@ pub fn read_sources(
         if path.as_os_str() == "-" {
             match read_bounded(stdin, &mut budget, None) {
                 Ok(Some(bytes)) => match decode("<stdin>", bytes) {
-                    Ok(text) => inputs.push(Source::Text(Input {
+                    Ok(text) => inputs.push(Source::Text(Arc::new(Input {
                         name: Arc::from("<stdin>"),
                         kind: InputKind::Yaml,
                         text,
-                    })),
+                    }))),
                     Err(e) => errors.push(e),
                 },
                 Ok(None) => errors.push(InputError::TooLarge {
@@ -564,7 +564,7 @@ fn read_file(
         && kind == InputKind::Yaml
         && size.is_some_and(|n| n >= crate::streamed::STREAM_FROM_BYTES)
     {
-        match crate::streamed::open(&shown, file, budget) {
+        match crate::streamed::open(&shown, path, file, budget) {
             Ok(Some(f)) => inputs.push(Source::File(f)),
             Ok(None) => {
                 errors.push(InputError::TooLarge {
@@ -579,11 +579,11 @@ fn read_file(
     }
     match read_bounded(&mut file, budget, size) {
         Ok(Some(bytes)) => match decode(&shown, bytes) {
-            Ok(text) => inputs.push(Source::Text(Input {
+            Ok(text) => inputs.push(Source::Text(Arc::new(Input {
                 name: Arc::from(shown.as_str()),
                 kind,
                 text,
-            })),
+            }))),
             Err(e) => errors.push(e),
         },
         Ok(None) => {

@@ -15,6 +15,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::manifest::{Document, Input, InputError, Splitter, parse_doc};
@@ -26,10 +27,11 @@ pub const STREAM_FROM_BYTES: u64 = 1 << 20;
 /// Blocks of the first reading.
 const BLOCK: usize = 64 << 10;
 
-/// What `mclint check` reads: an input read whole, or a large YAML file
-/// read as it goes.
+/// What `mclint check` reads: an input read whole (shared, so that a
+/// caller may keep it past the check), or a large YAML file read as it
+/// goes.
 pub enum Source {
-    Text(Input),
+    Text(Arc<Input>),
     File(StreamedFile),
 }
 
@@ -48,6 +50,46 @@ pub struct StreamedFile {
     file: File,
     /// Its length at the first reading.
     len: u64,
+    /// What a later reading must find again (see [`Reread`]).
+    path: PathBuf,
+    digest: u64,
+}
+
+/// How to read a streamed file whole once it is checked, for the writers
+/// that show the rendered lines findings point at: by its name again, and
+/// only if it still holds what the first reading read (its length and the
+/// XXH3-64 of its bytes), so a file changed or swapped since gives no line
+/// rather than a wrong one.
+#[derive(Debug, Clone)]
+pub struct Reread {
+    pub name: Arc<str>,
+    path: PathBuf,
+    len: u64,
+    digest: u64,
+}
+
+impl Reread {
+    /// The file's text as it was checked, or `None` if it is not that any
+    /// more (or cannot be read).
+    pub fn read(&self) -> Option<Input> {
+        let file = File::open(&self.path).ok()?;
+        let mut bytes = Vec::with_capacity(usize::try_from(self.len).ok()?.saturating_add(1));
+        file.take(self.len.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .ok()?;
+        if bytes.len() as u64 != self.len || xxhash_rust::xxh3::xxh3_64(&bytes) != self.digest {
+            return None;
+        }
+        let mut text = String::from_utf8(bytes).ok()?;
+        if text.starts_with('\u{feff}') {
+            text.drain(..3);
+        }
+        Some(Input {
+            name: self.name.clone(),
+            kind: crate::manifest::InputKind::Yaml,
+            text,
+        })
+    }
 }
 
 impl std::fmt::Debug for StreamedFile {
@@ -64,6 +106,7 @@ impl std::fmt::Debug for StreamedFile {
 /// ready to be read as it goes, with `budget` reduced by its length.
 pub fn open(
     name: &str,
+    path: &Path,
     mut file: File,
     budget: &mut u64,
 ) -> Result<Option<StreamedFile>, InputError> {
@@ -78,6 +121,7 @@ pub fn open(
     let mut offset: u64 = 0;
     let mut nul = None;
     let mut not_utf8 = None;
+    let mut digest = xxhash_rust::xxh3::Xxh3Default::new();
     let mut reader = (&file).take(budget.saturating_add(1));
     loop {
         let n = match reader.read(&mut buf[carry..]) {
@@ -87,6 +131,7 @@ pub fn open(
             Err(e) => return Err(unreadable(e)),
         };
         let block = &buf[carry..carry + n];
+        digest.update(block);
         if nul.is_none() && block.contains(&0) {
             nul = block
                 .iter()
@@ -142,6 +187,8 @@ pub fn open(
         name: Arc::from(name),
         file,
         len: offset,
+        path: path.to_path_buf(),
+        digest: digest.digest(),
     }))
 }
 
@@ -161,6 +208,16 @@ fn count_lines(mut reader: impl Read) -> std::io::Result<u64> {
 }
 
 impl StreamedFile {
+    /// How to read it whole again once it is checked.
+    pub fn reread(&self) -> Reread {
+        Reread {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            len: self.len,
+            digest: self.digest,
+        }
+    }
+
     /// The file's documents, read and parsed as they are taken (the second
     /// reading): as [`crate::manifest::documents`] gives those of its text.
     /// The file is closed with the iterator.

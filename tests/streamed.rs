@@ -2,6 +2,8 @@
 //! same documents as the file's whole text gives, the same input errors,
 //! and a clear error when the file changes between the two readings.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +22,7 @@ fn whole(name: &str, text: &str) -> Vec<Document> {
 fn streamed_docs(path: &Path, name: &str) -> Vec<Document> {
     let file = std::fs::File::open(path).unwrap();
     let mut budget = u64::MAX / 2;
-    streamed::open(name, file, &mut budget)
+    streamed::open(name, path, file, &mut budget)
         .unwrap()
         .unwrap()
         .documents()
@@ -298,4 +300,102 @@ fn check_reports_a_streamed_file_as_it_reports_its_text() {
     assert!(a.findings.len() >= 2, "{:?}", a.findings);
     assert_eq!(a.findings, b.findings);
     assert_eq!((a.documents, a.objects), (b.documents, b.objects));
+}
+
+#[test]
+fn a_streamed_file_is_read_again_for_template_lines_only_while_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = stream(12_000);
+    let path = file(dir.path(), "r.yaml", text.as_bytes());
+    let again = streamed_file(&path).reread();
+    assert_eq!(again.read().map(|i| i.text), Some(text.clone()));
+    // The same length, one byte changed: not what was checked.
+    let mut changed = text.clone().into_bytes();
+    let at = changed.len() / 3;
+    changed[at] = if changed[at] == b'a' { b'b' } else { b'a' };
+    std::fs::write(&path, &changed).unwrap();
+    assert!(again.read().is_none());
+    std::fs::write(&path, format!("{text}a: 1\n")).unwrap();
+    assert!(again.read().is_none());
+    std::fs::remove_file(&path).unwrap();
+    assert!(again.read().is_none());
+}
+
+#[test]
+fn the_template_line_writers_annotate_a_streamed_file_as_its_text_on_stdin() {
+    let repo = support::repo();
+    let fixture =
+        std::fs::read_to_string(repo.join("tests/fixtures/proxy-zone-mismatch/fail.yaml")).unwrap();
+    // The chart's documents after a megabyte of others: their rendered
+    // lines are far into the file.
+    let text = format!("{}{fixture}", stream(9_000));
+    assert!(text.len() as u64 > STREAM_FROM_BYTES);
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(dir.path(), "rendered.yaml", text.as_bytes());
+    for format in ["github", "sarif", "json"] {
+        let from_file = support::run(
+            support::mclint().current_dir(&repo).args([
+                "check",
+                path.to_str().unwrap(),
+                "-f",
+                format,
+                "--fail-on",
+                "never",
+            ]),
+            b"",
+        );
+        let from_stdin = support::run(
+            support::mclint().current_dir(&repo).args([
+                "check",
+                "-",
+                "-f",
+                format,
+                "--fail-on",
+                "never",
+            ]),
+            text.as_bytes(),
+        );
+        assert_eq!(from_file.code, 0, "{}", from_file.stderr);
+        assert!(
+            from_file.stdout.contains("templates/"),
+            "{format}: no template line"
+        );
+        // Where findings land in the chart (and what they say), not the
+        // input's name, which the writers show as given.
+        let landed = |out: &str| -> Vec<String> {
+            match format {
+                "github" => out
+                    .lines()
+                    .filter(|l| l.starts_with("::"))
+                    .map(|l| l.split(",title=").next().unwrap_or(l).to_string())
+                    .collect(),
+                "sarif" => {
+                    let v: serde_json::Value = serde_json::from_str(out).unwrap();
+                    v["runs"][0]["results"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| format!("{} {} {}", r["ruleId"], r["locations"], r["message"]))
+                        .collect()
+                }
+                _ => {
+                    let v: serde_json::Value = serde_json::from_str(out).unwrap();
+                    v["findings"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "{} {} {} {}",
+                                f["rule"], f["line"], f["template"], f["message"]
+                            )
+                        })
+                        .collect()
+                }
+            }
+        };
+        let (a, b) = (landed(&from_file.stdout), landed(&from_stdin.stdout));
+        assert!(!a.is_empty(), "{format}: no findings");
+        assert_eq!(a, b, "{format}");
+    }
 }
