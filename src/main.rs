@@ -139,11 +139,28 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
     let report = check_sources(sources, &options, Some(schemas));
+    // A large file is read again only when a finding in it names a template
+    // of a chart found on disk.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut found: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let mut mapped: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for f in report.findings.iter().filter(|f| f.location.line.is_some()) {
+        let Some(source) = f.location.source.as_deref() else {
+            continue;
+        };
+        let chart = mclint::template_lines::chart_of(source);
+        if *found.entry(chart).or_insert_with(|| {
+            mclint::template_lines::finds_chart(chart, args.chart_dir.as_deref(), &cwd)
+        }) {
+            mapped.insert(&f.location.file);
+        }
+    }
     let inputs: Vec<Input> = kept
         .into_iter()
         .filter_map(|k| match k {
             Kept::Text(input) => Some(std::sync::Arc::unwrap_or_clone(input)),
-            Kept::Again(file) => file.read(),
+            Kept::Again(file) if mapped.contains(&*file.name) => file.read(),
+            Kept::Again(_) => None,
         })
         .collect();
     if report.documents == 0 && report.configs == 0 && report.skipped == 0 {
@@ -183,7 +200,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             &mut report.findings,
             &inputs,
             args.chart_dir.as_deref(),
-            &std::env::current_dir().unwrap_or_default(),
+            &cwd,
         );
     }
     report::write(

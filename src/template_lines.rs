@@ -123,6 +123,23 @@ pub fn resolve(
     out
 }
 
+/// The chart a template belongs to: the first part of helm's `# Source:`
+/// path (`distributed-memcached/templates/cache.yaml`).
+pub fn chart_of(source: &str) -> &str {
+    source
+        .split(['/', '\\'])
+        .next()
+        .filter(|_| source.contains(['/', '\\']))
+        .unwrap_or("")
+}
+
+/// Whether [`resolve`] finds the chart called `name` on disk: only then does
+/// it read the rendered text of findings in that chart's templates, which a
+/// caller may then have to read again.
+pub fn finds_chart(name: &str, chart_dir: Option<&str>, cwd: &Path) -> bool {
+    find_chart(name, chart_dir, cwd).is_some()
+}
+
 /// The chart named `name` on disk (see [`resolve`]).
 fn find_chart(name: &str, chart_dir: Option<&str>, cwd: &Path) -> Option<PathBuf> {
     if let Some(dir) = chart_dir {

@@ -186,7 +186,9 @@ fn result(f: &Finding, style: &TextStyle) -> Value {
     r
 }
 
-pub fn sarif(report: &Report, style: &TextStyle) -> Value {
+/// The SARIF document with its results left empty: [`write`] writes them
+/// one at a time.
+fn document(report: &Report) -> Value {
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -198,7 +200,7 @@ pub fn sarif(report: &Report, style: &TextStyle) -> Value {
                 "rules": RULES.iter().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
             }},
             "invocations": [{"executionSuccessful": true}],
-            "results": report.findings.iter().map(|f| result(f, style)).collect::<Vec<_>>(),
+            "results": [],
             "properties": {
                 "documents": report.documents,
                 "objects": report.objects,
@@ -210,11 +212,82 @@ pub fn sarif(report: &Report, style: &TextStyle) -> Value {
 }
 
 pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Result<()> {
-    // Keys in order, whatever order the maps were built in.
-    let mut doc = sarif(report, style);
+    // Keys in order, whatever order the maps were built in. The results are
+    // made and written one at a time, not built into the document first (a
+    // large stream's 25,000 results took over 300 MiB as one document).
+    let mut doc = document(report);
     doc.sort_all_objects();
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    let streamed = Streamed {
+        doc: &doc,
+        report,
+        style,
+    };
+    serde_json::to_writer_pretty(&mut *out, &streamed)?;
     writeln!(out)
+}
+
+/// The document [`write`] writes: `doc`, whose run's empty `results` are
+/// written from the report's findings as they are made.
+struct Streamed<'a> {
+    doc: &'a Value,
+    report: &'a Report,
+    style: &'a TextStyle,
+}
+
+/// A map of `value`'s entries, its `results` written by `streamed`.
+struct Entries<'a>(&'a Value, &'a Streamed<'a>);
+
+struct Runs<'a>(&'a Value, &'a Streamed<'a>);
+
+struct Results<'a>(&'a Streamed<'a>);
+
+impl serde::Serialize for Streamed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Entries(self.doc, self).serialize(s)
+    }
+}
+
+impl serde::Serialize for Entries<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(entries) = self.0.as_object() else {
+            return self.0.serialize(s);
+        };
+        let mut map = s.serialize_map(Some(entries.len()))?;
+        for (k, v) in entries {
+            match k.as_str() {
+                "runs" => map.serialize_entry(k, &Runs(v, self.1))?,
+                "results" => map.serialize_entry(k, &Results(self.1))?,
+                _ => map.serialize_entry(k, v)?,
+            }
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for Runs<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let runs = self.0.as_array().map_or(&[][..], Vec::as_slice);
+        let mut seq = s.serialize_seq(Some(runs.len()))?;
+        for run in runs {
+            seq.serialize_element(&Entries(run, self.1))?;
+        }
+        seq.end()
+    }
+}
+
+impl serde::Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.report.findings.len()))?;
+        for f in &self.0.report.findings {
+            let mut r = result(f, self.0.style);
+            r.sort_all_objects();
+            seq.serialize_element(&r)?;
+        }
+        seq.end()
+    }
 }
 
 #[cfg(test)]
