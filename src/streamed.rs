@@ -230,6 +230,7 @@ impl StreamedFile {
             buf: Vec::new(),
             start: 0,
             pos: 0,
+            scanned: 0,
             eof: false,
             split: Splitter::new(),
             done: false,
@@ -251,6 +252,8 @@ pub struct StreamedDocuments {
     buf: Vec<u8>,
     start: usize,
     pos: usize,
+    /// Where the search for the end of the line at `pos` goes on.
+    scanned: usize,
     eof: bool,
     split: Splitter,
     done: bool,
@@ -272,9 +275,13 @@ impl StreamedDocuments {
             return None;
         }
         loop {
-            let line_end = match memchr::memchr(b'\n', &self.buf[self.pos..]) {
-                Some(i) => self.pos + i + 1,
+            // A line longer than a block is searched once, not again from
+            // its start after each block.
+            let from = self.scanned.max(self.pos);
+            let line_end = match memchr::memchr(b'\n', &self.buf[from..]) {
+                Some(i) => from + i + 1,
                 None if !self.eof => {
+                    self.scanned = self.buf.len();
                     if let Err(why) = self.fill() {
                         return Some(self.stop(&why));
                     }
@@ -301,6 +308,7 @@ impl StreamedDocuments {
         if self.start > 0 {
             self.buf.drain(..self.start);
             self.pos -= self.start;
+            self.scanned = self.scanned.saturating_sub(self.start);
             self.start = 0;
         }
         let had = self.buf.len();

@@ -83,6 +83,25 @@ fn edge_cases_give_the_documents_the_whole_text_gives() {
     }
 }
 
+#[test]
+fn lines_longer_than_a_block_give_the_documents_the_whole_text_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(300_000);
+    let texts = [
+        format!("key: {long}\n---\na: 1\n"),
+        format!("# {long}\n---\nb: [{long}]\n---\n"),
+        format!("c: {long}"),
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        let path = file(dir.path(), &format!("l{i}.yaml"), text.as_bytes());
+        same(
+            &whole("l.yaml", text),
+            &streamed_docs(&path, "l.yaml"),
+            &format!("long {i}"),
+        );
+    }
+}
+
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
