@@ -15,7 +15,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         "text and data",
         &["json", "yaml", "suggest", "escape", "finding"],
     ),
-    ("rendering", &["manifest", "k8s", "selector", "rendering"]),
+    (
+        "rendering",
+        &["manifest", "streamed", "k8s", "selector", "rendering"],
+    ),
     ("domain models", &["schema", "memcached", "proxy", "netpol"]),
     ("rules", &["rules"]),
     (
@@ -31,7 +34,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("writers", &["report"]),
-    ("command line", &["config", "cli", "main", "lib"]),
+    (
+        "command line",
+        &["config", "cli", "small_blocks", "main", "lib"],
+    ),
 ];
 
 /// Inside `src/proxy/`, bottom first.

@@ -22,7 +22,7 @@ fn whole(name: &str, text: &str) -> Vec<Document> {
 fn streamed_docs(path: &Path, name: &str) -> Vec<Document> {
     let file = std::fs::File::open(path).unwrap();
     let mut budget = u64::MAX / 2;
-    streamed::open(name, path, file, &mut budget)
+    mclint::manifest::open_large_file(name, path, file, &mut budget)
         .unwrap()
         .unwrap()
         .documents()
@@ -166,17 +166,7 @@ fn a_large_file_is_streamed_and_refused_as_reading_it_whole_refuses_it() {
     let text = stream(12_000);
     assert!(text.len() as u64 > STREAM_FROM_BYTES);
     let good = file(dir.path(), "good.yaml", text.as_bytes());
-    let (sources, errors) = read_sources(
-        std::slice::from_ref(&good),
-        &mut std::io::empty(),
-        &InputLimits::default(),
-        true,
-    );
-    assert!(errors.is_empty());
-    assert!(
-        matches!(sources.as_slice(), [Source::File(_)]),
-        "not streamed"
-    );
+    streamed_file(&good);
     let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
     let bytes = text.as_bytes();
     let block = 64 << 10;
@@ -307,14 +297,7 @@ fn check_reports_a_streamed_file_as_it_reports_its_text() {
         text,
     };
     let a = mclint::check::check(std::slice::from_ref(&input), &options);
-    let (sources, errors) = read_sources(
-        std::slice::from_ref(&path),
-        &mut std::io::empty(),
-        &InputLimits::default(),
-        true,
-    );
-    assert!(errors.is_empty());
-    assert!(matches!(sources.as_slice(), [Source::File(_)]));
+    let sources = vec![Source::File(streamed_file(&path))];
     let b = mclint::check::check_sources(sources, &options, None);
     assert!(a.findings.len() >= 2, "{:?}", a.findings);
     assert_eq!(a.findings, b.findings);

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::finding::{Location, ObjectRef};
-use crate::streamed::Source;
 use crate::yaml::{self, LineIndex, Node, NodeKind, YamlError, YamlIssue};
+
+mod large_file;
+pub(crate) use large_file::BLOCK;
+pub use large_file::{Reread, STREAM_FROM_BYTES, Source, StreamedFile, open as open_large_file};
 
 /// Why an input could not be read. Each is one line naming the path.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -409,7 +412,7 @@ pub fn read_inputs_with(
 }
 
 /// [`read_inputs_with`] for `mclint check`: with `stream`, a YAML file of at
-/// least [`crate::streamed::STREAM_FROM_BYTES`] is checked now (size, NUL
+/// least [`STREAM_FROM_BYTES`] is checked now (size, NUL
 /// bytes, UTF-8, with the same errors) and read again as it is checked,
 /// instead of held whole (see [`crate::streamed`]).
 pub fn read_sources(
@@ -560,11 +563,8 @@ fn read_file(
             return true;
         }
     };
-    if stream
-        && kind == InputKind::Yaml
-        && size.is_some_and(|n| n >= crate::streamed::STREAM_FROM_BYTES)
-    {
-        match crate::streamed::open(&shown, path, file, budget) {
+    if stream && kind == InputKind::Yaml && size.is_some_and(|n| n >= STREAM_FROM_BYTES) {
+        match large_file::open(&shown, path, file, budget) {
             Ok(Some(f)) => inputs.push(Source::File(f)),
             Ok(None) => {
                 errors.push(InputError::TooLarge {
