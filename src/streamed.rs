@@ -28,6 +28,8 @@ impl StreamedFile {
             start: 0,
             pos: 0,
             scanned: 0,
+            digest: xxhash_rust::xxh3::Xxh3Default::new(),
+            expected: self.digest,
             eof: false,
             split: Splitter::new(),
             done: false,
@@ -51,6 +53,9 @@ pub struct StreamedDocuments {
     pos: usize,
     /// Where the search for the end of the line at `pos` goes on.
     scanned: usize,
+    /// Of the bytes read so far, and what the first reading found.
+    digest: xxhash_rust::xxh3::Xxh3Default,
+    expected: u64,
     eof: bool,
     split: Splitter,
     done: bool,
@@ -118,6 +123,7 @@ impl StreamedDocuments {
             }
         };
         self.buf.truncate(had + n);
+        self.digest.update(&self.buf[had..]);
         if self.read == 0 && self.buf.starts_with("\u{feff}".as_bytes()) {
             // As a file read whole, less its byte order mark.
             self.buf.drain(..3);
@@ -129,6 +135,11 @@ impl StreamedDocuments {
         if n == 0 {
             if self.read < self.len {
                 return Err("it shrank while mclint read it".into());
+            }
+            // Of the same length and still text, but not the bytes the
+            // first reading read.
+            if self.digest.digest() != self.expected {
+                return Err("it changed while mclint read it".into());
             }
             self.eof = true;
         }

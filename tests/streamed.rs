@@ -215,6 +215,20 @@ fn a_large_file_is_streamed_and_refused_as_reading_it_whole_refuses_it() {
     let (whole, read) = errors_of(std::slice::from_ref(&good), &small);
     assert_eq!(whole, read);
     assert_eq!(read.len(), 1);
+    // A large file refused (a NUL at its end) still spends its bytes of the
+    // budget, as reading it whole does: the next file is over the limit.
+    let mut refused = bytes.to_vec();
+    *refused.last_mut().unwrap() = 0;
+    let refused = file(dir.path(), "a-refused.yaml", &refused);
+    let after = file(dir.path(), "b-after.yaml", &bytes[..bytes.len() / 4]);
+    let (whole, read) = errors_of(
+        &[refused, after],
+        &InputLimits {
+            max_bytes: bytes.len() as u64 + 1000,
+        },
+    );
+    assert_eq!(whole, read);
+    assert_eq!(read.len(), 2, "{read:?}");
     let first = file(dir.path(), "a-first.yaml", b"a: 1\n");
     let (whole, read) = errors_of(
         &[first, good.clone()],
@@ -249,6 +263,7 @@ fn a_file_that_changes_between_the_readings_ends_in_an_error_where_it_changed() 
         ("grew while mclint read it", 0),
         ("shrank while mclint read it", 1),
         ("not UTF-8 text", 2),
+        ("it changed while mclint read it; run", 3),
     ] {
         let path = file(dir.path(), "s.yaml", text.as_bytes());
         let f = streamed_file(&path);
@@ -256,9 +271,14 @@ fn a_file_that_changes_between_the_readings_ends_in_an_error_where_it_changed() 
         match change {
             0 => bytes.extend_from_slice(b"---\na: 1\n"),
             1 => bytes.truncate(bytes.len() - 10),
-            _ => {
+            2 => {
                 let at = bytes.len() / 2;
                 bytes[at] = 0xff;
+            }
+            // The same length, still text, other bytes.
+            _ => {
+                let at = bytes.len() / 2;
+                bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
             }
         }
         // Written in place: the open handle sees the new bytes.

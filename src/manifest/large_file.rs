@@ -47,16 +47,20 @@ pub struct StreamedFile {
     pub(crate) file: File,
     /// Its length at the first reading.
     pub(crate) len: u64,
-    /// What a later reading must find again (see [`Reread`]).
+    /// The XXH3-64 of its bytes at the first reading (the second checks
+    /// it was read the same).
+    pub(crate) digest: u64,
+    /// Where a later reading finds it again (see [`Reread`]).
     path: PathBuf,
-    digest: u64,
 }
 
 /// How to read a streamed file whole once it is checked, for the writers
-/// that show the rendered lines findings point at: by its name again, and
-/// only if it still holds what the first reading read (its length and the
-/// XXH3-64 of its bytes), so a file changed or swapped since gives no line
-/// rather than a wrong one.
+/// that show the template lines findings come from: by its name again, and
+/// only if it still holds what was checked (its length and the XXH3-64 of
+/// its bytes, which the second reading also checks against the first's), so
+/// a file changed or swapped since is not matched against lines it did not
+/// have: its findings are placed on line 1 of their template, marked
+/// unmatched, as when the rendered text is not at hand.
 #[derive(Debug, Clone)]
 pub struct Reread {
     pub name: Arc<str>,
@@ -160,6 +164,9 @@ pub fn open(
     if offset > *budget {
         return Ok(None);
     }
+    // Spent whether or not the file is refused below, as when it is read
+    // whole.
+    *budget -= offset;
     if let Some(offset) = nul {
         return Err(InputError::Binary {
             path: name.to_string(),
@@ -179,7 +186,6 @@ pub fn open(
         });
     }
     file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-    *budget -= offset;
     Ok(Some(StreamedFile {
         name: Arc::from(name),
         file,

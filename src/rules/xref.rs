@@ -309,12 +309,16 @@ pub fn templates_selected(
         (None, Some(ns)) => Box::new(templates_in(ctx, templates, ns).into_iter()),
         (None, None) => Box::new(0..templates.len()),
     };
-    candidates
+    let mut selected: Vec<usize> = candidates
         .filter(|&i| {
             let t = &templates[i];
             ns.is_none_or(|ns| t.namespace() == ns) && sel.matches(t.labels)
         })
-        .collect()
+        .collect();
+    // A template two of whose labels share a hash is filed twice under it;
+    // positions come in input order, so a repeat is next to its first.
+    selected.dedup();
+    selected
 }
 
 /// The selecting Services (see [`selecting_services`]) that select the pods
@@ -439,6 +443,35 @@ mod tests {
             "a"
         );
         assert!(object_named(&tampered, "ConfigMap", "ns", "c").is_none());
+    }
+
+    #[test]
+    fn a_template_filed_twice_under_one_hash_is_selected_once() {
+        let input = crate::manifest::Input {
+            name: "t.yaml".into(),
+            kind: crate::manifest::InputKind::Yaml,
+            text: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns, labels: {a: x}}\n\
+                   spec: {containers: [{name: c, image: i}]}\n"
+                .into(),
+        };
+        let docs = crate::manifest::parse_stream(&input);
+        let rendering =
+            || crate::rendering::Rendering::new(&docs, &[], crate::rendering::Settings::default());
+        let ctx = Context::new(rendering());
+        let templates = pod_templates(&ctx);
+        let sel = Selector::from_map(&crate::json_value!({"a": "x"})).unwrap();
+        assert_eq!(templates_selected(&ctx, &templates, Some("ns"), &sel), [0]);
+        // As if a second label of the pod had the same hash as `a=x`.
+        let mut index = Index::build(&ctx);
+        let key = index.key("ns", "a", "x");
+        index.templates_by_label.pairs.push((key, 0));
+        index.templates_by_label = std::mem::take(&mut index.templates_by_label).finish();
+        let tampered = Context::new(rendering());
+        tampered.index.set(index).unwrap();
+        assert_eq!(
+            templates_selected(&tampered, &templates, Some("ns"), &sel),
+            [0]
+        );
     }
 
     #[test]
