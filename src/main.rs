@@ -139,22 +139,13 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
     let report = check_sources(sources, &options, Some(schemas));
-    // A large file is read again only when a finding in it names a template
-    // of a chart found on disk.
+    // A large file is read again only when the template lines need its text.
     let cwd = std::env::current_dir().unwrap_or_default();
-    let mut found: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
-    let mut mapped: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for f in report.findings.iter().filter(|f| f.location.line.is_some()) {
-        let Some(source) = f.location.source.as_deref() else {
-            continue;
-        };
-        let chart = mclint::template_lines::chart_of(source);
-        if *found.entry(chart).or_insert_with(|| {
-            mclint::template_lines::finds_chart(chart, args.chart_dir.as_deref(), &cwd)
-        }) {
-            mapped.insert(&f.location.file);
-        }
-    }
+    let mapped = if maps_templates {
+        mclint::template_lines::inputs_read(&report.findings, args.chart_dir.as_deref(), &cwd)
+    } else {
+        Default::default()
+    };
     let inputs: Vec<Input> = kept
         .into_iter()
         .filter_map(|k| match k {

@@ -87,8 +87,8 @@ pub fn resolve(
         if out.map.contains_key(&f.location) {
             continue;
         }
-        let source = source.replace('\\', "/");
-        let (name, rest) = source.split_once('/').unwrap_or(("", source.as_str()));
+        let (name, rest) = chart_and_template(source);
+        let (name, rest) = (name.as_str(), rest.as_str());
         let chart = charts
             .entry(name.to_string())
             .or_insert_with(|| find_chart(name, chart_dir, cwd).map(|root| Chart::load(&root)));
@@ -123,21 +123,39 @@ pub fn resolve(
     out
 }
 
-/// The chart a template belongs to: the first part of helm's `# Source:`
-/// path (`distributed-memcached/templates/cache.yaml`).
-pub fn chart_of(source: &str) -> &str {
-    source
-        .split(['/', '\\'])
-        .next()
-        .filter(|_| source.contains(['/', '\\']))
-        .unwrap_or("")
+/// Helm's `# Source:` path split into the chart's name and the template's
+/// path in it (`distributed-memcached`, `templates/cache.yaml`).
+fn chart_and_template(source: &str) -> (String, String) {
+    let source = source.replace('\\', "/");
+    match source.split_once('/') {
+        Some((name, rest)) => (name.to_string(), rest.to_string()),
+        None => (String::new(), source),
+    }
 }
 
-/// Whether [`resolve`] finds the chart called `name` on disk: only then does
-/// it read the rendered text of findings in that chart's templates, which a
-/// caller may then have to read again.
-pub fn finds_chart(name: &str, chart_dir: Option<&str>, cwd: &Path) -> bool {
-    find_chart(name, chart_dir, cwd).is_some()
+/// The input files whose rendered text [`resolve`] reads for `findings`:
+/// those where a finding names a template of a chart found on disk (a
+/// caller that let a large file's text go reads only these again).
+pub fn inputs_read<'f>(
+    findings: &'f [Finding],
+    chart_dir: Option<&str>,
+    cwd: &Path,
+) -> std::collections::HashSet<&'f str> {
+    let mut found: HashMap<String, bool> = HashMap::new();
+    let mut read = std::collections::HashSet::new();
+    for f in findings.iter().filter(|f| f.location.line.is_some()) {
+        let Some(source) = f.location.source.as_deref() else {
+            continue;
+        };
+        let (name, _) = chart_and_template(source);
+        let found = *found
+            .entry(name)
+            .or_insert_with_key(|name| find_chart(name, chart_dir, cwd).is_some());
+        if found {
+            read.insert(&*f.location.file);
+        }
+    }
+    read
 }
 
 /// The chart named `name` on disk (see [`resolve`]).

@@ -32,15 +32,6 @@ pub enum Source {
     File(StreamedFile),
 }
 
-impl Source {
-    pub fn name(&self) -> &Arc<str> {
-        match self {
-            Source::Text(input) => &input.name,
-            Source::File(file) => &file.name,
-        }
-    }
-}
-
 /// A YAML file that passed the first reading (see the module's docs).
 pub struct StreamedFile {
     pub name: Arc<str>,
@@ -81,10 +72,8 @@ impl Reread {
         if bytes.len() as u64 != self.len || xxhash_rust::xxh3::xxh3_64(&bytes) != self.digest {
             return None;
         }
-        let mut text = String::from_utf8(bytes).ok()?;
-        if text.starts_with('\u{feff}') {
-            text.drain(..3);
-        }
+        // As a file read whole (the same bytes passed the first reading).
+        let text = super::decode(&self.name, bytes).ok()?;
         Some(Input {
             name: self.name.clone(),
             kind: super::InputKind::Yaml,
