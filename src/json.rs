@@ -193,6 +193,11 @@ impl Str {
     fn same(&self, other: &Str) -> bool {
         std::ptr::eq(self.0.as_ptr(), other.0.as_ptr())
     }
+
+    /// The address of the text's allocation.
+    fn addr(&self) -> usize {
+        self.0.as_ptr().addr()
+    }
 }
 
 impl Deref for Str {
@@ -292,12 +297,19 @@ impl PartialEq<Str> for String {
     }
 }
 
-/// The strings met so far, each held once: [`Value::share_strings`] makes
-/// a value's strings copies of these. Found by the text's foldhash under
-/// keys drawn at random, so input cannot be crafted to collide.
+/// The strings, lists and maps met so far, each held once:
+/// [`Value::share_strings`] makes a value's strings, and the lists and maps
+/// within it, copies of these. A stream's objects repeat much of each
+/// other (the same ports, mounts, arguments, probes and selector shapes),
+/// and what `check` keeps of them holds each once. Strings are found by
+/// their text; a list or a map by its items, whose strings, lists and maps
+/// are already the held ones, so by their addresses. Hashed with keys
+/// drawn at random, so input cannot be crafted to collide.
 #[derive(Default)]
 pub struct Strings {
     set: HashSet<Str, foldhash::quality::RandomState>,
+    lists: HashSet<Shape<Value>, foldhash::quality::RandomState>,
+    maps: HashSet<Shape<(Str, Value)>, foldhash::quality::RandomState>,
 }
 
 impl Strings {
@@ -319,6 +331,24 @@ impl Strings {
         }
     }
 
+    /// `items` as a copy of the equal list (or map) met before, its own
+    /// items already shared.
+    fn share_items<T: Shallow>(
+        set: &mut HashSet<Shape<T>, foldhash::quality::RandomState>,
+        items: &mut Items<T>,
+    ) {
+        if items.is_empty() {
+            return;
+        }
+        let shape = Shape(items.clone());
+        match set.get(&shape) {
+            Some(held) => *items = held.0.clone(),
+            None => {
+                set.insert(shape);
+            }
+        }
+    }
+
     /// How many different strings are held.
     pub fn len(&self) -> usize {
         self.set.len()
@@ -327,7 +357,83 @@ impl Strings {
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
     }
+
+    /// How many different lists and maps are held.
+    pub fn containers(&self) -> usize {
+        self.lists.len() + self.maps.len()
+    }
 }
+
+/// A list or a map's items, hashed and compared by [`Shallow`] identity.
+struct Shape<T>(Items<T>);
+
+/// Hashing and equality of an item by what it holds directly: scalars by
+/// value, strings, lists and maps by address. Equal to value equality for
+/// items whose strings, lists and maps are all held once.
+trait Shallow {
+    fn shallow_hash<H: std::hash::Hasher>(&self, h: &mut H);
+    fn shallow_eq(&self, other: &Self) -> bool;
+}
+
+impl Value {
+    /// The value's type and what stands for its content at one level.
+    fn shallow(&self) -> (u8, u64) {
+        match self {
+            Value::Null => (0, 0),
+            Value::Bool(b) => (1, u64::from(*b)),
+            Value::Number(n) => match n.0 {
+                N::PosInt(u) => (2, u),
+                N::NegInt(i) => (3, i as u64),
+                N::Float(f) => (4, f.to_bits()),
+            },
+            Value::String(s) => (5, s.addr() as u64),
+            Value::Array(a) => (6, a.addr() as u64),
+            Value::Object(m) => (7, m.entries.addr() as u64),
+        }
+    }
+}
+
+impl Shallow for Value {
+    fn shallow_hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::Hash;
+        self.shallow().hash(h);
+    }
+    fn shallow_eq(&self, other: &Value) -> bool {
+        self.shallow() == other.shallow()
+    }
+}
+
+impl Shallow for (Str, Value) {
+    fn shallow_hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::Hash;
+        self.0.addr().hash(h);
+        self.1.shallow_hash(h);
+    }
+    fn shallow_eq(&self, other: &Self) -> bool {
+        self.0.same(&other.0) && self.1.shallow_eq(&other.1)
+    }
+}
+
+impl<T: Shallow> std::hash::Hash for Shape<T> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_usize(self.0.len());
+        self.0.iter().for_each(|item| item.shallow_hash(h));
+    }
+}
+
+impl<T: Shallow> PartialEq for Shape<T> {
+    fn eq(&self, other: &Shape<T>) -> bool {
+        self.0.same(&other.0)
+            || (self.0.len() == other.0.len()
+                && self
+                    .0
+                    .iter()
+                    .zip(other.0.iter())
+                    .all(|(a, b)| a.shallow_eq(b)))
+    }
+}
+
+impl<T: Shallow> Eq for Shape<T> {}
 
 /// A JSON value.
 #[derive(Clone, PartialEq, Default)]
@@ -338,10 +444,12 @@ pub enum Value {
     Number(Number),
     String(Str),
     /// Items behind one pointer (length and room live in the allocation).
-    Array(ThinVec<Value>),
+    Array(Items<Value>),
     Object(Map),
 }
 
+mod items;
+pub use items::Items;
 pub use thin_vec::ThinVec;
 
 /// Maps of at most this many entries are searched in order.
@@ -350,7 +458,7 @@ const SMALL_MAP: usize = 8;
 /// A JSON object: its entries sorted by key, each key once.
 #[derive(Clone, PartialEq, Default)]
 pub struct Map {
-    entries: ThinVec<(Str, Value)>,
+    entries: Items<(Str, Value)>,
 }
 
 impl Map {
@@ -360,19 +468,22 @@ impl Map {
 
     /// A map of `entries` sorted by key; of a key given twice the last
     /// value is kept (as `kubectl` keeps the last of repeated keys).
-    pub fn from_entries(entries: impl Into<ThinVec<(Str, Value)>>) -> Map {
-        let mut entries: ThinVec<(Str, Value)> = entries.into();
-        // Stable: of equal keys the later stays later, and its value moves
-        // into the one entry kept.
+    pub fn from_entries(entries: impl Into<Items<(Str, Value)>>) -> Map {
+        let mut entries: Items<(Str, Value)> = entries.into();
+        // Stable: of equal keys the later stays later.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        entries.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(&mut later.1, &mut kept.1);
-            }
-            same
-        });
-        entries.shrink_to_fit();
+        if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+            entries.edit(|entries| {
+                // The later value moves into the one entry kept.
+                entries.dedup_by(|later, kept| {
+                    let same = later.0 == kept.0;
+                    if same {
+                        std::mem::swap(&mut later.1, &mut kept.1);
+                    }
+                    same
+                })
+            });
+        }
         Map { entries }
     }
 
@@ -446,7 +557,6 @@ impl Map {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
                 self.entries.insert(i, (key, value));
-                self.entries.shrink_to_fit();
                 None
             }
         }
@@ -456,14 +566,12 @@ impl Map {
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.find(key).ok()?;
         let (_, value) = self.entries.remove(i);
-        self.entries.shrink_to_fit();
         Some(value)
     }
 
     /// Keeps the entries `keep` answers true for.
     pub fn retain(&mut self, mut keep: impl FnMut(&Str, &mut Value) -> bool) {
         self.entries.retain_mut(|(k, val)| keep(k, val));
-        self.entries.shrink_to_fit();
     }
 }
 
@@ -501,7 +609,7 @@ impl<'a> IntoIterator for &'a Map {
 
 impl IntoIterator for Map {
     type Item = (Str, Value);
-    type IntoIter = thin_vec::IntoIter<(Str, Value)>;
+    type IntoIter = std::vec::IntoIter<(Str, Value)>;
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
     }
@@ -512,7 +620,7 @@ impl<K: Into<Str>> FromIterator<(K, Value)> for Map {
         Map::from_entries(
             iter.into_iter()
                 .map(|(k, v)| (k.into(), v))
-                .collect::<ThinVec<_>>(),
+                .collect::<Items<_>>(),
         )
     }
 }
@@ -710,18 +818,39 @@ impl Value {
     }
 
     /// Makes every key and string of the value a copy of the one of the same
-    /// text in `strings` (adding those not there yet), so that values kept
-    /// together hold each text once.
+    /// text in `strings`, and every list and map within it a copy of an
+    /// equal one there (adding those not there yet), so that values kept
+    /// together hold each once. The value itself stays its own (an
+    /// object's root, whose identity rules may compare).
     pub fn share_strings(&mut self, strings: &mut Strings) {
+        self.share_within(strings);
+    }
+
+    fn share_within(&mut self, strings: &mut Strings) {
         match self {
             Value::String(s) => strings.share(s),
-            Value::Array(a) => a.iter_mut().for_each(|v| v.share_strings(strings)),
+            Value::Array(a) => {
+                for v in a.iter_mut() {
+                    v.share_within(strings);
+                    v.share_self(strings);
+                }
+            }
             Value::Object(m) => {
                 for (k, v) in m.entries.iter_mut() {
                     strings.share(k);
-                    v.share_strings(strings);
+                    v.share_within(strings);
+                    v.share_self(strings);
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// A list or map whose items are shared, as a copy of the equal one held.
+    fn share_self(&mut self, strings: &mut Strings) {
+        match self {
+            Value::Array(a) => Strings::share_items(&mut strings.lists, a),
+            Value::Object(m) => Strings::share_items(&mut strings.maps, &mut m.entries),
             _ => {}
         }
     }
@@ -1031,6 +1160,59 @@ mod tests {
             Value::String(s) => s,
             _ => unreachable!(),
         }));
+    }
+
+    #[test]
+    fn equal_lists_and_maps_are_held_once_and_roots_stay_their_own() {
+        let mut strings = Strings::new();
+        let doc = |name: &str, port: i64, x: f64| {
+            v(serde_json::json!({
+                "metadata": {"name": name, "labels": {"app": "web", "tier": 1}},
+                "ports": [{"port": port, "name": "mc"}, {"port": 9, "name": "m"}],
+                "args": ["-m", "64", x, -1, true, null, [], {}],
+            }))
+        };
+        let mut a = doc("a", 11211, 0.5);
+        let mut b = doc("b", 11211, 0.5);
+        // Same shape, one number apart (and 1 against 1.0): not shared.
+        let mut c = doc("a", 11212, 0.5);
+        let mut d = doc("a", 11211, 1.0);
+        let same = v(serde_json::json!({"x": [1]}));
+        let (mut e, mut f) = (same.clone(), same.clone());
+        let before = [a.clone(), b.clone(), c.clone(), d.clone()];
+        for x in [&mut a, &mut b, &mut c, &mut d, &mut e, &mut f] {
+            x.share_strings(&mut strings);
+        }
+        assert_eq!(
+            [&a, &b, &c, &d],
+            [&before[0], &before[1], &before[2], &before[3]]
+        );
+        let addr = |x: &Value| x.shallow().1;
+        assert_eq!(addr(&a["ports"]), addr(&b["ports"]));
+        assert_eq!(addr(&a["args"]), addr(&b["args"]));
+        assert_eq!(
+            addr(&a["metadata"]["labels"]),
+            addr(&c["metadata"]["labels"])
+        );
+        assert_ne!(addr(&a["metadata"]), addr(&b["metadata"]));
+        assert_ne!(addr(&a["ports"]), addr(&c["ports"]));
+        assert_eq!(addr(&a["ports"][1]), addr(&c["ports"][1]));
+        assert_ne!(addr(&a["args"]), addr(&d["args"]));
+        // Equal whole values keep roots of their own; what is in them is one.
+        assert_ne!(addr(&e), addr(&f));
+        assert_eq!(addr(&e["x"]), addr(&f["x"]));
+        // A shared map changed through one value is copied first.
+        let Some(Value::Object(labels)) = b.get_mut("metadata").and_then(|m| m.get_mut("labels"))
+        else {
+            panic!("map");
+        };
+        labels.insert("app", Value::from("changed"));
+        *labels.get_mut("tier").unwrap() = Value::from(2i64);
+        assert_eq!(b["metadata"]["labels"]["app"], "changed");
+        assert_eq!(b["metadata"]["labels"]["tier"], 2);
+        assert_eq!(a["metadata"]["labels"]["app"], "web");
+        assert_eq!(c["metadata"]["labels"]["tier"], 1);
+        assert_eq!(a, before[0]);
     }
 
     #[test]

@@ -181,7 +181,7 @@ impl Node {
                     entries
                         .iter()
                         .map(|e| (Str::from(e.key.as_str()), e.value.to_json()))
-                        .collect::<crate::json::ThinVec<_>>(),
+                        .collect::<crate::json::Items<_>>(),
                 ))
             }
         }

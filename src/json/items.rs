@@ -1,0 +1,448 @@
+//! The items of a JSON list or the entries of a map: one pointer to one
+//! allocation holding a reference count, the length and the items, so
+//! that equal lists and maps of what `check` keeps can be one list held
+//! once ([`super::Strings`] finds them).
+//!
+//! An 8-byte header where a `Vec` takes 24 bytes beside its items and
+//! `thin_vec` 16 in its allocation. The length is exact (there is no spare
+//! room): lists and maps are built once, from a parsed document, and the
+//! few edits (cutting what is not kept) rebuild them. A list shared by
+//! several values is copied before it is changed, so sharing never shows.
+
+use std::alloc::{self, Layout};
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{self, AtomicU32, Ordering};
+
+#[repr(C)]
+struct Header {
+    count: AtomicU32,
+    len: u32,
+}
+
+/// A shared, exactly sized list of `T` (empty without an allocation).
+pub struct Items<T> {
+    ptr: Option<NonNull<Header>>,
+    owns: PhantomData<T>,
+}
+
+// SAFETY: as `Arc<[T]>`: the count is atomic, and items are reached from
+// several threads only through shared references.
+unsafe impl<T: Send + Sync> Send for Items<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for Items<T> {}
+
+impl<T> Items<T> {
+    pub const fn new() -> Items<T> {
+        Items {
+            ptr: None,
+            owns: PhantomData,
+        }
+    }
+
+    /// Where the items start in the allocation.
+    const OFFSET: usize = size_of::<Header>().next_multiple_of(align_of::<T>());
+
+    /// The allocation's layout for `len` items, and where they start.
+    fn layout(len: usize) -> (Layout, usize) {
+        let (layout, offset) = Layout::new::<Header>()
+            .extend(Layout::array::<T>(len).expect("a list that fits in memory"))
+            .expect("a list that fits in memory");
+        (layout.pad_to_align(), offset)
+    }
+
+    fn data(&self) -> *mut T {
+        match self.ptr {
+            // SAFETY: the items start `offset` bytes into the allocation.
+            Some(p) => unsafe { p.as_ptr().cast::<u8>().add(Self::OFFSET).cast() },
+            None => NonNull::dangling().as_ptr(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self.ptr {
+            // SAFETY: a live allocation's header.
+            Some(p) => unsafe { p.as_ref().len as usize },
+            None => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ptr.is_none()
+    }
+
+    /// Is this the same allocation as `other` (or are both empty)?
+    pub fn same(&self, other: &Items<T>) -> bool {
+        self.ptr == other.ptr
+    }
+
+    /// The address of the allocation (0 when empty), which stands for the
+    /// list where lists are told apart by identity.
+    pub fn addr(&self) -> usize {
+        self.ptr.map_or(0, |p| p.as_ptr().addr())
+    }
+
+    /// Is this the one value holding the list?
+    fn unique(&self) -> bool {
+        match self.ptr {
+            // SAFETY: a live allocation's header. Acquire: the other
+            // holders' drops happen before.
+            Some(p) => unsafe { p.as_ref().count.load(Ordering::Acquire) == 1 },
+            None => true,
+        }
+    }
+
+    /// The items, moved out of the allocation (which is freed) when this
+    /// was its one holder.
+    fn into_vec_unique(mut self) -> Result<Vec<T>, Items<T>> {
+        if !self.unique() {
+            return Err(self);
+        }
+        let Some(p) = self.ptr.take() else {
+            return Ok(Vec::new());
+        };
+        let len = self.len_of(p);
+        let mut v = Vec::with_capacity(len);
+        // SAFETY: the `len` items are moved into `v`, and the allocation,
+        // which nothing else holds, is freed without dropping them.
+        unsafe {
+            let data = p.as_ptr().cast::<u8>().add(Self::OFFSET).cast::<T>();
+            ptr::copy_nonoverlapping(data, v.as_mut_ptr(), len);
+            v.set_len(len);
+            alloc::dealloc(p.as_ptr().cast(), Self::layout(len).0);
+        }
+        Ok(v)
+    }
+
+    fn len_of(&self, p: NonNull<Header>) -> usize {
+        // SAFETY: a live allocation's header.
+        unsafe { p.as_ref().len as usize }
+    }
+}
+
+impl<T: Clone> Items<T> {
+    /// The items as a `Vec`: moved when this is their one holder, cloned
+    /// otherwise.
+    pub fn into_vec(self) -> Vec<T> {
+        self.into_vec_unique()
+            .unwrap_or_else(|shared| shared.to_vec())
+    }
+
+    /// Edits the items as a `Vec`, then holds them exactly sized again.
+    pub fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<T>) -> R) -> R {
+        let mut v = std::mem::take(self).into_vec();
+        let r = f(&mut v);
+        *self = Items::from(v);
+        r
+    }
+
+    pub fn push(&mut self, item: T) {
+        self.edit(|v| v.push(item));
+    }
+
+    pub fn insert(&mut self, i: usize, item: T) {
+        self.edit(|v| v.insert(i, item));
+    }
+
+    pub fn remove(&mut self, i: usize) -> T {
+        self.edit(|v| v.remove(i))
+    }
+
+    pub fn retain_mut(&mut self, keep: impl FnMut(&mut T) -> bool) {
+        if !self.is_empty() {
+            self.edit(|v| v.retain_mut(keep));
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Items<T> {
+    fn from(mut v: Vec<T>) -> Items<T> {
+        let len = v.len();
+        if len == 0 {
+            return Items::new();
+        }
+        let header = Header {
+            count: AtomicU32::new(1),
+            // An input budget of 256 MiB holds far fewer items than this.
+            len: u32::try_from(len).expect("a list of fewer than 2^32 items"),
+        };
+        let (layout, offset) = Self::layout(len);
+        debug_assert_eq!(offset, Self::OFFSET);
+        // SAFETY: a layout of non-zero size (it holds the header); the
+        // header and the `len` items are written into the new allocation,
+        // and `v` gives up its items without dropping them.
+        unsafe {
+            let p = alloc::alloc(layout);
+            if p.is_null() {
+                alloc::handle_alloc_error(layout);
+            }
+            p.cast::<Header>().write(header);
+            ptr::copy_nonoverlapping(v.as_ptr(), p.add(offset).cast::<T>(), len);
+            v.set_len(0);
+            Items {
+                ptr: Some(NonNull::new_unchecked(p.cast())),
+                owns: PhantomData,
+            }
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Items<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        // SAFETY: `len` initialized items (or an empty slice at a dangling,
+        // aligned pointer).
+        unsafe { std::slice::from_raw_parts(self.data(), self.len()) }
+    }
+}
+
+/// Changing the items first copies them when another value holds them too.
+impl<T: Clone> std::ops::DerefMut for Items<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        if !self.unique() {
+            *self = Items::from(self.to_vec());
+        }
+        // SAFETY: this value is the items' one holder.
+        unsafe { std::slice::from_raw_parts_mut(self.data(), self.len()) }
+    }
+}
+
+impl<T> Clone for Items<T> {
+    fn clone(&self) -> Items<T> {
+        if let Some(p) = self.ptr {
+            // SAFETY: a live allocation's header.
+            let before = unsafe { p.as_ref().count.fetch_add(1, Ordering::Relaxed) };
+            if before >= u32::MAX / 2 {
+                // As `Arc` does: a count this high means copies leaked.
+                std::process::abort();
+            }
+        }
+        Items {
+            ptr: self.ptr,
+            owns: PhantomData,
+        }
+    }
+}
+
+impl<T> Drop for Items<T> {
+    fn drop(&mut self) {
+        let Some(p) = self.ptr else {
+            return;
+        };
+        // SAFETY: a live allocation's header; the last holder drops the
+        // items and frees the allocation, after every other holder's
+        // release (the fence).
+        unsafe {
+            if p.as_ref().count.fetch_sub(1, Ordering::Release) != 1 {
+                return;
+            }
+            atomic::fence(Ordering::Acquire);
+            let len = p.as_ref().len as usize;
+            ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.data(), len));
+            alloc::dealloc(p.as_ptr().cast(), Self::layout(len).0);
+        }
+    }
+}
+
+impl<T> Default for Items<T> {
+    fn default() -> Items<T> {
+        Items::new()
+    }
+}
+
+impl<T: PartialEq> PartialEq for Items<T> {
+    fn eq(&self, other: &Items<T>) -> bool {
+        self.same(other) || **self == **other
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Items<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Items of an iterator that tells its length exactly are written straight
+/// into their allocation (a parsed list or map is built so); others are
+/// gathered first.
+impl<T> FromIterator<T> for Items<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Items<T> {
+        let mut iter = iter.into_iter();
+        let len = match iter.size_hint() {
+            (lo, Some(hi)) if lo == hi && lo > 0 && u32::try_from(lo).is_ok() => lo,
+            _ => return Items::from(iter.collect::<Vec<T>>()),
+        };
+        let (layout, offset) = Self::layout(len);
+        // SAFETY: a layout of non-zero size (it holds the header).
+        let p = unsafe { alloc::alloc(layout) };
+        if p.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        /// Drops what was written and frees the allocation if the
+        /// iterator panics.
+        struct Filling<T> {
+            p: *mut u8,
+            data: *mut T,
+            written: usize,
+            layout: Layout,
+        }
+        impl<T> Drop for Filling<T> {
+            fn drop(&mut self) {
+                // SAFETY: the first `written` items were written; the
+                // allocation is `layout`'s.
+                unsafe {
+                    ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.data, self.written));
+                    alloc::dealloc(self.p, self.layout);
+                }
+            }
+        }
+        let mut filling = Filling {
+            p,
+            // SAFETY: the items' place in the allocation.
+            data: unsafe { p.add(offset).cast::<T>() },
+            written: 0,
+            layout,
+        };
+        for item in iter.by_ref().take(len) {
+            // SAFETY: within the `len` items' room.
+            unsafe { filling.data.add(filling.written).write(item) };
+            filling.written += 1;
+        }
+        if filling.written < len || iter.size_hint().1 != Some(0) {
+            // The iterator told its length wrong: gathered again.
+            let mut v: Vec<T> = Vec::with_capacity(filling.written);
+            // SAFETY: the written items move into `v`; the guard then
+            // frees the allocation without dropping them.
+            unsafe {
+                ptr::copy_nonoverlapping(filling.data, v.as_mut_ptr(), filling.written);
+                v.set_len(filling.written);
+            }
+            filling.written = 0;
+            drop(filling);
+            v.extend(iter);
+            return Items::from(v);
+        }
+        std::mem::forget(filling);
+        // SAFETY: `len` items written after the header's place.
+        unsafe {
+            p.cast::<Header>().write(Header {
+                count: AtomicU32::new(1),
+                len: len as u32,
+            });
+            Items {
+                ptr: Some(NonNull::new_unchecked(p.cast())),
+                owns: PhantomData,
+            }
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Items<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a, T: Clone> IntoIterator for &'a mut Items<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter_mut()
+    }
+}
+
+impl<T: Clone> IntoIterator for Items<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.into_vec().into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    #[test]
+    fn items_are_held_exactly_and_dropped_once() {
+        let token = Rc::new(());
+        let items: Items<Rc<()>> = (0..5).map(|_| token.clone()).collect();
+        assert_eq!(items.len(), 5);
+        assert_eq!(Rc::strong_count(&token), 6);
+        let copy = items.clone();
+        assert!(copy.same(&items));
+        drop(items);
+        assert_eq!(Rc::strong_count(&token), 6);
+        drop(copy);
+        assert_eq!(Rc::strong_count(&token), 1);
+        let empty: Items<Rc<()>> = Vec::new().into();
+        assert!(empty.is_empty() && empty.addr() == 0 && empty.iter().next().is_none());
+        assert_eq!(std::mem::size_of::<Items<u64>>(), 8);
+        assert_eq!(std::mem::size_of::<crate::json::Value>(), 16);
+    }
+
+    #[test]
+    fn a_shared_list_is_copied_before_it_changes() {
+        let mut a: Items<String> = vec!["x".to_string(), "y".to_string()].into();
+        let b = a.clone();
+        a[0].push('!');
+        assert_eq!(&*a, ["x!", "y"]);
+        assert_eq!(&*b, ["x", "y"]);
+        assert!(!a.same(&b));
+        let mut c = b.clone();
+        c.push("z".into());
+        c.insert(0, "w".into());
+        assert_eq!(c.remove(1), "x");
+        c.retain_mut(|s| s != "y");
+        assert_eq!(&*c, ["w", "z"]);
+        assert_eq!(&*b, ["x", "y"]);
+        // The one holder's items move out, a shared list's are cloned.
+        let shared = b.clone();
+        assert_eq!(b.into_vec(), ["x", "y"]);
+        assert_eq!(shared.into_iter().collect::<Vec<_>>(), ["x", "y"]);
+    }
+
+    /// An iterator that says it holds `said` items and holds `has`.
+    struct Lying {
+        said: usize,
+        has: usize,
+    }
+
+    impl Iterator for Lying {
+        type Item = String;
+        fn next(&mut self) -> Option<String> {
+            (self.has > 0).then(|| {
+                self.has -= 1;
+                self.has.to_string()
+            })
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (self.said, Some(self.said))
+        }
+    }
+
+    #[test]
+    fn an_iterator_that_tells_its_length_wrong_gives_all_it_holds() {
+        for (said, has) in [(3, 3), (3, 1), (3, 5), (0, 2), (2, 0)] {
+            let items: Items<String> = Lying { said, has }.collect();
+            let expect: Vec<String> = (0..has).rev().map(|i| i.to_string()).collect();
+            assert_eq!(&*items, expect.as_slice(), "{said} {has}");
+        }
+    }
+
+    #[test]
+    fn over_aligned_and_zero_sized_items() {
+        #[derive(Clone, Debug, PartialEq)]
+        #[repr(align(32))]
+        struct Wide(u8);
+        let w: Items<Wide> = (0..3).map(Wide).collect();
+        assert_eq!(w.as_ptr().addr() % 32, 0);
+        assert_eq!(&*w, [Wide(0), Wide(1), Wide(2)]);
+        let z: Items<()> = vec![(), ()].into();
+        assert_eq!(z.len(), 2);
+        assert_eq!(z.clone(), z);
+    }
+}
