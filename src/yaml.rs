@@ -1125,7 +1125,11 @@ impl Entries {
             return Entries::wide(root, pairs);
         }
         let n = narrow.len();
-        let layout = if n % 2 == 0 { NARROW_EVEN } else { NARROW_ODD };
+        let layout = if n.is_multiple_of(2) {
+            NARROW_EVEN
+        } else {
+            NARROW_ODD
+        };
         let mut words = Vec::with_capacity(HEADER + n + n.div_ceil(2));
         words.extend([root, base, layout]);
         words.extend(narrow.iter().map(|p| p.0));
