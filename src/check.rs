@@ -302,8 +302,11 @@ fn check_inputs(
     }
     drop(documents);
     drop(strings);
-    // Held to the end of the run: no room past what it holds.
+    // Held to the end of the run: no room past what it holds. So are the
+    // findings of the batches (grown by doubling, up to twice what they
+    // hold).
     residue.shrink_to_fit();
+    run.findings.shrink_to_fit();
     if whole {
         run.rules(&residue, &lua, Scope::Document, true);
         run.rules(&residue, &lua, Scope::Set, false);
@@ -401,7 +404,15 @@ impl Run<'_> {
             }
             f.shrink_to_fit();
         }
-        self.findings.append(&mut findings);
+        if self.findings.is_empty() {
+            self.findings = findings;
+        } else {
+            if !count {
+                // The last pass: no room past what the run ends with.
+                self.findings.reserve_exact(findings.len());
+            }
+            self.findings.append(&mut findings);
+        }
         if count {
             self.documents += docs.len();
             self.objects += ctx.objects.len();

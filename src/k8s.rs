@@ -2,7 +2,7 @@
 
 use crate::json::Value;
 
-use crate::manifest::Object;
+use crate::manifest::{Object, PodMemo};
 
 /// The pointer to an object's pod spec, for every kind that has one.
 pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
@@ -35,13 +35,25 @@ pub fn pod_metadata_pointer(kind: &str) -> Option<&'static str> {
 }
 
 pub fn pod_spec<'a>(obj: &Object<'a>) -> Option<(&'static str, &'a Value)> {
-    *obj.memo.pod_spec.get_or_init(|| {
-        let p = pod_spec_pointer(&obj.kind)?;
-        let json: &'a Value = obj.json;
-        crate::manifest::json_at(json, p)
-            .filter(|v| v.is_object())
-            .map(|v| (p, v))
-    })
+    pod_memo(obj).map(|m| (m.spec_pointer, m.spec))
+}
+
+/// What is read once of the object's pod spec, when it has one.
+pub fn pod_memo<'o, 'a>(obj: &'o Object<'a>) -> Option<&'o PodMemo<'a>> {
+    obj.memo
+        .pod
+        .get_or_init(|| {
+            let p = pod_spec_pointer(&obj.kind)?;
+            let json: &'a Value = obj.json;
+            let spec = crate::manifest::json_at(json, p).filter(|v| v.is_object())?;
+            Some(Box::new(PodMemo {
+                spec_pointer: p,
+                spec,
+                containers: std::cell::OnceCell::new(),
+                labels: std::cell::OnceCell::new(),
+            }))
+        })
+        .as_deref()
 }
 
 /// A container of a pod template.
@@ -127,10 +139,11 @@ impl Container<'_> {
 /// Every container of the object's pod template: init containers first, then
 /// containers (ephemeral containers are not part of templates).
 pub fn containers<'a>(obj: &Object<'a>) -> Vec<Container<'a>> {
-    let Some((base, spec)) = pod_spec(obj) else {
+    let Some(memo) = pod_memo(obj) else {
         return Vec::new();
     };
-    let listed = obj.memo.containers.get_or_init(|| {
+    let (base, spec) = (memo.spec_pointer, memo.spec);
+    let listed = memo.containers.get_or_init(|| {
         let mut out = Vec::new();
         for field in ["initContainers", "containers"] {
             if let Some(list) = spec.get(field).and_then(Value::as_array) {

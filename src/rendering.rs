@@ -51,7 +51,7 @@ impl<'a> Rendering<'a> {
         for doc in documents {
             for mut o in crate::manifest::objects_in(doc) {
                 o.default_namespace = default_namespace.clone();
-                o.position = objects.len();
+                o.position = u32::try_from(objects.len()).unwrap_or(u32::MAX);
                 objects.push(o);
             }
         }

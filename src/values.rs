@@ -233,7 +233,7 @@ fn read_values(
         path,
         ..Location::default()
     };
-    if let Some(e) = &doc.error {
+    if let Some(e) = doc.error() {
         let mut f = Finding::new(
             YAML,
             Severity::Error,
@@ -243,7 +243,7 @@ fn read_values(
         f.help = Some("Fix the YAML syntax; Helm refuses the file.".into());
         report.findings.push(f);
     }
-    for issue in &doc.issues {
+    for issue in doc.issues() {
         let mut f = Finding::new(YAML, Severity::Warning, shown(&issue.message));
         f.location = at(Some(issue.line), issue.path.clone());
         f.help = Some(match issue.kind {
@@ -269,7 +269,7 @@ fn read_values(
         f.help = Some("Keep one document per values file.".into());
         report.findings.push(f);
     }
-    let root = doc.root.map(|r| *r).filter(|r| {
+    let root = doc.into_root().filter(|r| {
         if matches!(r.kind, NodeKind::Map(_) | NodeKind::Null) {
             return true;
         }

@@ -1061,57 +1061,58 @@ fn parse_strict(text: &str, first_line: u32) -> Result<Parsed, YamlError> {
 /// Lookups answer exactly as [`Node::line_of`] on the tree did (the line of
 /// the key holding the node, or of the deepest existing parent), save for a
 /// collision of 64-bit keyed hashes, which could only move a line.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LineIndex {
-    /// The root's line.
-    root: u32,
-    /// Sorted path hashes, and the line of each.
+    /// The root's line and the sorted path hashes with the line of each,
+    /// in one allocation: see [`Entries`].
     entries: Entries,
 }
 
-/// The path hashes and lines of a [`LineIndex`]. An index kept to the end of
-/// a run (see [`LineIndex::retain`]) is stored narrow when it can be without
-/// losing anything: hashes cut to their low 32 bits when no two of its own
-/// collide there, lines as offsets when the document spans fewer than 65,536
+/// The root line, path hashes and lines of a [`LineIndex`], in one block of
+/// words (a document's index is one pointer and one allocation, as a large
+/// stream keeps one for each of its documents): a header of
+/// [`HEADER`] words (the root's line, `base`, the layout), then the
+/// hashes, then the lines.
+///
+/// An index kept to the end of a run (see [`LineIndex::retain`]) is stored
+/// narrow when it can be without losing anything: hashes cut to their low
+/// 32 bits when no two of its own collide there, lines as 16-bit offsets
+/// from `base` (two a word) when the document spans fewer than 65,536
 /// lines. Half the bytes a node; a path that is not in the index then finds
 /// a line by chance once in 2^32 / n lookups instead of 2^64 / n.
 #[derive(Debug, Clone, PartialEq)]
-enum Entries {
-    Wide {
-        hashes: Box<[u64]>,
-        lines: Box<[u32]>,
-    },
-    Narrow {
-        hashes: Box<[u32]>,
-        /// Line minus `base`.
-        lines: Box<[u16]>,
-        base: u32,
-    },
+struct Entries {
+    words: Box<[u32]>,
 }
 
-impl Default for Entries {
-    fn default() -> Self {
-        Entries::Wide {
-            hashes: Box::new([]),
-            lines: Box::new([]),
-        }
-    }
-}
+/// Words before the entries: root line, base line (narrow), layout.
+const HEADER: usize = 3;
+/// Layouts: each hash in two words (low half first) and each line in one.
+const WIDE: u32 = 0;
+/// Each hash in one word, each line an offset in half a word; the entries
+/// are an even or an odd number (the length of the block tells the rest).
+const NARROW_EVEN: u32 = 1;
+const NARROW_ODD: u32 = 2;
 
 impl Entries {
     /// From (hash, line) pairs sorted by hash, without repeated hashes.
-    fn wide(pairs: &[(u64, u32)]) -> Entries {
-        Entries::Wide {
-            hashes: pairs.iter().map(|p| p.0).collect(),
-            lines: pairs.iter().map(|p| p.1).collect(),
+    fn wide(root: u32, pairs: &[(u64, u32)]) -> Entries {
+        let mut words = Vec::with_capacity(HEADER + 3 * pairs.len());
+        words.extend([root, 0, WIDE]);
+        for &(h, _) in pairs {
+            words.extend([h as u32, (h >> 32) as u32]);
+        }
+        words.extend(pairs.iter().map(|p| p.1));
+        Entries {
+            words: words.into_boxed_slice(),
         }
     }
 
     /// As [`Entries::wide`], narrow when nothing is lost.
-    fn compact(pairs: &[(u64, u32)]) -> Entries {
+    fn compact(root: u32, pairs: &[(u64, u32)]) -> Entries {
         let base = pairs.iter().map(|p| p.1).min().unwrap_or(0);
         if pairs.iter().any(|p| p.1 - base > u32::from(u16::MAX)) {
-            return Entries::wide(pairs);
+            return Entries::wide(root, pairs);
         }
         // Sorted by the full hash, the low halves are not sorted: sort them
         // again and look for equal neighbours.
@@ -1121,35 +1122,88 @@ impl Entries {
             .collect();
         narrow.sort_unstable_by_key(|p| p.0);
         if narrow.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Entries::wide(pairs);
+            return Entries::wide(root, pairs);
         }
-        Entries::Narrow {
-            hashes: narrow.iter().map(|p| p.0).collect(),
-            lines: narrow.iter().map(|p| p.1).collect(),
-            base,
+        let n = narrow.len();
+        let layout = if n.is_multiple_of(2) {
+            NARROW_EVEN
+        } else {
+            NARROW_ODD
+        };
+        let mut words = Vec::with_capacity(HEADER + n + n.div_ceil(2));
+        words.extend([root, base, layout]);
+        words.extend(narrow.iter().map(|p| p.0));
+        words.extend(
+            narrow
+                .chunks(2)
+                .map(|c| u32::from(c[0].1) | c.get(1).map_or(0, |p| u32::from(p.1) << 16)),
+        );
+        Entries {
+            words: words.into_boxed_slice(),
         }
     }
 
+    fn root(&self) -> u32 {
+        self.words[0]
+    }
+
+    fn is_narrow(&self) -> bool {
+        self.words[2] != WIDE
+    }
+
+    /// The base of a narrow index's lines.
+    #[cfg(test)]
+    fn base(&self) -> u32 {
+        self.words[1]
+    }
+
     fn len(&self) -> usize {
-        match self {
-            Entries::Wide { hashes, .. } => hashes.len(),
-            Entries::Narrow { hashes, .. } => hashes.len(),
+        let rest = self.words.len() - HEADER;
+        match self.words[2] {
+            WIDE => rest / 3,
+            // n + ceil(n / 2) words.
+            NARROW_EVEN => rest * 2 / 3,
+            _ => (rest * 2 - 1) / 3,
         }
     }
 
     fn get(&self, h: u64) -> Option<u32> {
-        match self {
-            Entries::Wide { hashes, lines } => hashes.binary_search(&h).ok().map(|i| lines[i]),
-            Entries::Narrow {
-                hashes,
-                lines,
-                base,
-            } => hashes
-                .binary_search(&(h as u32))
-                .ok()
-                .map(|i| base + u32::from(lines[i])),
+        let n = self.len();
+        let w = &self.words[HEADER..];
+        if self.is_narrow() {
+            let key = h as u32;
+            let i = search(n, |i| u64::from(w[i]), u64::from(key))?;
+            let pair = w[n + i / 2];
+            let offset = if i % 2 == 0 {
+                pair & 0xFFFF
+            } else {
+                pair >> 16
+            };
+            Some(self.words[1] + offset)
+        } else {
+            let i = search(
+                n,
+                |i| u64::from(w[2 * i]) | u64::from(w[2 * i + 1]) << 32,
+                h,
+            )?;
+            Some(w[2 * n + i])
         }
     }
+}
+
+/// The position of `key` among `n` keys sorted without repeats, `key_at`
+/// giving each.
+fn search(n: usize, key_at: impl Fn(usize) -> u64, key: u64) -> Option<usize> {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match key_at(mid).cmp(&key) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
 }
 
 /// The keys of path hashes: random per process (drawn from the keys the
@@ -1241,8 +1295,7 @@ impl LineIndex {
             same
         });
         LineIndex {
-            root: root.line,
-            entries: Entries::wide(&pairs),
+            entries: Entries::wide(root.line, &pairs),
         }
     }
 
@@ -1285,14 +1338,13 @@ impl LineIndex {
         pairs.dedup_by_key(|p| p.0);
         // Kept to the end of a run: as small as it can be.
         LineIndex {
-            root: self.root,
-            entries: Entries::compact(&pairs),
+            entries: Entries::compact(self.entries.root(), &pairs),
         }
     }
 
     /// As [`Node::line_of`] on the tree this index was built from.
     pub fn line_of(&self, pointer: &str) -> u32 {
-        let mut line = self.root;
+        let mut line = self.entries.root();
         if pointer.is_empty() {
             return line;
         }
@@ -1602,7 +1654,7 @@ mod tests {
         assert_eq!(index.line_of("/list/0/k"), 19);
         // Kept whole, the index is stored narrow and answers the same.
         let kept = index.retain(&root.to_json());
-        assert!(matches!(kept.entries, Entries::Narrow { .. }));
+        assert!(kept.entries.is_narrow());
         for p in pointers {
             assert_eq!(kept.line_of(p), root.line_of(p), "pointer {p:?}");
         }
@@ -1610,23 +1662,37 @@ mod tests {
 
     #[test]
     fn narrow_entries_only_when_nothing_is_lost() {
-        // Low halves apart, lines close: narrow, same answers.
-        let pairs = [(1u64 << 40 | 7, 100), (3u64 << 40 | 9, 65_635)];
-        let narrow = Entries::compact(&pairs);
-        assert!(matches!(narrow, Entries::Narrow { base: 100, .. }));
-        for (h, l) in pairs {
-            assert_eq!(narrow.get(h), Some(l));
+        // Low halves apart, lines close: narrow, same answers, whether the
+        // entries are an odd or an even number.
+        let pairs = [
+            (1u64 << 40 | 7, 100),
+            (3u64 << 40 | 9, 65_635),
+            (3u64 << 40 | 11, 101),
+        ];
+        for n in 0..=pairs.len() {
+            let narrow = Entries::compact(5, &pairs[..n]);
+            assert!(narrow.is_narrow());
+            assert_eq!(narrow.len(), n);
+            assert_eq!(narrow.root(), 5);
+            for &(h, l) in &pairs[..n] {
+                assert_eq!(narrow.get(h), Some(l));
+            }
+            assert_eq!(narrow.get(5), None);
+            assert_eq!(narrow.get(1u64 << 40 | 8), None);
         }
-        assert_eq!(narrow.get(5), None);
+        assert_eq!(Entries::compact(5, &pairs).base(), 100);
         // Two hashes equal in their low 32 bits: kept wide.
         let colliding = [(1u64 << 40 | 7, 1), (3u64 << 40 | 7, 2)];
-        let wide = Entries::compact(&colliding);
-        assert!(matches!(wide, Entries::Wide { .. }));
+        let wide = Entries::compact(5, &colliding);
+        assert!(!wide.is_narrow());
+        assert_eq!(wide.len(), 2);
         assert_eq!(wide.get(1u64 << 40 | 7), Some(1));
         assert_eq!(wide.get(3u64 << 40 | 7), Some(2));
+        assert_eq!(wide.get(7), None);
         // Lines 65,536 apart: kept wide.
         let far = [(1, 1), (2, 65_537)];
-        assert!(matches!(Entries::compact(&far), Entries::Wide { .. }));
-        assert_eq!(Entries::compact(&far).get(2), Some(65_537));
+        assert!(!Entries::compact(5, &far).is_narrow());
+        assert_eq!(Entries::compact(5, &far).get(2), Some(65_537));
+        assert_eq!(Entries::wide(5, &[]).get(0), None);
     }
 }

@@ -39,9 +39,9 @@ fn same(a: &[Document], b: &[Document], what: &str) {
         assert_eq!(x.source, y.source, "{at}");
         assert!(x.value == y.value, "{at}: value");
         assert_eq!(x.lines, y.lines, "{at}: lines");
-        assert_eq!(x.error, y.error, "{at}: error");
-        assert_eq!(x.issues, y.issues, "{at}: issues");
-        assert_eq!(x.root.is_some(), y.root.is_some(), "{at}: tree kept");
+        assert_eq!(x.error(), y.error(), "{at}: error");
+        assert_eq!(x.issues(), y.issues(), "{at}: issues");
+        assert_eq!(x.root().is_some(), y.root().is_some(), "{at}: tree kept");
     }
 }
 
@@ -290,7 +290,7 @@ fn a_file_that_changes_between_the_readings_ends_in_an_error_where_it_changed() 
         drop(w);
         let docs: Vec<Document> = f.documents().collect();
         let last = docs.last().unwrap();
-        let e = last.error.as_ref().expect("an error at the end");
+        let e = last.error().expect("an error at the end");
         assert!(e.message.contains(what), "{what}: {}", e.message);
         assert!(e.message.contains("run mclint again"), "{}", e.message);
         assert!(
@@ -298,7 +298,7 @@ fn a_file_that_changes_between_the_readings_ends_in_an_error_where_it_changed() 
             "{what}: line {}",
             e.line
         );
-        assert!(docs[..docs.len() - 1].iter().all(|d| d.error.is_none()));
+        assert!(docs[..docs.len() - 1].iter().all(|d| d.error().is_none()));
         assert!(docs.len() > 1000);
     }
 }

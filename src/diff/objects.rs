@@ -82,7 +82,7 @@ pub fn load(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Side, DiffErro
             continue;
         }
         for doc in parse_stream(input) {
-            if let Some(e) = &doc.error {
+            if let Some(e) = doc.error() {
                 return Err(DiffError::Request(format!(
                     "{}: document {} (line {}): YAML error: {}",
                     doc.file,

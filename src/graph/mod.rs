@@ -60,7 +60,7 @@ pub fn graph_of(
         .collect();
     let mut warnings = Vec::new();
     for d in &docs {
-        if let Some(e) = &d.error {
+        if let Some(e) = d.error() {
             warnings.push(format!(
                 "{}: document {} (line {}): {}; left out of the graph",
                 d.file, d.index, e.line, e.message

@@ -170,16 +170,28 @@ pub struct Document {
     pub value: Option<crate::json::Value>,
     /// The line of every node (`None` when the document did not parse).
     pub lines: Option<LineIndex>,
-    /// The YAML tree. [`parse_stream`] keeps it; [`parse_stream_lean`] keeps
-    /// it only for documents that are not a single object (a list, a scalar,
-    /// a mapping without a string `kind`), so that a large stream holds each
-    /// object once, as JSON.
-    pub root: Option<Box<Node>>,
     /// What [`as_object`] answers, read from the tree while it was there.
     head: Option<Result<Head, NotObject>>,
-    pub error: Option<Box<YamlError>>,
-    /// One pointer wide, as most documents have none.
-    pub issues: crate::json::ThinVec<YamlIssue>,
+    /// The tree, the parse error and the YAML issues ([`Document::root`],
+    /// [`Document::error`], [`Document::issues`]): one pointer for the
+    /// three, as the documents a large stream keeps have none of them.
+    rest: Option<Box<Rest>>,
+}
+
+/// What a [`Document`] holds besides its JSON and identity.
+#[derive(Debug, Default)]
+struct Rest {
+    root: Option<Node>,
+    error: Option<YamlError>,
+    issues: Vec<YamlIssue>,
+}
+
+impl Rest {
+    /// `None` when there is nothing to hold.
+    fn boxed(rest: Rest) -> Option<Box<Rest>> {
+        (rest.root.is_some() || rest.error.is_some() || !rest.issues.is_empty())
+            .then(|| Box::new(rest))
+    }
 }
 
 /// The identifying fields of an object, as read from its YAML.
@@ -194,6 +206,29 @@ struct Head {
 }
 
 impl Document {
+    /// The YAML tree. [`parse_stream`] keeps it; [`parse_stream_lean`] keeps
+    /// it only for documents that are not a single object (a list, a scalar,
+    /// a mapping without a string `kind`), so that a large stream holds each
+    /// object once, as JSON.
+    pub fn root(&self) -> Option<&Node> {
+        self.rest.as_ref()?.root.as_ref()
+    }
+
+    /// The tree, taken from the document.
+    pub fn into_root(self) -> Option<Node> {
+        self.rest?.root
+    }
+
+    /// Why the document did not parse.
+    pub fn error(&self) -> Option<&YamlError> {
+        self.rest.as_ref()?.error.as_ref()
+    }
+
+    /// What the YAML reader accepted but warns of (duplicate keys...).
+    pub fn issues(&self) -> &[YamlIssue] {
+        self.rest.as_ref().map_or(&[], |r| &r.issues)
+    }
+
     /// Cuts the document down to what `prune` leaves of its JSON, once the
     /// rules that read one document at a time are done with it: the line
     /// index keeps only the lines of what is left, and YAML issues (already
@@ -217,7 +252,12 @@ impl Document {
                 h.kind.clone()
             }
             Some(Ok(_)) => {
-                self.issues = crate::json::ThinVec::new();
+                if let Some(rest) = self.rest.take() {
+                    self.rest = Rest::boxed(Rest {
+                        issues: Vec::new(),
+                        ..*rest
+                    });
+                }
                 return Some(self);
             }
             _ => return None,
@@ -227,8 +267,7 @@ impl Document {
         value.share_strings(strings);
         self.lines = self.lines.as_ref().map(|l| l.retain(&value));
         self.value = Some(value);
-        self.root = None;
-        self.issues = crate::json::ThinVec::new();
+        self.rest = None;
         Some(self)
     }
 
@@ -241,14 +280,15 @@ impl Document {
             source: None,
             value: None,
             lines: None,
-            root: None,
             head: None,
-            error: Some(Box::new(YamlError {
-                line,
-                col: 1,
-                message,
-            })),
-            issues: crate::json::ThinVec::new(),
+            rest: Rest::boxed(Rest {
+                error: Some(YamlError {
+                    line,
+                    col: 1,
+                    message,
+                }),
+                ..Rest::default()
+            }),
         }
     }
 
@@ -261,7 +301,7 @@ impl Document {
     pub fn location(&self, path: &str) -> Location {
         let line = match &self.lines {
             Some(lines) => Some(lines.line_of(path)),
-            None => self.error.as_ref().map(|e| e.line).or(Some(self.line)),
+            None => self.error().map(|e| e.line).or(Some(self.line)),
         };
         Location {
             file: self.file.clone(),
@@ -291,15 +331,22 @@ pub struct Object<'a> {
     /// namespace the rendering is applied to (`mclint check -n NS`, as with
     /// `helm install -n NS` or `kubectl apply -n NS`).
     pub default_namespace: crate::json::Str,
-    /// JSON pointer of the object in its document: empty, or `/items/3` for an
-    /// item of a typed list (`ConfigMapList`, `v1/List`).
-    pub base: Box<str>,
-    /// What `k8s` reads of the object once, on first use, for every rule.
-    pub memo: Memo<'a>,
+    /// The object's index in its document's `items` when the document is a
+    /// typed list (`ConfigMapList`, `v1/List`), [`WHOLE_DOCUMENT`] when it
+    /// is the document itself: 4 bytes, not the pointer's text, as every
+    /// object of a run is held to its end.
+    item: u32,
     /// Position in the objects of its [`crate::rendering::Rendering`] (0
     /// outside one), where rules find what their context read of it once.
-    pub position: usize,
+    /// A hint: the context checks that the object there is this one, so a
+    /// position past `u32::MAX` (saturated) only loses the shortcut.
+    pub position: u32,
+    /// What `k8s` reads of the object once, on first use, for every rule.
+    pub memo: Memo<'a>,
 }
+
+/// [`Object::item`] of an object that is its whole document.
+const WHOLE_DOCUMENT: u32 = u32::MAX;
 
 /// A container of a pod template: (list field, index in it, JSON).
 pub type ListedContainer<'a> = (&'static str, usize, &'a crate::json::Value);
@@ -308,13 +355,22 @@ pub type ListedContainer<'a> = (&'static str, usize, &'a crate::json::Value);
 /// first use instead of looked up again by each rule.
 #[derive(Debug, Default)]
 pub struct Memo<'a> {
-    /// The pod spec: its pointer and its JSON.
-    pub pod_spec: std::cell::OnceCell<Option<(&'static str, &'a crate::json::Value)>>,
+    /// The pod template's facts, when the object has a pod spec: boxed, as
+    /// most objects (Services, ConfigMaps...) have none.
+    pub pod: std::cell::OnceCell<Option<Box<PodMemo<'a>>>>,
+}
+
+/// What [`Memo`] keeps of an object with a pod spec.
+#[derive(Debug)]
+pub struct PodMemo<'a> {
+    /// The pod spec's pointer and JSON.
+    pub spec_pointer: &'static str,
+    pub spec: &'a crate::json::Value,
     /// The containers of the pod spec, init containers first: (list field,
     /// index in it, JSON).
     pub containers: std::cell::OnceCell<Box<[ListedContainer<'a>]>>,
     /// The labels of the pod template.
-    pub pod_labels: std::cell::OnceCell<Option<&'a crate::json::Map>>,
+    pub labels: std::cell::OnceCell<Option<&'a crate::json::Map>>,
 }
 
 impl Object<'_> {
@@ -334,11 +390,16 @@ impl Object<'_> {
     }
 
     pub fn location(&self, path: &str) -> Location {
-        if self.base.is_empty() {
-            self.doc.location(path)
-        } else {
-            self.doc.location(&format!("{}{path}", self.base))
+        match self.item() {
+            None => self.doc.location(path),
+            Some(i) => self.doc.location(&format!("/items/{i}{path}")),
         }
+    }
+
+    /// The object's index in its document's `items`, when it is an item of
+    /// a typed list (located at `/items/N`).
+    pub fn item(&self) -> Option<usize> {
+        (self.item != WHOLE_DOCUMENT).then_some(self.item as usize)
     }
 
     pub fn labels(&self) -> Option<&crate::json::Map> {
@@ -827,8 +888,8 @@ pub(crate) fn parse_doc(
     // An empty document is skipped.
     let line = content_line?;
     let (root, error, issues) = match yaml::parse_document(chunk, first_line) {
-        Ok(parsed) => (parsed.root, None, parsed.issues.into()),
-        Err(e) => (None, Some(e), crate::json::ThinVec::new()),
+        Ok(parsed) => (parsed.root, None, parsed.issues),
+        Err(e) => (None, Some(e), Vec::new()),
     };
     if root.is_none() && error.is_none() {
         return None;
@@ -844,10 +905,12 @@ pub(crate) fn parse_doc(
         source,
         value,
         lines,
-        root: root.filter(|_| keep_trees || !single_object).map(Box::new),
         head,
-        error: error.map(Box::new),
-        issues,
+        rest: Rest::boxed(Rest {
+            root: root.filter(|_| keep_trees || !single_object),
+            error,
+            issues,
+        }),
     })
 }
 
@@ -879,16 +942,16 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
         Err(e) => Err(e.clone()),
         Ok(h) => Ok(Object {
             doc,
-            root: doc.root.as_deref(),
+            root: doc.root(),
             json,
             api_version: h.api_version.clone(),
             kind: h.kind.clone(),
             name: h.name.clone(),
             namespace: h.namespace.clone(),
             default_namespace: default_namespace(),
-            base: Box::default(),
-            memo: Memo::default(),
+            item: WHOLE_DOCUMENT,
             position: 0,
+            memo: Memo::default(),
         }),
     })
 }
@@ -913,7 +976,7 @@ pub fn is_list(obj: &Object) -> bool {
 /// The items of a typed list document: (item node, item JSON), when the
 /// document is one and kept its tree (as [`parse_stream_lean`] does for lists).
 fn list_items(doc: &Document) -> Vec<(&Node, &crate::json::Value)> {
-    let (Some(Ok(h)), Some(root), Some(json)) = (doc.head.as_ref(), &doc.root, &doc.value) else {
+    let (Some(Ok(h)), Some(root), Some(json)) = (doc.head.as_ref(), doc.root(), &doc.value) else {
         return Vec::new();
     };
     if !h.list {
@@ -943,6 +1006,9 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
         .enumerate()
         .filter_map(|(i, (node, json))| {
             let h = head_of(node).ok()?;
+            // An item past the 4,294,967,294th (a list of more would take
+            // tens of GiB parsed) is not given a position it cannot hold.
+            let item = u32::try_from(i).ok().filter(|i| *i != WHOLE_DOCUMENT)?;
             Some(Object {
                 doc,
                 root: Some(node),
@@ -952,9 +1018,9 @@ pub fn objects_in(doc: &Document) -> Vec<Object<'_>> {
                 name: h.name,
                 namespace: h.namespace,
                 default_namespace: default_namespace(),
-                base: format!("/items/{i}").into_boxed_str(),
-                memo: Memo::default(),
+                item,
                 position: 0,
+                memo: Memo::default(),
             })
         })
         .collect()
@@ -1042,9 +1108,9 @@ mod tests {
         let text = "a: [1\n---\nkind: X\n";
         let docs = parse_stream(&input(text));
         assert_eq!(docs.len(), 2);
-        assert!(docs[0].error.is_some());
+        assert!(docs[0].error().is_some());
         assert_eq!(
-            docs[1].root.as_ref().unwrap().get("kind").unwrap().as_str(),
+            docs[1].root().unwrap().get("kind").unwrap().as_str(),
             Some("X")
         );
         assert_eq!(docs[1].line, 3);

@@ -331,7 +331,7 @@ impl<'a> Context<'a> {
     /// The position of `obj` in the rendering's objects, if it is one of them
     /// (the same object, not an equal one).
     fn position(&self, obj: &Object<'a>) -> Option<usize> {
-        let i = obj.position;
+        let i = obj.position as usize;
         self.rendering
             .objects
             .get(i)

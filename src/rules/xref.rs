@@ -50,8 +50,9 @@ impl PodTemplate<'_, '_> {
 }
 
 pub fn pod_template<'c, 'a>(obj: &'c Object<'a>) -> Option<PodTemplate<'c, 'a>> {
-    let (spec_pointer, spec) = k8s::pod_spec(obj)?;
-    let labels = *obj.memo.pod_labels.get_or_init(|| {
+    let memo = k8s::pod_memo(obj)?;
+    let (spec_pointer, spec) = (memo.spec_pointer, memo.spec);
+    let labels = *memo.labels.get_or_init(|| {
         k8s::pod_metadata_pointer(&obj.kind)
             .and_then(|p| crate::manifest::json_at(obj.json, p))
             .and_then(|m| m.get("labels"))

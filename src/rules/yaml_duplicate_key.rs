@@ -34,7 +34,7 @@ Merge the two entries into one.
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for doc in ctx.documents {
-        for issue in &doc.issues {
+        for issue in doc.issues() {
             if matches!(
                 issue.kind,
                 YamlIssueKind::DuplicateKey | YamlIssueKind::NonScalarKey

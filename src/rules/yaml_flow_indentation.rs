@@ -33,7 +33,7 @@ style (`- item` per line).
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for doc in ctx.documents {
-        for issue in &doc.issues {
+        for issue in doc.issues() {
             if issue.kind == YamlIssueKind::FlowIndentation {
                 let mut f = RULE.on_document(doc, &issue.path, issue.message.clone());
                 if let Some(Ok(obj)) = crate::manifest::as_object(doc) {

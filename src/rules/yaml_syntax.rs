@@ -32,7 +32,7 @@ template, look at the template named by the `# Source:` line.
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for doc in ctx.documents {
-        if let Some(e) = &doc.error {
+        if let Some(e) = doc.error() {
             let mut f = RULE.on_document(
                 doc,
                 "",
