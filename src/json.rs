@@ -310,6 +310,8 @@ pub struct Strings {
     set: HashSet<Str, foldhash::quality::RandomState>,
     lists: HashSet<Shape<Value>, foldhash::quality::RandomState>,
     maps: HashSet<Shape<(Str, Value)>, foldhash::quality::RandomState>,
+    /// Blocks of words (the line indexes of documents of one shape).
+    words: HashSet<Words, foldhash::quality::RandomState>,
 }
 
 impl Strings {
@@ -349,6 +351,20 @@ impl Strings {
         }
     }
 
+    /// `words` as a copy of the equal block met before.
+    pub fn share_words(&mut self, words: &mut Items<u32>) {
+        if words.is_empty() {
+            return;
+        }
+        let key = Words(words.clone());
+        match self.words.get(&key) {
+            Some(held) => *words = held.0.clone(),
+            None => {
+                self.words.insert(key);
+            }
+        }
+    }
+
     /// How many different strings are held.
     pub fn len(&self) -> usize {
         self.set.len()
@@ -361,6 +377,16 @@ impl Strings {
     /// How many different lists and maps are held.
     pub fn containers(&self) -> usize {
         self.lists.len() + self.maps.len()
+    }
+}
+
+/// A block of words, hashed and compared by its words.
+#[derive(PartialEq, Eq)]
+struct Words(Items<u32>);
+
+impl std::hash::Hash for Words {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0[..].hash(h);
     }
 }
 

@@ -1068,43 +1068,49 @@ pub struct LineIndex {
     entries: Entries,
 }
 
-/// The root line, path hashes and lines of a [`LineIndex`], in one block of
-/// words (a document's index is one pointer and one allocation, as a large
-/// stream keeps one for each of its documents): a header of
-/// [`HEADER`] words (the root's line, `base`, the layout), then the
-/// hashes, then the lines.
+/// The root line, path hashes and lines of a [`LineIndex`]: the root's line
+/// and `base` (the first line of an entry) inline, then one block of words
+/// (a layout word, the hashes, then each line as an offset from `base`).
+/// Documents of one shape (the same paths, laid out on the same lines from
+/// their first) have equal blocks, and what a large stream keeps holds
+/// such a block once ([`LineIndex::share`]).
 ///
 /// An index kept to the end of a run (see [`LineIndex::retain`]) is stored
 /// narrow when it can be without losing anything: hashes cut to their low
-/// 32 bits when no two of its own collide there, lines as 16-bit offsets
-/// from `base` (two a word) when the document spans fewer than 65,536
-/// lines. Half the bytes a node; a path that is not in the index then finds
-/// a line by chance once in 2^32 / n lookups instead of 2^64 / n.
+/// 32 bits when no two of its own collide there, offsets in 16 bits (two a
+/// word) when the document spans fewer than 65,536 lines. Half the bytes a
+/// node; a path that is not in the index then finds a line by chance once
+/// in 2^32 / n lookups instead of 2^64 / n.
 #[derive(Debug, Clone, PartialEq)]
 struct Entries {
-    words: Box<[u32]>,
+    root: u32,
+    base: u32,
+    words: crate::json::Items<u32>,
 }
 
-/// Words before the entries: root line, base line (narrow), layout.
-const HEADER: usize = 3;
-/// Layouts: each hash in two words (low half first) and each line in one.
+/// Words before the entries: the layout.
+const HEADER: usize = 1;
+/// Layouts: each hash in two words (low half first) and each offset in one.
 const WIDE: u32 = 0;
-/// Each hash in one word, each line an offset in half a word; the entries
-/// are an even or an odd number (the length of the block tells the rest).
+/// Each hash in one word, each offset in half a word; the entries are an
+/// even or an odd number (the length of the block tells the rest).
 const NARROW_EVEN: u32 = 1;
 const NARROW_ODD: u32 = 2;
 
 impl Entries {
     /// From (hash, line) pairs sorted by hash, without repeated hashes.
     fn wide(root: u32, pairs: &[(u64, u32)]) -> Entries {
+        let base = pairs.iter().map(|p| p.1).min().unwrap_or(0);
         let mut words = Vec::with_capacity(HEADER + 3 * pairs.len());
-        words.extend([root, 0, WIDE]);
+        words.push(WIDE);
         for &(h, _) in pairs {
             words.extend([h as u32, (h >> 32) as u32]);
         }
-        words.extend(pairs.iter().map(|p| p.1));
+        words.extend(pairs.iter().map(|p| p.1 - base));
         Entries {
-            words: words.into_boxed_slice(),
+            root,
+            base,
+            words: words.into(),
         }
     }
 
@@ -1131,7 +1137,7 @@ impl Entries {
             NARROW_ODD
         };
         let mut words = Vec::with_capacity(HEADER + n + n.div_ceil(2));
-        words.extend([root, base, layout]);
+        words.push(layout);
         words.extend(narrow.iter().map(|p| p.0));
         words.extend(
             narrow
@@ -1139,27 +1145,29 @@ impl Entries {
                 .map(|c| u32::from(c[0].1) | c.get(1).map_or(0, |p| u32::from(p.1) << 16)),
         );
         Entries {
-            words: words.into_boxed_slice(),
+            root,
+            base,
+            words: words.into(),
         }
     }
 
     fn root(&self) -> u32 {
-        self.words[0]
+        self.root
     }
 
     fn is_narrow(&self) -> bool {
-        self.words[2] != WIDE
+        self.words[0] != WIDE
     }
 
-    /// The base of a narrow index's lines.
+    /// The base of the index's lines.
     #[cfg(test)]
     fn base(&self) -> u32 {
-        self.words[1]
+        self.base
     }
 
     fn len(&self) -> usize {
         let rest = self.words.len() - HEADER;
-        match self.words[2] {
+        match self.words[0] {
             WIDE => rest / 3,
             // n + ceil(n / 2) words.
             NARROW_EVEN => rest * 2 / 3,
@@ -1170,24 +1178,20 @@ impl Entries {
     fn get(&self, h: u64) -> Option<u32> {
         let n = self.len();
         let w = &self.words[HEADER..];
-        if self.is_narrow() {
+        let offset = if self.is_narrow() {
             let key = h as u32;
             let i = search(n, |i| u64::from(w[i]), u64::from(key))?;
             let pair = w[n + i / 2];
-            let offset = if i % 2 == 0 {
-                pair & 0xFFFF
-            } else {
-                pair >> 16
-            };
-            Some(self.words[1] + offset)
+            if i % 2 == 0 { pair & 0xFFFF } else { pair >> 16 }
         } else {
             let i = search(
                 n,
                 |i| u64::from(w[2 * i]) | u64::from(w[2 * i + 1]) << 32,
                 h,
             )?;
-            Some(w[2 * n + i])
-        }
+            w[2 * n + i]
+        };
+        Some(self.base + offset)
     }
 }
 
@@ -1340,6 +1344,12 @@ impl LineIndex {
         LineIndex {
             entries: Entries::compact(self.entries.root(), &pairs),
         }
+    }
+
+    /// Makes the index's block of words a copy of an equal one met before
+    /// (see [`Entries`]).
+    pub fn share(&mut self, strings: &mut crate::json::Strings) {
+        strings.share_words(&mut self.entries.words);
     }
 
     /// As [`Node::line_of`] on the tree this index was built from.
@@ -1658,6 +1668,31 @@ mod tests {
         for p in pointers {
             assert_eq!(kept.line_of(p), root.line_of(p), "pointer {p:?}");
         }
+    }
+
+    #[test]
+    fn documents_of_one_shape_share_their_kept_index_and_keep_their_lines() {
+        let text = |name: &str| format!("kind: Service\nmetadata:\n  name: {name}\nspec:\n  ports:\n  - port: 1\n");
+        let mut strings = crate::json::Strings::new();
+        let mut kept = Vec::new();
+        // The same shape at lines 1 and 40; another shape (one line more) at 80.
+        for (first, doc) in [
+            (1, text("a")),
+            (40, text("bb")),
+            (80, text("c").replace("spec:", "spec:\n  type: X")),
+        ] {
+            let root = parse_document(&doc, first).unwrap().root.unwrap();
+            let mut index = LineIndex::of(&root).retain(&root.to_json());
+            index.share(&mut strings);
+            assert_eq!(index.line_of("/spec/ports/0/port"), root.line_of("/spec/ports/0/port"));
+            assert_eq!(index.line_of("/metadata/name"), first + 2);
+            assert_eq!(index.line_of(""), root.line_of(""));
+            kept.push(index);
+        }
+        assert!(kept[0].entries.words.same(&kept[1].entries.words));
+        assert!(!kept[0].entries.words.same(&kept[2].entries.words));
+        assert_eq!(kept[1].line_of("/spec/ports/0/port"), 45);
+        assert_eq!(kept[2].line_of("/spec/ports/0/port"), 86);
     }
 
     #[test]

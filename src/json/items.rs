@@ -256,6 +256,8 @@ impl<T: PartialEq> PartialEq for Items<T> {
     }
 }
 
+impl<T: Eq> Eq for Items<T> {}
+
 impl<T: std::fmt::Debug> std::fmt::Debug for Items<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()

@@ -235,7 +235,9 @@ impl Document {
     /// reported) go. Only a single object is cut (a list keeps its tree and
     /// everything in it); anything else is `None`.
     /// What is kept shares its strings with `strings`: the JSON's and the
-    /// object's identity (kind, name...), which are the same texts.
+    /// object's identity (kind, name...), which are the same texts; and
+    /// the lists and maps of its JSON, and its line index's block, with
+    /// equal ones of other documents.
     pub fn shrink(
         mut self,
         prune: impl FnOnce(&str, &mut crate::json::Value),
@@ -265,7 +267,11 @@ impl Document {
         let mut value = self.value.take()?;
         prune(&kind, &mut value);
         value.share_strings(strings);
-        self.lines = self.lines.as_ref().map(|l| l.retain(&value));
+        self.lines = self.lines.as_ref().map(|l| {
+            let mut kept = l.retain(&value);
+            kept.share(strings);
+            kept
+        });
         self.value = Some(value);
         self.rest = None;
         Some(self)
