@@ -253,6 +253,7 @@ fn check_inputs(
         options,
         schemas: schemas.map(Ok),
         findings: Vec::new(),
+        texts: crate::json::Strings::new(),
         checked: Vec::new(),
         documents: 0,
         objects: 0,
@@ -349,6 +350,8 @@ struct Run<'o> {
     /// run, not once per batch.
     schemas: Option<Result<std::sync::Arc<SchemaSet>, crate::schema::SchemaError>>,
     findings: Vec<Finding>,
+    /// The findings' messages and paths, each text held once.
+    texts: crate::json::Strings,
     checked: Vec<Checked>,
     documents: usize,
     objects: usize,
@@ -402,7 +405,7 @@ impl Run<'_> {
             if is_suppressed(&by_document, f) {
                 f.suppressed = true;
             }
-            f.shrink_to_fit();
+            f.share(&mut self.texts);
         }
         if self.findings.is_empty() {
             self.findings = findings;

@@ -73,7 +73,7 @@ pub struct Location {
     /// The template named by helm's `# Source:` comment (shared likewise).
     pub source: Option<std::sync::Arc<str>>,
     /// JSON pointer into the object (`/spec/template/spec/containers/0/resources`).
-    pub path: String,
+    pub path: crate::json::Str,
     /// 1-based line in `file`.
     pub line: Option<u32>,
 }
@@ -124,7 +124,9 @@ pub struct TemplateLine {
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
-    pub message: String,
+    /// Shared with the findings of the same text (a large stream's findings
+    /// repeat a few messages many times: see [`Finding::share`]).
+    pub message: crate::json::Str,
     pub object: Option<ObjectRef>,
     pub location: Location,
     /// How to fix it: a rule's own text is borrowed, not copied into each
@@ -143,7 +145,7 @@ impl Finding {
         Finding {
             rule,
             severity,
-            message: message.into(),
+            message: message.into().into(),
             object: None,
             location: Location::default(),
             help: None,
@@ -152,15 +154,15 @@ impl Finding {
         }
     }
 
-    /// Gives back the room its strings were grown with: a message built by
-    /// `format!` holds up to twice its length, and a report of a large
-    /// stream keeps every finding to the end.
-    pub fn shrink_to_fit(&mut self) {
-        self.message.shrink_to_fit();
+    /// Makes its message and path copies of those of the same text in
+    /// `strings`, and gives back the room an owned help text was grown
+    /// with: a report of a large stream keeps every finding to the end.
+    pub fn share(&mut self, strings: &mut crate::json::Strings) {
+        strings.share(&mut self.message);
+        strings.share(&mut self.location.path);
         if let Some(Cow::Owned(help)) = &mut self.help {
             help.shrink_to_fit();
         }
-        self.location.path.shrink_to_fit();
     }
 
     pub fn with_help(mut self, help: impl Into<Cow<'static, str>>) -> Finding {

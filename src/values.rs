@@ -93,7 +93,7 @@ pub fn run(req: &ValuesRequest, stdin: &mut dyn std::io::Read) -> Result<Report,
             f.location = Location {
                 file: file.into(),
                 line,
-                path: pointer,
+                path: pointer.into(),
                 ..Location::default()
             };
             f.help = Some(match suggestion {
@@ -121,7 +121,7 @@ pub fn run(req: &ValuesRequest, stdin: &mut dyn std::io::Read) -> Result<Report,
         f.location = Location {
             file: file.into(),
             line,
-            path: pointer,
+            path: pointer.into(),
             ..Location::default()
         };
         f.help = Some(format!("Use `{}` instead.", shown(&instead)).into());
@@ -230,7 +230,7 @@ fn read_values(
     let at = |line: Option<u32>, path: String| Location {
         file: name.as_str().into(),
         line,
-        path,
+        path: path.into(),
         ..Location::default()
     };
     if let Some(e) = doc.error() {

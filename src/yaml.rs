@@ -1182,7 +1182,11 @@ impl Entries {
             let key = h as u32;
             let i = search(n, |i| u64::from(w[i]), u64::from(key))?;
             let pair = w[n + i / 2];
-            if i % 2 == 0 { pair & 0xFFFF } else { pair >> 16 }
+            if i % 2 == 0 {
+                pair & 0xFFFF
+            } else {
+                pair >> 16
+            }
         } else {
             let i = search(
                 n,
@@ -1672,7 +1676,9 @@ mod tests {
 
     #[test]
     fn documents_of_one_shape_share_their_kept_index_and_keep_their_lines() {
-        let text = |name: &str| format!("kind: Service\nmetadata:\n  name: {name}\nspec:\n  ports:\n  - port: 1\n");
+        let text = |name: &str| {
+            format!("kind: Service\nmetadata:\n  name: {name}\nspec:\n  ports:\n  - port: 1\n")
+        };
         let mut strings = crate::json::Strings::new();
         let mut kept = Vec::new();
         // The same shape at lines 1 and 40; another shape (one line more) at 80.
@@ -1684,7 +1690,10 @@ mod tests {
             let root = parse_document(&doc, first).unwrap().root.unwrap();
             let mut index = LineIndex::of(&root).retain(&root.to_json());
             index.share(&mut strings);
-            assert_eq!(index.line_of("/spec/ports/0/port"), root.line_of("/spec/ports/0/port"));
+            assert_eq!(
+                index.line_of("/spec/ports/0/port"),
+                root.line_of("/spec/ports/0/port")
+            );
             assert_eq!(index.line_of("/metadata/name"), first + 2);
             assert_eq!(index.line_of(""), root.line_of(""));
             kept.push(index);

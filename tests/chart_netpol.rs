@@ -924,7 +924,7 @@ fn netpol_findings(text: &str) -> Vec<(String, String)> {
     check(&[input], &options)
         .findings
         .iter()
-        .map(|f| (f.rule.to_string(), f.message.clone()))
+        .map(|f| (f.rule.to_string(), f.message.to_string()))
         .collect()
 }
 

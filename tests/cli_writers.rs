@@ -38,7 +38,7 @@ fn finding(
     f.location.file = file.into();
     f.location.document = document;
     f.location.source = source.map(Into::into);
-    f.location.path = path.to_string();
+    f.location.path = path.into();
     f.location.line = line;
     f.help = mclint::rules::find(rule).map(|r| r.fix.into());
     f

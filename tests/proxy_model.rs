@@ -395,7 +395,7 @@ fn check_files(files: &[std::path::PathBuf]) -> Vec<(String, String, String)> {
             (
                 f.rule.to_string(),
                 f.severity.to_string(),
-                f.message.clone(),
+                f.message.to_string(),
             )
         })
         .collect()

@@ -302,7 +302,7 @@ fn closed_value_sets_in(pod: &str, version: &str) {
     let at = |path: &str| {
         v.iter()
             .find(|x| x.location.path == path)
-            .map(|x| x.message.clone())
+            .map(|x| x.message.to_string())
             .unwrap_or_else(|| panic!("{version}: nothing at {path}: {f:#?}"))
     };
     assert!(at("/spec/restartPolicy").contains("must be one of"));

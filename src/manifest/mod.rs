@@ -313,7 +313,7 @@ impl Document {
             file: self.file.clone(),
             document: Some(self.index),
             source: self.source.clone(),
-            path: path.to_string(),
+            path: path.into(),
             line,
         }
     }

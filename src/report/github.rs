@@ -69,7 +69,7 @@ pub fn write(report: &Report, style: &TextStyle, out: &mut dyn Write) -> io::Res
             None => format!("mclint {}", f.rule),
         };
         props.push(format!("title={}", escape_property(&title)));
-        let mut message = f.message.clone();
+        let mut message = f.message.to_string();
         if f.location.source.is_some() {
             let line = f.location.line.map(|l| format!(":{l}")).unwrap_or_default();
             message.push_str(&format!("\n(rendered: {}{line}", f.location.file));

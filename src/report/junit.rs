@@ -170,7 +170,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, ">")?;
             if !failing.is_empty() {
                 let (message, kind) = match failing.as_slice() {
-                    [one] => (one.message.clone(), one.rule.to_string()),
+                    [one] => (one.message.to_string(), one.rule.to_string()),
                     many => {
                         let mut rules: Vec<&str> = many.iter().map(|f| f.rule).collect();
                         rules.dedup();

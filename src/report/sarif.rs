@@ -98,7 +98,7 @@ fn result(f: &Finding, style: &TextStyle) -> Value {
     let place = super::place(f, style);
     let mut text = match &f.help {
         Some(h) => format!("{}\n{h}", f.message),
-        None => f.message.clone(),
+        None => f.message.to_string(),
     };
     if let Some(note) = place.as_ref().and_then(|p| p.note.as_ref()) {
         text.push_str(&format!("\n({note})"));

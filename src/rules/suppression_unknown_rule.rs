@@ -96,7 +96,7 @@ mod tests {
             .into_iter()
             .map(|f| {
                 assert_eq!(f.location.line, Some(6));
-                f.message
+                f.message.to_string()
             })
             .collect()
     }
