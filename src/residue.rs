@@ -12,6 +12,11 @@
 //! strategies, Secret values. A stream of a few thousand objects then holds
 //! a fraction of its parsed size until the end of the run.
 //!
+//! What is cut here goes before the document's line index is cut down to
+//! what is left; then `Document::shrink` also takes the identity out of the
+//! JSON (the document record holds it) and shares what is left with the
+//! other objects kept (`json::Strings`).
+//!
 //! `tests/residue.rs` runs every rule fixture and the real-world corpus both
 //! ways (every rule over the whole parsed set, and as `check` runs them) and
 //! requires the same findings, so a rule that starts to read a field cut here
