@@ -408,6 +408,10 @@ impl Run<'_> {
             f.share(&mut self.texts);
         }
         if self.findings.is_empty() {
+            if !count {
+                // The last pass: no room past what the run ends with.
+                findings.shrink_to_fit();
+            }
             self.findings = findings;
         } else {
             if !count {

@@ -176,9 +176,12 @@ impl std::hash::Hash for Str {
     }
 }
 
+/// One empty string, shared (a default location's path, say), not one
+/// allocation each.
 impl Default for Str {
     fn default() -> Str {
-        Str::from("")
+        static EMPTY: std::sync::OnceLock<Str> = std::sync::OnceLock::new();
+        EMPTY.get_or_init(|| Str::from("")).clone()
     }
 }
 

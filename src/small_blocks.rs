@@ -160,6 +160,12 @@ impl Lists {
             self.end = unsafe { span.add(bytes) };
             return self.cut(c);
         }
+        if start != self.next.addr() {
+            // The 8 bytes skipped to reach a 16-byte boundary are a block
+            // of the smallest class.
+            let gap = self.next;
+            self.give(0, gap);
+        }
         let p = self.next.with_addr(start);
         // SAFETY: `start + size` is within the span (checked above).
         self.next = unsafe { p.add(size) };
@@ -190,9 +196,14 @@ impl Lists {
         self.end = ptr::null_mut();
     }
 
-    /// Frees block `p` of class `c`.
+    /// Frees block `p` of class `c`. A block freed twice in a row (the
+    /// commonest double free) stops the process, as glibc does, instead of
+    /// being handed out twice.
     #[inline]
     fn give(&mut self, c: usize, p: *mut u8) {
+        if p == self.heads[c] {
+            std::process::abort();
+        }
         // SAFETY: `p` is a block of class `c` (at least 8 bytes, aligned
         // to 8) that its owner has freed.
         unsafe { *(p as *mut usize) = hide(p, self.heads[c]) };
@@ -225,8 +236,10 @@ unsafe impl GlobalAlloc for SmallBlocks {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match class_of(&layout) {
             Some(c) => with_lists(|l| l.take(c)).unwrap_or_else(|| {
-                // A thread that is exiting: a block of its own, never freed
-                // (its dealloc, had it one, would find no lists either).
+                // The thread's lists are gone (on platforms whose
+                // thread-locals can be destroyed before the thread's last
+                // allocation): a block of its own, never freed (its dealloc
+                // would find no lists either).
                 // SAFETY: a non-zero size and a valid alignment.
                 unsafe { System.alloc(Layout::from_size_align_unchecked(class_size(c), ALIGN)) }
             }),
@@ -445,6 +458,30 @@ mod tests {
         assert_eq!(class_size(c600), 608);
         assert_eq!(bytes, 392);
         assert!(gained.iter().all(|&(_, end)| end <= 1000));
+    }
+
+    #[test]
+    fn the_bytes_skipped_to_a_16_byte_boundary_are_not_lost() {
+        let span = vec![0u64; 16].leak().as_mut_ptr() as *mut u8;
+        let (c24, c32) = (
+            class_of(&layout(24, 8)).unwrap(),
+            class_of(&layout(32, 8)).unwrap(),
+        );
+        let (a, b, gap) = with_lists(|l| {
+            let saved = (l.next, l.end, l.heads[0]);
+            l.next = span;
+            // SAFETY: within the leaked buffer of 128 bytes.
+            l.end = unsafe { span.add(128) };
+            let a = l.cut(c24);
+            let b = l.cut(c32);
+            let gap = l.take(0);
+            (l.next, l.end, l.heads[0]) = saved;
+            (a, b, gap)
+        })
+        .unwrap();
+        assert_eq!(span.addr() % 16, 0);
+        assert_eq!((a.addr() - span.addr(), b.addr() - span.addr()), (0, 32));
+        assert_eq!(gap.addr() - span.addr(), 24);
     }
 
     #[test]

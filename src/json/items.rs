@@ -310,9 +310,15 @@ impl<T> FromIterator<T> for Items<T> {
             unsafe { filling.data.add(filling.written).write(item) };
             filling.written += 1;
         }
-        if filling.written < len || iter.size_hint().1 != Some(0) {
-            // The iterator told its length wrong: gathered again.
-            let mut v: Vec<T> = Vec::with_capacity(filling.written);
+        // An iterator that told its length wrong may hold more yet.
+        let more = if filling.written == len {
+            iter.next()
+        } else {
+            None
+        };
+        if filling.written < len || more.is_some() {
+            // Gathered again, with all it holds.
+            let mut v: Vec<T> = Vec::with_capacity(filling.written + 1);
             // SAFETY: the written items move into `v`; the guard then
             // frees the allocation without dropping them.
             unsafe {
@@ -321,6 +327,7 @@ impl<T> FromIterator<T> for Items<T> {
             }
             filling.written = 0;
             drop(filling);
+            v.extend(more);
             v.extend(iter);
             return Items::from(v);
         }
@@ -411,6 +418,7 @@ mod tests {
     struct Lying {
         said: usize,
         has: usize,
+        taken: usize,
     }
 
     impl Iterator for Lying {
@@ -418,18 +426,27 @@ mod tests {
         fn next(&mut self) -> Option<String> {
             (self.has > 0).then(|| {
                 self.has -= 1;
+                self.taken += 1;
                 self.has.to_string()
             })
         }
         fn size_hint(&self) -> (usize, Option<usize>) {
-            (self.said, Some(self.said))
+            // Told at first, then counted down to nothing (so that what
+            // comes past the told length is only found by asking).
+            let left = self.said.saturating_sub(self.taken);
+            (left, Some(left))
         }
     }
 
     #[test]
     fn an_iterator_that_tells_its_length_wrong_gives_all_it_holds() {
         for (said, has) in [(3, 3), (3, 1), (3, 5), (0, 2), (2, 0)] {
-            let items: Items<String> = Lying { said, has }.collect();
+            let items: Items<String> = Lying {
+                said,
+                has,
+                taken: 0,
+            }
+            .collect();
             let expect: Vec<String> = (0..has).rev().map(|i| i.to_string()).collect();
             assert_eq!(&*items, expect.as_slice(), "{said} {has}");
         }
