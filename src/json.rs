@@ -322,34 +322,41 @@ impl Strings {
         Strings::default()
     }
 
-    /// `s` as a copy of the string of the same text met before.
-    pub fn share(&mut self, s: &mut Str) {
+    /// `s` as a copy of the string of the same text met before; `false`
+    /// when none was (`s` is held from now on).
+    pub fn share(&mut self, s: &mut Str) -> bool {
         match self.set.get(s.as_str()) {
             Some(held) => {
                 if !held.same(s) {
                     *s = held.clone();
                 }
+                true
             }
             None => {
                 self.set.insert(s.clone());
+                false
             }
         }
     }
 
     /// `items` as a copy of the equal list (or map) met before, its own
-    /// items already shared.
+    /// items already shared; `false` when none was.
     fn share_items<T: Shallow>(
         set: &mut HashSet<Shape<T>, foldhash::quality::RandomState>,
         items: &mut Items<T>,
-    ) {
+    ) -> bool {
         if items.is_empty() {
-            return;
+            return true;
         }
         let shape = Shape(items.clone());
         match set.get(&shape) {
-            Some(held) => *items = held.0.clone(),
+            Some(held) => {
+                *items = held.0.clone();
+                true
+            }
             None => {
                 set.insert(shape);
+                false
             }
         }
     }
@@ -852,35 +859,40 @@ impl Value {
     /// together hold each once. The value itself stays its own (an
     /// object's root, whose identity rules may compare).
     pub fn share_strings(&mut self, strings: &mut Strings) {
-        self.share_within(strings);
+        let _ = self.share_within(strings);
     }
 
-    fn share_within(&mut self, strings: &mut Strings) {
+    /// Shares what is within the value, answering whether all of it was
+    /// met before: only then can a list or map holding it equal one met
+    /// before, so one holding anything new is neither looked up nor held
+    /// (an equal one met later finds its items held, and is).
+    fn share_within(&mut self, strings: &mut Strings) -> bool {
+        let mut met = true;
         match self {
-            Value::String(s) => strings.share(s),
+            Value::String(s) => met = strings.share(s),
             Value::Array(a) => {
                 for v in a.iter_mut() {
-                    v.share_within(strings);
-                    v.share_self(strings);
+                    met &= v.share_within(strings) && v.share_self(strings);
                 }
             }
             Value::Object(m) => {
                 for (k, v) in m.entries.iter_mut() {
-                    strings.share(k);
-                    v.share_within(strings);
-                    v.share_self(strings);
+                    met &= strings.share(k);
+                    met &= v.share_within(strings) && v.share_self(strings);
                 }
             }
             _ => {}
         }
+        met
     }
 
-    /// A list or map whose items are shared, as a copy of the equal one held.
-    fn share_self(&mut self, strings: &mut Strings) {
+    /// A list or map whose items are shared, as a copy of the equal one
+    /// held; `false` when none was met before.
+    fn share_self(&mut self, strings: &mut Strings) -> bool {
         match self {
             Value::Array(a) => Strings::share_items(&mut strings.lists, a),
             Value::Object(m) => Strings::share_items(&mut strings.maps, &mut m.entries),
-            _ => {}
+            _ => true,
         }
     }
 }
@@ -1209,6 +1221,14 @@ mod tests {
         let same = v(serde_json::json!({"x": [1]}));
         let (mut e, mut f) = (same.clone(), same.clone());
         let before = [a.clone(), b.clone(), c.clone(), d.clone()];
+        // A list or map holding something new is not held: one is held from
+        // the first time it comes with all its items met, so a value nested
+        // n deep is shared from its (n + 1)th time on.
+        for _ in 0..4 {
+            for x in [&a, &b, &c, &d, &e, &f] {
+                x.clone().share_strings(&mut strings);
+            }
+        }
         for x in [&mut a, &mut b, &mut c, &mut d, &mut e, &mut f] {
             x.share_strings(&mut strings);
         }
@@ -1227,6 +1247,16 @@ mod tests {
         assert_ne!(addr(&a["ports"]), addr(&c["ports"]));
         assert_eq!(addr(&a["ports"][1]), addr(&c["ports"][1]));
         assert_ne!(addr(&a["args"]), addr(&d["args"]));
+        // The first time, ["v"] holds a new string: it is not held; the
+        // second time it is; the third finds it.
+        let mut fresh = Strings::new();
+        let mut xs: Vec<Value> = (0..3).map(|_| v(serde_json::json!({"k": ["v"]}))).collect();
+        for x in &mut xs {
+            x.share_strings(&mut fresh);
+        }
+        assert_ne!(addr(&xs[0]["k"]), addr(&xs[1]["k"]));
+        assert_eq!(addr(&xs[1]["k"]), addr(&xs[2]["k"]));
+        assert_eq!(fresh.containers(), 1);
         // Equal whole values keep roots of their own; what is in them is one.
         assert_ne!(addr(&e), addr(&f));
         assert_eq!(addr(&e["x"]), addr(&f["x"]));
