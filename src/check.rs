@@ -371,10 +371,16 @@ impl Run<'_> {
             None => Context::new(rendering),
         };
         ctx.pass = scope;
-        let mut findings = Vec::new();
+        let mut findings: Vec<Finding> = Vec::new();
         for rule in RULES {
             if rule.scope.runs_in(scope) && options.enabled(rule) {
+                let before = findings.len();
                 (rule.check)(&ctx, &mut findings);
+                // Each rule's findings share their texts at once: a rule
+                // over a large set may repeat one message thousands of times.
+                for f in &mut findings[before..] {
+                    f.share(&mut self.texts);
+                }
             }
         }
         if self.schemas.is_none() {
@@ -405,7 +411,6 @@ impl Run<'_> {
             if is_suppressed(&by_document, f) {
                 f.suppressed = true;
             }
-            f.share(&mut self.texts);
         }
         if self.findings.is_empty() {
             if !count {
