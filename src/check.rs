@@ -292,6 +292,10 @@ fn check_inputs(
         }
         run.rules(&docs, &[], Scope::Document, true);
         if any_set_rule {
+            // Lists and maps are held once from the second batch on: what a
+            // run of one batch (a chart) keeps is small, and looking each
+            // up would cost more than it saves.
+            strings.hold_lists(!residue.is_empty());
             residue.extend(
                 docs.into_iter()
                     .filter_map(|d| d.shrink(crate::residue::prune, &mut strings)),

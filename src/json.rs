@@ -315,6 +315,8 @@ pub struct Strings {
     maps: HashSet<Shape<(Str, Value)>, foldhash::quality::RandomState>,
     /// Blocks of words (the line indexes of documents of one shape).
     words: HashSet<Words, foldhash::quality::RandomState>,
+    /// Lists and maps are left as they are while this is set.
+    strings_only: bool,
 }
 
 impl Strings {
@@ -359,6 +361,11 @@ impl Strings {
                 false
             }
         }
+    }
+
+    /// Whether lists and maps are held once too (they are unless told not).
+    pub fn hold_lists(&mut self, yes: bool) {
+        self.strings_only = !yes;
     }
 
     /// `words` as a copy of the equal block met before.
@@ -889,6 +896,9 @@ impl Value {
     /// A list or map whose items are shared, as a copy of the equal one
     /// held; `false` when none was met before.
     fn share_self(&mut self, strings: &mut Strings) -> bool {
+        if strings.strings_only {
+            return false;
+        }
         match self {
             Value::Array(a) => Strings::share_items(&mut strings.lists, a),
             Value::Object(m) => Strings::share_items(&mut strings.maps, &mut m.entries),
@@ -1257,6 +1267,16 @@ mod tests {
         assert_ne!(addr(&xs[0]["k"]), addr(&xs[1]["k"]));
         assert_eq!(addr(&xs[1]["k"]), addr(&xs[2]["k"]));
         assert_eq!(fresh.containers(), 1);
+        // Told to hold strings only, equal lists stay apart.
+        let mut only = Strings::new();
+        only.hold_lists(false);
+        let mut ys: Vec<Value> = (0..3).map(|_| v(serde_json::json!({"k": ["v"]}))).collect();
+        for y in &mut ys {
+            y.share_strings(&mut only);
+        }
+        assert_ne!(addr(&ys[1]["k"]), addr(&ys[2]["k"]));
+        assert_eq!(addr(&ys[1]["k"][0]), addr(&ys[2]["k"][0]));
+        assert_eq!(only.containers(), 0);
         // Equal whole values keep roots of their own; what is in them is one.
         assert_ne!(addr(&e), addr(&f));
         assert_eq!(addr(&e["x"]), addr(&f["x"]));
