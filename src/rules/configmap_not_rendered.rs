@@ -1,4 +1,7 @@
+use std::collections::HashMap;
+
 use crate::json::Value;
+use crate::manifest::Object;
 
 use super::xref;
 use super::{Context, Rule, Scope};
@@ -44,12 +47,19 @@ Use the name of the rendered ConfigMap, render it, or mark the reference
 /// Created by Kubernetes in every namespace.
 const BUILT_IN: &[&str] = &["kube-root-ca.crt"];
 
+/// The first rendered ConfigMap of each name, in any namespace: built once a
+/// finding asks, so that each finding does not scan every object.
+type ByName<'c, 'a> = std::cell::OnceCell<HashMap<&'c str, &'c Object<'a>>>;
+
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let by_name: ByName = std::cell::OnceCell::new();
+    let by_name = &by_name;
     for t in xref::pod_templates(ctx) {
         for (i, vname, v) in t.volumes() {
             if let Some(cm) = v.get("configMap") {
                 check_ref(
                     ctx,
+                    by_name,
                     &t,
                     cm,
                     || format!("{}/volumes/{i}/configMap", t.spec_pointer),
@@ -62,6 +72,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if let Some(cm) = src.get("configMap") {
                     check_ref(
                         ctx,
+                        by_name,
                         &t,
                         cm,
                         || {
@@ -82,6 +93,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if let Some(cm) = e.get("configMapRef") {
                     check_ref(
                         ctx,
+                        by_name,
                         &t,
                         cm,
                         || format!("{}/envFrom/{j}/configMapRef", c.pointer()),
@@ -96,6 +108,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     let var = e.get("name").and_then(Value::as_str).unwrap_or("?");
                     check_ref(
                         ctx,
+                        by_name,
                         &t,
                         cm,
                         || format!("{}/env/{j}/valueFrom/configMapKeyRef", c.pointer()),
@@ -112,8 +125,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
 /// `base`, described by `what`: a finding when it is not optional and the
 /// namespace renders no ConfigMap of that name. The pointer and the
 /// description are built only for a finding.
-fn check_ref(
-    ctx: &Context,
+fn check_ref<'c, 'a>(
+    ctx: &'c Context<'a>,
+    by_name: &ByName<'c, 'a>,
     t: &xref::PodTemplate,
     cm: &Value,
     base: impl FnOnce() -> String,
@@ -139,11 +153,14 @@ fn check_ref(
         what(),
         t.obj.reference()
     );
-    if let Some(other) = ctx
-        .objects
-        .iter()
-        .find(|o| o.kind == "ConfigMap" && o.name == name)
-    {
+    let by_name = by_name.get_or_init(|| {
+        let mut m = HashMap::new();
+        for o in ctx.objects.iter().filter(|o| o.kind == "ConfigMap") {
+            m.entry(&*o.name).or_insert(o);
+        }
+        m
+    });
+    if let Some(other) = by_name.get(name) {
         msg.push_str(&format!(
             "; {} is rendered, but pods use ConfigMaps of their own namespace only",
             other.reference()
