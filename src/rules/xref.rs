@@ -370,16 +370,17 @@ pub fn describe(obj: &Object) -> String {
 /// template meeting the most requirements, and what it misses.
 pub fn nearest_miss(selector: &Selector, templates: &[&PodTemplate]) -> Option<String> {
     let total = selector.labels.len() + selector.expressions.len();
+    // Counted without text; the text only for the closest.
     templates
         .iter()
-        .map(|t| (t, selector.unmet(t.labels)))
-        .filter(|(_, unmet)| unmet.len() < total)
-        .min_by_key(|(_, unmet)| unmet.len())
-        .map(|(t, unmet)| {
+        .map(|t| (t, selector.unmet_count(t.labels)))
+        .filter(|&(_, unmet)| unmet < total)
+        .min_by_key(|&(_, unmet)| unmet)
+        .map(|(t, _)| {
             format!(
                 "the closest, {}, misses {}",
                 t.obj.reference(),
-                unmet.join(", ")
+                selector.unmet(t.labels).join(", ")
             )
         })
 }
