@@ -416,18 +416,17 @@ impl Run<'_> {
                 f.suppressed = true;
             }
         }
+        // The last pass (`!count`): no room past what the run ends with.
         if self.findings.is_empty() {
-            if !count {
-                // The last pass: no room past what the run ends with.
-                findings.shrink_to_fit();
-            }
             self.findings = findings;
         } else {
             if !count {
-                // The last pass: no room past what the run ends with.
                 self.findings.reserve_exact(findings.len());
             }
             self.findings.append(&mut findings);
+        }
+        if !count {
+            self.findings.shrink_to_fit();
         }
         if count {
             self.documents += docs.len();

@@ -314,7 +314,7 @@ pub struct Strings {
     lists: HashSet<Shape<Value>, foldhash::quality::RandomState>,
     maps: HashSet<Shape<(Str, Value)>, foldhash::quality::RandomState>,
     /// Blocks of words (the line indexes of documents of one shape).
-    words: HashSet<Words, foldhash::quality::RandomState>,
+    words: HashSet<Shape<u32>, foldhash::quality::RandomState>,
     /// Lists and maps are left as they are while this is set.
     strings_only: bool,
 }
@@ -370,16 +370,7 @@ impl Strings {
 
     /// `words` as a copy of the equal block met before.
     pub fn share_words(&mut self, words: &mut Items<u32>) {
-        if words.is_empty() {
-            return;
-        }
-        let key = Words(words.clone());
-        match self.words.get(&key) {
-            Some(held) => *words = held.0.clone(),
-            None => {
-                self.words.insert(key);
-            }
-        }
+        Strings::share_items(&mut self.words, words);
     }
 
     /// How many different strings are held.
@@ -397,16 +388,6 @@ impl Strings {
     }
 }
 
-/// A block of words, hashed and compared by its words.
-#[derive(PartialEq, Eq)]
-struct Words(Items<u32>);
-
-impl std::hash::Hash for Words {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.0[..].hash(h);
-    }
-}
-
 /// A list or a map's items, hashed and compared by [`Shallow`] identity.
 struct Shape<T>(Items<T>);
 
@@ -416,6 +397,16 @@ struct Shape<T>(Items<T>);
 trait Shallow {
     fn shallow_hash<H: std::hash::Hasher>(&self, h: &mut H);
     fn shallow_eq(&self, other: &Self) -> bool;
+}
+
+/// A word of a line index's block.
+impl Shallow for u32 {
+    fn shallow_hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u32(*self);
+    }
+    fn shallow_eq(&self, other: &u32) -> bool {
+        self == other
+    }
 }
 
 impl Value {
@@ -486,7 +477,8 @@ pub enum Value {
     Bool(bool),
     Number(Number),
     String(Str),
-    /// Items behind one pointer (length and room live in the allocation).
+    /// Items behind one pointer (their count of holders and length live in
+    /// the allocation).
     Array(Items<Value>),
     Object(Map),
 }

@@ -43,18 +43,43 @@ impl<T> Items<T> {
     /// Where the items start in the allocation.
     const OFFSET: usize = size_of::<Header>().next_multiple_of(align_of::<T>());
 
-    /// The allocation's layout for `len` items, and where they start.
-    fn layout(len: usize) -> (Layout, usize) {
+    /// The allocation's layout for `len` items.
+    fn layout(len: usize) -> Layout {
         let (layout, offset) = Layout::new::<Header>()
             .extend(Layout::array::<T>(len).expect("a list that fits in memory"))
             .expect("a list that fits in memory");
-        (layout.pad_to_align(), offset)
+        debug_assert_eq!(offset, Self::OFFSET);
+        layout.pad_to_align()
+    }
+
+    /// A new allocation for `len` items (at least one), its header written
+    /// (one holder); the items are the caller's to write.
+    fn allocate(len: usize) -> NonNull<Header> {
+        let header = Header {
+            count: AtomicU32::new(1),
+            // An input budget of 256 MiB holds far fewer items than this.
+            len: u32::try_from(len).expect("a list of fewer than 2^32 items"),
+        };
+        let layout = Self::layout(len);
+        // SAFETY: a layout of non-zero size (it holds the header).
+        let p = unsafe { alloc::alloc(layout) }.cast::<Header>();
+        let Some(p) = NonNull::new(p) else {
+            alloc::handle_alloc_error(layout)
+        };
+        // SAFETY: the header's place at the start of the new allocation.
+        unsafe { p.as_ptr().write(header) };
+        p
+    }
+
+    /// Where the items of the allocation at `p` start.
+    fn items_of(p: NonNull<Header>) -> *mut T {
+        // SAFETY: within the allocation (at its end for no items).
+        unsafe { p.as_ptr().cast::<u8>().add(Self::OFFSET).cast() }
     }
 
     fn data(&self) -> *mut T {
         match self.ptr {
-            // SAFETY: the items start `offset` bytes into the allocation.
-            Some(p) => unsafe { p.as_ptr().cast::<u8>().add(Self::OFFSET).cast() },
+            Some(p) => Self::items_of(p),
             None => NonNull::dangling().as_ptr(),
         }
     }
@@ -98,25 +123,19 @@ impl<T> Items<T> {
         if !self.unique() {
             return Err(self);
         }
+        let len = self.len();
         let Some(p) = self.ptr.take() else {
             return Ok(Vec::new());
         };
-        let len = self.len_of(p);
         let mut v = Vec::with_capacity(len);
         // SAFETY: the `len` items are moved into `v`, and the allocation,
         // which nothing else holds, is freed without dropping them.
         unsafe {
-            let data = p.as_ptr().cast::<u8>().add(Self::OFFSET).cast::<T>();
-            ptr::copy_nonoverlapping(data, v.as_mut_ptr(), len);
+            ptr::copy_nonoverlapping(Self::items_of(p), v.as_mut_ptr(), len);
             v.set_len(len);
-            alloc::dealloc(p.as_ptr().cast(), Self::layout(len).0);
+            alloc::dealloc(p.as_ptr().cast(), Self::layout(len));
         }
         Ok(v)
-    }
-
-    fn len_of(&self, p: NonNull<Header>) -> usize {
-        // SAFETY: a live allocation's header.
-        unsafe { p.as_ref().len as usize }
     }
 }
 
@@ -161,28 +180,16 @@ impl<T> From<Vec<T>> for Items<T> {
         if len == 0 {
             return Items::new();
         }
-        let header = Header {
-            count: AtomicU32::new(1),
-            // An input budget of 256 MiB holds far fewer items than this.
-            len: u32::try_from(len).expect("a list of fewer than 2^32 items"),
-        };
-        let (layout, offset) = Self::layout(len);
-        debug_assert_eq!(offset, Self::OFFSET);
-        // SAFETY: a layout of non-zero size (it holds the header); the
-        // header and the `len` items are written into the new allocation,
-        // and `v` gives up its items without dropping them.
+        let p = Self::allocate(len);
+        // SAFETY: the `len` items are written into the new allocation, and
+        // `v` gives up its items without dropping them.
         unsafe {
-            let p = alloc::alloc(layout);
-            if p.is_null() {
-                alloc::handle_alloc_error(layout);
-            }
-            p.cast::<Header>().write(header);
-            ptr::copy_nonoverlapping(v.as_ptr(), p.add(offset).cast::<T>(), len);
+            ptr::copy_nonoverlapping(v.as_ptr(), Self::items_of(p), len);
             v.set_len(0);
-            Items {
-                ptr: Some(NonNull::new_unchecked(p.cast())),
-                owns: PhantomData,
-            }
+        }
+        Items {
+            ptr: Some(p),
+            owns: PhantomData,
         }
     }
 }
@@ -239,7 +246,7 @@ impl<T> Drop for Items<T> {
             atomic::fence(Ordering::Acquire);
             let len = p.as_ref().len as usize;
             ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.data(), len));
-            alloc::dealloc(p.as_ptr().cast(), Self::layout(len).0);
+            alloc::dealloc(p.as_ptr().cast(), Self::layout(len));
         }
     }
 }
@@ -274,40 +281,38 @@ impl<T> FromIterator<T> for Items<T> {
             (lo, Some(hi)) if lo == hi && lo > 0 && u32::try_from(lo).is_ok() => lo,
             _ => return Items::from(iter.collect::<Vec<T>>()),
         };
-        let (layout, offset) = Self::layout(len);
-        // SAFETY: a layout of non-zero size (it holds the header).
-        let p = unsafe { alloc::alloc(layout) };
-        if p.is_null() {
-            alloc::handle_alloc_error(layout);
-        }
+        let p = Self::allocate(len);
         /// Drops what was written and frees the allocation if the
-        /// iterator panics.
+        /// iterator panics, or when the items move elsewhere.
         struct Filling<T> {
-            p: *mut u8,
-            data: *mut T,
+            p: NonNull<Header>,
+            len: usize,
             written: usize,
-            layout: Layout,
+            owns: PhantomData<T>,
         }
         impl<T> Drop for Filling<T> {
             fn drop(&mut self) {
                 // SAFETY: the first `written` items were written; the
-                // allocation is `layout`'s.
+                // allocation is one of `len` items.
                 unsafe {
-                    ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.data, self.written));
-                    alloc::dealloc(self.p, self.layout);
+                    ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+                        Items::<T>::items_of(self.p),
+                        self.written,
+                    ));
+                    alloc::dealloc(self.p.as_ptr().cast(), Items::<T>::layout(self.len));
                 }
             }
         }
-        let mut filling = Filling {
+        let mut filling = Filling::<T> {
             p,
-            // SAFETY: the items' place in the allocation.
-            data: unsafe { p.add(offset).cast::<T>() },
+            len,
             written: 0,
-            layout,
+            owns: PhantomData,
         };
+        let data = Self::items_of(p);
         for item in iter.by_ref().take(len) {
             // SAFETY: within the `len` items' room.
-            unsafe { filling.data.add(filling.written).write(item) };
+            unsafe { data.add(filling.written).write(item) };
             filling.written += 1;
         }
         // An iterator that told its length wrong may hold more yet.
@@ -322,7 +327,7 @@ impl<T> FromIterator<T> for Items<T> {
             // SAFETY: the written items move into `v`; the guard then
             // frees the allocation without dropping them.
             unsafe {
-                ptr::copy_nonoverlapping(filling.data, v.as_mut_ptr(), filling.written);
+                ptr::copy_nonoverlapping(data, v.as_mut_ptr(), filling.written);
                 v.set_len(filling.written);
             }
             filling.written = 0;
@@ -331,17 +336,11 @@ impl<T> FromIterator<T> for Items<T> {
             v.extend(iter);
             return Items::from(v);
         }
+        // The `len` items are written: the allocation is the list's.
         std::mem::forget(filling);
-        // SAFETY: `len` items written after the header's place.
-        unsafe {
-            p.cast::<Header>().write(Header {
-                count: AtomicU32::new(1),
-                len: len as u32,
-            });
-            Items {
-                ptr: Some(NonNull::new_unchecked(p.cast())),
-                owns: PhantomData,
-            }
+        Items {
+            ptr: Some(p),
+            owns: PhantomData,
         }
     }
 }

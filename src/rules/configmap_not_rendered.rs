@@ -1,7 +1,4 @@
-use std::collections::HashMap;
-
 use crate::json::Value;
-use crate::manifest::Object;
 
 use super::xref;
 use super::{Context, Rule, Scope};
@@ -47,19 +44,12 @@ Use the name of the rendered ConfigMap, render it, or mark the reference
 /// Created by Kubernetes in every namespace.
 const BUILT_IN: &[&str] = &["kube-root-ca.crt"];
 
-/// The first rendered ConfigMap of each name, in any namespace: built once a
-/// finding asks, so that each finding does not scan every object.
-type ByName<'c, 'a> = std::cell::OnceCell<HashMap<&'c str, &'c Object<'a>>>;
-
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    let by_name: ByName = std::cell::OnceCell::new();
-    let by_name = &by_name;
     for t in xref::pod_templates(ctx) {
         for (i, vname, v) in t.volumes() {
             if let Some(cm) = v.get("configMap") {
                 check_ref(
                     ctx,
-                    by_name,
                     &t,
                     cm,
                     || format!("{}/volumes/{i}/configMap", t.spec_pointer),
@@ -72,7 +62,6 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if let Some(cm) = src.get("configMap") {
                     check_ref(
                         ctx,
-                        by_name,
                         &t,
                         cm,
                         || {
@@ -93,7 +82,6 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if let Some(cm) = e.get("configMapRef") {
                     check_ref(
                         ctx,
-                        by_name,
                         &t,
                         cm,
                         || format!("{}/envFrom/{j}/configMapRef", c.pointer()),
@@ -108,7 +96,6 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     let var = e.get("name").and_then(Value::as_str).unwrap_or("?");
                     check_ref(
                         ctx,
-                        by_name,
                         &t,
                         cm,
                         || format!("{}/env/{j}/valueFrom/configMapKeyRef", c.pointer()),
@@ -125,9 +112,8 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
 /// `base`, described by `what`: a finding when it is not optional and the
 /// namespace renders no ConfigMap of that name. The pointer and the
 /// description are built only for a finding.
-fn check_ref<'c, 'a>(
-    ctx: &'c Context<'a>,
-    by_name: &ByName<'c, 'a>,
+fn check_ref(
+    ctx: &Context,
     t: &xref::PodTemplate,
     cm: &Value,
     base: impl FnOnce() -> String,
@@ -153,14 +139,7 @@ fn check_ref<'c, 'a>(
         what(),
         t.obj.reference()
     );
-    let by_name = by_name.get_or_init(|| {
-        let mut m = HashMap::new();
-        for o in ctx.objects.iter().filter(|o| o.kind == "ConfigMap") {
-            m.entry(&*o.name).or_insert(o);
-        }
-        m
-    });
-    if let Some(other) = by_name.get(name) {
+    if let Some(other) = xref::object_named_anywhere(ctx, "ConfigMap", name) {
         msg.push_str(&format!(
             "; {} is rendered, but pods use ConfigMaps of their own namespace only",
             other.reference()

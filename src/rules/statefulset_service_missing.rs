@@ -1,6 +1,3 @@
-use std::cell::OnceCell;
-use std::collections::HashMap;
-
 use super::xref;
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
@@ -38,9 +35,6 @@ Point `serviceName` at the rendered headless Service, or render one with
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    // Service name → the first Service of that name in any namespace, for
-    // the message of a missing one: built once, on the first.
-    let anywhere: OnceCell<HashMap<&str, usize>> = OnceCell::new();
     for (sts, name) in xref::statefulset_service_names(ctx) {
         if name.is_empty() {
             continue;
@@ -51,16 +45,7 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let mut msg = format!(
                     "`serviceName` names Service `{name}`, which is not in namespace `{ns}` of the rendering; the pods get no DNS names"
                 );
-                let anywhere = anywhere.get_or_init(|| {
-                    let mut first = HashMap::new();
-                    for (i, o) in ctx.objects.iter().enumerate() {
-                        if o.kind == "Service" {
-                            first.entry(&*o.name).or_insert(i);
-                        }
-                    }
-                    first
-                });
-                if let Some(other) = anywhere.get(name).map(|&i| &ctx.objects[i]) {
+                if let Some(other) = xref::object_named_anywhere(ctx, "Service", name) {
                     msg.push_str(&format!(
                         " ({} exists, but the governing Service must be in the StatefulSet's namespace)",
                         other.reference()

@@ -151,6 +151,10 @@ pub struct Index {
     /// asked for only to explain a selector that selects nothing, so built
     /// then ([`Index::templates_by_label_anywhere`]).
     templates_by_label_anywhere: std::cell::OnceCell<Filed>,
+    /// `(kind, name)` → objects, in any namespace: asked for only to say
+    /// that a missing object exists in another namespace, so built then
+    /// ([`object_named_anywhere`]).
+    by_name_anywhere: std::cell::OnceCell<Filed>,
     /// Selecting Services: (object, selector), in input order.
     services: Vec<(usize, Selector)>,
     /// `(namespace, key, value)` of one label of each selecting Service's
@@ -256,6 +260,26 @@ impl Index {
 /// The index of the rendering, built on first use.
 pub fn index<'c>(ctx: &'c Context) -> &'c Index {
     ctx.index.get_or_init(|| Index::build(ctx))
+}
+
+/// The first object of `kind` called `name` in any namespace, in input order.
+pub fn object_named_anywhere<'c, 'a>(
+    ctx: &'c Context<'a>,
+    kind: &str,
+    name: &str,
+) -> Option<&'c Object<'a>> {
+    let index = index(ctx);
+    let filed = index.by_name_anywhere.get_or_init(|| {
+        let mut filed = Filed::default();
+        for (i, o) in ctx.objects.iter().enumerate() {
+            filed.push(index.key(&o.kind, "", &o.name), i);
+        }
+        filed.finish()
+    });
+    filed
+        .get(index.key(kind, "", name))
+        .map(|i| &ctx.objects[i])
+        .find(|o| o.kind == kind && o.name == name)
 }
 
 /// The first object of `kind` called `name` in namespace `ns`, in input order.
