@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+/// Hashes keys of text from the input, with keys drawn at random.
+type Keys = foldhash::quality::RandomState;
+
 use crate::finding::{Finding, Severity};
 use crate::manifest::{Document, Input, InputKind};
 use crate::rendering::{Rendering, Settings};
@@ -392,25 +395,25 @@ impl Run<'_> {
         }
         // The objects of the documents findings name, by (file, document),
         // to find each finding's annotations at once.
-        let named: std::collections::HashSet<(&str, usize)> = findings
+        let named: std::collections::HashSet<(&str, usize), Keys> = findings
             .iter()
             .filter(|f| f.object.is_some())
             .filter_map(|f| Some((&*f.location.file, f.location.document?)))
             .collect();
-        let by_document: HashMap<(&str, usize), Vec<&crate::manifest::Object>> = if named.is_empty()
-        {
-            HashMap::new()
-        } else {
-            ctx.objects
-                .iter()
-                .filter(|o| named.contains(&(o.doc.file.as_ref(), o.doc.index)))
-                .fold(HashMap::new(), |mut m, o| {
-                    m.entry((o.doc.file.as_ref(), o.doc.index))
-                        .or_default()
-                        .push(o);
-                    m
-                })
-        };
+        let by_document: HashMap<(&str, usize), Vec<&crate::manifest::Object>, Keys> =
+            if named.is_empty() {
+                HashMap::default()
+            } else {
+                ctx.objects
+                    .iter()
+                    .filter(|o| named.contains(&(o.doc.file.as_ref(), o.doc.index)))
+                    .fold(HashMap::default(), |mut m, o| {
+                        m.entry((o.doc.file.as_ref(), o.doc.index))
+                            .or_default()
+                            .push(o);
+                        m
+                    })
+            };
         for f in &mut findings {
             if is_suppressed(&by_document, f) {
                 f.suppressed = true;
@@ -463,7 +466,7 @@ fn is_non_k8s(doc: &Document) -> bool {
 }
 
 fn is_suppressed(
-    by_document: &HashMap<(&str, usize), Vec<&crate::manifest::Object>>,
+    by_document: &HashMap<(&str, usize), Vec<&crate::manifest::Object>, Keys>,
     f: &Finding,
 ) -> bool {
     let Some(obj_ref) = &f.object else {

@@ -60,16 +60,20 @@ impl Quantity {
         if int_part.is_empty() && frac_part.is_empty() {
             return Err(err());
         }
-        let digits = format!("{int_part}{frac_part}");
-        let digits = digits.trim_start_matches('0');
-        if digits.len() > 30 {
-            return Err(QuantityError::TooLarge(text.to_string()));
+        // The digits of both parts as one number, leading zeros aside; at
+        // most 30 significant ones (10^30 < 2^128).
+        let mut mantissa: u128 = 0;
+        let mut significant = 0;
+        for b in int_part.bytes().chain(frac_part.bytes()) {
+            if significant == 0 && b == b'0' {
+                continue;
+            }
+            significant += 1;
+            if significant > 30 {
+                return Err(QuantityError::TooLarge(text.to_string()));
+            }
+            mantissa = mantissa * 10 + u128::from(b - b'0');
         }
-        let mantissa: u128 = if digits.is_empty() {
-            0
-        } else {
-            digits.parse().map_err(|_| err())?
-        };
         let scale = frac_part.len() as u32;
         let (base, exp) = match rest {
             "" => (10, 0),
@@ -146,16 +150,21 @@ impl Quantity {
 
 /// Parses a quantity given as a YAML/JSON value (a string or a plain number).
 pub fn bytes_of(value: &crate::json::Value) -> Result<u64, QuantityError> {
-    let text = match value {
-        crate::json::Value::String(s) => s.to_string(),
-        crate::json::Value::Number(n) => n.to_string(),
+    let number;
+    let text: &str = match value {
+        crate::json::Value::String(s) => s,
+        crate::json::Value::Number(n) => {
+            number = n.to_string();
+            &number
+        }
         other => return Err(QuantityError::Syntax(other.to_string())),
     };
-    let q = Quantity::parse(&text)?;
+    let q = Quantity::parse(text)?;
     if q.is_negative() {
-        return Err(QuantityError::Syntax(text));
+        return Err(QuantityError::Syntax(text.to_string()));
     }
-    q.to_bytes_ceil().ok_or(QuantityError::TooLarge(text))
+    q.to_bytes_ceil()
+        .ok_or_else(|| QuantityError::TooLarge(text.to_string()))
 }
 
 /// Bytes shown as a Kubernetes quantity in MiB, rounded up (`301Mi`).

@@ -38,6 +38,13 @@ impl MemoryField {
         }
     }
 
+    /// The bytes of the field `kind` of the `resources` of `json`, when set
+    /// and valid: [`MemoryField::read`]'s value, without its texts.
+    pub fn bytes_at(json: &Value, kind: &str) -> Option<u64> {
+        let value = json.get("resources")?.get(kind)?.get("memory")?;
+        bytes_of(value).ok()
+    }
+
     /// The value in bytes when set and valid.
     pub fn value(&self) -> Option<u64> {
         self.bytes.as_ref().and_then(|b| b.as_ref().ok().copied())

@@ -38,7 +38,13 @@ memcached, size both from the estimate the memory rules give.
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for obj in &ctx.objects {
         if let Some((base, spec)) = k8s::pod_spec(obj) {
-            compare(obj, base, spec, "the pod-level resources".to_string(), out);
+            compare(
+                obj,
+                || base.to_string(),
+                spec,
+                || "the pod-level resources".to_string(),
+                out,
+            );
         }
         for c in k8s::containers(obj) {
             let what = if c.sidecar {
@@ -50,9 +56,9 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             };
             compare(
                 obj,
-                &c.pointer(),
+                || c.pointer(),
                 c.json,
-                format!("{what} `{}`", c.name),
+                || format!("{what} `{}`", c.name),
                 out,
             );
         }
@@ -61,19 +67,26 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
 
 fn compare(
     obj: &crate::manifest::Object,
-    base: &str,
+    base: impl FnOnce() -> String,
     json: &crate::json::Value,
-    who: String,
+    who: impl FnOnce() -> String,
     out: &mut Vec<Finding>,
 ) {
-    let request = MemoryField::read(base, json, "requests");
-    let limit = MemoryField::read(base, json, "limits");
-    let (Some(r), Some(l)) = (request.value(), limit.value()) else {
+    // Most containers request no more than their limit: the texts of the
+    // fields are read only for a finding.
+    let (Some(r), Some(l)) = (
+        MemoryField::bytes_at(json, "requests"),
+        MemoryField::bytes_at(json, "limits"),
+    ) else {
         return;
     };
     if r <= l {
         return;
     }
+    let who = who();
+    let base = base();
+    let request = MemoryField::read(&base, json, "requests");
+    let limit = MemoryField::read(&base, json, "limits");
     out.push(RULE.on(
         obj,
         &request.pointer,

@@ -44,7 +44,7 @@ fn shown(s: &str) -> String {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
-        let mut seen: HashMap<&str, String> = HashMap::new();
+        let mut seen: HashMap<&str, (&str, usize)> = HashMap::new();
         for field in ["initContainers", "containers", "ephemeralContainers"] {
             let Some(list) = t.spec.get(field).and_then(Value::as_array) else {
                 continue;
@@ -53,18 +53,20 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let Some(name) = c.get("name").and_then(Value::as_str) else {
                     continue;
                 };
-                let at = format!("{}/{field}/{i}/name", t.spec_pointer);
+                // Where a name was first met, written out only for a finding.
+                let at = |field: &str, i: usize| format!("{}/{field}/{i}/name", t.spec_pointer);
                 match seen.get(name) {
-                    Some(first) => out.push(RULE.on(
+                    Some(&(first_field, first_i)) => out.push(RULE.on(
                         t.obj,
-                        &at,
+                        &at(field, i),
                         format!(
-                            "container name `{}` is used twice in the pod (first at {first})",
-                            shown(name)
+                            "container name `{}` is used twice in the pod (first at {})",
+                            shown(name),
+                            at(first_field, first_i)
                         ),
                     )),
                     None => {
-                        seen.insert(name, at);
+                        seen.insert(name, (field, i));
                     }
                 }
             }

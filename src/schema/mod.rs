@@ -165,7 +165,17 @@ pub struct SchemaSet {
     /// Built-in kind → the apiVersions serving it (from `index.json`).
     index: BTreeMap<String, Vec<String>>,
     compiled: Mutex<HashMap<String, Result<Arc<Compiled>, SchemaError>>>,
+    /// [`SchemaSet::lookup`]'s answers by apiVersion and kind: three rules
+    /// ask for each object, and a stream has few pairs. At most
+    /// [`MAX_LOOKUPS`] are kept; input with more is answered anew.
+    lookups: Mutex<(usize, Memo<Memo<Lookup>>)>,
 }
+
+/// A map keyed by text from the input, hashed with keys drawn at random.
+type Memo<V> = HashMap<String, V, foldhash::quality::RandomState>;
+
+/// How many (apiVersion, kind) answers a schema set keeps.
+const MAX_LOOKUPS: usize = 4096;
 
 /// The embedded sets, by version: immutable data, built once per process and
 /// shared. A set with `--schema-dir` is read anew by each [`load`], since the
@@ -223,6 +233,7 @@ impl SchemaSet {
             files,
             index,
             compiled: Mutex::new(HashMap::new()),
+            lookups: Mutex::new((0, Memo::default())),
         })
     }
 
@@ -246,6 +257,23 @@ impl SchemaSet {
     }
 
     pub fn lookup(&self, api_version: &str, kind: &str) -> Lookup {
+        let mut memo = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = memo.1.get(api_version).and_then(|k| k.get(kind)) {
+            return found.clone();
+        }
+        let found = self.find(api_version, kind);
+        if memo.0 < MAX_LOOKUPS {
+            memo.0 += 1;
+            memo.1
+                .entry(api_version.to_string())
+                .or_default()
+                .insert(kind.to_string(), found.clone());
+        }
+        found
+    }
+
+    /// What [`SchemaSet::lookup`] answers, worked out.
+    fn find(&self, api_version: &str, kind: &str) -> Lookup {
         if !api_version.is_empty() {
             let name = file_name(api_version, kind);
             if self.has_file(&name) {

@@ -105,11 +105,16 @@ pub fn memcached_argv(c: &Container) -> Option<(Vec<ArgWord>, Launch)> {
     }
     let env = EnvMap::of(c.json);
     let expand = |field: ArgField, list: Vec<String>| -> Vec<ArgWord> {
-        list.iter()
+        list.into_iter()
             .enumerate()
             .map(|(i, s)| {
                 let from = ArgRef { field, index: i };
-                let (text, unresolved) = env.expand_kubernetes(s);
+                // Most arguments name no variable: kept as they are.
+                let (text, unresolved) = if s.contains('$') {
+                    env.expand_kubernetes(&s)
+                } else {
+                    (s, Vec::new())
+                };
                 ArgWord {
                     text,
                     from,

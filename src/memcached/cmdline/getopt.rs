@@ -236,17 +236,17 @@ pub(super) fn getopt(argv: &[ArgWord], a: &mut MemcachedArgs) {
                 }
             };
             if let Some(&(_, has_arg, short)) = found {
-                let spelled = format!("--{name}");
+                let spelled = Spelled::Long(name.to_string());
                 match (has_arg, inline) {
                     (HasArg::No, Some(_)) => a.problems.push(fatal(
                         w.from,
                         format!("option `{spelled}` does not take an argument: memcached refuses to start"),
                     )),
                     (HasArg::No, None) | (HasArg::Optional, None) => push_opt(a, short, spelled, None, w),
-                    (HasArg::Optional, Some(v)) | (HasArg::Required, Some(v)) => push_opt(a, short, spelled, Some(v.to_string()), w),
+                    (HasArg::Optional, Some(v)) | (HasArg::Required, Some(v)) => push_opt(a, short, spelled, Some(v), w),
                     (HasArg::Required, None) => match argv.get(i + 1) {
                         Some(next) => {
-                            push_opt(a, short, spelled, Some(next.text.clone()), next);
+                            push_opt(a, short, spelled, Some(&next.text), next);
                             i += 1;
                         }
                         None => a.problems.push(fatal(
@@ -260,17 +260,15 @@ pub(super) fn getopt(argv: &[ArgWord], a: &mut MemcachedArgs) {
             continue;
         }
         if t.len() > 1 && t.starts_with('-') {
-            let chars: Vec<char> = t[1..].chars().collect();
-            let mut j = 0;
-            while j < chars.len() {
-                let c = chars[j];
-                let spelled = format!("-{c}");
+            let body = &t[1..];
+            for (k, c) in body.char_indices() {
+                let spelled = Spelled::Short(c);
                 if SHORT_WITH_ARG.contains(c) {
-                    let rest: String = chars[j + 1..].iter().collect();
+                    let rest = &body[k + c.len_utf8()..];
                     if !rest.is_empty() {
                         push_opt(a, c, spelled, Some(rest), w);
                     } else if let Some(next) = argv.get(i + 1) {
-                        push_opt(a, c, spelled, Some(next.text.clone()), next);
+                        push_opt(a, c, spelled, Some(&next.text), next);
                         i += 1;
                     } else {
                         a.problems.push(fatal(
@@ -289,7 +287,6 @@ pub(super) fn getopt(argv: &[ArgWord], a: &mut MemcachedArgs) {
                         format!("invalid option `-{c}` in `{t}`: memcached refuses to start"),
                     ));
                 }
-                j += 1;
             }
             i += 1;
             continue;
@@ -310,8 +307,8 @@ pub(super) fn fatal(from: ArgRef, message: String) -> ArgProblem {
 pub(super) fn push_opt(
     a: &mut MemcachedArgs,
     short: char,
-    spelled: String,
-    value: Option<String>,
+    spelled: Spelled,
+    value: Option<&str>,
     w: &ArgWord,
 ) {
     // memcached skips leading white space of every argument.

@@ -106,13 +106,32 @@ impl ArgWord {
     }
 }
 
+/// An option's name as written, shown with its dashes: `-m`, or
+/// `--memory-limit` (a short one needs no text of its own: most command
+/// lines are all short options).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spelled {
+    Short(char),
+    /// Without its leading `--`.
+    Long(String),
+}
+
+impl std::fmt::Display for Spelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Spelled::Short(c) => write!(f, "-{c}"),
+            Spelled::Long(name) => write!(f, "--{name}"),
+        }
+    }
+}
+
 /// One option as getopt returned it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opt {
     /// The option letter (long options map to theirs: `--memory-limit` is `m`).
     pub short: char,
     /// As written: `-m`, `--memory-limit`, `--mem`.
-    pub spelled: String,
+    pub spelled: Spelled,
     /// The argument after memcached's leading-white-space trim.
     pub value: Option<String>,
     /// Where the argument (or the flag, when it has none) was written.
