@@ -335,6 +335,9 @@ impl Strings {
                 true
             }
             None => {
+                // The held copy is a new one, among the blocks kept to the
+                // end of a run (see [`Value::share_strings`]).
+                *s = crate::small_blocks::keeping(|| Str::from(s.as_str()));
                 self.set.insert(s.clone());
                 false
             }
@@ -357,7 +360,11 @@ impl Strings {
                 true
             }
             None => {
-                set.insert(shape);
+                // The held list is moved first (see
+                // [`Value::share_strings`]): the look-up's copy goes.
+                drop(shape);
+                items.relocate();
+                set.insert(Shape(items.clone()));
                 false
             }
         }
@@ -856,8 +863,24 @@ impl Value {
     /// equal one there (adding those not there yet), so that values kept
     /// together hold each once. The value itself stays its own (an
     /// object's root, whose identity rules may compare).
+    ///
+    /// Each list, map and string it keeps (one met for the first time) is
+    /// moved on the way to a new allocation among the blocks kept to the
+    /// end of a run ([`crate::small_blocks::keeping`]): what is kept lies
+    /// together, apart from what later documents' parsing takes and frees.
     pub fn share_strings(&mut self, strings: &mut Strings) {
         let _ = self.share_within(strings);
+        self.relocate_self();
+    }
+
+    /// Moves a list's or map's items to a new allocation (see
+    /// [`Items::relocate`]).
+    fn relocate_self(&mut self) {
+        match self {
+            Value::Array(a) => a.relocate(),
+            Value::Object(m) => m.entries.relocate(),
+            _ => {}
+        }
     }
 
     /// Shares what is within the value, answering whether all of it was
@@ -870,18 +893,35 @@ impl Value {
             Value::String(s) => met = strings.share(s),
             Value::Array(a) => {
                 for v in a.iter_mut() {
-                    met &= v.share_within(strings) && v.share_self(strings);
+                    met &= v.share_child(strings);
                 }
             }
             Value::Object(m) => {
                 for (k, v) in m.entries.iter_mut() {
                     met &= strings.share(k);
-                    met &= v.share_within(strings) && v.share_self(strings);
+                    met &= v.share_child(strings);
                 }
             }
             _ => {}
         }
         met
+    }
+
+    /// An item of a list or a value of a map: what is within it shared,
+    /// then itself (a list or map is looked up only when all it holds was
+    /// met before; one not held before is moved, as [`Value::share_strings`]
+    /// says). Whether all of it was met before.
+    fn share_child(&mut self, strings: &mut Strings) -> bool {
+        let within = self.share_within(strings);
+        if !matches!(self, Value::Array(_) | Value::Object(_)) {
+            return within;
+        }
+        if within && !strings.strings_only {
+            // Moved by the look-up when it was not held before.
+            return self.share_self(strings);
+        }
+        self.relocate_self();
+        false
     }
 
     /// A list or map whose items are shared, as a copy of the equal one

@@ -21,6 +21,7 @@ pub mod route;
 pub mod rules;
 pub mod schema;
 pub mod selector;
+pub mod small_blocks;
 pub mod streamed;
 pub mod suggest;
 pub mod template_lines;

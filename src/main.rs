@@ -13,9 +13,7 @@ use mclint::rules::{self, RULES};
 use mclint::streamed::Source;
 
 #[global_allocator]
-static ALLOCATOR: small_blocks::SmallBlocks = small_blocks::SmallBlocks;
-
-mod small_blocks;
+static ALLOCATOR: mclint::small_blocks::SmallBlocks = mclint::small_blocks::SmallBlocks;
 
 /// An input as the template-line writers get it after the check.
 enum Kept {

@@ -18,6 +18,12 @@
 //! one so) comes from one of them. Larger or more aligned blocks are the
 //! system allocator's.
 //!
+//! What `check` keeps to the end of a run is copied, as it is kept, into
+//! blocks cut from spans of their own ([`keeping`]), so that it lies
+//! together and the blocks the next documents' parsing takes and frees
+//! stay together too: at 100,000 documents the whole lint took about a
+//! tenth less time, for 2 MiB more.
+//!
 //! Spans are never given back, and a freed block serves only its class:
 //! what is held is at most the most each class held at once, plus the
 //! unused end of each thread's current span. Blocks left on the lists of a
@@ -50,15 +56,50 @@ struct Lists {
     span: usize,
 }
 
+/// A thread's lists: those of blocks in use for a while, and those of
+/// blocks kept to the end of a run (see [`keeping`]).
+struct Heap {
+    lists: Lists,
+    kept: Lists,
+    keeping: bool,
+}
+
+const NO_LISTS: Lists = Lists {
+    heads: [ptr::null_mut(); CLASSES],
+    next: ptr::null_mut(),
+    end: ptr::null_mut(),
+    span: FIRST_SPAN,
+};
+
 thread_local! {
-    static LISTS: UnsafeCell<Lists> = const {
-        UnsafeCell::new(Lists {
-            heads: [ptr::null_mut(); CLASSES],
-            next: ptr::null_mut(),
-            end: ptr::null_mut(),
-            span: FIRST_SPAN,
+    static HEAP: UnsafeCell<Heap> = const {
+        UnsafeCell::new(Heap {
+            lists: NO_LISTS,
+            kept: NO_LISTS,
+            keeping: false,
         })
     };
+}
+
+/// Runs `f` with this thread's new blocks cut from spans of their own,
+/// apart from those of blocks in use for a while: what `check` keeps of
+/// each document to the end of a run is copied there, so that it lies
+/// together (the rules over the whole set read it all, several times)
+/// instead of among the blocks each next document's parsing takes and
+/// frees, which then stay together too. Freed blocks go onto the usual
+/// lists either way. Without this allocator (the library's tests), the
+/// setting changes nothing.
+pub fn keeping<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let was = self.0;
+            with_heap(|h| h.keeping = was);
+        }
+    }
+    let was = with_heap(|h| std::mem::replace(&mut h.keeping, true)).unwrap_or(false);
+    let _restore = Restore(was);
+    f()
 }
 
 /// The class of a block of this layout, if it is one of ours.
@@ -211,18 +252,23 @@ impl Lists {
     }
 }
 
-/// Runs `f` on this thread's lists; `None` once the thread's storage is
+/// Runs `f` on this thread's heap; `None` once the thread's storage is
 /// gone (while it exits).
 #[inline]
+fn with_heap<R>(f: impl FnOnce(&mut Heap) -> R) -> Option<R> {
+    HEAP.try_with(|h| {
+        // SAFETY: the heap is this thread's, and nothing else runs while
+        // it is changed (`f` calls the system allocator at most, never
+        // this one).
+        f(unsafe { &mut *h.get() })
+    })
+    .ok()
+}
+
+/// Runs `f` on this thread's lists of blocks in use for a while.
+#[inline]
 fn with_lists<R>(f: impl FnOnce(&mut Lists) -> R) -> Option<R> {
-    LISTS
-        .try_with(|l| {
-            // SAFETY: the lists are this thread's, and nothing else runs
-            // while they are changed (`f` calls the system allocator at
-            // most, never this one).
-            f(unsafe { &mut *l.get() })
-        })
-        .ok()
+    with_heap(|h| f(&mut h.lists))
 }
 
 pub struct SmallBlocks;
@@ -235,7 +281,14 @@ unsafe impl GlobalAlloc for SmallBlocks {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match class_of(&layout) {
-            Some(c) => with_lists(|l| l.take(c)).unwrap_or_else(|| {
+            Some(c) => with_heap(|h| {
+                if h.keeping {
+                    h.kept.take(c)
+                } else {
+                    h.lists.take(c)
+                }
+            })
+            .unwrap_or_else(|| {
                 // The thread's lists are gone (on platforms whose
                 // thread-locals can be destroyed before the thread's last
                 // allocation): a block of its own, never freed (its dealloc
@@ -311,6 +364,38 @@ mod tests {
 
     fn layout(size: usize, align: usize) -> Layout {
         Layout::from_size_align(size, align).unwrap()
+    }
+
+    #[test]
+    fn blocks_made_while_keeping_come_from_spans_of_their_own() {
+        // Each test runs on a thread of its own: its heap starts empty.
+        let l = layout(40, 8);
+        let c = class_of(&l).unwrap();
+        // SAFETY: blocks of this allocator, freed once with their layout.
+        unsafe {
+            let usual = SmallBlocks.alloc(l);
+            let kept = keeping(|| SmallBlocks.alloc(l));
+            let (next, kept_free) = with_heap(|h| (h.kept.next, h.kept.heads[c])).unwrap();
+            assert_eq!(
+                kept.addr() + class_size(c),
+                next.addr(),
+                "cut from the kept span"
+            );
+            assert!(kept_free.is_null());
+            assert!(usual.addr().abs_diff(kept.addr()) >= class_size(c));
+            // Freed blocks go onto the usual lists, whichever span they are of.
+            SmallBlocks.dealloc(kept, l);
+            assert_eq!(with_lists(|l| l.heads[c]).unwrap(), kept);
+            SmallBlocks.dealloc(usual, l);
+        }
+        assert!(!with_heap(|h| h.keeping).unwrap());
+        let nested = keeping(|| {
+            keeping(|| ());
+            with_heap(|h| h.keeping).unwrap()
+        });
+        assert!(nested, "an inner keeping leaves the outer one on");
+        let _ = std::panic::catch_unwind(|| keeping(|| panic!("inside keeping")));
+        assert!(!with_heap(|h| h.keeping).unwrap(), "restored after a panic");
     }
 
     #[test]
@@ -427,8 +512,9 @@ mod tests {
     #[test]
     fn the_rest_of_a_span_is_not_lost() {
         // A span of 1,000 bytes cut for a block of 600 (608 with its
-        // class): the other 392 go onto the lists when the next span is needed. (Nothing allocates
-        // while the lists are borrowed: the allocator is this test's too.)
+        // class): the other 392 go onto the lists when the next span is
+        // needed. (Nothing allocates through these lists while they are
+        // borrowed.)
         let span = vec![0u64; 125].leak().as_mut_ptr() as *mut u8;
         let c600 = class_of(&layout(600, 8)).unwrap();
         let (first, gained) = with_lists(|l| {

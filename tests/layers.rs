@@ -13,7 +13,14 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "text and data",
-        &["json", "yaml", "suggest", "escape", "finding"],
+        &[
+            "small_blocks",
+            "json",
+            "yaml",
+            "suggest",
+            "escape",
+            "finding",
+        ],
     ),
     (
         "rendering",
@@ -34,10 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("writers", &["report"]),
-    (
-        "command line",
-        &["config", "cli", "small_blocks", "main", "lib"],
-    ),
+    ("command line", &["config", "cli", "main", "lib"]),
 ];
 
 /// Inside `src/proxy/`, bottom first.

@@ -117,6 +117,28 @@ impl<T> Items<T> {
         }
     }
 
+    /// Moves the items into a new allocation among the blocks kept to the
+    /// end of a run ([`crate::small_blocks::keeping`]), the old one freed,
+    /// when this is their one holder; a shared list stays where it is.
+    pub fn relocate(&mut self) {
+        let Some(p) = self.ptr else {
+            return;
+        };
+        if !self.unique() {
+            return;
+        }
+        let len = self.len();
+        let q = crate::small_blocks::keeping(|| Self::allocate(len));
+        // SAFETY: the `len` items are moved into the new allocation, and
+        // the old one, which nothing else holds, is freed without dropping
+        // them.
+        unsafe {
+            ptr::copy_nonoverlapping(Self::items_of(p), Self::items_of(q), len);
+            alloc::dealloc(p.as_ptr().cast(), Self::layout(len));
+        }
+        self.ptr = Some(q);
+    }
+
     /// The items, moved out of the allocation (which is freed) when this
     /// was its one holder.
     fn into_vec_unique(mut self) -> Result<Vec<T>, Items<T>> {
@@ -390,6 +412,35 @@ mod tests {
         assert!(empty.is_empty() && empty.addr() == 0 && empty.iter().next().is_none());
         assert_eq!(std::mem::size_of::<Items<u64>>(), 8);
         assert_eq!(std::mem::size_of::<crate::json::Value>(), 16);
+    }
+
+    #[test]
+    fn a_list_held_once_moves_and_a_shared_one_stays() {
+        let token = Rc::new(());
+        let mut items: Items<Rc<()>> = (0..3).map(|_| token.clone()).collect();
+        let first: Vec<*const ()> = items.iter().map(Rc::as_ptr).collect();
+        // A second allocation alive, so the new one cannot be the old
+        // address reused.
+        let before = items.addr();
+        let other: Items<Rc<()>> = vec![token.clone()].into();
+        items.relocate();
+        assert_ne!(items.addr(), before);
+        assert_eq!(items.iter().map(Rc::as_ptr).collect::<Vec<_>>(), first);
+        assert_eq!(
+            Rc::strong_count(&token),
+            5,
+            "moved, neither dropped nor copied"
+        );
+        let copy = items.clone();
+        let shared_at = items.addr();
+        items.relocate();
+        assert_eq!(items.addr(), shared_at);
+        assert!(copy.same(&items));
+        drop((items, copy, other));
+        assert_eq!(Rc::strong_count(&token), 1);
+        let mut empty: Items<Rc<()>> = Items::new();
+        empty.relocate();
+        assert!(empty.is_empty());
     }
 
     #[test]
