@@ -4,9 +4,6 @@
 
 use std::collections::HashMap;
 
-/// Hashes keys of text from the input, with keys drawn at random.
-type Keys = foldhash::quality::RandomState;
-
 use crate::finding::{Finding, Severity};
 use crate::manifest::{Document, Input, InputKind};
 use crate::rendering::{Rendering, Settings};
@@ -15,6 +12,9 @@ use crate::schema::SchemaSet;
 use crate::streamed::Source;
 
 pub use crate::rules::suppression::{IGNORE_ANNOTATION, IgnoreAnnotation, parse_ignore};
+
+/// Hashes keys of text from the input, with keys drawn at random.
+type Keys = foldhash::quality::RandomState;
 
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
