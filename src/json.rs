@@ -908,32 +908,26 @@ impl Value {
     }
 
     /// An item of a list or a value of a map: what is within it shared,
-    /// then itself (a list or map is looked up only when all it holds was
-    /// met before; one not held before is moved, as [`Value::share_strings`]
-    /// says). Whether all of it was met before.
+    /// then itself. A list or map is looked up only when all it holds was
+    /// met before (and lists are held at all): the equal one held takes its
+    /// place, or it is held from now on; either way, or when not looked up,
+    /// one not held before is moved, as [`Value::share_strings`] says.
+    /// Whether all of it was met before.
     fn share_child(&mut self, strings: &mut Strings) -> bool {
         let within = self.share_within(strings);
-        if !matches!(self, Value::Array(_) | Value::Object(_)) {
-            return within;
-        }
-        if within && !strings.strings_only {
-            // Moved by the look-up when it was not held before.
-            return self.share_self(strings);
-        }
-        self.relocate_self();
-        false
-    }
-
-    /// A list or map whose items are shared, as a copy of the equal one
-    /// held; `false` when none was met before.
-    fn share_self(&mut self, strings: &mut Strings) -> bool {
-        if strings.strings_only {
-            return false;
-        }
+        let look = within && !strings.strings_only;
         match self {
-            Value::Array(a) => Strings::share_items(&mut strings.lists, a),
-            Value::Object(m) => Strings::share_items(&mut strings.maps, &mut m.entries),
-            _ => true,
+            Value::Array(a) if look => Strings::share_items(&mut strings.lists, a),
+            Value::Object(m) if look => Strings::share_items(&mut strings.maps, &mut m.entries),
+            Value::Array(a) => {
+                a.relocate();
+                false
+            }
+            Value::Object(m) => {
+                m.entries.relocate();
+                false
+            }
+            _ => within,
         }
     }
 }
