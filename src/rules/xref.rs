@@ -167,9 +167,18 @@ pub struct Index {
 /// sorted once: 16 bytes a position, where a map from key strings to lists
 /// held a copy of every key and a list for each (about 150 bytes an object).
 /// The positions under one hash come out in input order.
+///
+/// A directory by the top bits of the hash (about one bucket a pair, 4
+/// bytes each) narrows a lookup to a few neighbouring pairs: a binary search
+/// over every pair of a large stream took a cache miss at each of its
+/// twenty steps, and rules look up once or more per object.
 #[derive(Debug, Default)]
 struct Filed {
     pairs: Vec<(u64, usize)>,
+    /// `starts[b]..starts[b + 1]`: the pairs whose hash has `b` in its top
+    /// `bits` bits. Empty before [`Filed::finish`] (every pair is searched).
+    starts: Vec<u32>,
+    bits: u32,
 }
 
 impl Filed {
@@ -178,18 +187,50 @@ impl Filed {
     }
 
     /// Sorts the pairs (they are pushed in input order, so a stable sort by
-    /// hash keeps each hash's positions in order) and gives back the room.
+    /// hash keeps each hash's positions in order), gives back the room and
+    /// builds the directory.
     fn finish(mut self) -> Filed {
         self.pairs.sort_by_key(|&(hash, _)| hash);
         self.pairs.shrink_to_fit();
+        self.starts = Vec::new();
+        self.bits = 0;
+        // Positions in the directory are 32-bit: a larger list is searched
+        // whole (no input the size limits let through comes near).
+        if u32::try_from(self.pairs.len()).is_err() {
+            return self;
+        }
+        // At most one bucket a pair: 2^bits <= pairs.
+        self.bits = self.pairs.len().max(1).ilog2();
+        let buckets = 1usize << self.bits;
+        self.starts = Vec::with_capacity(buckets + 1);
+        let mut at = 0;
+        for b in 0..buckets {
+            while at < self.pairs.len() && self.bucket(self.pairs[at].0) < b {
+                at += 1;
+            }
+            self.starts.push(at as u32);
+        }
+        self.starts.push(self.pairs.len() as u32);
         self
+    }
+
+    /// The directory bucket of `hash`: its top `bits` bits.
+    fn bucket(&self, hash: u64) -> usize {
+        hash.checked_shr(64 - self.bits).unwrap_or(0) as usize
     }
 
     /// The positions filed under `hash`, in input order.
     fn get(&self, hash: u64) -> impl ExactSizeIterator<Item = usize> + Clone + '_ {
-        let start = self.pairs.partition_point(|&(h, _)| h < hash);
-        let len = self.pairs[start..].partition_point(|&(h, _)| h == hash);
-        self.pairs[start..start + len].iter().map(|&(_, p)| p)
+        let near = match self.starts.is_empty() {
+            true => &self.pairs[..],
+            false => {
+                let b = self.bucket(hash);
+                &self.pairs[self.starts[b] as usize..self.starts[b + 1] as usize]
+            }
+        };
+        let start = near.partition_point(|&(h, _)| h < hash);
+        let len = near[start..].partition_point(|&(h, _)| h == hash);
+        near[start..start + len].iter().map(|&(_, p)| p)
     }
 }
 
@@ -433,6 +474,49 @@ mod tests {
     }
 
     #[test]
+    fn the_directory_finds_what_a_search_of_every_pair_finds() {
+        // Hashes spread over the whole range and bunched at both ends, each
+        // filed once to three times, for lists of 0 to 300 pairs.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in [0usize, 1, 2, 3, 7, 64, 300] {
+            let mut f = Filed::default();
+            let mut hashes = Vec::new();
+            for i in 0..n {
+                let h = match i % 4 {
+                    0 => i as u64,
+                    1 => u64::MAX - i as u64,
+                    _ => next(),
+                };
+                for _ in 0..=(i % 3) {
+                    f.push(h, f.pairs.len());
+                }
+                hashes.push(h);
+            }
+            let unfinished: Vec<(u64, usize)> = {
+                let mut p = f.pairs.clone();
+                p.sort_by_key(|&(h, _)| h);
+                p
+            };
+            let f = f.finish();
+            assert!(f.starts.len() <= f.pairs.len().max(1) + 1);
+            for h in hashes.into_iter().chain([next(), 0, u64::MAX, 1 << 63]) {
+                let want: Vec<usize> = unfinished
+                    .iter()
+                    .filter(|p| p.0 == h)
+                    .map(|p| p.1)
+                    .collect();
+                assert_eq!(f.get(h).collect::<Vec<_>>(), want, "{n} pairs, hash {h:#x}");
+            }
+        }
+    }
+
+    #[test]
     fn a_position_filed_under_a_colliding_hash_is_not_taken_for_the_key() {
         let input = crate::manifest::Input {
             name: "t.yaml".into(),
@@ -454,6 +538,7 @@ mod tests {
         let mut index = Index::build(&ctx);
         let key = index.key("ConfigMap", "ns", "b");
         index.by_name.pairs.insert(0, (key, 0));
+        index.by_name = std::mem::take(&mut index.by_name).finish();
         let tampered = Context::new(rendering());
         tampered.index.set(index).unwrap();
         assert_eq!(
