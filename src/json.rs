@@ -16,7 +16,7 @@
 //! (the full schema validator, writers).
 
 use std::borrow::Borrow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Deref;
 
@@ -315,9 +315,36 @@ pub struct Strings {
     maps: HashSet<Shape<(Str, Value)>, foldhash::quality::RandomState>,
     /// Blocks of words (the line indexes of documents of one shape).
     words: HashSet<Shape<u32>, foldhash::quality::RandomState>,
+    /// Blocks made from other blocks (see [`Strings::derived`]).
+    derived: HashMap<(Str, Block), (Items<u32>, i64), foldhash::quality::RandomState>,
+    /// Words of the blocks `derived` is keyed by, bounded by
+    /// [`DERIVED_WORDS`].
+    derived_words: usize,
     /// Lists and maps are left as they are while this is set.
     strings_only: bool,
 }
+
+/// The most words the keys of [`Strings::derived`] hold: 4 MiB. Past it,
+/// blocks of new shapes are made again each time.
+const DERIVED_WORDS: usize = 1 << 20;
+
+/// A block of words hashed and compared by its words (all at once: a line
+/// index of a few hundred entries is a thousand words).
+struct Block(Items<u32>);
+
+impl std::hash::Hash for Block {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0[..].hash(h);
+    }
+}
+
+impl PartialEq for Block {
+    fn eq(&self, other: &Block) -> bool {
+        self.0.same(&other.0) || self.0[..] == other.0[..]
+    }
+}
+
+impl Eq for Block {}
 
 impl Strings {
     pub fn new() -> Strings {
@@ -378,6 +405,39 @@ impl Strings {
     /// `words` as a copy of the equal block met before.
     pub fn share_words(&mut self, words: &mut Items<u32>) {
         Strings::share_items(&mut self.words, words);
+    }
+
+    /// The block made from `from` under `tag` before, if one was (see
+    /// [`Strings::remember_derived`]), with the number remembered with it.
+    /// For a maker whose result depends on nothing else: the kept part of
+    /// a line index depends only on the whole index and the object's kind
+    /// (`manifest::Document::shrink`), and documents of one shape have
+    /// equal whole indexes.
+    pub fn derived(&self, tag: &Str, from: &Items<u32>) -> Option<(Items<u32>, i64)> {
+        if self.derived.is_empty() {
+            return None;
+        }
+        // The key is made of clones (two counts raised and lowered): the
+        // map looks up by the pair it holds.
+        let key = (tag.clone(), Block(from.clone()));
+        self.derived.get(&key).cloned()
+    }
+
+    /// Remembers that `to` (already shared) and `number` were made from
+    /// `from` under `tag`, while the remembered keys hold fewer than
+    /// [`DERIVED_WORDS`] words.
+    pub fn remember_derived(&mut self, tag: &Str, from: &Items<u32>, to: &Items<u32>, number: i64) {
+        if self.derived_words + from.len() > DERIVED_WORDS {
+            return;
+        }
+        self.derived_words += from.len();
+        self.derived
+            .insert((tag.clone(), Block(from.clone())), (to.clone(), number));
+    }
+
+    /// How many blocks [`Strings::remember_derived`] holds.
+    pub fn derived_len(&self) -> usize {
+        self.derived.len()
     }
 
     /// How many different strings are held.

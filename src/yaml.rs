@@ -1350,6 +1350,38 @@ impl LineIndex {
         }
     }
 
+    /// [`LineIndex::retain`], then [`LineIndex::share`], for a `value` cut
+    /// down from the document by its kind and its keys alone (never by a
+    /// value): documents of one `kind` whose whole indexes are equal (the
+    /// same paths on the same lines from their first) then keep the same
+    /// entries, so the kept block is made once per shape and kind
+    /// ([`crate::json::Strings::derived`]) and moved to where each document
+    /// starts.
+    pub fn retain_shared(
+        &self,
+        value: &crate::json::Value,
+        kind: &crate::json::Str,
+        strings: &mut crate::json::Strings,
+    ) -> LineIndex {
+        let whole = &self.entries;
+        if let Some((words, delta)) = strings.derived(kind, &whole.words) {
+            return LineIndex {
+                entries: Entries {
+                    root: whole.root,
+                    // The kept lines' first, as far after the whole
+                    // index's first as in the document it was made for.
+                    base: u32::try_from(i64::from(whole.base) + delta).unwrap_or(0),
+                    words,
+                },
+            };
+        }
+        let mut kept = self.retain(value);
+        kept.share(strings);
+        let delta = i64::from(kept.entries.base) - i64::from(whole.base);
+        strings.remember_derived(kind, &whole.words, &kept.entries.words, delta);
+        kept
+    }
+
     /// Makes the index's block of words a copy of an equal one met before
     /// (see [`Entries`]).
     pub fn share(&mut self, strings: &mut crate::json::Strings) {

@@ -272,6 +272,11 @@ impl Document {
     /// object's identity (kind, name...), which are the same texts; and
     /// the lists and maps of its JSON, and its line index's block, with
     /// equal ones of other documents.
+    ///
+    /// `prune` must cut by the kind and the keys alone, never by a value,
+    /// and `strings` must serve one `prune` only: the kept part of the line
+    /// index is then made once for each kind and shape of document
+    /// ([`LineIndex::retain_shared`]).
     pub fn shrink(
         mut self,
         prune: impl FnOnce(&str, &mut crate::json::Value),
@@ -300,11 +305,10 @@ impl Document {
         };
         let mut value = self.value.take()?;
         prune(&kind, &mut value);
-        self.lines = self.lines.as_ref().map(|l| {
-            let mut kept = l.retain(&value);
-            kept.share(strings);
-            kept
-        });
+        self.lines = self
+            .lines
+            .as_ref()
+            .map(|l| l.retain_shared(&value, &kind, strings));
         // After the lines are kept: a finding at `/metadata/name` still
         // finds its line.
         if let Some(Ok(h)) = &self.head {
@@ -1134,6 +1138,51 @@ mod tests {
             kind: InputKind::Yaml,
             text: text.to_string(),
         }
+    }
+
+    #[test]
+    fn documents_of_one_kind_and_shape_keep_the_lines_each_would_keep_alone() {
+        // Three Deployments of one shape (other names and values, other
+        // first lines), one of another shape, and a Service and a Role laid
+        // out as the first: what each keeps of its line index is what
+        // `retain` alone keeps, though the block is made once.
+        let deployment = |name: &str, image: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  \
+                 annotations: {{a: b}}\nspec:\n  replicas: 2\n  template:\n    spec:\n      \
+                 containers:\n      - name: c\n        image: {image}\n        \
+                 resources: {{limits: {{memory: 1Gi}}}}\n"
+            )
+        };
+        let text = [
+            deployment("a", "x:1"),
+            "# a comment moves the next one down\n".to_string() + &deployment("bb", "y:2"),
+            deployment("c", "z"),
+            deployment("d", "w").replace("replicas: 2\n", ""),
+            deployment("e", "v").replace("Deployment", "Service"),
+            deployment("f", "u").replace(
+                "apps/v1\nkind: Deployment",
+                "rbac.authorization.k8s.io/v1\nkind: Role",
+            ),
+        ]
+        .join("---\n");
+        let docs = parse_stream(&input(&text));
+        let mut strings = crate::json::Strings::new();
+        for doc in docs {
+            let kind = doc.head.as_ref().unwrap().as_ref().unwrap().kind.clone();
+            let mut value = doc.value.clone().unwrap();
+            crate::residue::prune(&kind, &mut value);
+            let alone = doc.lines.as_ref().unwrap().retain(&value);
+            let kept = doc.shrink(crate::residue::prune, &mut strings).unwrap();
+            assert_eq!(kept.lines.as_ref(), Some(&alone), "{kind} {}", kept.index);
+            assert_eq!(
+                kept.line_of("/spec/template/spec/containers/0/image"),
+                Some(alone.line_of("/spec/template/spec/containers/0/image"))
+            );
+        }
+        // One block made for the three Deployments of one shape, one each
+        // for the other Deployment, the Service and the Role.
+        assert_eq!(strings.derived_len(), 4);
     }
 
     #[test]
