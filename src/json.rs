@@ -144,10 +144,17 @@ impl serde::Serialize for Number {
 
 /// A string of a value or a map key: one pointer to its text, which
 /// copies share (what `check` keeps of thousands of objects holds each key
-/// and each repeated value once: [`Strings`]). The text and its length live
-/// in one allocation, behind a pointer of 8 bytes where `Arc<str>` takes 16.
+/// and each repeated value once: [`Strings`]). The count of holders, the
+/// length and the text live in one allocation ([`Items`]: 8 bytes before
+/// the text), behind a pointer of 8 bytes where `Arc<str>` takes 16; the
+/// empty string has no allocation.
+///
+/// The count is not atomic, so a `Str` (and a [`Value`]) stays on the
+/// thread that made it: a lint reads its documents on one thread, and a
+/// locked count made each copy and drop of a string several times dearer
+/// (sharing the strings of what `check` keeps is mostly copies and drops).
 #[derive(Clone)]
-pub struct Str(triomphe::ThinArc<(), u8>);
+pub struct Str(Items<u8>);
 
 impl PartialEq for Str {
     fn eq(&self, other: &Str) -> bool {
@@ -176,12 +183,10 @@ impl std::hash::Hash for Str {
     }
 }
 
-/// One empty string, shared (a default location's path, say), not one
-/// allocation each.
+/// The empty string, which has no allocation.
 impl Default for Str {
     fn default() -> Str {
-        static EMPTY: std::sync::OnceLock<Str> = std::sync::OnceLock::new();
-        EMPTY.get_or_init(|| Str::from("")).clone()
+        Str(Items::new())
     }
 }
 
@@ -189,17 +194,17 @@ impl Str {
     pub fn as_str(&self) -> &str {
         // SAFETY: a `Str` is only ever made from a `&str` (`From<&str>`),
         // whose bytes are UTF-8, and its bytes are never changed.
-        unsafe { std::str::from_utf8_unchecked(&self.0.slice) }
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 
-    /// Is `other` the same text in the same allocation?
+    /// Is `other` the same text in the same allocation (or are both empty)?
     fn same(&self, other: &Str) -> bool {
-        std::ptr::eq(self.0.as_ptr(), other.0.as_ptr())
+        self.0.same(&other.0)
     }
 
-    /// The address of the text's allocation.
+    /// The address of the text's allocation (0 for the empty string).
     fn addr(&self) -> usize {
-        self.0.as_ptr().addr()
+        self.0.addr()
     }
 }
 
@@ -248,7 +253,7 @@ impl From<String> for Str {
 
 impl From<&str> for Str {
     fn from(s: &str) -> Str {
-        Str(triomphe::ThinArc::from_header_and_slice((), s.as_bytes()))
+        Str(Items::from(s.as_bytes()))
     }
 }
 
@@ -320,9 +325,19 @@ pub struct Strings {
     /// Words of the blocks `derived` is keyed by, bounded by
     /// [`DERIVED_WORDS`].
     derived_words: usize,
+    /// The strings met last, each in the slot of its hash's low bits: a
+    /// table small enough to stay in the processor's first cache, in front
+    /// of `set`, whose size grows with the strings of the whole stream.
+    /// Field names and the values every object repeats are found here.
+    /// Empty until the first string is shared. Each is a copy of one
+    /// `set` holds, not counted as a holder (see [`Strings::share`]).
+    recent: Box<[(u64, Option<std::mem::ManuallyDrop<Str>>)]>,
     /// Lists and maps are left as they are while this is set.
     strings_only: bool,
 }
+
+/// Slots of [`Strings::recent`] (16 bytes each).
+const RECENT: usize = 1024;
 
 /// The most words the keys of [`Strings::derived`] hold: 4 MiB. Past it,
 /// blocks of new shapes are made again each time.
@@ -354,7 +369,22 @@ impl Strings {
     /// `s` as a copy of the string of the same text met before; `false`
     /// when none was (`s` is held from now on).
     pub fn share(&mut self, s: &mut Str) -> bool {
-        match self.set.get(s.as_str()) {
+        use std::hash::BuildHasher;
+        let hash = self.set.hasher().hash_one(s.as_str());
+        if self.recent.is_empty() {
+            self.recent = vec![(0, None); RECENT].into_boxed_slice();
+        }
+        let slot = hash as usize & (RECENT - 1);
+        if let (h, Some(held)) = &self.recent[slot]
+            && *h == hash
+            && held.as_str() == s.as_str()
+        {
+            if !held.same(s) {
+                *s = Str::clone(held);
+            }
+            return true;
+        }
+        let met = match self.set.get(s.as_str()) {
             Some(held) => {
                 if !held.same(s) {
                     *s = held.clone();
@@ -368,7 +398,16 @@ impl Strings {
                 self.set.insert(s.clone());
                 false
             }
-        }
+        };
+        // SAFETY: a copy of a string `set` holds (`s` now is one), not
+        // counted: `set` keeps it alive as long as `recent` (neither lets a
+        // string go before both do), and `ManuallyDrop` never lowers its
+        // count. Counting it cost a cache miss on each string it replaced.
+        self.recent[slot] = (
+            hash,
+            Some(std::mem::ManuallyDrop::new(unsafe { std::ptr::read(s) })),
+        );
+        met
     }
 
     /// `items` as a copy of the equal list (or map) met before, its own
@@ -787,13 +826,13 @@ impl<T: Index + ?Sized> Index for &T {
     }
 }
 
-static NULL: Value = Value::Null;
+const NULL: &Value = &Value::Null;
 
 impl<I: Index> std::ops::Index<I> for Value {
     type Output = Value;
     /// The value at `index`, or `Null` when there is none.
     fn index(&self, index: I) -> &Value {
-        index.index_into(self).unwrap_or(&NULL)
+        index.index_into(self).unwrap_or(NULL)
     }
 }
 

@@ -10,13 +10,13 @@
 //! several values is copied before it is changed, so sharing never shows.
 
 use std::alloc::{self, Layout};
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{self, AtomicU32, Ordering};
 
 #[repr(C)]
 struct Header {
-    count: AtomicU32,
+    count: Cell<u32>,
     len: u32,
 }
 
@@ -25,12 +25,6 @@ pub struct Items<T> {
     ptr: Option<NonNull<Header>>,
     owns: PhantomData<T>,
 }
-
-// SAFETY: as `Arc<[T]>`: the count is atomic, and items are reached from
-// several threads only through shared references.
-unsafe impl<T: Send + Sync> Send for Items<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send + Sync> Sync for Items<T> {}
 
 impl<T> Items<T> {
     pub const fn new() -> Items<T> {
@@ -56,7 +50,7 @@ impl<T> Items<T> {
     /// (one holder); the items are the caller's to write.
     fn allocate(len: usize) -> NonNull<Header> {
         let header = Header {
-            count: AtomicU32::new(1),
+            count: Cell::new(1),
             // An input budget of 256 MiB holds far fewer items than this.
             len: u32::try_from(len).expect("a list of fewer than 2^32 items"),
         };
@@ -112,7 +106,7 @@ impl<T> Items<T> {
         match self.ptr {
             // SAFETY: a live allocation's header. Acquire: the other
             // holders' drops happen before.
-            Some(p) => unsafe { p.as_ref().count.load(Ordering::Acquire) == 1 },
+            Some(p) => unsafe { p.as_ref().count.get() == 1 },
             None => true,
         }
     }
@@ -216,6 +210,23 @@ impl<T> From<Vec<T>> for Items<T> {
     }
 }
 
+/// A copy of the items of a slice, written straight into the allocation.
+impl<T: Copy> From<&[T]> for Items<T> {
+    fn from(items: &[T]) -> Items<T> {
+        let len = items.len();
+        if len == 0 {
+            return Items::new();
+        }
+        let p = Self::allocate(len);
+        // SAFETY: `len` items copied into the new allocation's room for them.
+        unsafe { ptr::copy_nonoverlapping(items.as_ptr(), Self::items_of(p), len) };
+        Items {
+            ptr: Some(p),
+            owns: PhantomData,
+        }
+    }
+}
+
 impl<T> std::ops::Deref for Items<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
@@ -240,7 +251,9 @@ impl<T> Clone for Items<T> {
     fn clone(&self) -> Items<T> {
         if let Some(p) = self.ptr {
             // SAFETY: a live allocation's header.
-            let before = unsafe { p.as_ref().count.fetch_add(1, Ordering::Relaxed) };
+            let count = unsafe { &p.as_ref().count };
+            let before = count.get();
+            count.set(before + 1);
             if before >= u32::MAX / 2 {
                 // As `Arc` does: a count this high means copies leaked.
                 std::process::abort();
@@ -262,10 +275,12 @@ impl<T> Drop for Items<T> {
         // items and frees the allocation, after every other holder's
         // release (the fence).
         unsafe {
-            if p.as_ref().count.fetch_sub(1, Ordering::Release) != 1 {
+            let count = &p.as_ref().count;
+            let before = count.get();
+            count.set(before - 1);
+            if before != 1 {
                 return;
             }
-            atomic::fence(Ordering::Acquire);
             let len = p.as_ref().len as usize;
             ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.data(), len));
             alloc::dealloc(p.as_ptr().cast(), Self::layout(len));

@@ -1008,8 +1008,10 @@ pub fn as_object(doc: &Document) -> Option<Result<Object<'_>, NotObject>> {
 /// `default`, the namespace of an object outside a rendering (a rendering
 /// sets its own): one shared string, not one allocation per object.
 fn default_namespace() -> crate::json::Str {
-    static DEFAULT: std::sync::OnceLock<crate::json::Str> = std::sync::OnceLock::new();
-    DEFAULT.get_or_init(|| "default".into()).clone()
+    thread_local! {
+        static DEFAULT: crate::json::Str = "default".into();
+    }
+    DEFAULT.with(Clone::clone)
 }
 
 /// Is this object a list kubectl unpacks (a kind ending in `List` with an
