@@ -293,8 +293,13 @@ fn check_inputs(
             residue = docs;
             break;
         }
-        run.rules(&docs, &[], Scope::Document, true);
+        let facts = run.rules(&docs, &[], Scope::Document, true);
         if any_set_rule {
+            // What the memory rules read of each command line, for the
+            // rules over the whole set.
+            for (doc, fact) in docs.iter_mut().zip(facts.into_iter().flatten()) {
+                doc.memcached = fact;
+            }
             // Lists and maps are held once from the second batch on: what a
             // run of one batch (a chart) keeps is small, and looking each
             // up would cost more than it saves.
@@ -369,7 +374,16 @@ impl Run<'_> {
     /// Runs the enabled rules of `scope` over `docs` (and `lua`), marking
     /// suppressed findings. `count`: these documents are met for the first
     /// time, so they are counted and listed as checked.
-    fn rules(&mut self, docs: &[Document], lua: &[Input], scope: Scope, count: bool) {
+    ///
+    /// Answers, after the pass over documents, what the memory rules read
+    /// of each document's command lines ([`crate::rules::Context::memcached_facts`]).
+    fn rules(
+        &mut self,
+        docs: &[Document],
+        lua: &[Input],
+        scope: Scope,
+        count: bool,
+    ) -> Option<Vec<Option<crate::manifest::Memcached>>> {
         let options = self.options;
         let rendering =
             Rendering::new(docs, lua, options.settings()).with_libs(options.libs.clone());
@@ -449,6 +463,9 @@ impl Run<'_> {
                 object: objects.get(&(d.file.as_ref(), d.index)).cloned(),
             }));
         }
+        (scope == Scope::Document)
+            .then(|| ctx.memcached_facts(docs))
+            .flatten()
     }
 }
 

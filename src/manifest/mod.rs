@@ -176,6 +176,24 @@ pub struct Document {
     /// [`Document::error`], [`Document::issues`]): one pointer for the
     /// three, as the documents a large stream keeps have none of them.
     rest: Option<Box<Rest>>,
+    /// What the rules over this document found of the memcached processes
+    /// its object starts, when they read every command line (`None`: not
+    /// known). `check` keeps it for the rules over the whole set, which then
+    /// read again only the command lines that can concern them.
+    pub memcached: Option<Memcached>,
+}
+
+/// What the containers of an object start, as the rules over one document
+/// read their command lines (see [`Document::memcached`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Memcached {
+    /// A container runs memcached.
+    pub runs: bool,
+    /// One runs it as a proxy (`-o proxy_config`).
+    pub proxy: bool,
+    /// One gives `-Z` or names a TLS file (`ssl_chain_cert`, `ssl_key`,
+    /// `ssl_ca_cert`).
+    pub tls: bool,
 }
 
 impl Head {
@@ -338,6 +356,7 @@ impl Document {
                 }),
                 ..Rest::default()
             }),
+            memcached: None,
         }
     }
 
@@ -960,6 +979,7 @@ pub(crate) fn parse_doc(
             error,
             issues,
         }),
+        memcached: None,
     })
 }
 

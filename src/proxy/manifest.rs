@@ -141,6 +141,11 @@ impl FoundProxy {
 pub fn find_proxies(objects: &[Object]) -> Vec<FoundProxy> {
     let mut out = Vec::new();
     for (i, obj) in objects.iter().enumerate() {
+        // Known to start no proxy (`mclint check` notes it as it reads
+        // every command line for the memory rules): not read again.
+        if obj.doc.memcached.is_some_and(|m| !m.proxy) {
+            continue;
+        }
         for mc in cmdline::memcached_containers(obj) {
             if mc.role != Role::Proxy {
                 continue;

@@ -4,7 +4,7 @@ use super::xref;
 use super::{Context, Rule, Scope};
 use crate::finding::{Finding, Severity};
 use crate::manifest::Object;
-use crate::memcached::cmdline::{MemcachedContainer, SubOpt};
+use crate::memcached::cmdline::{MemcachedArgs, MemcachedContainer, SubOpt};
 
 pub const RULE: Rule = Rule {
     id: "memcached-tls-incomplete",
@@ -60,9 +60,23 @@ release, and give `-Z` together with `ssl_chain_cert` and `ssl_key`.
 
 const FILE_OPTIONS: &[&str] = &["ssl_chain_cert", "ssl_key", "ssl_ca_cert"];
 
+/// Does the rule read anything more of a container with these arguments?
+/// Only of one that gives `-Z` or names a TLS file: the pass over
+/// documents notes which objects have one ([`crate::manifest::Memcached`]).
+pub(crate) fn concerns(a: &MemcachedArgs) -> bool {
+    a.last('Z').is_some() || FILE_OPTIONS.iter().any(|n| a.subopt(n).is_some())
+}
+
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
+        // Known to give no TLS option: its command lines need no reading.
+        if t.obj.doc.memcached.is_some_and(|m| !m.tls) {
+            continue;
+        }
         for mc in ctx.memcached_of(t.obj).iter() {
+            if !concerns(&mc.args) {
+                continue;
+            }
             check_container(ctx, t.obj, t.namespace(), mc, out);
         }
     }

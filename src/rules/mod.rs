@@ -303,6 +303,33 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// What the containers of each of `docs` start (aligned with them), as
+    /// the memory rules read them in this pass (see
+    /// [`crate::manifest::Document::memcached`]): `None` for all when no
+    /// rule read every command line, and for a document that is not an
+    /// object. `docs` are the documents this context was made of.
+    pub fn memcached_facts(
+        &self,
+        docs: &[Document],
+    ) -> Option<Vec<Option<crate::manifest::Memcached>>> {
+        let memory = self.memory.get()?;
+        let mut facts = vec![None; docs.len()];
+        // Objects come in the order of their documents.
+        let mut at = 0;
+        for (obj, containers) in self.rendering.objects.iter().zip(memory) {
+            while at < docs.len() && !std::ptr::eq(obj.doc, &docs[at]) {
+                at += 1;
+            }
+            let fact: &mut crate::manifest::Memcached = facts.get_mut(at)?.get_or_insert_default();
+            for c in containers {
+                fact.runs = true;
+                fact.proxy |= c.mc.role == crate::memcached::cmdline::Role::Proxy;
+                fact.tls |= memcached_tls_incomplete::concerns(&c.mc.args);
+            }
+        }
+        Some(facts)
+    }
+
     /// The memcached containers of `obj` with their memory (see
     /// [`Context::memory`]): read once per object for every rule. An object
     /// that is not one of the context's own is analysed on the spot.
@@ -324,6 +351,8 @@ impl<'a> Context<'a> {
     pub fn memcached_of<'c>(&'c self, obj: &Object<'a>) -> MemcachedOf<'c, 'a> {
         match self.position(obj) {
             Some(i) if self.pass != Scope::Set => MemcachedOf::Memory(&self.memory()[i]),
+            // Known to run no memcached (see [`Context::memcached_facts`]).
+            _ if obj.doc.memcached.is_some_and(|m| !m.runs) => MemcachedOf::Owned(Vec::new()),
             _ => MemcachedOf::Owned(crate::memcached::cmdline::memcached_containers(obj)),
         }
     }
@@ -510,6 +539,44 @@ pub fn markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memcached_facts_say_what_each_document_starts() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache}\nspec:\n  \
+            template:\n    spec:\n      containers:\n      - {name: mc, image: 'memcached:1.6.38', args: ['-m', '64']}\n\
+            ---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: proxy}\nspec:\n  \
+            template:\n    spec:\n      containers:\n      - {name: web, image: nginx}\n      \
+            - {name: p, image: 'memcached:1.6.38', args: ['-o', 'proxy_config=routelib,proxy_arg=/c/config.lua']}\n\
+            ---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: tls}\nspec:\n  \
+            template:\n    spec:\n      containers:\n      - {name: mc, image: 'memcached:1.6.38', command: [sh, -c, 'exec memcached -o ssl_key=/t/k']}\n\
+            ---\napiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: web, image: nginx}\n\
+            ---\n- not an object\n";
+        let input = crate::manifest::Input {
+            name: "t.yaml".into(),
+            kind: crate::manifest::InputKind::Yaml,
+            text: text.into(),
+        };
+        let docs = crate::manifest::parse_stream(&input);
+        let ctx = Context::new(Rendering::new(
+            &docs,
+            &[],
+            crate::rendering::Settings::default(),
+        ));
+        // Not known before a rule read every command line.
+        assert_eq!(ctx.memcached_facts(&docs), None);
+        ctx.memory();
+        let fact = |runs, proxy, tls| Some(crate::manifest::Memcached { runs, proxy, tls });
+        assert_eq!(
+            ctx.memcached_facts(&docs).unwrap(),
+            [
+                fact(true, false, false),
+                fact(true, true, false),
+                fact(true, false, true),
+                fact(false, false, false),
+                None
+            ]
+        );
+    }
 
     #[test]
     fn ids_are_unique_kebab_case() {
