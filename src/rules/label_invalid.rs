@@ -113,12 +113,20 @@ fn token(s: &str) -> String {
 }
 
 /// Checks a map of labels (or a selector's `matchLabels`) at `pointer`.
-fn check_map(obj: &Object, pointer: &str, what: &str, out: &mut Vec<Finding>) {
-    let Some(map) = obj.json.pointer(pointer).and_then(Value::as_object) else {
+/// Checks the labels of `map` (at the pointer `at` makes: written only for
+/// a finding).
+fn check_map(
+    obj: &Object,
+    map: Option<&Value>,
+    at: impl Fn() -> String,
+    what: &str,
+    out: &mut Vec<Finding>,
+) {
+    let Some(map) = map.and_then(Value::as_object) else {
         return;
     };
     for (k, v) in map {
-        let at = || format!("{pointer}/{}", token(k));
+        let at = || format!("{}/{}", at(), token(k));
         if let Some(why) = key_problem(k) {
             out.push(RULE.on(
                 obj,
@@ -140,9 +148,10 @@ fn check_map(obj: &Object, pointer: &str, what: &str, out: &mut Vec<Finding>) {
     }
 }
 
-/// Checks `matchExpressions` keys at `pointer`.
-fn check_expressions(obj: &Object, pointer: &str, out: &mut Vec<Finding>) {
-    let Some(list) = obj.json.pointer(pointer).and_then(Value::as_array) else {
+/// Checks the keys of `list`, the `matchExpressions` of the selector at
+/// `selector`.
+fn check_expressions(obj: &Object, list: Option<&Value>, selector: &str, out: &mut Vec<Finding>) {
+    let Some(list) = list.and_then(Value::as_array) else {
         return;
     };
     for (i, e) in list.iter().enumerate() {
@@ -152,7 +161,7 @@ fn check_expressions(obj: &Object, pointer: &str, out: &mut Vec<Finding>) {
         if let Some(why) = key_problem(k) {
             out.push(RULE.on(
                 obj,
-                &format!("{pointer}/{i}/key"),
+                &format!("{selector}/matchExpressions/{i}/key"),
                 format!(
                     "selector expression key `{}` is not a valid label key: {why}",
                     shown(k)
@@ -164,23 +173,39 @@ fn check_expressions(obj: &Object, pointer: &str, out: &mut Vec<Finding>) {
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for obj in &ctx.objects {
-        check_map(obj, "/metadata/labels", "label", out);
+        let labels = obj.json.get("metadata").and_then(|m| m.get("labels"));
+        check_map(obj, labels, || "/metadata/labels".into(), "label", out);
         if let Some(p) = crate::k8s::pod_metadata_pointer(&obj.kind).filter(|_| obj.kind != "Pod") {
-            check_map(obj, &format!("{p}/labels"), "pod template label", out);
+            let labels = obj.json.pointer(p).and_then(|m| m.get("labels"));
+            check_map(
+                obj,
+                labels,
+                || format!("{p}/labels"),
+                "pod template label",
+                out,
+            );
         }
         let selector = match &*obj.kind {
             "Service" => {
-                check_map(obj, "/spec/selector", "Service selector", out);
+                let sel = obj.json.get("spec").and_then(|s| s.get("selector"));
+                check_map(
+                    obj,
+                    sel,
+                    || "/spec/selector".into(),
+                    "Service selector",
+                    out,
+                );
                 None
             }
             "CronJob" => Some("/spec/jobTemplate/spec/selector"),
             _ => Some("/spec/selector"),
         };
         if let Some(sel) = selector
-            && obj.json.pointer(sel).is_some_and(Value::is_object)
+            && let Some(v) = obj.json.pointer(sel).filter(|v| v.is_object())
         {
-            check_map(obj, &format!("{sel}/matchLabels"), "selector", out);
-            check_expressions(obj, &format!("{sel}/matchExpressions"), out);
+            let at = || format!("{sel}/matchLabels");
+            check_map(obj, v.get("matchLabels"), at, "selector", out);
+            check_expressions(obj, v.get("matchExpressions"), sel, out);
         }
     }
 }

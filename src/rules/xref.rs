@@ -186,11 +186,10 @@ impl Filed {
         self.pairs.push((hash, position));
     }
 
-    /// Sorts the pairs (they are pushed in input order, so a stable sort by
-    /// hash keeps each hash's positions in order), gives back the room and
-    /// builds the directory.
+    /// Sorts the pairs by hash, each hash's positions in order, gives back
+    /// the room and builds the directory.
     fn finish(mut self) -> Filed {
-        self.pairs.sort_by_key(|&(hash, _)| hash);
+        self.pairs.sort_unstable();
         self.pairs.shrink_to_fit();
         self.starts = Vec::new();
         self.bits = 0;
