@@ -298,7 +298,7 @@ fn check_inputs(
             // What the memory rules read of each command line, for the
             // rules over the whole set.
             for (doc, fact) in docs.iter_mut().zip(facts.into_iter().flatten()) {
-                doc.memcached = fact;
+                doc.set_memcached(fact);
             }
             // Lists and maps are held once from the second batch on: what a
             // run of one batch (a chart) keeps is small, and looking each

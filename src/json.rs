@@ -339,9 +339,9 @@ pub struct Strings {
 /// Slots of [`Strings::recent`] (16 bytes each).
 const RECENT: usize = 1024;
 
-/// The most words the keys of [`Strings::derived`] hold: 4 MiB. Past it,
+/// The most words the keys of [`Strings::derived`] hold: 1 MiB. Past it,
 /// blocks of new shapes are made again each time.
-const DERIVED_WORDS: usize = 1 << 20;
+const DERIVED_WORDS: usize = 1 << 18;
 
 /// A block of words hashed and compared by its words (all at once: a line
 /// index of a few hundred entries is a thousand words).

@@ -22,16 +22,28 @@ struct Header {
 
 /// A shared, exactly sized list of `T` (empty without an allocation).
 pub struct Items<T> {
-    ptr: Option<NonNull<Header>>,
+    /// The allocation, or [`NONE`] for an empty list: a pointer that is
+    /// never null, so that an `Option` of a list (or of a string, see
+    /// [`super::Str`]) takes no more room than the list.
+    ptr: NonNull<Header>,
     owns: PhantomData<T>,
 }
+
+/// The pointer of an empty list: the lowest address aligned as a header,
+/// where no allocation can be. Never read through.
+const NONE: NonNull<Header> = NonNull::dangling();
 
 impl<T> Items<T> {
     pub const fn new() -> Items<T> {
         Items {
-            ptr: None,
+            ptr: NONE,
             owns: PhantomData,
         }
+    }
+
+    /// The allocation, if the list has one.
+    fn allocation(&self) -> Option<NonNull<Header>> {
+        (self.ptr != NONE).then_some(self.ptr)
     }
 
     /// Where the items start in the allocation.
@@ -72,14 +84,14 @@ impl<T> Items<T> {
     }
 
     fn data(&self) -> *mut T {
-        match self.ptr {
+        match self.allocation() {
             Some(p) => Self::items_of(p),
             None => NonNull::dangling().as_ptr(),
         }
     }
 
     pub fn len(&self) -> usize {
-        match self.ptr {
+        match self.allocation() {
             // SAFETY: a live allocation's header.
             Some(p) => unsafe { p.as_ref().len as usize },
             None => 0,
@@ -87,7 +99,7 @@ impl<T> Items<T> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ptr.is_none()
+        self.ptr == NONE
     }
 
     /// Is this the same allocation as `other` (or are both empty)?
@@ -98,12 +110,12 @@ impl<T> Items<T> {
     /// The address of the allocation (0 when empty), which stands for the
     /// list where lists are told apart by identity.
     pub fn addr(&self) -> usize {
-        self.ptr.map_or(0, |p| p.as_ptr().addr())
+        self.allocation().map_or(0, |p| p.as_ptr().addr())
     }
 
     /// Is this the one value holding the list?
     fn unique(&self) -> bool {
-        match self.ptr {
+        match self.allocation() {
             // SAFETY: a live allocation's header. Acquire: the other
             // holders' drops happen before.
             Some(p) => unsafe { p.as_ref().count.get() == 1 },
@@ -115,7 +127,7 @@ impl<T> Items<T> {
     /// end of a run ([`crate::small_blocks::keeping`]), the old one freed,
     /// when this is their one holder; a shared list stays where it is.
     pub fn relocate(&mut self) {
-        let Some(p) = self.ptr else {
+        let Some(p) = self.allocation() else {
             return;
         };
         if !self.unique() {
@@ -130,7 +142,7 @@ impl<T> Items<T> {
             ptr::copy_nonoverlapping(Self::items_of(p), Self::items_of(q), len);
             alloc::dealloc(p.as_ptr().cast(), Self::layout(len));
         }
-        self.ptr = Some(q);
+        self.ptr = q;
     }
 
     /// The items, moved out of the allocation (which is freed) when this
@@ -140,9 +152,10 @@ impl<T> Items<T> {
             return Err(self);
         }
         let len = self.len();
-        let Some(p) = self.ptr.take() else {
+        let Some(p) = self.allocation() else {
             return Ok(Vec::new());
         };
+        self.ptr = NONE;
         let mut v = Vec::with_capacity(len);
         // SAFETY: the `len` items are moved into `v`, and the allocation,
         // which nothing else holds, is freed without dropping them.
@@ -204,7 +217,7 @@ impl<T> From<Vec<T>> for Items<T> {
             v.set_len(0);
         }
         Items {
-            ptr: Some(p),
+            ptr: p,
             owns: PhantomData,
         }
     }
@@ -221,7 +234,7 @@ impl<T: Copy> From<&[T]> for Items<T> {
         // SAFETY: `len` items copied into the new allocation's room for them.
         unsafe { ptr::copy_nonoverlapping(items.as_ptr(), Self::items_of(p), len) };
         Items {
-            ptr: Some(p),
+            ptr: p,
             owns: PhantomData,
         }
     }
@@ -249,7 +262,7 @@ impl<T: Clone> std::ops::DerefMut for Items<T> {
 
 impl<T> Clone for Items<T> {
     fn clone(&self) -> Items<T> {
-        if let Some(p) = self.ptr {
+        if let Some(p) = self.allocation() {
             // SAFETY: a live allocation's header.
             let count = unsafe { &p.as_ref().count };
             let before = count.get();
@@ -268,7 +281,7 @@ impl<T> Clone for Items<T> {
 
 impl<T> Drop for Items<T> {
     fn drop(&mut self) {
-        let Some(p) = self.ptr else {
+        let Some(p) = self.allocation() else {
             return;
         };
         // SAFETY: a live allocation's header; the last holder drops the
@@ -376,7 +389,7 @@ impl<T> FromIterator<T> for Items<T> {
         // The `len` items are written: the allocation is the list's.
         std::mem::forget(filling);
         Items {
-            ptr: Some(p),
+            ptr: p,
             owns: PhantomData,
         }
     }
@@ -426,6 +439,10 @@ mod tests {
         let empty: Items<Rc<()>> = Vec::new().into();
         assert!(empty.is_empty() && empty.addr() == 0 && empty.iter().next().is_none());
         assert_eq!(std::mem::size_of::<Items<u64>>(), 8);
+        // An empty list has a pointer that is not null: an optional list or
+        // string takes no more room than one.
+        assert_eq!(std::mem::size_of::<Option<Items<u64>>>(), 8);
+        assert_eq!(std::mem::size_of::<Option<crate::json::Str>>(), 8);
         assert_eq!(std::mem::size_of::<crate::json::Value>(), 16);
     }
 

@@ -176,11 +176,6 @@ pub struct Document {
     /// [`Document::error`], [`Document::issues`]): one pointer for the
     /// three, as the documents a large stream keeps have none of them.
     rest: Option<Box<Rest>>,
-    /// What the rules over this document found of the memcached processes
-    /// its object starts, when they read every command line (`None`: not
-    /// known). `check` keeps it for the rules over the whole set, which then
-    /// read again only the command lines that can concern them.
-    pub memcached: Option<Memcached>,
 }
 
 /// What the containers of an object start, as the rules over one document
@@ -255,9 +250,33 @@ struct Head {
     namespace: Option<crate::json::Str>,
     /// A typed list kubectl unpacks ([`is_list`]).
     list: bool,
+    /// See [`Document::memcached`] (beside `list`, in what was padding).
+    memcached: Option<Memcached>,
 }
 
 impl Document {
+    /// What the rules over this document found of the memcached processes
+    /// its object starts, when they read every command line (`None`: not
+    /// known, or not a single object). `check` keeps it for the rules over
+    /// the whole set, which then read again only the command lines that can
+    /// concern them.
+    pub fn memcached(&self) -> Option<Memcached> {
+        match &self.head {
+            Some(Ok(h)) if !h.list => h.memcached,
+            _ => None,
+        }
+    }
+
+    /// Sets [`Document::memcached`] of a single object (of anything else it
+    /// stays unknown).
+    pub fn set_memcached(&mut self, facts: Option<Memcached>) {
+        if let Some(Ok(h)) = &mut self.head
+            && !h.list
+        {
+            h.memcached = facts;
+        }
+    }
+
     /// The YAML tree. [`parse_stream`] keeps it; [`parse_stream_lean`] keeps
     /// it only for documents that are not a single object (a list, a scalar,
     /// a mapping without a string `kind`), so that a large stream holds each
@@ -356,7 +375,6 @@ impl Document {
                 }),
                 ..Rest::default()
             }),
-            memcached: None,
         }
     }
 
@@ -979,7 +997,6 @@ pub(crate) fn parse_doc(
             error,
             issues,
         }),
-        memcached: None,
     })
 }
 
@@ -1147,6 +1164,7 @@ fn head_of(root: &Node) -> Result<Head, NotObject> {
         name,
         namespace,
         list,
+        memcached: None,
     })
 }
 

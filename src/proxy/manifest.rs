@@ -143,7 +143,7 @@ pub fn find_proxies(objects: &[Object]) -> Vec<FoundProxy> {
     for (i, obj) in objects.iter().enumerate() {
         // Known to start no proxy (`mclint check` notes it as it reads
         // every command line for the memory rules): not read again.
-        if obj.doc.memcached.is_some_and(|m| !m.proxy) {
+        if obj.doc.memcached().is_some_and(|m| !m.proxy) {
             continue;
         }
         for mc in cmdline::memcached_containers(obj) {

@@ -70,7 +70,7 @@ pub(crate) fn concerns(a: &MemcachedArgs) -> bool {
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for t in xref::pod_templates(ctx) {
         // Known to give no TLS option: its command lines need no reading.
-        if t.obj.doc.memcached.is_some_and(|m| !m.tls) {
+        if t.obj.doc.memcached().is_some_and(|m| !m.tls) {
             continue;
         }
         for mc in ctx.memcached_of(t.obj).iter() {

@@ -352,7 +352,7 @@ impl<'a> Context<'a> {
         match self.position(obj) {
             Some(i) if self.pass != Scope::Set => MemcachedOf::Memory(&self.memory()[i]),
             // Known to run no memcached (see [`Context::memcached_facts`]).
-            _ if obj.doc.memcached.is_some_and(|m| !m.runs) => MemcachedOf::Owned(Vec::new()),
+            _ if obj.doc.memcached().is_some_and(|m| !m.runs) => MemcachedOf::Owned(Vec::new()),
             _ => MemcachedOf::Owned(crate::memcached::cmdline::memcached_containers(obj)),
         }
     }
