@@ -321,7 +321,7 @@ pub struct Strings {
     /// Blocks of words (the line indexes of documents of one shape).
     words: HashSet<Shape<u32>, foldhash::quality::RandomState>,
     /// Blocks made from other blocks (see [`Strings::derived`]).
-    derived: HashMap<(Str, Block), (Items<u32>, i64), foldhash::quality::RandomState>,
+    derived: Derived,
     /// Words of the blocks `derived` is keyed by, bounded by
     /// [`DERIVED_WORDS`].
     derived_words: usize,
@@ -336,30 +336,16 @@ pub struct Strings {
     strings_only: bool,
 }
 
+/// Blocks made from blocks, by a tag and the block made from: the block
+/// made and a number (see [`Strings::derived`]).
+type Derived = HashMap<(Str, Shape<u32>), (Items<u32>, i64), foldhash::quality::RandomState>;
+
 /// Slots of [`Strings::recent`] (16 bytes each).
 const RECENT: usize = 1024;
 
 /// The most words the keys of [`Strings::derived`] hold: 1 MiB. Past it,
 /// blocks of new shapes are made again each time.
 const DERIVED_WORDS: usize = 1 << 18;
-
-/// A block of words hashed and compared by its words (all at once: a line
-/// index of a few hundred entries is a thousand words).
-struct Block(Items<u32>);
-
-impl std::hash::Hash for Block {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.0[..].hash(h);
-    }
-}
-
-impl PartialEq for Block {
-    fn eq(&self, other: &Block) -> bool {
-        self.0.same(&other.0) || self.0[..] == other.0[..]
-    }
-}
-
-impl Eq for Block {}
 
 impl Strings {
     pub fn new() -> Strings {
@@ -458,7 +444,7 @@ impl Strings {
         }
         // The key is made of clones (two counts raised and lowered): the
         // map looks up by the pair it holds.
-        let key = (tag.clone(), Block(from.clone()));
+        let key = (tag.clone(), Shape(from.clone()));
         self.derived.get(&key).cloned()
     }
 
@@ -471,7 +457,7 @@ impl Strings {
         }
         self.derived_words += from.len();
         self.derived
-            .insert((tag.clone(), Block(from.clone())), (to.clone(), number));
+            .insert((tag.clone(), Shape(from.clone())), (to.clone(), number));
     }
 
     /// How many blocks [`Strings::remember_derived`] holds.
@@ -500,18 +486,27 @@ struct Shape<T>(Items<T>);
 /// Hashing and equality of an item by what it holds directly: scalars by
 /// value, strings, lists and maps by address. Equal to value equality for
 /// items whose strings, lists and maps are all held once.
-trait Shallow {
+trait Shallow: Sized {
     fn shallow_hash<H: std::hash::Hasher>(&self, h: &mut H);
     fn shallow_eq(&self, other: &Self) -> bool;
+    /// Hashes a list's items, one at a time unless a kind does better.
+    fn shallow_hash_all<H: std::hash::Hasher>(items: &[Self], h: &mut H) {
+        items.iter().for_each(|item| item.shallow_hash(h));
+    }
 }
 
-/// A word of a line index's block.
+/// A word of a line index's block. A block is hashed all at once: a line
+/// index of a few hundred entries is a thousand words.
 impl Shallow for u32 {
     fn shallow_hash<H: std::hash::Hasher>(&self, h: &mut H) {
         h.write_u32(*self);
     }
     fn shallow_eq(&self, other: &u32) -> bool {
         self == other
+    }
+    fn shallow_hash_all<H: std::hash::Hasher>(items: &[u32], h: &mut H) {
+        use std::hash::Hash;
+        u32::hash_slice(items, h);
     }
 }
 
@@ -557,7 +552,7 @@ impl Shallow for (Str, Value) {
 impl<T: Shallow> std::hash::Hash for Shape<T> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         h.write_usize(self.0.len());
-        self.0.iter().for_each(|item| item.shallow_hash(h));
+        T::shallow_hash_all(&self.0, h);
     }
 }
 

@@ -116,8 +116,7 @@ impl<T> Items<T> {
     /// Is this the one value holding the list?
     fn unique(&self) -> bool {
         match self.allocation() {
-            // SAFETY: a live allocation's header. Acquire: the other
-            // holders' drops happen before.
+            // SAFETY: a live allocation's header.
             Some(p) => unsafe { p.as_ref().count.get() == 1 },
             None => true,
         }
@@ -285,8 +284,7 @@ impl<T> Drop for Items<T> {
             return;
         };
         // SAFETY: a live allocation's header; the last holder drops the
-        // items and frees the allocation, after every other holder's
-        // release (the fence).
+        // items and frees the allocation.
         unsafe {
             let count = &p.as_ref().count;
             let before = count.get();
